@@ -1,0 +1,169 @@
+//! Stage 4: the lines of a sorted log in a time range, by binary search with seeks.
+
+mod common;
+
+use std::io::{Cursor, Read, Seek, SeekFrom};
+
+use logstat::{Command, Config, Input, Timestamp, find_range, parse_line};
+
+/// A log in memory that counts how many bytes were read from it.
+struct Counting {
+    inner: Cursor<Vec<u8>>,
+    read: u64,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Counting {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+fn at(unix: i64) -> Timestamp {
+    Timestamp { unix, offset_minutes: 0 }
+}
+
+/// Each line's start offset and, for valid lines, its time: the linear scan the search must match.
+fn line_times(log: &[u8]) -> Vec<(u64, Option<i64>)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for line in log.split_inclusive(|&b| b == b'\n') {
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        lines.push((start, parse_line(text).ok().map(|record| record.time.unix)));
+        start += line.len() as u64;
+    }
+    lines
+}
+
+/// The range `find_range` must return, found by reading every line.
+fn linear_range(lines: &[(u64, Option<i64>)], len: u64, from: i64, to: i64) -> std::ops::Range<u64> {
+    let first_at_or_after = |after: u64, t: i64| {
+        lines
+            .iter()
+            .find(|(start, time)| *start >= after && time.is_some_and(|time| time >= t))
+            .map_or(len, |l| l.0)
+    };
+    let start = first_at_or_after(0, from);
+    start..first_at_or_after(start, to.max(from))
+}
+
+fn check_range(log: &[u8], from: i64, to: i64) {
+    let lines = line_times(log);
+    let want = linear_range(&lines, log.len() as u64, from, to);
+    let got = find_range(&mut Cursor::new(log), at(from), at(to)).expect("reading memory cannot fail");
+    assert_eq!(got, want, "find_range for {from}..{to} on a log of {} bytes", log.len());
+}
+
+#[test]
+fn finds_the_same_range_as_a_linear_scan() {
+    let lines = common::generated(21, 20_000);
+    let log = common::joined(&lines);
+    let times: Vec<i64> = lines.iter().filter_map(|l| l.entry.as_ref().map(|e| e.time)).collect();
+    let (first, last) = (times[0], times[times.len() - 1]);
+    let span = last - first;
+    let cases = [
+        (first - 100, first - 1),
+        (first - 100, first),
+        (first, first + 1),
+        (first, last + 1),
+        (last, last + 1),
+        (last + 1, last + 100),
+        (first + span / 3, first + span / 2),
+        (first + span / 2, first + span / 2),
+        (first + span / 2, first + span / 3),
+        (times[777], times[777]),
+        (times[777], times[778] + 1),
+        (times[1234], times[9999]),
+    ];
+    for (from, to) in cases {
+        check_range(&log, from, to);
+    }
+}
+
+#[test]
+fn handles_tiny_and_degenerate_logs() {
+    let line =
+        |t: &str, path: &str| format!("10.0.0.1 - - [{t} +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"-\"\n");
+    let a = line("01/Mar/2026:00:00:00", "/a");
+    let b = line("01/Mar/2026:00:00:10", "/b");
+    let c = line("01/Mar/2026:00:00:10", "/c");
+    let d = line("01/Mar/2026:00:01:00", "/d");
+    let t0 = 1_772_323_200;
+    let logs = [
+        String::new(),
+        "garbage\nmore garbage\n".to_string(),
+        a.clone(),
+        format!("{a}{b}{c}{d}"),
+        format!("junk\n{a}junk\n\n{b}junk\n{c}{d}junk"),
+        format!("{a}{b}{c}{}", d.trim_end()),
+    ];
+    for log in &logs {
+        for (from, to) in [
+            (0, 1),
+            (t0, t0 + 1),
+            (t0 + 1, t0 + 10),
+            (t0 + 10, t0 + 11),
+            (t0 + 5, t0 + 61),
+            (t0, t0 + 60),
+            (t0 + 61, t0 + 99),
+        ] {
+            check_range(log.as_bytes(), from, to);
+        }
+    }
+}
+
+#[test]
+fn reads_a_few_blocks_not_the_whole_log() {
+    let log = common::joined(&common::generated(22, 150_000));
+    let times = line_times(&log);
+    let middle = times.iter().filter_map(|(_, t)| *t).nth(75_000).expect("enough valid lines");
+    let mut counting = Counting { inner: Cursor::new(log.clone()), read: 0 };
+    let range = find_range(&mut counting, at(middle), at(middle + 60)).expect("reading memory cannot fail");
+    assert_eq!(range, linear_range(&times, log.len() as u64, middle, middle + 60));
+    let budget = log.len() as u64 / 50;
+    assert!(
+        counting.read <= budget,
+        "find_range read {} of {} bytes: a binary search reads a few blocks per probe (at most {budget} here)",
+        counting.read,
+        log.len()
+    );
+}
+
+#[test]
+fn prints_the_valid_lines_in_the_range() {
+    let lines = common::generated(23, 5_000);
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, common::joined(&lines)).expect("the scratch dir is writable");
+    let entries: Vec<_> = lines.iter().filter(|l| l.entry.is_some()).collect();
+    let (from, to) = (entries[1000].entry.as_ref().unwrap().time, entries[1500].entry.as_ref().unwrap().time);
+    let want: String = entries
+        .iter()
+        .filter(|l| (from..to).contains(&l.entry.as_ref().unwrap().time))
+        .map(|l| format!("{}\n", String::from_utf8_lossy(&l.text)))
+        .collect();
+    let ran =
+        common::run(&Config::new(Command::Range { from: at(from), to: at(to) }, vec![Input::Path(path)]));
+    assert_eq!(ran.outcome.exit_code(), 0);
+    assert!(ran.stdout.lines().count() > 100, "the range holds hundreds of lines");
+    assert_eq!(ran.stdout, want);
+}
+
+#[test]
+fn a_range_query_needs_a_file() {
+    let config = Config::new(Command::Range { from: at(0), to: at(1) }, vec![Input::Stdin]);
+    let result = logstat::run(&config, &mut &b""[..], &mut Vec::new(), &Default::default());
+    assert!(matches!(result, Err(logstat::Error::NeedsFile { .. })), "got {result:?}");
+    let missing =
+        Config::new(Command::Range { from: at(0), to: at(1) }, vec![Input::Path("/no/such/log".into())]);
+    let ran = common::run(&missing);
+    assert_eq!(ran.outcome.exit_code(), 1, "a missing file is an input error");
+    assert!(ran.outcome.errors[0].to_string().contains("/no/such/log"), "the message names the file");
+}

@@ -1,0 +1,175 @@
+//! Stage 5: follow a log like `tail -F`, across rename and copytruncate rotation, losing and
+//! repeating nothing.
+
+mod common;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use logstat::{Command, Config, Follower, Input, StartAt};
+
+fn append(path: &Path, text: &str) {
+    let mut file =
+        OpenOptions::new().create(true).append(true).open(path).expect("the scratch dir is writable");
+    file.write_all(text.as_bytes()).expect("the scratch dir is writable");
+}
+
+fn poll(follower: &mut Follower) -> Vec<String> {
+    let lines = follower.poll().expect("polling a readable file");
+    lines.into_iter().map(|line| String::from_utf8(line).expect("the test writes UTF-8")).collect()
+}
+
+#[test]
+fn reads_appended_lines_and_holds_back_a_partial_one() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "one\ntwo\n");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
+    assert_eq!(poll(&mut follower), ["one", "two"]);
+    assert_eq!(poll(&mut follower), Vec::<String>::new(), "nothing new");
+    append(&path, "thr");
+    assert_eq!(poll(&mut follower), Vec::<String>::new(), "a line without its newline is not complete");
+    append(&path, "ee\nfour\n");
+    assert_eq!(poll(&mut follower), ["three", "four"]);
+}
+
+#[test]
+fn starting_at_the_end_skips_what_is_there() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "old\n");
+    let mut follower = Follower::open(&path, StartAt::End).expect("the file exists");
+    assert_eq!(poll(&mut follower), Vec::<String>::new());
+    append(&path, "new\n");
+    assert_eq!(poll(&mut follower), ["new"]);
+}
+
+#[test]
+fn waits_for_a_file_that_does_not_exist_yet() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("later.log");
+    let mut follower = Follower::open(&path, StartAt::End).expect("a missing file is not an error");
+    assert_eq!(poll(&mut follower), Vec::<String>::new());
+    append(&path, "first\n");
+    assert_eq!(poll(&mut follower), ["first"], "a file that appears is read from its start");
+}
+
+#[test]
+fn follows_a_rename_rotation_and_finishes_the_old_file() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "a\n");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
+    assert_eq!(poll(&mut follower), ["a"]);
+    // logrotate renames the file; nginx keeps writing to the open one until it reopens its logs.
+    let mut nginx = OpenOptions::new().append(true).open(&path).expect("the file exists");
+    std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename in the scratch dir");
+    nginx.write_all(b"b\n").expect("writing the rotated file");
+    assert_eq!(poll(&mut follower), ["b"], "the old file is still read while no new one exists");
+    nginx.write_all(b"c\n").expect("writing the rotated file");
+    append(&path, "d\ne\n");
+    assert_eq!(poll(&mut follower), ["c", "d", "e"], "the old file is finished before the new one is read");
+    nginx.write_all(b"lost\n").expect("writing the rotated file");
+    append(&path, "f\n");
+    assert_eq!(poll(&mut follower), ["f"], "after the switch only the new file counts");
+}
+
+#[test]
+fn follows_a_copytruncate_rotation() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "line one\nline two\n");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
+    assert_eq!(poll(&mut follower), ["line one", "line two"]);
+    std::fs::copy(&path, dir.path().join("access.log.1")).expect("copy in the scratch dir");
+    File::options().write(true).open(&path).and_then(|f| f.set_len(0)).expect("truncate the log");
+    append(&path, "x\n");
+    assert_eq!(poll(&mut follower), ["x"], "a file shorter than what was read was truncated: read it again");
+}
+
+#[test]
+fn many_rotations_lose_and_repeat_nothing() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("a missing file is not an error");
+    let (mut written, mut seen) = (Vec::new(), Vec::new());
+    let mut next = 0;
+    for round in 0..60 {
+        for _ in 0..(round % 4 + 1) {
+            let line = format!("request {next}");
+            append(&path, &format!("{line}\n"));
+            written.push(line);
+            next += 1;
+        }
+        seen.extend(poll(&mut follower));
+        match round % 3 {
+            0 => std::fs::rename(&path, dir.path().join(format!("access.log.{round}"))).expect("rename"),
+            1 => File::options().write(true).open(&path).and_then(|f| f.set_len(0)).expect("truncate"),
+            _ => {}
+        }
+        // A poller sees a truncation only while the file is still shorter than what it had read,
+        // so poll once between the rotation and the next write, as a follower on a timer would.
+        seen.extend(poll(&mut follower));
+    }
+    seen.extend(poll(&mut follower));
+    assert_eq!(seen, written);
+}
+
+/// A writer that several threads can look at.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("no writer panicked").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Shared {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("no writer panicked")).into_owned()
+    }
+}
+
+#[test]
+fn the_follow_command_prints_new_lines_until_stopped() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "before\n");
+    let command = Command::Follow { from_start: false, interval: Duration::from_millis(5) };
+    let config = Config::new(command, vec![Input::Path(path.clone())]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let out = Shared::default();
+    let runner = {
+        let (stop, mut out) = (Arc::clone(&stop), out.clone());
+        std::thread::spawn(move || logstat::run(&config, &mut &b""[..], &mut out, &stop))
+    };
+    // `follow` starts at the end: keep appending until it has seen a line, then rotate.
+    let mut appended = 0;
+    testkit::eventually("follow to print an appended line", || {
+        appended += 1;
+        append(&path, &format!("after {appended}\n"));
+        out.text().contains("after")
+    });
+    std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename");
+    append(&path, "rotated\n");
+    testkit::eventually("follow to print the rotated file's line", || out.text().contains("rotated\n"));
+    stop.store(true, Ordering::Relaxed);
+    let outcome = runner.join().expect("run does not panic").expect("run succeeds");
+    assert!(outcome.interrupted, "follow ends when asked to stop");
+    assert!(!out.text().contains("before"), "lines already in the file are not printed");
+    let printed: Vec<String> = out.text().lines().map(str::to_owned).collect();
+    let first: usize = printed[0].trim_start_matches("after ").parse().expect("an 'after N' line first");
+    let want: Vec<String> =
+        (first..=appended).map(|n| format!("after {n}")).chain(["rotated".to_owned()]).collect();
+    assert_eq!(printed, want, "every line after the first one seen, once, in order");
+}
