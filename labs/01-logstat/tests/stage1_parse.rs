@@ -9,8 +9,11 @@ use proptest::prelude::*;
 
 const TYPICAL: &[u8] = br#"203.0.113.9 - alice [10/Oct/2026:13:55:36 +0200] "GET /search?q=rust&page=2 HTTP/1.1" 200 5123 "https://example.com/start" "Mozilla/5.0 (X11; Linux x86_64)""#;
 
+/// A line parser: the regex one or the hand-written one.
+type Parser = fn(&[u8]) -> Result<LogRecord<'_>, logstat::ParseError>;
+
 /// Both parsers, by name, so a failure says which one.
-fn parsers() -> [(&'static str, fn(&[u8]) -> Result<LogRecord<'_>, logstat::ParseError>); 2] {
+fn parsers() -> [(&'static str, Parser); 2] {
     [("parse_line", parse_line), ("parse_line_regex", parse_line_regex)]
 }
 
@@ -320,6 +323,8 @@ fn written() -> impl Strategy<Value = Written> {
 }
 
 proptest! {
+    #![proptest_config(common::proptest_config())]
+
     #[test]
     fn any_record_written_as_a_line_parses_back_to_itself(w in written()) {
         let line = w.line();

@@ -34,6 +34,8 @@ fn merged_counters_add_up() {
 }
 
 proptest! {
+    #![proptest_config(common::proptest_config())]
+
     #[test]
     fn top_n_is_the_head_of_a_full_sort(
         keys in prop::collection::vec(prop::collection::vec(0u8..4, 0..3), 0..200),

@@ -100,6 +100,7 @@ pub fn scan<T: Tally>(
     // ANCHOR_END: scan
 }
 
+// ANCHOR: read_blocks
 /// Reads every input in blocks of whole units and hands each to `consume`, which returns an empty
 /// buffer to reuse (or `None` to stop).
 fn read_blocks(
@@ -169,6 +170,7 @@ fn read_blocks(
     progress.finish_and_clear();
     end
 }
+// ANCHOR_END: read_blocks
 
 /// Sends `block[..cut_at]` on and returns a buffer that starts with the rest.
 fn consume_head(
@@ -212,6 +214,7 @@ fn fill(reader: &mut dyn Read, block: &mut Vec<u8>, block_size: usize) -> io::Re
     Ok((read, false))
 }
 
+// ANCHOR: cut_point
 /// Where to cut `block` so that its head holds whole units, or `None` if it cannot be cut yet.
 fn cut_point(block: &[u8], cut: Cut) -> Option<usize> {
     if let Some(newline) = memchr::memrchr(b'\n', block) {
@@ -222,6 +225,7 @@ fn cut_point(block: &[u8], cut: Cut) -> Option<usize> {
         Cut::Words => block.iter().rposition(|b| b.is_ascii() && !b.is_ascii_alphanumeric()).map(|at| at + 1),
     }
 }
+// ANCHOR_END: cut_point
 
 /// A byte-counting bar on standard error, or a hidden one when `config.progress` is off.
 fn progress_bar(config: &Config, inputs: &[Input]) -> ProgressBar {

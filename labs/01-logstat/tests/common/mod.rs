@@ -98,13 +98,11 @@ pub fn top_entries(report: &Value) -> Vec<(String, u64)> {
 
 /// Counts `keys` and ranks them as `logstat` must: count descending, then key ascending by bytes.
 pub fn ranked<'a>(keys: impl IntoIterator<Item = &'a [u8]>) -> Vec<(Vec<u8>, u64)> {
-    let mut counts = std::collections::HashMap::<Vec<u8>, u64>::new();
+    let mut counts = std::collections::HashMap::<&[u8], u64>::new();
     for key in keys {
-        *counts.entry(key.to_vec()).or_default() += 1;
+        *counts.entry(key).or_default() += 1;
     }
-    let mut ranked: Vec<(Vec<u8>, u64)> = counts.into_iter().collect();
-    ranked.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| ka.cmp(kb)));
-    ranked
+    ranked_counts(counts)
 }
 
 /// `ranked` with keys decoded as the JSON output decodes them.
@@ -118,4 +116,10 @@ pub fn ranked_counts<'a>(counts: impl IntoIterator<Item = (&'a [u8], u64)>) -> V
         counts.into_iter().map(|(key, count)| (key.to_vec(), count)).collect();
     ranked.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| ka.cmp(kb)));
     ranked
+}
+
+/// Proptest's settings for the graded tests: the usual number of cases, and no regression files
+/// written into `tests/` (a failure prints its shrunk input, which is what you need to debug it).
+pub fn proptest_config() -> proptest::test_runner::Config {
+    proptest::test_runner::Config { failure_persistence: None, ..proptest::test_runner::Config::default() }
 }
