@@ -24,8 +24,8 @@ done
 
 cargo build --quiet --release -p logstat-ref -p datasets --bin logstat-ref --bin gen
 logstat=target/release/logstat-ref
-log=datasets/generated/nginx-$size-seed1.log
-[ -f "$log" ] || target/release/gen nginx --size "$size" --seed 1 -o "$log" >/dev/null
+log=datasets/generated/nginx-$size-seed0.log
+[ -f "$log" ] || target/release/gen nginx --size "$size" --seed 0 -o "$log" >/dev/null
 bytes=$(stat -c %s "$log")
 cat "$log" >/dev/null
 

@@ -1,0 +1,45 @@
+//! Test data for the labs: committed fixtures with their expected answers, and deterministic
+//! generators of large inputs.
+//!
+//! Small fixtures live beside this crate (`datasets/nginx/`, `datasets/text/`) and are committed; big
+//! files are generated on demand into `datasets/generated/`, which git ignores:
+//!
+//! ```text
+//! cargo run -p datasets --release --bin gen -- nginx --size 1G --seed 1
+//! cargo run -p datasets --release --bin gen -- text --size 100M --seed 1
+//! ```
+//!
+//! Every generator is a pure function of its spec: the same seed gives the same bytes on every
+//! machine, and each one returns or yields the ground truth a correct solution must reproduce.
+//!
+//! # Layout
+//!
+//! - [`nginx`]: access logs in nginx's `combined` format, each line with its parsed [`nginx::Entry`].
+//! - [`text`]: prose for word counting, with the true count of every word.
+//! - [`size`]: `100M`-style sizes for the `gen` binary.
+//! - `dice`, `zipf`: the value-stable random draws both generators share.
+
+mod dice;
+pub mod nginx;
+pub mod size;
+pub mod text;
+mod zipf;
+
+use std::io;
+use std::path::PathBuf;
+
+/// The `datasets/` folder of the workspace, where the committed fixtures are.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `datasets/generated/` folder for big generated files, created if missing. Git ignores it.
+///
+/// # Errors
+///
+/// When the folder cannot be created.
+pub fn generated_dir() -> io::Result<PathBuf> {
+    let dir = root().join("generated");
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
