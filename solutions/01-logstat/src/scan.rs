@@ -187,31 +187,14 @@ fn consume_head(
     Some(reused)
 }
 
-/// Reads until `block` holds at least `block_size` bytes or the input ends. Returns the bytes read
-/// and whether the input ended.
+/// Reads until `block` holds `block_size` more bytes or the input ends. Returns the bytes read and
+/// whether the input ended.
 fn fill(reader: &mut dyn Read, block: &mut Vec<u8>, block_size: usize) -> io::Result<(usize, bool)> {
-    let target = block.len() + block_size;
-    let mut read = 0;
-    while block.len() < target {
-        let start = block.len();
-        block.resize(target, 0);
-        match reader.read(&mut block[start..]) {
-            Ok(0) => {
-                block.truncate(start);
-                return Ok((read, true));
-            }
-            Ok(n) => {
-                block.truncate(start + n);
-                read += n;
-            }
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => block.truncate(start),
-            Err(err) => {
-                block.truncate(start);
-                return Err(err);
-            }
-        }
-    }
-    Ok((read, false))
+    // read_to_end on a `Take` reads straight into the vector's spare capacity without zeroing it
+    // first, and retries reads that were interrupted; stopping short of the limit means the end.
+    block.reserve(block_size);
+    let read = reader.take(block_size as u64).read_to_end(block)?;
+    Ok((read, read < block_size))
 }
 
 // ANCHOR: cut_point
