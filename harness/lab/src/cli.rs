@@ -1,0 +1,299 @@
+//! The command line of `cargo lab`, as clap derive structs.
+//!
+//! These types stop at [`crate::app`]: it turns them into calls with plain arguments, so no other module
+//! depends on clap.
+
+use std::ffi::OsString;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  cargo lab                                  every lab's progress, and what to do next
+  cargo lab test logstat                     run lab 1's graded tests
+  cargo lab test 1 --stage parse             only its first stage
+  cargo lab bench logstat -- --quick         your medians against the reference's
+  cargo lab grade logstat --submission ../alice --json
+  cargo lab grade logstat --class subs/ --out grades.csv --timeout 10
+  cargo lab verify                           what CI checks of every lab
+  cargo lab run-many logstat -n 50 --reference
+
+Results go to stdout, progress to stderr. Results are cached in target/lab/results/.";
+
+/// Test, benchmark, grade and verify the course's labs.
+///
+/// With no command, shows every lab's progress stage by stage and what to do next. Labs are the
+/// folders `labs/*/` that hold a `lab.toml`; a LAB argument is a lab's package name (`logstat`), its
+/// folder name (`01-logstat`) or its number (`1`).
+///
+/// Each graded test runs in its own process group with a time limit and a memory limit, so a test
+/// that hangs, crashes or eats memory fails alone.
+///
+/// Exit status: 0 when everything passed, 1 when a test failed or something went wrong, 2 on a usage
+/// error (an unknown lab or stage, a missing directory).
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-lab",
+    bin_name = "cargo lab",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_long_help = EXAMPLES
+)]
+pub struct Cli {
+    /// What to do; without one, show the progress table.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Draw the progress table from cached results only, never running tests.
+    #[arg(long)]
+    pub no_run: bool,
+
+    /// Test processes to run at once when refreshing stale results [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+/// The commands of `cargo lab`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a lab's graded tests and show what fails, stage by stage.
+    ///
+    /// Builds the lab's test targets, runs every graded test in its own process and prints each
+    /// stage's result, the failing tests, and for the first failing stage its hint, its book section
+    /// and the first failure's message. Exits 0 only when every test passes. Testing your crate
+    /// (not --reference) also updates the results behind `cargo lab`.
+    Test(TestArgs),
+
+    /// Benchmark a lab against its reference solution.
+    ///
+    /// Runs every bench target of the lab (criterion) for your crate and for the reference, and prints
+    /// each benchmark's median time side by side with the ratio yours/reference. A benchmark whose code
+    /// is still `todo!()` is reported as not implemented (and the exit status is 1). Criterion's own
+    /// output goes to stderr; its files are kept apart in `target/lab/bench/{yours,reference}`.
+    Bench(BenchArgs),
+
+    /// Grade a submission (or a whole class) in a separate, pristine workspace.
+    ///
+    /// Only the submission's `labs/<lab>/src/` is taken (its `.rs` files); tests, benches, manifests
+    /// and Cargo.toml stay the course's own, and changes to them are reported and ignored. Each stage's
+    /// weight is split evenly over its tests. The grading workspace is kept in
+    /// `target/lab/grade/` so that grading again is incremental.
+    ///
+    /// A submission that does not compile, or has no `labs/<lab>/src/`, scores zero with the reason in
+    /// its report. Exits 0 whenever a grade was produced, whatever the score; with --class, 1 when the
+    /// harness itself failed on some student (the gradebook says which).
+    #[command(group(ArgGroup::new("source").required(true).args(["submission", "class"])))]
+    Grade(GradeArgs),
+
+    /// Check that every lab is sound: the reference passes, the skeleton fails, no warnings.
+    ///
+    /// For each lab (or the named ones): the reference passes every graded test; the skeleton (the
+    /// student crate as committed) fails every graded test, each one on its own (a test it passes
+    /// asserts nothing); the skeleton builds without warnings. Exits 1 if anything is off.
+    Verify(VerifyArgs),
+
+    /// Run every graded test many times and report any that ever failed.
+    ///
+    /// Builds once, then runs each test N times. Flakiness is a bug: a test that fails once in a
+    /// hundred runs will fail a student's grading one day.
+    RunMany(RunManyArgs),
+}
+
+/// Arguments of `cargo lab test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
+
+    /// Run only this stage (its `id` in lab.toml, e.g. `parse`).
+    #[arg(long, value_name = "ID")]
+    pub stage: Option<String>,
+
+    /// Test the reference solution instead of your crate.
+    #[arg(long)]
+    pub reference: bool,
+
+    /// Test processes to run at once [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+/// Arguments of `cargo lab bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
+
+    /// Run only this bench target (a file in the lab's benches/, without `.rs`).
+    #[arg(long, value_name = "NAME")]
+    pub bench: Option<String>,
+
+    /// Arguments passed on to criterion, e.g. `-- --quick` or `-- parse_line`.
+    #[arg(last = true, value_name = "CRITERION_ARGS")]
+    pub criterion_args: Vec<String>,
+}
+
+/// Arguments of `cargo lab grade`.
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
+
+    /// A student's checkout of the course workspace; its `labs/<lab>/src/` is graded.
+    #[arg(long, value_name = "DIR")]
+    pub submission: Option<PathBuf>,
+
+    /// A folder with one checkout per student (the sub-folder's name is the student's name).
+    #[arg(long, value_name = "DIR", requires = "out")]
+    pub class: Option<PathBuf>,
+
+    /// With --class: the CSV gradebook to write; feedback goes to `<stem>-feedback/<student>.txt`.
+    #[arg(long, value_name = "FILE", requires = "class")]
+    pub out: Option<PathBuf>,
+
+    /// Print the report as JSON instead of text.
+    #[arg(long, conflicts_with = "class")]
+    pub json: bool,
+
+    /// Also write Gradescope's results.json format to FILE [default: results.json].
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        default_missing_value = "results.json",
+        conflicts_with = "class"
+    )]
+    pub gradescope: Option<PathBuf>,
+
+    /// A folder of extra test files (`*.rs`) graded as one more stage, `extra`.
+    ///
+    /// They are copied into the grading workspace only, never into the student's tree. The stage's
+    /// weight is read from `DIR/extra.toml` (`weight = N`); without it each test is worth 1 point.
+    #[arg(long, value_name = "DIR")]
+    pub extra_tests: Option<PathBuf>,
+
+    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+
+    /// Test processes to run at once [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+}
+
+/// Arguments of `cargo lab verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The labs to verify [default: every lab].
+    #[arg(value_name = "LAB")]
+    pub labs: Vec<String>,
+
+    /// Test processes to run at once [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+/// Arguments of `cargo lab run-many`.
+#[derive(Debug, Args)]
+pub struct RunManyArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
+
+    /// How many times to run each test.
+    #[arg(short = 'n', value_name = "N")]
+    pub runs: NonZeroUsize,
+
+    /// Run only this stage (its `id` in lab.toml).
+    #[arg(long, value_name = "ID")]
+    pub stage: Option<String>,
+
+    /// Run the reference solution's tests instead of your crate's.
+    #[arg(long)]
+    pub reference: bool,
+
+    /// Test processes to run at once [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+/// The process arguments, without the `lab` that cargo inserts when it runs `cargo-lab` as the
+/// subcommand `cargo lab`.
+pub fn args() -> Vec<OsString> {
+    strip_subcommand_name(std::env::args_os().collect())
+}
+
+fn strip_subcommand_name(mut args: Vec<OsString>) -> Vec<OsString> {
+    if args.get(1).is_some_and(|arg| arg == "lab") {
+        args.remove(1);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        Cli::try_parse_from(strip_subcommand_name(args))
+    }
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn skips_the_cargo_subcommand_name() {
+        let cli = parse(&["cargo-lab", "lab", "test", "logstat"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Test(ref t)) if t.lab == "logstat"));
+        let cli = parse(&["cargo-lab", "test", "1", "--stage", "parse"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Test(ref t)) if t.stage.as_deref() == Some("parse")));
+    }
+
+    #[test]
+    fn no_command_is_the_status_table() {
+        let cli = parse(&["cargo-lab", "--no-run"]).unwrap();
+        assert!(cli.command.is_none() && cli.no_run);
+    }
+
+    #[test]
+    fn grade_needs_exactly_one_source() {
+        assert!(parse(&["cargo-lab", "grade", "logstat"]).is_err());
+        assert!(parse(&["cargo-lab", "grade", "logstat", "--submission", "a", "--class", "b"]).is_err());
+        assert!(parse(&["cargo-lab", "grade", "logstat", "--class", "b"]).is_err(), "--out required");
+        assert!(parse(&["cargo-lab", "grade", "logstat", "--class", "b", "--out", "g.csv"]).is_ok());
+    }
+
+    #[test]
+    fn gradescope_file_defaults_to_results_json() {
+        let cli = parse(&["cargo-lab", "grade", "logstat", "--submission", "s", "--gradescope"]).unwrap();
+        let Some(Command::Grade(grade)) = cli.command else { panic!("not a grade command") };
+        assert_eq!(grade.gradescope, Some(PathBuf::from("results.json")));
+    }
+
+    #[test]
+    fn usage_errors_exit_2() {
+        let err = parse(&["cargo-lab", "run-many", "logstat"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

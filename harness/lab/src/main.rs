@@ -1,0 +1,58 @@
+//! `cargo lab`: test, benchmark, grade and verify the course's labs.
+//!
+//! A lab is a folder `labs/NN-name/` holding a student crate and a `lab.toml` manifest; its reference
+//! solution lives in `solutions/NN-name/` and compiles the very same test files. This binary reads the
+//! manifests and runs the graded tests one process per test, so that a test which hangs, crashes or
+//! eats memory costs that test only.
+//!
+//! # Layout
+//!
+//! - [`cli`]: the command line (clap derive); never passed past [`app`].
+//! - [`app`]: dispatches a parsed command to its module in [`cmd`].
+//! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`).
+//! - [`manifest`], [`workspace`]: `lab.toml`, the workspace root and lab lookup.
+//! - [`compile`], [`libtest`], [`runner`], [`suite`]: the test engine shared by every command: build
+//!   the test binaries, list their tests, run each one sandboxed, in parallel.
+//! - [`interrupt`]: Ctrl-C kills the test process groups before exiting.
+//! - [`score`]: per-stage pass counts and points.
+//! - [`cache`]: the per-lab results behind the instant status table.
+//! - [`grading`], [`sync`], [`gradebook`], [`grade_json`]: grading a submission in a separate
+//!   workspace, and the CSV, feedback, JSON and Gradescope outputs.
+//! - [`criterion`]: reading criterion's `estimates.json`.
+//! - [`report`], [`style`], [`output`]: human-readable output, colours, stdout that tolerates a closed
+//!   pipe.
+//! - [`error`]: the errors that name a bad input, and their exit codes.
+
+mod app;
+mod cache;
+mod cli;
+mod cmd;
+mod compile;
+mod criterion;
+mod error;
+mod grade_json;
+mod gradebook;
+mod grading;
+mod interrupt;
+mod libtest;
+mod manifest;
+mod output;
+mod report;
+mod runner;
+mod score;
+mod style;
+mod suite;
+mod sync;
+mod workspace;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse_from(cli::args());
+    match app::run(cli) {
+        Ok(code) => code,
+        Err(err) => error::report(&err),
+    }
+}

@@ -1,0 +1,332 @@
+//! One test in one sandboxed process: a process group of its own, an address-space limit and a time
+//! limit.
+//!
+//! The test binary runs `--exact NAME --test-threads=1 --nocapture` with its output captured. When it
+//! exits, or when its time is up, the whole process group is killed: that stops a hung test and the
+//! children a test left behind (a server it started, a fork bomb). The group is killed before the test
+//! process is reaped, so the group id cannot have been reused by then.
+
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::interrupt;
+use crate::libtest;
+
+/// How much of each output stream is kept; the rest is read and dropped so the test never blocks.
+const OUTPUT_CAP: usize = 1 << 20;
+
+/// How long to wait for the output pipes to close once the group is dead: a process that left the
+/// group (setsid) may hold them open forever.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
+/// Resource limits of one test process.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock limit.
+    pub timeout: Duration,
+    /// Address-space limit in MiB; 0 for none.
+    pub memory_mb: u64,
+}
+
+/// How a test ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It ran and passed.
+    Passed,
+    /// It ran and failed (a panic, or it did not run at all).
+    Failed,
+    /// It was still running at the time limit and was killed.
+    TimedOut,
+    /// It was killed by a signal (an abort, a segfault, the out-of-memory killer).
+    Crashed {
+        /// The signal number.
+        signal: i32,
+    },
+}
+
+impl Outcome {
+    /// Whether the test passed.
+    pub fn passed(self) -> bool {
+        self == Outcome::Passed
+    }
+}
+
+/// The result of running one test.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall-clock time from start to exit (or kill).
+    pub duration: Duration,
+    /// Why it failed: the panic message, the time limit or the signal; empty when it passed.
+    pub message: String,
+}
+
+/// One test to run.
+#[derive(Debug)]
+pub struct TestProcess<'a> {
+    /// The test binary.
+    pub exe: &'a Path,
+    /// The test's full name, as `--list` gave it.
+    pub name: &'a str,
+    /// The working directory: the package's directory, as under `cargo test`.
+    pub cwd: &'a Path,
+    /// Extra environment variables.
+    pub env: &'a [(OsString, OsString)],
+}
+
+/// Runs `test` under `limits` and reports how it ended.
+///
+/// # Errors
+///
+/// When the process cannot be started (or the run is being interrupted).
+pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
+    let mut command = Command::new(test.exe);
+    command
+        .args(["--exact", test.name, "--test-threads=1", "--nocapture"])
+        .current_dir(test.cwd)
+        .envs(test.env.iter().map(|(key, value)| (key, value)))
+        .env("RUST_BACKTRACE", "0")
+        .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let memory_bytes = limits.memory_mb.saturating_mul(1024 * 1024);
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe calls are
+    // allowed: it calls setrlimit only, allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(move || {
+            if memory_bytes > 0 {
+                let limit = libc::rlimit { rlim_cur: memory_bytes, rlim_max: memory_bytes };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            // A crashing test must not leave core files in the student's tree.
+            let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            Ok(())
+        });
+    }
+
+    let started = Instant::now();
+    let mut child = interrupt::spawn(&mut command)?;
+    // A child id is a positive pid_t, and the child leads its own group.
+    let pid = child.id() as i32;
+    let stdout = capture(child.stdout.take());
+    let stderr = capture(child.stderr.take());
+
+    let (exited_tx, exited) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        wait_without_reaping(pid);
+        let _ = exited_tx.send(());
+    });
+    let timed_out = matches!(exited.recv_timeout(limits.timeout), Err(RecvTimeoutError::Timeout));
+    let duration = started.elapsed();
+    // The leader is alive or a zombie, never reaped here, so `pid` still names its group.
+    interrupt::kill_group(pid);
+    let _ = waiter.join();
+    let status = child.wait();
+    interrupt::finished(pid);
+    let status = status?;
+
+    let stdout = String::from_utf8_lossy(&stdout.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
+
+    let (outcome, message) = if timed_out {
+        (Outcome::TimedOut, format!("timed out after {}s", limits.timeout.as_secs_f64().round()))
+    } else if let Some(signal) = status.signal() {
+        (Outcome::Crashed { signal }, crash_message(signal, &stderr, &stdout))
+    } else if status.success() && libtest::ran_one_passing_test(&stdout) {
+        (Outcome::Passed, String::new())
+    } else if status.success() {
+        (Outcome::Failed, "the test did not run: no test has this exact name".to_owned())
+    } else {
+        (Outcome::Failed, failure_message(&stderr, &stdout, status.code()))
+    };
+    Ok(Finished { outcome, duration, message })
+}
+
+/// Blocks until process `pid` has exited, leaving it a zombie so that its pid (and group id) stays
+/// taken until the caller reaps it.
+fn wait_without_reaping(pid: i32) {
+    loop {
+        // SAFETY: siginfo_t is a plain C struct; all zeroes is a valid value of it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a valid, writable siginfo_t for the duration of the call.
+        let rc =
+            unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if rc == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+/// Reads `stream` to its end on a thread, keeping the first [`OUTPUT_CAP`] bytes.
+fn capture(stream: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        if let Some(mut stream) = stream {
+            let mut buf = [0u8; 8192];
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let room = OUTPUT_CAP.saturating_sub(kept.len());
+                        kept.extend_from_slice(&buf[..n.min(room)]);
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = tx.send(kept);
+    });
+    rx
+}
+
+fn failure_message(stderr: &str, stdout: &str, code: Option<i32>) -> String {
+    if let Some(message) = libtest::panic_message(stderr).or_else(|| libtest::panic_message(stdout)) {
+        return message;
+    }
+    let last = libtest::last_lines(&format!("{stdout}\n{stderr}"));
+    let code = code.map_or_else(|| "?".to_owned(), |code| code.to_string());
+    if last.is_empty() { format!("failed with exit code {code}") } else { last }
+}
+
+fn crash_message(signal: i32, stderr: &str, stdout: &str) -> String {
+    let name = signal_name(signal);
+    let mut message = format!("crashed: killed by signal {signal} ({name})");
+    if signal == libc::SIGKILL {
+        message.push_str(", perhaps by the out-of-memory killer");
+    }
+    let last = libtest::last_lines(&format!("{stdout}\n{stderr}"));
+    if !last.is_empty() {
+        message.push('\n');
+        message.push_str(&last);
+    }
+    message
+}
+
+/// The usual name of a signal number.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTRAP => "SIGTRAP",
+        _ => "signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A shell script standing in for a test binary: it ignores libtest's arguments.
+    fn fake_test(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("fake-test");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn run_script(body: &str, timeout: Duration) -> Finished {
+        let tmp = tempfile::tempdir().unwrap();
+        let exe = fake_test(tmp.path(), body);
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
+        run(&test, Limits { timeout, memory_mb: 0 }).unwrap()
+    }
+
+    #[test]
+    fn passes_when_libtest_says_one_passed() {
+        let finished = run_script("echo 'test result: ok. 1 passed; 0 failed'", Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Passed);
+        assert!(finished.message.is_empty());
+    }
+
+    #[test]
+    fn exit_zero_without_a_test_is_a_failure() {
+        let finished = run_script("echo 'test result: ok. 0 passed'", Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Failed);
+        assert!(finished.message.contains("did not run"));
+    }
+
+    #[test]
+    fn a_panic_gives_its_message() {
+        let body =
+            "echo \"thread 't' panicked at tests/a.rs:1:2:\" >&2; echo 'not yet implemented' >&2; exit 101";
+        let finished = run_script(body, Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Failed);
+        assert_eq!(finished.message, "thread 't' panicked at tests/a.rs:1:2:\nnot yet implemented");
+    }
+
+    #[test]
+    fn a_hung_test_and_its_children_are_killed_at_the_deadline() {
+        let tmp = tempfile::tempdir().unwrap();
+        let marker = tmp.path().join("child-pid");
+        let body = format!("sleep 30 & echo $! > {}; sleep 30", marker.display());
+        let started = Instant::now();
+        let finished = run_script(&body, Duration::from_millis(300));
+        assert_eq!(finished.outcome, Outcome::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(finished.message.starts_with("timed out after"));
+        let child: i32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+        // SAFETY: signal 0 only checks that the process exists.
+        let alive = unsafe { libc::kill(child, 0) } == 0;
+        // A killed child may linger briefly as a zombie of init; it must not be running `sleep`.
+        let running = alive
+            && std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .is_ok_and(|stat| !stat.contains(") Z "));
+        assert!(!running, "the background child survived");
+    }
+
+    #[test]
+    fn a_signal_is_a_crash() {
+        let finished = run_script(
+            "echo 'fatal runtime error: stack overflow' >&2; kill -SEGV $$",
+            Duration::from_secs(10),
+        );
+        assert_eq!(finished.outcome, Outcome::Crashed { signal: libc::SIGSEGV });
+        assert!(finished.message.contains("SIGSEGV"), "{}", finished.message);
+        assert!(finished.message.contains("stack overflow"), "{}", finished.message);
+    }
+
+    #[test]
+    fn the_memory_limit_applies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let exe = fake_test(tmp.path(), "ulimit -v");
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
+        let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
+        // `ulimit -v` prints the limit in KiB; exit 0 without libtest's line is reported as not run.
+        assert_eq!(finished.outcome, Outcome::Failed);
+        let exe = fake_test(tmp.path(), "test \"$(ulimit -v)\" = 65536 && echo 'test result: ok. 1 passed'");
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
+        let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
+        assert_eq!(finished.outcome, Outcome::Passed, "{}", finished.message);
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_name(libc::SIGABRT), "SIGABRT");
+        assert_eq!(signal_name(1000), "signal");
+    }
+}

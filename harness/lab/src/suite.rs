@@ -1,0 +1,257 @@
+//! The test engine every command shares: build a package's graded test targets, list their tests, and
+//! run each test in its own sandboxed process, several at once.
+//!
+//! A stage is one or more test targets (the `extra` stage of grading has several). A compile error is
+//! an outcome, not an error: the caller scores it as every test failed.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::compile::{Build, Cargo};
+use crate::libtest;
+use crate::runner::{self, Finished, Limits, Outcome, TestProcess};
+use crate::workspace::Package;
+
+/// A stage to run: its id and the test targets that make it up.
+#[derive(Debug, Clone)]
+pub struct StagePlan {
+    /// The stage id (`parse`, or `extra`).
+    pub id: String,
+    /// A one-line title.
+    pub title: String,
+    /// What passing all of it is worth.
+    pub weight: Weight,
+    /// Its test targets, `tests/<target>.rs`.
+    pub targets: Vec<String>,
+}
+
+/// How a stage's points are set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Weight {
+    /// The stage is worth this much, split evenly over its tests.
+    Total(f64),
+    /// Each test is worth `points`; `expected` tests are counted when none could be listed (the code
+    /// did not compile), so the stage's maximum stays the same.
+    PerTest {
+        /// Points per test.
+        points: f64,
+        /// The number of tests assumed when they cannot be listed.
+        expected: usize,
+    },
+}
+
+/// One run of one test.
+#[derive(Debug, Clone)]
+pub struct TestRun {
+    /// The stage it belongs to.
+    pub stage: String,
+    /// The name to show: the libtest name, prefixed with `target::` in a stage of several targets.
+    pub name: String,
+    /// How it ended, how long it took, and why it failed.
+    pub result: Finished,
+}
+
+/// What running a suite gave.
+#[derive(Debug)]
+pub enum SuiteOutcome {
+    /// The code does not compile: the compiler's first errors.
+    CompileError(String),
+    /// Every listed test ran (`repeat` times each), in stage, target and name order.
+    Ran(Vec<TestRun>),
+}
+
+/// How to show progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing at all.
+    Quiet,
+    /// Cargo's `Compiling` lines, and a counter of tests redrawn in place when stderr is a terminal.
+    Show,
+}
+
+/// Everything needed to run a package's graded tests.
+#[derive(Debug)]
+pub struct Suite<'a> {
+    /// Where to run cargo.
+    pub cargo: Cargo<'a>,
+    /// The package under test.
+    pub package: &'a Package,
+    /// The stages to run.
+    pub stages: &'a [StagePlan],
+    /// Limits of each test process.
+    pub limits: Limits,
+    /// Tests to run at once.
+    pub jobs: usize,
+    /// How many times to run each test (1, except for `run-many`).
+    pub repeat: usize,
+    /// Progress on stderr.
+    pub progress: Progress,
+    /// A label for progress lines (the lab's name).
+    pub label: &'a str,
+}
+
+struct Job<'a> {
+    stage: &'a str,
+    exe: &'a Path,
+    test: String,
+    name: String,
+}
+
+impl Suite<'_> {
+    /// Builds, lists and runs the suite.
+    ///
+    /// # Errors
+    ///
+    /// When cargo fails for a reason other than a compile error, or a test process cannot be started.
+    pub fn run(&self) -> anyhow::Result<SuiteOutcome> {
+        let targets: Vec<String> = self.stages.iter().flat_map(|stage| stage.targets.clone()).collect();
+        if self.progress == Progress::Show {
+            eprintln!("{}: building {} tests…", self.label, self.package.name);
+        }
+        let executables = match self.cargo.build_tests(&self.package.name, &targets)? {
+            Build::Built(executables) => executables,
+            Build::Failed(errors) => return Ok(SuiteOutcome::CompileError(errors)),
+        };
+        let env = self.env();
+        let mut jobs = Vec::new();
+        let mut listing_failures = Vec::new();
+        for stage in self.stages {
+            for target in &stage.targets {
+                let Some(exe) = executables.get(target) else { continue };
+                match list_tests(exe, &self.package.dir, &env) {
+                    Ok(tests) => {
+                        for test in tests {
+                            let name = if stage.targets.len() > 1 {
+                                format!("{target}::{test}")
+                            } else {
+                                test.clone()
+                            };
+                            jobs.push(Job { stage: &stage.id, exe, test, name });
+                        }
+                    }
+                    Err(message) => listing_failures.push(TestRun {
+                        stage: stage.id.clone(),
+                        name: format!("{target} (listing its tests)"),
+                        result: Finished { outcome: Outcome::Failed, duration: Duration::ZERO, message },
+                    }),
+                }
+            }
+        }
+        let mut runs = self.run_jobs(&jobs, &env)?;
+        runs.extend(listing_failures);
+        Ok(SuiteOutcome::Ran(runs))
+    }
+
+    fn env(&self) -> Vec<(OsString, OsString)> {
+        vec![
+            ("CARGO_MANIFEST_DIR".into(), self.package.dir.clone().into_os_string()),
+            ("CARGO_PKG_NAME".into(), self.package.name.clone().into()),
+        ]
+    }
+
+    fn run_jobs(&self, jobs: &[Job], env: &[(OsString, OsString)]) -> anyhow::Result<Vec<TestRun>> {
+        let total = jobs.len() * self.repeat;
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let results: Mutex<Vec<(usize, anyhow::Result<TestRun>)>> = Mutex::new(Vec::with_capacity(total));
+        let meter = Meter::new(self.progress, self.label, total);
+        std::thread::scope(|scope| {
+            for _ in 0..self.jobs.clamp(1, total.max(1)) {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::SeqCst);
+                        if index >= total {
+                            break;
+                        }
+                        let job = &jobs[index % jobs.len()];
+                        let process =
+                            TestProcess { exe: job.exe, name: &job.test, cwd: &self.package.dir, env };
+                        let run = runner::run(&process, self.limits)
+                            .with_context(|| format!("failed to start test {}", job.name))
+                            .map(|result| TestRun {
+                                stage: job.stage.to_owned(),
+                                name: job.name.clone(),
+                                result,
+                            });
+                        results.lock().unwrap_or_else(PoisonError::into_inner).push((index, run));
+                        meter.tick(done.fetch_add(1, Ordering::SeqCst) + 1);
+                    }
+                });
+            }
+        });
+        meter.finish();
+        let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+        // Job order (stage, target, name), repeats of one test together.
+        results.sort_by_key(|(index, _)| (index % jobs.len().max(1), *index));
+        results.into_iter().map(|(_, run)| run).collect()
+    }
+}
+
+/// The tests of a test binary, without the `#[ignore]`d ones (as under `cargo test`).
+fn list_tests(exe: &Path, cwd: &Path, env: &[(OsString, OsString)]) -> Result<Vec<String>, String> {
+    let list = |ignored: bool| -> Result<Vec<String>, String> {
+        let mut command = Command::new(exe);
+        command.args(["--list", "--format", "terse"]).current_dir(cwd);
+        command.envs(env.iter().map(|(key, value)| (key, value)));
+        if ignored {
+            command.arg("--ignored");
+        }
+        let output = command.output().map_err(|err| format!("cannot run {}: {err}", exe.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "listing the tests of {} failed: {}",
+                exe.display(),
+                libtest::last_lines(&String::from_utf8_lossy(&output.stderr))
+            ));
+        }
+        Ok(libtest::parse_list(&String::from_utf8_lossy(&output.stdout)))
+    };
+    let ignored = list(true)?;
+    Ok(list(false)?.into_iter().filter(|test| !ignored.contains(test)).collect())
+}
+
+/// A test counter on stderr.
+struct Meter {
+    show: bool,
+    in_place: bool,
+    label: String,
+    total: usize,
+    last_line: Mutex<usize>,
+}
+
+impl Meter {
+    fn new(progress: Progress, label: &str, total: usize) -> Meter {
+        let show = progress == Progress::Show && total > 0;
+        let in_place = std::io::stderr().is_terminal();
+        if show && !in_place {
+            eprintln!("{label}: running {total} tests…");
+        }
+        Meter { show, in_place, label: label.to_owned(), total, last_line: Mutex::new(0) }
+    }
+
+    fn tick(&self, done: usize) {
+        if !(self.show && self.in_place) {
+            return;
+        }
+        let mut last = self.last_line.lock().unwrap_or_else(PoisonError::into_inner);
+        if done > *last {
+            *last = done;
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[2K{}: {done}/{} tests", self.label, self.total);
+            let _ = stderr.flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.show && self.in_place {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
