@@ -62,10 +62,7 @@ pub fn eventually(what: &str, condition: impl FnMut() -> bool) {
 ///
 /// When the system's temporary directory cannot be written, which no test can recover from.
 pub fn scratch_dir() -> TempDir {
-    tempfile::Builder::new()
-        .prefix("lab-test-")
-        .tempdir()
-        .expect("cannot create a temporary directory")
+    tempfile::Builder::new().prefix("lab-test-").tempdir().expect("cannot create a temporary directory")
 }
 
 /// The workspace's `datasets/` folder, which holds the committed fixtures.
