@@ -178,12 +178,10 @@ fn consume_head(
     cut_at: usize,
     consume: &mut impl FnMut(Vec<u8>) -> Option<Vec<u8>>,
 ) -> Option<Vec<u8>> {
-    let mut next = Vec::new();
-    next.extend_from_slice(&block[cut_at..]);
-    block.truncate(cut_at);
+    let rest = block.split_off(cut_at);
     let mut reused = consume(std::mem::take(block))?;
     reused.clear();
-    reused.extend_from_slice(&next);
+    reused.extend_from_slice(&rest);
     Some(reused)
 }
 
