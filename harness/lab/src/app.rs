@@ -59,12 +59,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::RunMany(args)) => cmd::run_many::run(
             &ws,
             &cmd::run_many::Options {
-                lab: args.lab,
                 runs: args.runs.get(),
-                stage: args.stage,
-                reference: args.reference,
-                jobs: jobs(args.jobs),
-                timeout: args.timeout,
+                lab: args.tests.lab,
+                stage: args.tests.stage,
+                reference: args.tests.reference,
+                jobs: jobs(args.tests.jobs),
+                timeout: args.tests.timeout,
             },
         ),
     }

@@ -101,7 +101,7 @@ pub enum Command {
     RunMany(RunManyArgs),
 }
 
-/// Arguments of `cargo lab test`.
+/// Arguments of `cargo lab test`, and the tests `cargo lab run-many` repeats.
 #[derive(Debug, Args)]
 pub struct TestArgs {
     /// The lab: package name, folder name or number.
@@ -209,29 +209,13 @@ pub struct VerifyArgs {
 /// Arguments of `cargo lab run-many`.
 #[derive(Debug, Args)]
 pub struct RunManyArgs {
-    /// The lab: package name, folder name or number.
-    #[arg(value_name = "LAB")]
-    pub lab: String,
-
     /// How many times to run each test.
     #[arg(short = 'n', value_name = "N")]
     pub runs: NonZeroUsize,
 
-    /// Run only this stage (its `id` in lab.toml).
-    #[arg(long, value_name = "ID")]
-    pub stage: Option<String>,
-
-    /// Run the reference solution's tests instead of your crate's.
-    #[arg(long)]
-    pub reference: bool,
-
-    /// Test processes to run at once [default: number of CPUs].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<NonZeroUsize>,
-
-    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub timeout: Option<u64>,
+    /// Which tests, and how (as for `cargo lab test`).
+    #[command(flatten)]
+    pub tests: TestArgs,
 }
 
 /// The process arguments, without the `lab` that cargo inserts when it runs `cargo-lab` as the
