@@ -43,3 +43,25 @@ pub fn generated_dir() -> io::Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// Calls `produce` to append whole pieces (lines, paragraphs) to a buffer until at least
+/// `target_bytes` have been produced, writing the buffer to `out` a megabyte at a time.
+fn write_until(
+    target_bytes: u64,
+    out: &mut impl io::Write,
+    mut produce: impl FnMut(&mut Vec<u8>),
+) -> io::Result<()> {
+    const CHUNK: usize = 1 << 20;
+    let mut buf = Vec::with_capacity(CHUNK + 64 * 1024);
+    let mut written = 0u64;
+    while written + (buf.len() as u64) < target_bytes {
+        produce(&mut buf);
+        if buf.len() >= CHUNK {
+            out.write_all(&buf)?;
+            written += buf.len() as u64;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()
+}

@@ -255,22 +255,12 @@ impl Iterator for LogGenerator {
 ///
 /// As [`LogGenerator::new`], for a spec that describes no log.
 pub fn write_log(spec: &LogSpec, target_bytes: u64, out: &mut impl Write) -> io::Result<u64> {
-    const CHUNK: usize = 1 << 20;
     let mut generator = LogGenerator::new(spec.clone());
-    let mut buf = Vec::with_capacity(CHUNK + 16 * 1024);
-    let mut written = 0u64;
     let mut lines = 0u64;
-    while written + (buf.len() as u64) < target_bytes {
-        generator.next_into(&mut buf);
+    crate::write_until(target_bytes, out, |buf| {
+        generator.next_into(buf);
         buf.push(b'\n');
         lines += 1;
-        if buf.len() >= CHUNK {
-            out.write_all(&buf)?;
-            written += buf.len() as u64;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()?;
+    })?;
     Ok(lines)
 }

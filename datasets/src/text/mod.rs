@@ -62,21 +62,9 @@ pub fn write_text(
     target_bytes: u64,
     out: &mut impl Write,
 ) -> io::Result<HashMap<String, u64>> {
-    const CHUNK: usize = 1 << 20;
     assert!(spec.vocabulary > 0, "TextSpec::vocabulary must be at least 1");
     let words = vocabulary::vocabulary(spec.vocabulary, &mut Dice::new(spec.seed, 11));
     let mut prose = prose::Prose::new(&words, Dice::new(spec.seed, 12));
-    let mut buf = Vec::with_capacity(CHUNK + 64 * 1024);
-    let mut written = 0u64;
-    while written + (buf.len() as u64) < target_bytes {
-        prose.paragraph(&mut buf);
-        if buf.len() >= CHUNK {
-            out.write_all(&buf)?;
-            written += buf.len() as u64;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()?;
+    crate::write_until(target_bytes, out, |buf| prose.paragraph(buf))?;
     Ok(prose.into_counts())
 }
