@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::score::{fmt_points, round_points};
+use crate::score::{StageScore, fmt_points, round_points};
 
 /// The grade of one submission.
 #[derive(Debug, Clone, Serialize)]
@@ -19,7 +19,7 @@ pub struct GradeReport {
     /// Points available.
     pub max: f64,
     /// Each stage's points.
-    pub stages: Vec<StageGrade>,
+    pub stages: Vec<StageScore>,
     /// Each test's points.
     pub tests: Vec<TestGrade>,
     /// The submission's changes to files it may not change (ignored), relative to the workspace.
@@ -29,26 +29,6 @@ pub struct GradeReport {
     /// Why nothing was graded: no `labs/<lab>/src/` in the submission.
     #[serde(skip)]
     pub no_submission: Option<String>,
-}
-
-/// One stage's points.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageGrade {
-    /// The stage id.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// Points earned.
-    pub score: f64,
-    /// Points available.
-    pub max: f64,
-    /// Tests passed.
-    pub passed: usize,
-    /// Tests run.
-    pub total: usize,
-    /// Tests that hit the time limit.
-    #[serde(skip)]
-    pub timeouts: usize,
 }
 
 /// One test's points.
@@ -191,7 +171,7 @@ mod tests {
             score: 20.0 / 3.0,
             max: 30.0,
             stages: vec![
-                StageGrade {
+                StageScore {
                     id: "parse".into(),
                     title: "Parse".into(),
                     score: 20.0 / 3.0,
@@ -200,7 +180,7 @@ mod tests {
                     total: 3,
                     timeouts: 1,
                 },
-                StageGrade {
+                StageScore {
                     id: "top".into(),
                     title: "Top".into(),
                     score: 0.0,

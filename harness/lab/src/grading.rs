@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::compile::Cargo;
 use crate::error::Error;
-use crate::grade_json::{GradeReport, StageGrade, TestGrade};
+use crate::grade_json::{GradeReport, TestGrade};
 use crate::runner::Limits;
 use crate::score::{self, StageScore};
 use crate::suite::{Progress, StagePlan, Suite, SuiteOutcome, TestRun, Weight};
@@ -281,18 +281,7 @@ pub fn build_report(
         lab: lab.manifest.name.clone(),
         score: scores.iter().map(|stage| stage.score).sum(),
         max: scores.iter().map(|stage| stage.max).sum(),
-        stages: scores
-            .into_iter()
-            .map(|stage| StageGrade {
-                id: stage.id,
-                title: stage.title,
-                score: stage.score,
-                max: stage.max,
-                passed: stage.passed,
-                total: stage.total,
-                timeouts: stage.timeouts,
-            })
-            .collect(),
+        stages: scores,
         tests,
         tests_modified,
         compile_error,

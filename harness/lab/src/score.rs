@@ -2,8 +2,8 @@
 
 use crate::suite::{StagePlan, TestRun, Weight};
 
-/// One stage's result.
-#[derive(Debug, Clone, PartialEq)]
+/// One stage's result, as reports and the JSON grade show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StageScore {
     /// The stage id.
     pub id: String,
@@ -17,7 +17,8 @@ pub struct StageScore {
     pub passed: usize,
     /// Tests that ran.
     pub total: usize,
-    /// Tests that hit the time limit.
+    /// Tests that hit the time limit (in the gradebook's status, not the JSON).
+    #[serde(skip)]
     pub timeouts: usize,
 }
 
