@@ -7,6 +7,12 @@
 //!   time and hope; they wait for the thing they need and fail with a message when it never comes.
 //! - [`scratch_dir`] makes a temporary directory that is removed when the test ends.
 //! - [`datasets_dir`] finds the workspace's `datasets/` folder, wherever the test binary runs from.
+//! - [`web`] is a loopback web server that serves a site and misbehaves on request, for the HTTP labs.
+//!
+//! The `serve-site` binary writes a generated site ([`web::SiteSpec`]) to a directory, for real web
+//! servers, or serves it with [`web::WebServer`], for benchmarks against a running crawler.
+
+pub mod web;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

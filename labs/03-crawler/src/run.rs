@@ -1,0 +1,40 @@
+//! Running a [`Config`]: the crawl, its JSON lines written as they arrive, a progress line on a
+//! terminal, and how it ended ([`Outcome`]).
+
+use std::future::Future;
+use std::io::Write;
+
+use crate::config::Config;
+use crate::crawl::CrawlSummary;
+use crate::error::Error;
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// What the crawl reported.
+    pub summary: CrawlSummary,
+}
+
+impl Outcome {
+    /// The exit code: 130 when interrupted, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.interrupted { 130 } else { 0 }
+    }
+}
+
+/// Crawls as `config` says, writing one JSON line per result to `config.out` (or to `stdout`) as
+/// results arrive, until done or until `shutdown` completes; the lines written are flushed either
+/// way.
+///
+/// # Errors
+///
+/// [`Error::Create`] when the output file cannot be created, [`Error::Write`] when a line cannot be
+/// written, and [`Error::Start`] when the start page could not be fetched at all (its line is
+/// written first).
+pub async fn run(
+    config: &Config,
+    shutdown: impl Future<Output = ()>,
+    stdout: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    todo!("stage 4: open the output, crawl, write and flush one JSON line per result")
+}

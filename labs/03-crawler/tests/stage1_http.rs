@@ -1,0 +1,533 @@
+//! Stage 1: HTTP/1.1 over a TCP stream. The sans-IO core (writing a request, parsing a response
+//! head, decoding a body from any split of its bytes) and the async client against a fixture
+//! server that misbehaves on purpose: chunked and close-delimited bodies, keep-alive, resets,
+//! stalls, slow heads, endless bodies, redirect chains and loops.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TEST_DEADLINE, client_config, proptest_config, url};
+use crawler::http::{MAX_HEAD_BYTES, encode_request};
+use crawler::{BodyDecoder, BodyKind, Client, ClientConfig, HttpError, ResponseHead};
+use proptest::prelude::*;
+use testkit::web::{Fault, Route, Site, WebServer};
+
+const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 5\r\nX-Empty:\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\nhello";
+
+/// Decodes `input` as one body of `kind` fed in one piece; the body and the bytes used.
+fn decode_whole(kind: BodyKind, input: &[u8]) -> Result<(Vec<u8>, usize, bool), HttpError> {
+    let mut decoder = BodyDecoder::new(kind);
+    let mut out = Vec::new();
+    let used = decoder.decode(input, &mut out)?;
+    Ok((out, used, decoder.is_done()))
+}
+
+/// Decodes `input` fed in pieces cut at `cuts`; the body, whether it is done, and how many bytes
+/// were used in all.
+fn decode_split(kind: BodyKind, input: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, bool, usize), HttpError> {
+    let mut decoder = BodyDecoder::new(kind);
+    let mut out = Vec::new();
+    let mut bounds: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
+    bounds.push(input.len());
+    bounds.sort_unstable();
+    let (mut from, mut used) = (0, 0);
+    for to in bounds {
+        used += decoder.decode(&input[from..to], &mut out)?;
+        from = to;
+        if decoder.is_done() {
+            break;
+        }
+    }
+    Ok((out, decoder.is_done(), used))
+}
+
+/// A chunked encoding of `body` in chunks of the given sizes, with an extension on the first
+/// chunk and a trailer.
+fn chunked(body: &[u8], sizes: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    let mut first = true;
+    for &size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let size = size.clamp(1, rest.len());
+        let ext = if first { ";name=\"quoted;value\"" } else { "" };
+        out.extend_from_slice(format!("{size:X}{ext}\r\n").as_bytes());
+        out.extend_from_slice(&rest[..size]);
+        out.extend_from_slice(b"\r\n");
+        rest = &rest[size..];
+        first = false;
+    }
+    out.extend_from_slice(b"0\r\nX-Checksum: 42\r\n\r\n");
+    out
+}
+
+#[test]
+fn writes_the_request_line_and_the_host_header() {
+    let bytes =
+        encode_request("GET", &url("http://example.com:8080/a/b?x=1&y=2#frag"), &[("User-Agent", "t/1")]);
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        "GET /a/b?x=1&y=2 HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: t/1\r\n\r\n",
+        "the target is path and query (never the fragment); Host carries a non-default port"
+    );
+    let bytes = encode_request("HEAD", &url("http://example.com"), &[]);
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        "HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        "an empty path is requested as /, and port 80 is not written"
+    );
+}
+
+#[test]
+fn parses_a_complete_head_and_says_where_the_body_starts() {
+    let (head, len) = ResponseHead::parse(HEAD).unwrap().expect("a complete head");
+    assert_eq!(&HEAD[len..], b"hello", "the length covers the head and its empty line");
+    assert_eq!((head.minor_version, head.status, head.reason.as_str()), (1, 200, "OK"));
+    assert_eq!(head.header("content-type"), Some("text/html; charset=utf-8"), "names match in any case");
+    assert_eq!(head.header("X-EMPTY"), Some(""));
+    assert_eq!(
+        head.headers_named("Set-Cookie").collect::<Vec<_>>(),
+        ["a=1", "b=2"],
+        "repeated headers are kept"
+    );
+    assert_eq!(head.body_kind(false).unwrap(), BodyKind::Length(5));
+    assert!(head.keep_alive());
+
+    let (head, _) = ResponseHead::parse(b"HTTP/1.0 404 Not Found\r\nServer:  x  \r\n\r\n").unwrap().unwrap();
+    assert_eq!((head.minor_version, head.status, head.reason.as_str()), (0, 404, "Not Found"));
+    assert_eq!(head.header("server"), Some("x"), "whitespace around a value is not part of it");
+    assert!(!head.keep_alive(), "HTTP/1.0 closes unless it says keep-alive");
+    let (head, _) = ResponseHead::parse(b"HTTP/1.1 204\r\n\r\n").unwrap().unwrap();
+    assert_eq!((head.status, head.reason.as_str()), (204, ""), "the reason phrase may be missing");
+}
+
+#[test]
+fn an_incomplete_head_is_none_at_every_length() {
+    for end in 0..HEAD.len() - 5 {
+        assert!(
+            ResponseHead::parse(&HEAD[..end]).unwrap().is_none(),
+            "the first {end} bytes are not a complete head: {:?}",
+            String::from_utf8_lossy(&HEAD[..end])
+        );
+    }
+}
+
+#[test]
+fn accepts_bare_newlines_and_folded_headers() {
+    let input = b"HTTP/1.1 200 OK\nA: 1\nLong: first\r\n  second\n\nBODY";
+    let (head, len) = ResponseHead::parse(input).unwrap().unwrap();
+    assert_eq!(&input[len..], b"BODY");
+    assert_eq!(head.header("a"), Some("1"));
+    assert_eq!(head.header("long"), Some("first second"), "a folded line continues the header");
+}
+
+#[test]
+fn rejects_malformed_heads() {
+    let bad: [&[u8]; 9] = [
+        b"HTTP/2 200 OK\r\n\r\n",
+        b"HTTP/1.1 20 OK\r\n\r\n",
+        b"HTTP/1.1 2000 OK\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1200 OK\r\n\r\n",
+        b"ICY 200 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
+    ];
+    for head in bad {
+        assert!(ResponseHead::parse(head).is_err(), "accepted {:?}", String::from_utf8_lossy(head));
+    }
+    let huge = [b"HTTP/1.1 200 OK\r\n".as_slice(), &b"X: y\r\n".repeat(MAX_HEAD_BYTES / 4)].concat();
+    assert!(
+        matches!(ResponseHead::parse(&huge), Err(HttpError::HeadTooLarge { .. })),
+        "a head that grows past MAX_HEAD_BYTES is an error even before it ends"
+    );
+}
+
+#[test]
+fn body_framing_follows_rfc_9112() {
+    let kind = |head: &str, head_request: bool| {
+        let (head, _) = ResponseHead::parse(head.as_bytes()).unwrap().unwrap();
+        head.body_kind(head_request)
+    };
+    let cases: [(&str, bool, BodyKind); 9] = [
+        ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, BodyKind::Empty),
+        ("HTTP/1.1 204 No Content\r\n\r\n", false, BodyKind::Empty),
+        ("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, BodyKind::Empty),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false,
+            BodyKind::Chunked,
+        ),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", false, BodyKind::Chunked),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, BodyKind::Close),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n", false, BodyKind::Length(7)),
+        ("HTTP/1.1 200 OK\r\n\r\n", false, BodyKind::Close),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, BodyKind::Length(0)),
+    ];
+    for (head, head_request, expected) in cases {
+        assert_eq!(kind(head, head_request).unwrap(), expected, "{head:?} (HEAD request: {head_request})");
+    }
+    for head in [
+        "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+    ] {
+        assert!(
+            matches!(kind(head, false), Err(HttpError::BadContentLength { .. })),
+            "{head:?} must be a BadContentLength error"
+        );
+    }
+    let keep = |head: &str| ResponseHead::parse(head.as_bytes()).unwrap().unwrap().0.keep_alive();
+    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n"));
+    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: upgrade, close\r\n\r\n"));
+    assert!(keep("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n"));
+}
+
+#[test]
+fn decodes_a_length_body_and_leaves_what_follows() {
+    let (body, used, done) = decode_whole(BodyKind::Length(5), b"helloHTTP/1.1 200 OK").unwrap();
+    assert_eq!((body.as_slice(), used, done), (&b"hello"[..], 5, true), "the next response is not body");
+    let (body, used, done) = decode_whole(BodyKind::Length(5), b"hel").unwrap();
+    assert_eq!((body.as_slice(), used, done), (&b"hel"[..], 3, false));
+    let (body, _, done) = decode_whole(BodyKind::Empty, b"").unwrap();
+    assert!(body.is_empty() && done, "an empty body is done before any byte");
+}
+
+#[test]
+fn decodes_chunks_with_extensions_and_trailers() {
+    let input = b"4;ext=1;q=\"a;b\"\r\nWiki\r\n5\r\npedia\r\nE \r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX: y\r\n\r\nNEXT";
+    let mut decoder = BodyDecoder::new(BodyKind::Chunked);
+    let mut out = Vec::new();
+    let used = decoder.decode(input, &mut out).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out), "Wikipedia in\r\n\r\nchunks.");
+    assert!(decoder.is_done());
+    assert_eq!(&input[used..], b"NEXT", "decoding stops at the end of the body");
+    assert_eq!(
+        decoder.trailers(),
+        [("Expires".to_owned(), "never".to_owned()), ("X".to_owned(), "y".to_owned())],
+        "the trailer fields are kept"
+    );
+    let (body, _, done) = decode_whole(BodyKind::Chunked, b"a\r\n0123456789\r\n0\r\n\r\n").unwrap();
+    assert_eq!((body.as_slice(), done), (&b"0123456789"[..], true), "sizes are hexadecimal");
+}
+
+#[test]
+fn rejects_broken_chunked_framing() {
+    let bad: [&[u8]; 5] = [
+        b"zz\r\nabc\r\n0\r\n\r\n",
+        b"3\r\nabcX\r\n0\r\n\r\n",
+        b"\r\nabc\r\n0\r\n\r\n",
+        b"fffffffffffffffffffff\r\n",
+        b"-3\r\nabc\r\n0\r\n\r\n",
+    ];
+    for input in bad {
+        assert!(
+            matches!(decode_whole(BodyKind::Chunked, input), Err(HttpError::BadChunk { .. })),
+            "accepted {:?}",
+            String::from_utf8_lossy(input)
+        );
+    }
+}
+
+#[test]
+fn only_a_close_delimited_body_may_end_with_the_connection() {
+    let mut decoder = BodyDecoder::new(BodyKind::Close);
+    let mut out = Vec::new();
+    assert_eq!(decoder.decode(b"all of it", &mut out).unwrap(), 9);
+    assert!(!decoder.is_done(), "a close-delimited body is not done until the connection ends");
+    assert!(decoder.finish(), "the end of the connection completes it");
+    assert_eq!(out, b"all of it");
+    for kind in [BodyKind::Length(10), BodyKind::Chunked] {
+        let mut decoder = BodyDecoder::new(kind);
+        decoder.decode(b"3\r\nabc", &mut Vec::new()).unwrap();
+        assert!(!decoder.finish(), "{kind:?}: a body cut short by the end of the connection is incomplete");
+    }
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    #[test]
+    fn no_bytes_make_the_head_parser_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = ResponseHead::parse(&bytes);
+        let mut with_head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        with_head.extend_from_slice(&bytes);
+        if let Ok(Some((head, len))) = ResponseHead::parse(&with_head) {
+            prop_assert!(len <= with_head.len());
+            let _ = head.body_kind(false);
+        }
+    }
+
+    #[test]
+    fn no_bytes_make_the_body_decoder_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..300),
+        cut in 0usize..300,
+        length in 0u64..400,
+    ) {
+        for kind in [BodyKind::Chunked, BodyKind::Length(length), BodyKind::Close] {
+            let mut decoder = BodyDecoder::new(kind);
+            let mut out = Vec::new();
+            let cut = cut.min(bytes.len());
+            if let Ok(used) = decoder.decode(&bytes[..cut], &mut out) {
+                prop_assert!(used <= cut);
+                let _ = decoder.decode(&bytes[cut..], &mut out);
+            }
+            let _ = decoder.finish();
+        }
+    }
+
+    #[test]
+    fn any_split_of_a_chunked_body_decodes_the_same(
+        body in proptest::collection::vec(any::<u8>(), 0..400),
+        sizes in proptest::collection::vec(1usize..80, 1..6),
+        cuts in proptest::collection::vec(0usize..600, 0..8),
+    ) {
+        let mut input = chunked(&body, &sizes);
+        let end = input.len();
+        input.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
+        let (whole, used, done) = decode_whole(BodyKind::Chunked, &input).unwrap();
+        prop_assert_eq!(&whole, &body);
+        prop_assert!(done);
+        prop_assert_eq!(used, end);
+        let (split, done, used) = decode_split(BodyKind::Chunked, &input, &cuts).unwrap();
+        prop_assert_eq!(split, body);
+        prop_assert!(done);
+        prop_assert_eq!(used, end, "the bytes after the body are never taken");
+    }
+
+    #[test]
+    fn a_head_parses_the_same_however_it_arrives(cut in 0usize..HEAD.len()) {
+        prop_assume!(cut < HEAD.len() - 5);
+        prop_assert!(ResponseHead::parse(&HEAD[..cut]).unwrap().is_none());
+        let (head, len) = ResponseHead::parse(HEAD).unwrap().unwrap();
+        prop_assert_eq!(len, HEAD.len() - 5);
+        prop_assert_eq!(head.status, 200);
+    }
+}
+
+// The client against the fixture server.
+
+fn server(site: Site) -> WebServer {
+    WebServer::start(site)
+}
+
+/// Runs `future` with the test deadline: a client that hangs fails the test instead of hanging it.
+async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(TEST_DEADLINE, future).await.expect("the client hung past the test deadline")
+}
+
+#[tokio::test]
+async fn fetches_a_page_and_says_who_is_asking() {
+    let server = server(Site::new().page("/hello", "<p>hello</p>"));
+    let client = Client::new(ClientConfig { user_agent: "stage1-test/1.0".into(), ..client_config() });
+    let response = bounded(client.get(&url(&server.url("/hello?x=1")))).await;
+    let response = response.unwrap_or_else(|err| panic!("GET failed: {err}"));
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body, b"<p>hello</p>");
+    assert!(response.is_html(), "Content-Type {:?}", response.head.header("content-type"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!((request.method.as_str(), request.target.as_str()), ("GET", "/hello?x=1"));
+    assert_eq!(request.header("host"), Some(server.addr().to_string().as_str()), "Host is host:port");
+    assert_eq!(request.header("user-agent"), Some("stage1-test/1.0"));
+}
+
+#[tokio::test]
+async fn reads_chunked_and_close_delimited_bodies() {
+    let body = "<p>".to_owned() + &"chunky ".repeat(3000) + "</p>";
+    let site = Site::new()
+        .route("/chunked", Route::html(body.clone()).with(Fault::Chunked))
+        .route("/close", Route::html(body.clone()).with(Fault::NoContentLength))
+        .route(
+            "/slow",
+            Route::html(body.clone()).with(Fault::Trickle { chunk: 1000, pause: Duration::from_millis(2) }),
+        );
+    let server = server(site);
+    let client = Client::new(client_config());
+    for path in ["/chunked", "/close", "/slow", "/chunked"] {
+        let response = bounded(client.get(&url(&server.url(path)))).await;
+        let response = response.unwrap_or_else(|err| panic!("GET {path} failed: {err}"));
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.body.len(), body.len(), "{path}: the whole body");
+        assert!(response.body == body.as_bytes(), "{path}: the body's bytes");
+    }
+}
+
+#[tokio::test]
+async fn keeps_the_connection_alive_and_reuses_it() {
+    let site = Site::new().page("/a", "a").route("/b", Route::html("b").with(Fault::Chunked)).page("/c", "c");
+    let server = server(site);
+    let client = Client::new(client_config());
+    for path in ["/a", "/b", "/c", "/a", "/b"] {
+        let response = bounded(client.get(&url(&server.url(path)))).await;
+        assert_eq!(response.unwrap_or_else(|err| panic!("GET {path}: {err}")).status(), 200);
+    }
+    let connections: Vec<u64> = server.requests().iter().map(|r| r.connection).collect();
+    assert_eq!(connections.len(), 5);
+    assert!(
+        connections.iter().all(|&c| c == connections[0]),
+        "five requests one after another should share one kept-alive connection, got connections {connections:?}"
+    );
+    assert_eq!(server.connections(), 1);
+
+    // A close-delimited body ends the connection: the next request needs a new one.
+    let server = WebServer::start(Site::new().route("/close", Route::html("x").with(Fault::NoContentLength)));
+    for _ in 0..2 {
+        bounded(client.get(&url(&server.url("/close")))).await.unwrap();
+    }
+    assert_eq!(server.connections(), 2, "a connection whose body ended with it cannot be reused");
+}
+
+#[tokio::test]
+async fn a_pooled_connection_that_died_is_retried_once_on_a_new_one() {
+    let site = Site::new()
+        .page("/first", "first")
+        .route("/second", Route::html("second").with(Fault::ResetTimes(1)));
+    let server = server(site);
+    let client = Client::new(client_config());
+    bounded(client.get(&url(&server.url("/first")))).await.unwrap();
+    // The kept-alive connection is reset before any answer: the client cannot know whether the
+    // server had closed it while idle, so it sends the request again on a fresh connection.
+    let response = bounded(client.get(&url(&server.url("/second")))).await;
+    let response = response.unwrap_or_else(|err| panic!("a dead pooled connection must be retried: {err}"));
+    assert_eq!(response.body, b"second");
+    let second = server.requests_for("/second");
+    assert_eq!(second.len(), 2, "exactly one retry");
+    assert_ne!(second[0].connection, second[1].connection, "the retry is on a new connection");
+
+    // On a fresh connection the same failure is an error: the client does not retry it by itself.
+    let server = WebServer::start(Site::new().route("/reset", Route::html("x").with(Fault::ResetTimes(1))));
+    let result = bounded(Client::new(client_config()).get(&url(&server.url("/reset")))).await;
+    assert!(result.is_err(), "a reset on a new connection is an error");
+    assert_eq!(server.requests_for("/reset").len(), 1);
+}
+
+#[tokio::test]
+async fn follows_redirect_chains_and_stops_loops() {
+    let site = Site::new()
+        .route("/start", Route::redirect(301, "/middle/one"))
+        .route("/middle/one", Route::redirect(302, "../two?q=1"))
+        .route("/two?q=1", Route::redirect(307, "three"))
+        .route("/three", Route::redirect(308, "/end"))
+        .route("/end", Route::redirect(303, "/final"))
+        .page("/final", "<p>arrived</p>")
+        .route("/loop-a", Route::redirect(302, "/loop-b"))
+        .route("/loop-b", Route::redirect(302, "/loop-a"));
+    let server = server(site);
+    let client = Client::new(client_config());
+    let response = bounded(client.get(&url(&server.url("/start")))).await;
+    let response = response.unwrap_or_else(|err| panic!("the chain should be followed: {err}"));
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.body, b"<p>arrived</p>");
+    assert_eq!(response.url.path(), "/final", "the response says where it came from");
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/start", "/middle/one", "/two?q=1", "/three", "/end", "/final"]);
+
+    let result = bounded(client.get(&url(&server.url("/loop-a")))).await;
+    assert!(matches!(result, Err(HttpError::RedirectLoop { .. })), "a loop is an error: {result:?}");
+    assert!(server.requests_for("/loop-a").len() <= 2, "a loop is noticed, not followed to the limit");
+
+    let limited = Client::new(ClientConfig { max_redirects: 3, ..client_config() });
+    let result = bounded(limited.get(&url(&server.url("/start")))).await;
+    assert!(
+        matches!(result, Err(HttpError::TooManyRedirects { .. })),
+        "five redirects with a limit of 3: {result:?}"
+    );
+    let once = bounded(client.get_once(&url(&server.url("/start")))).await.unwrap();
+    assert_eq!(
+        (once.status(), once.head.header("location")),
+        (301, Some("/middle/one")),
+        "get_once does not follow"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_in_the_middle_of_a_body_is_an_error_not_a_hang() {
+    let body = "x".repeat(10_000);
+    let server = server(Site::new().route("/reset", Route::html(body).with(Fault::ResetAfter(1000))));
+    let started = Instant::now();
+    let result = bounded(Client::new(client_config()).get(&url(&server.url("/reset")))).await;
+    assert!(result.is_err(), "a body cut short by a reset must not be returned as a response");
+    assert!(started.elapsed() < Duration::from_secs(4), "it is noticed at once, not by a timeout");
+}
+
+#[tokio::test]
+async fn a_stalled_body_hits_the_body_timeout() {
+    let server = server(Site::new().route("/stall", Route::html("y".repeat(10_000)).with(Fault::Stall(100))));
+    let client = Client::new(ClientConfig { body_timeout: Duration::from_millis(300), ..client_config() });
+    let started = Instant::now();
+    let result = bounded(client.get(&url(&server.url("/stall")))).await;
+    assert!(matches!(result, Err(HttpError::BodyTimeout { .. })), "{result:?}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_body_that_never_ends_hits_the_timeout_or_the_cap() {
+    let server = server(Site::new().route("/endless", Route::html("z").with(Fault::NeverEnds)));
+    let timed = Client::new(ClientConfig { body_timeout: Duration::from_millis(400), ..client_config() });
+    let result = bounded(timed.get(&url(&server.url("/endless")))).await;
+    assert!(
+        matches!(result, Err(HttpError::BodyTimeout { .. } | HttpError::BodyTooLarge { .. })),
+        "{result:?}"
+    );
+    let capped =
+        Client::new(ClientConfig { max_body: 64, body_timeout: Duration::from_secs(30), ..client_config() });
+    let started = Instant::now();
+    let result = bounded(capped.get(&url(&server.url("/endless")))).await;
+    assert!(matches!(result, Err(HttpError::BodyTooLarge { limit: 64, .. })), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(15), "the cap stops it before the body timeout");
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_an_error() {
+    let server = server(
+        Site::new()
+            .page("/big", "b".repeat(5000))
+            .route("/big-chunked", Route::html("c".repeat(5000)).with(Fault::Chunked)),
+    );
+    let client = Client::new(ClientConfig { max_body: 4096, ..client_config() });
+    for path in ["/big", "/big-chunked"] {
+        let result = bounded(client.get(&url(&server.url(path)))).await;
+        assert!(matches!(result, Err(HttpError::BodyTooLarge { limit: 4096, .. })), "{path}: {result:?}");
+    }
+    let fits = Client::new(ClientConfig { max_body: 5000, ..client_config() });
+    assert_eq!(
+        bounded(fits.get(&url(&server.url("/big")))).await.unwrap().body.len(),
+        5000,
+        "exactly the cap fits"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_head_hits_the_header_timeout() {
+    let server =
+        server(Site::new().route("/slow", Route::html("late").with(Fault::Delay(Duration::from_secs(3)))));
+    let client = Client::new(ClientConfig { header_timeout: Duration::from_millis(300), ..client_config() });
+    let started = Instant::now();
+    let result = bounded(client.get(&url(&server.url("/slow")))).await;
+    assert!(matches!(result, Err(HttpError::HeaderTimeout { .. })), "{result:?}");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(2500), "took {took:?}");
+}
+
+#[tokio::test]
+async fn refuses_https_and_reports_unreachable_hosts() {
+    let client = Client::new(client_config());
+    let result = bounded(client.get(&url("https://127.0.0.1:9/"))).await;
+    let Err(err @ HttpError::UnsupportedScheme { .. }) = result else {
+        panic!("https must be refused: {result:?}")
+    };
+    assert!(err.to_string().contains("TLS"), "the message says why: {err}");
+
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let result = bounded(client.get(&url(&format!("http://127.0.0.1:{port}/")))).await;
+    let Err(err @ HttpError::Connect { .. }) = result else { panic!("expected a connect error: {result:?}") };
+    assert!(err.to_string().contains(&port.to_string()), "the message names the address: {err}");
+}

@@ -1,0 +1,307 @@
+//! Stage 2: URLs and links. Parsing a URL, resolving a link against its page exactly as RFC 3986
+//! section 5 says (its own examples are the test vectors), normalising, and finding the links of
+//! an HTML page.
+
+mod common;
+
+use common::{proptest_config, url};
+use crawler::{Url, UrlError, extract_links};
+use proptest::prelude::*;
+
+/// RFC 3986 section 5.4.1: references resolved against `http://a/b/c/d;p?q`.
+const NORMAL: &[(&str, &str)] = &[
+    ("g:h", "g:h"),
+    ("g", "http://a/b/c/g"),
+    ("./g", "http://a/b/c/g"),
+    ("g/", "http://a/b/c/g/"),
+    ("/g", "http://a/g"),
+    ("//g", "http://g"),
+    ("?y", "http://a/b/c/d;p?y"),
+    ("g?y", "http://a/b/c/g?y"),
+    ("#s", "http://a/b/c/d;p?q#s"),
+    ("g#s", "http://a/b/c/g#s"),
+    ("g?y#s", "http://a/b/c/g?y#s"),
+    (";x", "http://a/b/c/;x"),
+    ("g;x", "http://a/b/c/g;x"),
+    ("g;x?y#s", "http://a/b/c/g;x?y#s"),
+    ("", "http://a/b/c/d;p?q"),
+    (".", "http://a/b/c/"),
+    ("./", "http://a/b/c/"),
+    ("..", "http://a/b/"),
+    ("../", "http://a/b/"),
+    ("../g", "http://a/b/g"),
+    ("../..", "http://a/"),
+    ("../../", "http://a/"),
+    ("../../g", "http://a/g"),
+];
+
+/// RFC 3986 section 5.4.2, for a strict parser.
+const ABNORMAL: &[(&str, &str)] = &[
+    ("../../../g", "http://a/g"),
+    ("../../../../g", "http://a/g"),
+    ("/./g", "http://a/g"),
+    ("/../g", "http://a/g"),
+    ("g.", "http://a/b/c/g."),
+    (".g", "http://a/b/c/.g"),
+    ("g..", "http://a/b/c/g.."),
+    ("..g", "http://a/b/c/..g"),
+    ("./../g", "http://a/b/g"),
+    ("./g/.", "http://a/b/c/g/"),
+    ("g/./h", "http://a/b/c/g/h"),
+    ("g/../h", "http://a/b/c/h"),
+    ("g;x=1/./y", "http://a/b/c/g;x=1/y"),
+    ("g;x=1/../y", "http://a/b/c/y"),
+    ("g?y/./x", "http://a/b/c/g?y/./x"),
+    ("g?y/../x", "http://a/b/c/g?y/../x"),
+    ("g#s/./x", "http://a/b/c/g#s/./x"),
+    ("g#s/../x", "http://a/b/c/g#s/../x"),
+    ("http:g", "http:g"),
+];
+
+#[test]
+fn resolves_the_rfc_3986_normal_examples() {
+    let base = url("http://a/b/c/d;p?q");
+    for (reference, expected) in NORMAL {
+        let resolved = base.join(reference).unwrap_or_else(|err| panic!("{reference:?}: {err}"));
+        assert_eq!(resolved.to_string(), *expected, "resolving {reference:?}");
+    }
+}
+
+#[test]
+fn resolves_the_rfc_3986_abnormal_examples() {
+    let base = url("http://a/b/c/d;p?q");
+    for (reference, expected) in ABNORMAL {
+        let resolved = base.join(reference).unwrap_or_else(|err| panic!("{reference:?}: {err}"));
+        assert_eq!(resolved.to_string(), *expected, "resolving {reference:?}");
+    }
+}
+
+#[test]
+fn parses_the_parts_of_a_url() {
+    let u = url("http://Example.com:8080/a/b.html?x=1&y=2#frag");
+    assert_eq!(u.scheme(), "http");
+    assert_eq!(u.host(), Some("Example.com"));
+    assert_eq!((u.port(), u.port_or_default()), (Some(8080), Some(8080)));
+    assert_eq!(u.path(), "/a/b.html");
+    assert_eq!(u.query(), Some("x=1&y=2"));
+    assert_eq!(u.fragment(), Some("frag"));
+    assert_eq!(u.request_target(), "/a/b.html?x=1&y=2");
+    assert_eq!(
+        u.to_string(),
+        "http://Example.com:8080/a/b.html?x=1&y=2#frag",
+        "parsing alone changes nothing"
+    );
+
+    let u = url("http://[::1]:9000");
+    assert_eq!((u.host(), u.port(), u.path()), (Some("[::1]"), Some(9000), ""));
+    assert_eq!(u.request_target(), "/", "an empty path is requested as /");
+    let u = url("http://h.test?q");
+    assert_eq!((u.path(), u.query(), u.port_or_default()), ("", Some("q"), Some(80)));
+    let u = url("mailto:someone@example.com");
+    assert_eq!((u.scheme(), u.host(), u.path()), ("mailto", None, "someone@example.com"));
+}
+
+#[test]
+fn rejects_what_is_not_an_absolute_url() {
+    assert!(matches!(Url::parse("/just/a/path"), Err(UrlError::NoScheme { .. })));
+    assert!(matches!(Url::parse("example.com/x"), Err(UrlError::NoScheme { .. })));
+    assert!(
+        matches!(Url::parse("1http://x/"), Err(UrlError::NoScheme { .. })),
+        "a scheme starts with a letter"
+    );
+    assert!(matches!(Url::parse("http://h:99999/"), Err(UrlError::BadPort { .. })));
+    assert!(matches!(Url::parse("http://h:8o/"), Err(UrlError::BadPort { .. })));
+    assert!(matches!(Url::parse("http://user:pw@h/"), Err(UrlError::UserInfo { .. })));
+    let err = Url::parse("http://h:99999/").unwrap_err();
+    assert!(err.to_string().contains("99999"), "the message names the bad part: {err}");
+}
+
+#[test]
+fn encodes_what_may_not_appear_in_a_url() {
+    let u = url("  http://h.test/a b/\u{e9}t\u{e9}.html?q=\"x\"&r=<y>\n ");
+    assert_eq!(u.to_string(), "http://h.test/a%20b/%C3%A9t%C3%A9.html?q=%22x%22&r=%3Cy%3E");
+    let u = url("http://h.test/100%/ok%41/%zz");
+    assert_eq!(u.path(), "/100%25/ok%41/%25zz", "a % that starts no escape is itself escaped");
+    let u = url("http://h.test/a\t/b\r\n/c");
+    assert_eq!(u.path(), "/a/b/c", "tabs and newlines are dropped, as browsers do");
+}
+
+#[test]
+fn normalises_to_one_spelling_per_page() {
+    let cases = [
+        ("HTTP://Example.COM:80/a/./b/../c/%7e%2f?Q=%aa#frag", "http://example.com/a/c/%7E%2F?Q=%AA"),
+        ("http://example.com", "http://example.com/"),
+        ("http://example.com:8080", "http://example.com:8080/"),
+        ("http://example.com:/x", "http://example.com/x"),
+        ("http://[::1]:80/", "http://[::1]/"),
+        ("http://h.test/A/B/", "http://h.test/A/B/"),
+        ("http://h.test/a/../../..", "http://h.test/"),
+        ("http://h.test/?", "http://h.test/?"),
+        ("https://h.test:443/x", "https://h.test/x"),
+        ("http://h.test:443/x", "http://h.test:443/x"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(url(input).normalize().to_string(), expected, "normalising {input:?}");
+    }
+    assert_eq!(
+        url("http://H.test/a/b/../c#x").normalize(),
+        url("http://h.test:80/a/./c").normalize(),
+        "two spellings of one page are equal once normalised"
+    );
+}
+
+const PAGE: &str = r##"<!DOCTYPE html>
+<html><head>
+<LINK REL=stylesheet HREF="/style.css">
+<script src='/app.js'></script>
+<script>var s = '<a href="/not-a-link-in-script">'; if (a < b) {}</script>
+<style>a[href="/not-in-style"] { color: red }</style>
+</head><body>
+<!-- <a href="/commented-out">no</a> -->
+<a href=relative.html>unquoted</a>
+<A hReF = "../up.html#section">spaces around =</a>
+<a href="/q?a=1&amp;b=2">entity</a>
+<a href="&#47;numeric&#x2F;refs">numeric</a>
+<img alt="x > y" src="/img/a.png">
+<iframe src="frame.html"></iframe>
+<map><area shape=rect href="/area"></map>
+<a href="mailto:x@example.com">mail</a>
+<a href="javascript:void(0)">js</a>
+<a href="#top">fragment only</a>
+<a href="http://Other.example:80/x">other host</a>
+<a href="relative.html">duplicate</a>
+<a href = " spaced.html ">spaces inside the quotes</a>
+<a name="no-href">anchor</a>
+<div data-href="/not-a-link-attribute">x</div>
+<p title="<a href='/in-an-attribute'>">text</p>
+<a href="a b.html">space</a>
+</body></html>
+"##;
+
+#[test]
+fn finds_the_links_of_a_page() {
+    let page = url("http://h.test/dir/page.html");
+    let links: Vec<String> = extract_links(PAGE.as_bytes(), &page).iter().map(Url::to_string).collect();
+    assert_eq!(
+        links,
+        [
+            "http://h.test/style.css",
+            "http://h.test/app.js",
+            "http://h.test/dir/relative.html",
+            "http://h.test/up.html",
+            "http://h.test/q?a=1&b=2",
+            "http://h.test/numeric/refs",
+            "http://h.test/img/a.png",
+            "http://h.test/dir/frame.html",
+            "http://h.test/area",
+            "http://h.test/dir/page.html",
+            "http://other.example/x",
+            "http://h.test/dir/spaced.html",
+            "http://h.test/dir/a%20b.html",
+        ],
+        "in order, each once, resolved and normalised; no mailto: or javascript:, nothing from \
+         comments, scripts, styles or other attributes"
+    );
+}
+
+#[test]
+fn a_base_element_changes_what_links_are_relative_to() {
+    let page = url("http://h.test/dir/page.html");
+    let html = br#"<html><head><base href="../other/"><base href="http://ignored.test/"></head>
+        <body><a href="x.html">x</a><a href="/root">root</a><img src=//cdn.test/i.png></body></html>"#;
+    let links: Vec<String> = extract_links(html, &page).iter().map(Url::to_string).collect();
+    assert_eq!(
+        links,
+        ["http://h.test/other/x.html", "http://h.test/root", "http://cdn.test/i.png"],
+        "the first <base href> counts, resolved against the page"
+    );
+}
+
+#[test]
+fn survives_broken_markup() {
+    let page = url("http://h.test/");
+    let cases: [(&[u8], &[&str]); 6] = [
+        (b"<a href=\"/unterminated", &[]),
+        (b"<a href=/ok>x</a><!-- never closed <a href=/hidden>", &["http://h.test/ok"]),
+        (b"<script>never closed <a href=/hidden>", &[]),
+        (b"a < b and <a href=/ok2>", &["http://h.test/ok2"]),
+        (b"<a href=\"/\xff\xfe\">bytes</a>", &["http://h.test/%EF%BF%BD%EF%BF%BD"]),
+        (b"<a href=\"http://h.test:99999/\">bad port</a><a href='/fine'>", &["http://h.test/fine"]),
+    ];
+    for (html, expected) in cases {
+        let links: Vec<String> = extract_links(html, &page).iter().map(Url::to_string).collect();
+        assert_eq!(links, expected, "in {:?}", String::from_utf8_lossy(html));
+    }
+}
+
+fn url_strategy() -> impl Strategy<Value = String> {
+    let scheme = prop::sample::select(vec!["http", "HTTP", "Http"]);
+    let host = "[a-zA-Z0-9][a-zA-Z0-9.-]{0,8}";
+    let port = prop::option::of(prop::sample::select(vec![80u16, 8080, 1, 65535]));
+    let segment =
+        prop::sample::select(vec!["", ".", "..", "a", "B", "%2f", "%aB", "x.html", "~u", "a b", "%"]);
+    let path = prop::collection::vec(segment, 0..7);
+    let query = prop::option::of("[a-z=&%./A-F0-9]{0,8}");
+    let fragment = prop::option::of("[a-z./]{0,5}");
+    (scheme, host, port, path, query, fragment).prop_map(|(scheme, host, port, path, query, fragment)| {
+        let mut text = format!("{scheme}://{host}");
+        if let Some(port) = port {
+            text.push_str(&format!(":{port}"));
+        }
+        for segment in path {
+            text.push('/');
+            text.push_str(segment);
+        }
+        if let Some(query) = query {
+            text.push('?');
+            text.push_str(&query);
+        }
+        if let Some(fragment) = fragment {
+            text.push('#');
+            text.push_str(&fragment);
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    #[test]
+    fn normalising_twice_changes_nothing(text in url_strategy()) {
+        let once = url(&text).normalize();
+        prop_assert_eq!(once.normalize(), once.clone());
+        prop_assert_eq!(url(&once.to_string()), once.clone(), "the normal form reads back as itself");
+        prop_assert!(once.path().starts_with('/'));
+        prop_assert!(once.fragment().is_none());
+        prop_assert!(!once.path().split('/').any(|s| s == "." || s == ".."), "no dot segments in {}", once);
+    }
+
+    #[test]
+    fn resolving_any_reference_never_panics(base in url_strategy(), reference in "\\PC{0,30}") {
+        if let Ok(joined) = url(&base).join(&reference) {
+            let normal = joined.normalize();
+            prop_assert_eq!(normal.normalize(), normal);
+        }
+    }
+
+    #[test]
+    fn no_bytes_make_link_extraction_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = extract_links(&bytes, &url("http://h.test/a/b"));
+    }
+
+    #[test]
+    fn links_from_tag_soup_are_normalised_http_urls(pieces in proptest::collection::vec(
+        prop::sample::select(vec![
+            "<a", "<A", " href=", " HREF=", "\"", "'", ">", "<!--", "-->", "<script>", "</script>",
+            "<base href=", "&amp;", "&#", "x", "/", "../", " ", "=", "<", "\u{e9}", "http://o.test", "#f", "?q",
+        ]),
+        0..40,
+    )) {
+        let html = pieces.concat();
+        for link in extract_links(html.as_bytes(), &url("http://h.test/a/b")) {
+            prop_assert_eq!(link.normalize(), link.clone(), "links come out normalised");
+            prop_assert!(matches!(link.scheme(), "http" | "https"), "{}", link);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Stage 3: faults. Resets, failing answers and stalls are retried from the last byte written; a
+//! server that ignores ranges gets one stream; a lying or changing server is an error, never a
+//! corrupt file.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{FILE, Running, assert_file, body, config, download, ranges, serve_bytes};
+use testkit::web::{Fault, Route};
+
+#[test]
+fn resets_in_the_middle_of_chunks_are_resumed_where_they_stopped() {
+    // Every answer is cut after 5,000 bytes: a chunk of 16 KiB can only be finished by asking for
+    // its remainder, never by asking for the whole chunk again.
+    let bytes = body(65_536, 21);
+    let server = serve_bytes(&bytes, &[Fault::ResetAfter(5_000)]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 4, 16_384);
+    config.retries = 3;
+    download(&config).expect("every reset is followed by a request for the rest");
+    assert_file(&config, &bytes);
+}
+
+#[test]
+fn connections_reset_before_answering_are_retried() {
+    let bytes = body(100_000, 22);
+    let server = serve_bytes(&bytes, &[Fault::ResetTimes(3)]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 2, 16_384);
+    download(&config).expect("the fourth request is answered");
+    assert_file(&config, &bytes);
+}
+
+#[test]
+fn a_server_error_is_retried_with_backoff() {
+    let bytes = body(100_000, 23);
+    let server = serve_bytes(&bytes, &[Fault::FailTimes(3, 503)]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    download(&config).expect("the server recovers after three 503s");
+    assert_file(&config, &bytes);
+    assert_eq!(server.requests().iter().filter(|r| r.status == 503).count(), 3);
+}
+
+#[test]
+fn a_server_that_keeps_failing_is_an_error_after_the_retries() {
+    let bytes = body(50_000, 24);
+    let server = serve_bytes(&bytes, &[Fault::FailTimes(1_000_000, 500)]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 4, 16_384);
+    config.retries = 2;
+    let err = download(&config).expect_err("every answer is a 500");
+    assert!(err.to_string().contains("500"), "the error names the status: {err}");
+    assert!(!config.destination().exists(), "no destination for a failed download");
+    assert!(server.requests().len() <= 12, "retries are bounded: {} requests", server.requests().len());
+}
+
+#[test]
+fn a_stalled_connection_is_dropped_and_its_remainder_fetched_again() {
+    // Every answer sends 8 KiB and then nothing, keeping the connection open: only a read timeout
+    // (300 ms in these tests) notices. Each 16 KiB chunk needs a second request for its second half.
+    let bytes = body(65_536, 25);
+    let server = serve_bytes(&bytes, &[Fault::Stall(8_192)]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    download(&config).expect("stalls are detected and retried");
+    assert_file(&config, &bytes);
+    let asked = ranges(&server.requests(), bytes.len() as u64);
+    let mut starts: Vec<u64> = asked.iter().map(|&(first, _)| first).collect();
+    starts.sort_unstable();
+    let count = starts.len();
+    starts.dedup();
+    assert_eq!(starts.len(), count, "no range is asked for twice from the same byte: {asked:?}");
+    for chunk in 0..4u64 {
+        let half = chunk * 16_384 + 8_192;
+        assert!(starts.contains(&half), "the chunk at {} resumes at {half}: {asked:?}", chunk * 16_384);
+    }
+}
+
+#[test]
+fn a_server_that_ignores_ranges_gets_one_stream() {
+    let bytes = body(300_000, 26);
+    let server = serve_bytes(&bytes, &[Fault::IgnoreRange]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    download(&config).expect("a server without ranges can still be downloaded from");
+    assert_file(&config, &bytes);
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 1, "one GET, answered with the whole file, and no other: {gets:?}");
+    assert_eq!(gets[0].status, 200);
+}
+
+#[test]
+fn a_wrong_content_range_is_an_error_not_a_corrupt_file() {
+    let bytes = body(100_000, 27);
+    let server = serve_bytes(&bytes, &[Fault::WrongContentRange]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    let err = download(&config).expect_err("the server sends other bytes than asked for");
+    assert!(err.to_string().to_lowercase().contains("range"), "the error says what is wrong: {err}");
+    assert!(!config.destination().exists(), "no destination from a lying server");
+}
+
+#[test]
+fn a_file_that_changes_during_the_download_is_an_error() {
+    // A slow link, so the file can be replaced while the download runs.
+    let bytes = body(64 * 1_024, 28);
+    let trickle = Fault::Trickle { chunk: 1_024, pause: Duration::from_millis(10) };
+    let server = serve_bytes(&bytes, std::slice::from_ref(&trickle));
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 2, 8_192);
+    let running = Running::start(&config);
+    testkit::eventually("the download to fetch its first range", || {
+        server.requests_for(FILE).iter().any(|r| r.method == "GET" && r.status == 206)
+    });
+    // The new version has other bytes and another length, so another ETag.
+    let changed = body(70 * 1_024, 29);
+    server.set_route(FILE, Route::ok("application/octet-stream", changed).with(trickle));
+    let err = running.join().expect_err("a download must not splice two versions of a file");
+    assert_eq!(err.exit_code(), 1);
+    assert!(!config.destination().exists(), "no destination made of two versions");
+}
