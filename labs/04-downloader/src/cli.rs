@@ -19,7 +19,7 @@ use downloader::{Config, Url};
 #[derive(Debug, Parser)]
 #[command(name = "downloader", version, max_term_width = 100)]
 pub struct Cli {
-    /// The file to download: http://host[:port]/path.
+    /// The file to download: `http://host[:port]/path`.
     #[arg(value_name = "URL", value_parser = parse_url)]
     url: Url,
     /// Where to save it (default: the URL's last path segment, in the current directory).
