@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 
@@ -43,6 +44,10 @@ pub struct Shared<'a> {
     pub remote: &'a Remote,
     /// The temporary file, preallocated to the full size.
     pub file: &'a File,
+    /// Held around every write to `file`. The kernel serialises buffered writes to one file anyway
+    /// (each takes the inode's lock), but its waiters spin on a core; waiting here, they sleep and
+    /// leave the core to the sockets.
+    pub writing: Mutex<()>,
     /// Its path, for error messages.
     pub path: &'a Path,
     /// The chunk size of the plan.

@@ -5,6 +5,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -121,6 +122,7 @@ fn fetch_ranges(
         config,
         remote,
         file: &file,
+        writing: Mutex::new(()),
         path: part,
         chunk_size: state.chunk_size,
         jobs,

@@ -6,6 +6,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
+use std::sync::{Mutex, PoisonError};
 
 use crate::http::{Connection, HttpError};
 use crate::plan::Chunk;
@@ -46,6 +47,10 @@ pub struct Shared<'a> {
     pub remote: &'a Remote,
     /// The temporary file, preallocated to the full size.
     pub file: &'a File,
+    /// Held around every write to `file`. The kernel serialises buffered writes to one file anyway
+    /// (each takes the inode's lock), but its waiters spin on a core; waiting here, they sleep and
+    /// leave the core to the sockets.
+    pub writing: Mutex<()>,
     /// Its path, for error messages.
     pub path: &'a Path,
     /// The chunk size of the plan.
@@ -71,6 +76,12 @@ pub struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    /// Writes `bytes` at `offset` of the file, one writer at a time (see [`Shared::writing`]).
+    fn write_at(&self, bytes: &[u8], offset: u64) -> Result<(), Attempt> {
+        let _turn = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        self.file.write_all_at(bytes, offset).map_err(|err| Attempt::Fatal(Error::file(self.path)(err)))
+    }
+
     /// Whether the workers should stop: Ctrl-C, or another worker failed.
     pub fn halted(&self) -> bool {
         self.stop.load(Ordering::Relaxed) || self.abort.load(Ordering::Relaxed)
@@ -244,21 +255,40 @@ fn copy_body(
         if shared.halted() {
             return Ok(());
         }
-        let n = conn.read_body(buf)?;
-        if n == 0 {
+        let want = buf.len().min(usize::try_from(end - *pos).unwrap_or(usize::MAX));
+        let (n, read) = fill_body(conn, &mut buf[..want]);
+        // What arrived before a failure is good: keep it, so a retry starts after it.
+        if n > 0 {
+            shared.wait_for_sync();
+            shared.write_at(&buf[..n], *pos)?;
+            *pos += n as u64;
+            shared.record_write(chunk.index, *pos - chunk.start, n as u64);
+        }
+        read?;
+        if n < want {
             return Err(HttpError::Closed("before the end of the range").into());
         }
-        let n = n.min(usize::try_from(end - *pos).unwrap_or(usize::MAX));
-        shared.wait_for_sync();
-        shared
-            .file
-            .write_all_at(&buf[..n], *pos)
-            .map_err(|err| Attempt::Fatal(Error::file(shared.path)(err)))?;
-        *pos += n as u64;
-        shared.record_write(chunk.index, *pos - chunk.start, n as u64);
     }
     Ok(())
     // ANCHOR_END: copy_body
+}
+
+/// Reads body bytes into `buf` until it is full or the body ends, and returns how many arrived
+/// with the error that stopped it early, if any.
+///
+/// A socket read returns whatever has arrived, often 64 KiB. Every buffered write to the file takes
+/// its inode lock, for which the other workers wait (spinning, in the kernel): filling the buffer
+/// first makes the writes few and large, and the hand-offs of the lock few.
+fn fill_body(conn: &mut Connection, buf: &mut [u8]) -> (usize, Result<(), HttpError>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match conn.read_body(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) => return (filled, Err(err)),
+        }
+    }
+    (filled, Ok(()))
 }
 
 /// The whole file in one stream, from byte 0 (the server ignores ranges): written in order, each
@@ -274,16 +304,15 @@ fn fetch_whole_body(shared: &Shared<'_>, conn: &mut Connection, buf: &mut [u8]) 
         if shared.halted() {
             return Ok(());
         }
-        let n = conn.read_body(buf)?;
+        let want = buf.len().min(usize::try_from(size - pos).unwrap_or(usize::MAX));
+        let (n, read) = fill_body(conn, &mut buf[..want]);
         if n == 0 {
+            read?;
             return Err(HttpError::Closed("before the end of the file").into());
         }
-        let n = n.min(usize::try_from(size - pos).unwrap_or(usize::MAX));
+        // What arrived before a failure is good: it is written first, and the failure ends the loop.
         shared.wait_for_sync();
-        shared
-            .file
-            .write_all_at(&buf[..n], pos)
-            .map_err(|err| Attempt::Fatal(Error::file(shared.path)(err)))?;
+        shared.write_at(&buf[..n], pos)?;
         let start = pos;
         pos += n as u64;
         // The piece may span several chunks: advance each one's counter.
@@ -297,6 +326,10 @@ fn fetch_whole_body(shared: &Shared<'_>, conn: &mut Connection, buf: &mut [u8]) 
         }
         shared.written_total.fetch_add(n as u64, Ordering::Relaxed);
         shared.progress.add(n as u64);
+        read?;
+        if n < want {
+            return Err(HttpError::Closed("before the end of the file").into());
+        }
     }
     Ok(())
     // ANCHOR_END: whole_body
