@@ -1,0 +1,119 @@
+//! Stage 2: threads. A pool of map workers, a shuffle into R partitions, spills under a memory
+//! budget, and the reducers' merge: the output is the truth for any workers, reducers and budget.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{config, counts, text_file};
+use mapreduce::{Config, Job, Record, WordCount, partition_of};
+
+#[test]
+fn word_count_is_the_truth_for_any_workers_and_reducers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, truth_a) = text_file(dir.path(), "a.txt", 1, 120_000);
+    let (b, truth_b) = text_file(dir.path(), "b.txt", 2, 60_000);
+    let mut truth = truth_a;
+    for (word, count) in truth_b {
+        *truth.entry(word).or_default() += count;
+    }
+    for workers in [1, 2, 4] {
+        for reducers in [1, 3, 8] {
+            let output =
+                mapreduce::run(&WordCount, &[a.clone(), b.clone()], &config(workers, reducers)).unwrap();
+            assert_eq!(counts(&output), truth, "{workers} workers, {reducers} reducers");
+            assert_eq!(output.partitions.len(), reducers);
+            assert_eq!(output.stats.map_tasks, 12, "180 kB in 16 KiB splits");
+        }
+    }
+}
+
+#[test]
+fn reducers_own_their_keys_in_sorted_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = text_file(dir.path(), "a.txt", 3, 50_000);
+    let output = mapreduce::run(&WordCount, &[path], &config(2, 4)).unwrap();
+    for (reducer, pairs) in output.partitions.iter().enumerate() {
+        assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0), "reducer {reducer}'s keys are sorted and unique");
+        for (key, _) in pairs {
+            assert_eq!(partition_of(key, 4), reducer, "{key:?} is in reducer {reducer}");
+        }
+    }
+    let merged = output.merged();
+    assert!(merged.windows(2).all(|w| w[0].0 < w[1].0), "the merged output is sorted by key");
+}
+
+#[test]
+fn a_tiny_memory_budget_spills_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spills = tempfile::tempdir().unwrap();
+    let (path, truth) = text_file(dir.path(), "a.txt", 4, 150_000);
+    for (workers, reducers) in [(1, 1), (2, 3)] {
+        let config = Config {
+            memory: 8 * 1024,
+            spill_dir: Some(spills.path().to_owned()),
+            ..config(workers, reducers)
+        };
+        let output = mapreduce::run(&WordCount, std::slice::from_ref(&path), &config).unwrap();
+        assert_eq!(counts(&output), truth, "{workers} workers, {reducers} reducers, 8 KiB");
+        let stats = &output.stats;
+        assert!(stats.spills >= 2, "an 8 KiB budget must spill, stats: {stats:?}");
+        assert!(stats.spill_bytes > 0, "spills have bytes, stats: {stats:?}");
+        assert!(stats.runs_merged as u64 >= stats.spills, "every spill is merged, stats: {stats:?}");
+    }
+    let big = mapreduce::run(&WordCount, &[path], &config(2, 3)).unwrap();
+    assert_eq!(big.stats.spills, 0, "the default budget holds 150 kB of text");
+    assert!(
+        std::fs::read_dir(spills.path()).unwrap().next().is_none(),
+        "spill files are removed when the job ends"
+    );
+}
+
+/// A job without a combiner: every value reaches the reducer.
+struct LinesByLength;
+
+impl Job for LinesByLength {
+    fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
+        let text = record.line.strip_suffix(b"\n").unwrap_or(record.line);
+        emit(&format!("{:03}", text.len() / 10 * 10), text.len() as u64);
+    }
+    fn reduce(&self, _key: &str, values: &[u64]) -> String {
+        format!("{} lines, longest {}", values.len(), values.iter().max().unwrap_or(&0))
+    }
+}
+
+#[test]
+fn a_custom_job_without_combiner_sees_every_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..4_000).map(|i| format!("{}\n", "x".repeat(i * 7 % 95))).collect();
+    let path = dir.path().join("lines.txt");
+    std::fs::write(&path, &text).unwrap();
+    let mut expected: HashMap<String, (usize, usize)> = HashMap::new();
+    for line in text.lines() {
+        let entry = expected.entry(format!("{:03}", line.len() / 10 * 10)).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(line.len());
+    }
+    let mut expected: Vec<(String, String)> =
+        expected.into_iter().map(|(k, (n, max))| (k, format!("{n} lines, longest {max}"))).collect();
+    expected.sort();
+    for workers in [1, 3] {
+        let config = Config { memory: 4 * 1024, split_size: 4 * 1024, ..config(workers, 2) };
+        let output = mapreduce::run(&LinesByLength, std::slice::from_ref(&path), &config).unwrap();
+        assert_eq!(output.merged(), expected, "{workers} workers");
+        assert_eq!(output.stats.records, 4_000);
+        assert!(output.stats.spills > 0, "stats: {:?}", output.stats);
+    }
+}
+
+#[test]
+fn empty_and_missing_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let output = mapreduce::run(&WordCount, &[empty], &config(2, 2)).unwrap();
+    assert!(output.merged().is_empty());
+    assert_eq!(output.partitions.len(), 2);
+    let err = mapreduce::run(&WordCount, &[dir.path().join("missing.txt")], &config(2, 2)).unwrap_err();
+    assert!(err.to_string().contains("missing.txt"), "the error names the input: {err}");
+}

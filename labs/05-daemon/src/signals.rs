@@ -1,0 +1,63 @@
+//! The signals the supervisor handles, turned into events of its main loop.
+//!
+//! A signal handler may run between any two instructions of the program, even in the middle of
+//! `malloc`, so it may only do what is async-signal-safe. Here it sets a flag and writes one byte
+//! to a pipe (the self-pipe trick); the main loop sleeps in `poll` on the pipe's other end, wakes
+//! up, and does the real work outside the handler.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// The signals that arrived since the last [`Signals::wait`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// SIGTERM or SIGINT: stop.
+    pub term: bool,
+    /// SIGHUP: reopen the log.
+    pub hup: bool,
+    /// SIGCHLD: a child changed state; reap it.
+    pub chld: bool,
+}
+
+/// The installed handlers and the reading end of their pipe.
+#[derive(Debug)]
+pub struct Signals {
+    wake: UnixStream,
+    term: Arc<AtomicBool>,
+    hup: Arc<AtomicBool>,
+    chld: Arc<AtomicBool>,
+}
+
+impl Signals {
+    /// Installs handlers for SIGTERM, SIGINT, SIGHUP and SIGCHLD.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] if the pipe or a handler cannot be set up.
+    pub fn install() -> Result<Signals, Error> {
+        todo!("stage 3: a socketpair, and a flag and a pipe handler for SIGTERM, SIGINT, SIGHUP, SIGCHLD")
+    }
+
+    /// Sleeps until a signal arrives or `timeout` passes (`None`: no timeout), and returns what
+    /// arrived (possibly nothing).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] if `poll` fails other than by being interrupted.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<Pending, Error> {
+        todo!(
+            "stage 3: poll fd {} for {timeout:?} unless a flag is set ({}), drain it, swap the flags",
+            self.wake.as_raw_fd(),
+            self.any_pending()
+        )
+    }
+
+    fn any_pending(&self) -> bool {
+        [&self.term, &self.hup, &self.chld].iter().any(|flag| flag.load(Ordering::SeqCst))
+    }
+}

@@ -1,0 +1,58 @@
+//! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
+//! reopen the log on SIGHUP, and reap every child so none is left a zombie.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::signals::Signals;
+
+/// How the supervisor restarts and stops its command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Give up after this many restarts within `window`.
+    pub restart_max: u32,
+    /// The window for `restart_max`.
+    pub window: Duration,
+    /// The delay before the first restart; it doubles with each restart within the window.
+    pub backoff: Duration,
+    /// The longest delay between restarts.
+    pub backoff_max: Duration,
+    /// How long the command has after SIGTERM before it gets SIGKILL.
+    pub kill_after: Duration,
+}
+
+/// Why the supervisor returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// SIGTERM: the command was stopped.
+    Stopped,
+    /// The command died too often within the window.
+    GaveUp,
+}
+
+/// Writes one line of the supervisor's own to its log (its stderr), prefixed with `superd: `.
+pub fn note(message: &str) {
+    eprintln!("superd: {message}");
+}
+
+/// Supervises `command` until SIGTERM or until it dies too often.
+///
+/// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
+/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`, `stopped`.
+///
+/// # Errors
+///
+/// [`Error::Sys`] if waiting for signals fails.
+pub fn supervise(
+    command: &[OsString],
+    policy: &Policy,
+    log: &Path,
+    signals: &Signals,
+) -> Result<Exit, Error> {
+    todo!(
+        "stage 3 and 4: run {command:?}, restart it per {policy:?}, reopen {} on SIGHUP, stop on SIGTERM",
+        log.display()
+    )
+}

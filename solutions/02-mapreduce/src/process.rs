@@ -1,0 +1,367 @@
+//! The coordinator over worker processes: one thread per worker slot hands tasks to its process
+//! over a pipe. A worker that dies has its task put back and is replaced; when no task is left to
+//! start, an idle worker runs a backup copy of a task still running, and the first copy to finish
+//! wins. When every task is done, the remaining workers are killed.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io::{BufReader, BufWriter, Read};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Barrier, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::codec::{HELLO, Message, decode, encode, read_frame, write_frame};
+use crate::engine::Stats;
+use crate::job::JobSpec;
+use crate::map_task::MapOutput;
+use crate::split::Split;
+use crate::{Error, Result};
+
+/// The environment variable through which a worker learns its [`Fault`] (see [`Fault::to_env`]).
+pub const FAULT_ENV: &str = "MAPREDUCE_FAULT";
+
+/// How to start a worker process: a program, its arguments and extra environment. The program must
+/// end up calling [`crate::serve_worker`] on its stdin and stdout (`mapreduce worker` does).
+#[derive(Clone, Debug)]
+pub struct WorkerCommand {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Extra environment variables.
+    pub envs: Vec<(OsString, OsString)>,
+}
+
+impl WorkerCommand {
+    /// `program` with no arguments.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self { program: program.into(), args: Vec::new(), envs: Vec::new() }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// A failure to inject, for tests: it applies to the first worker process started, never to the
+/// processes that replace a dead one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The worker exits abruptly (`std::process::exit`, no reply) on receiving its `task`-th task
+    /// (counting from 1).
+    Crash {
+        /// Which task, from 1.
+        task: usize,
+    },
+    /// The worker sleeps `delay` before replying to its `task`-th task (counting from 1).
+    Straggle {
+        /// Which task, from 1.
+        task: usize,
+        /// How long.
+        delay: Duration,
+    },
+}
+
+impl Fault {
+    /// The value of [`FAULT_ENV`] for this fault: `crash:N` or `straggle:N:MILLISECONDS`.
+    pub fn to_env(self) -> String {
+        match self {
+            Fault::Crash { task } => format!("crash:{task}"),
+            Fault::Straggle { task, delay } => format!("straggle:{task}:{}", delay.as_millis()),
+        }
+    }
+
+    /// Reads a [`FAULT_ENV`] value; `None` when it is not one.
+    pub fn from_env(value: &str) -> Option<Self> {
+        let mut parts = value.split(':');
+        let kind = parts.next()?;
+        let task = parts.next()?.parse().ok()?;
+        match (kind, parts.next()) {
+            ("crash", None) => Some(Fault::Crash { task }),
+            ("straggle", Some(ms)) => {
+                Some(Fault::Straggle { task, delay: Duration::from_millis(ms.parse().ok()?) })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What processes mode needs: the worker command and an optional fault to inject.
+#[derive(Clone, Debug)]
+pub struct ProcessOptions {
+    /// How to start a worker.
+    pub worker: WorkerCommand,
+    /// A fault for the first worker, for tests.
+    pub fault: Option<Fault>,
+}
+
+impl ProcessOptions {
+    /// Workers started with `worker`, no fault.
+    pub fn new(worker: WorkerCommand) -> Self {
+        Self { worker, fault: None }
+    }
+}
+
+#[derive(Default)]
+struct TaskState {
+    done: bool,
+    running: usize,
+    started: Option<Instant>,
+    backed_up: bool,
+}
+
+struct Board {
+    tasks: Vec<TaskState>,
+    pending: VecDeque<usize>,
+    done: usize,
+    error: Option<Error>,
+}
+
+impl Board {
+    fn finished(&self) -> bool {
+        self.done == self.tasks.len() || self.error.is_some()
+    }
+}
+
+struct Worker {
+    stdin: BufWriter<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+/// Runs the map phase of `spec` over `splits` on `workers` worker processes, handing each accepted
+/// output to `accept`.
+///
+/// # Errors
+///
+/// When a worker cannot be started, a task fails in a worker, or `accept` fails.
+// ANCHOR: run_map_phase
+pub fn run_map_phase(
+    spec: JobSpec,
+    splits: &[Split],
+    reducers: usize,
+    workers: usize,
+    options: &ProcessOptions,
+    stats: &mut Stats,
+    accept: &(dyn Fn(MapOutput, &mut Stats) -> Result<()> + Sync),
+) -> Result<()> {
+    // Worker `w` starts with task `w`: every worker gets a first task whatever the scheduling
+    // (which also makes an injected fault certain to fire).
+    let slots = workers.min(splits.len());
+    let started = Instant::now();
+    let board = Mutex::new(Board {
+        tasks: (0..splits.len())
+            .map(|t| {
+                let first = t < slots;
+                TaskState {
+                    running: usize::from(first),
+                    started: first.then_some(started),
+                    ..TaskState::default()
+                }
+            })
+            .collect(),
+        pending: (slots..splits.len()).collect(),
+        done: 0,
+        error: None,
+    });
+    let changed = Condvar::new();
+    let children: Mutex<Vec<Child>> = Mutex::new(Vec::new());
+    let shared = Mutex::new(std::mem::take(stats));
+
+    let barrier = Barrier::new(slots);
+    std::thread::scope(|scope| {
+        for slot in 0..slots {
+            let (board, changed, children, shared, barrier) =
+                (&board, &changed, &children, &shared, &barrier);
+            scope.spawn(move || {
+                let fault = if slot == 0 { options.fault } else { None };
+                let spawned = spawn(&options.worker, fault, children);
+                // Start once every worker is up, so that no worker's start-up counts as work time.
+                barrier.wait();
+                let mut first = Some(slot);
+                let mut worker = match spawned {
+                    Ok(worker) => worker,
+                    Err(err) => {
+                        fail(board, err);
+                        changed.notify_all();
+                        return;
+                    }
+                };
+                loop {
+                    let task = match first.take() {
+                        Some(task) if !lock(board).finished() => task,
+                        Some(_) => return,
+                        None => match next_task(lock(board), changed, shared) {
+                            Some(task) => task,
+                            None => return,
+                        },
+                    };
+                    let message =
+                        Message::Task { id: task, job: spec, split: splits[task].clone(), reducers };
+                    let reply = write_frame(&mut worker.stdin, &encode(&message))
+                        .map_err(|err| Error::io("cannot write to a worker", err))
+                        .and_then(|()| read_frame(&mut worker.stdout))
+                        .and_then(|frame| {
+                            frame.ok_or_else(|| Error::Frame("worker closed its output".into()))
+                        })
+                        .and_then(|frame| decode(&frame));
+                    match reply {
+                        Ok(Message::Done { id, output }) if id == task => {
+                            let first = {
+                                let mut b = lock(board);
+                                b.tasks[task].running -= 1;
+                                !std::mem::replace(&mut b.tasks[task].done, true)
+                            };
+                            let mut s = lock(shared);
+                            s.map_attempts += 1;
+                            let accepted = if first { accept(output, &mut s) } else { Ok(()) };
+                            drop(s);
+                            let mut b = lock(board);
+                            if first {
+                                b.done += 1;
+                            }
+                            if let Err(err) = accepted {
+                                b.error.get_or_insert(err);
+                            }
+                            changed.notify_all();
+                        }
+                        Ok(Message::Failed { id, message }) => {
+                            lock(board).error.get_or_insert(Error::TaskFailed { task: id, message });
+                            changed.notify_all();
+                            return;
+                        }
+                        Ok(_) | Err(_) => {
+                            // The worker died or spoke nonsense: put its task back and replace it.
+                            let mut b = lock(board);
+                            b.tasks[task].running -= 1;
+                            if b.finished() {
+                                return;
+                            }
+                            let mut s = lock(shared);
+                            s.worker_failures += 1;
+                            if !b.tasks[task].done && b.tasks[task].running == 0 {
+                                b.pending.push_front(task);
+                                s.reruns += 1;
+                            }
+                            drop((s, b));
+                            changed.notify_all();
+                            match spawn(&options.worker, None, children) {
+                                Ok(fresh) => worker = fresh,
+                                Err(err) => {
+                                    fail(board, err);
+                                    changed.notify_all();
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        // Wait for the last task, then kill the stragglers so their slots' threads stop reading.
+        let mut b = lock(&board);
+        while !b.finished() {
+            b = changed.wait(b).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(b);
+        for child in lock(&children).iter_mut() {
+            let _ = child.kill();
+        }
+    });
+    for child in lock(&children).iter_mut() {
+        let _ = child.wait();
+    }
+    *stats = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    match board.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+// ANCHOR_END: run_map_phase
+
+/// The next task for an idle worker: a pending one, else a backup of the longest-running task that
+/// has none; `None` when the phase is over. Waits while there is nothing to do.
+// ANCHOR: next_task
+fn next_task(mut board: MutexGuard<'_, Board>, changed: &Condvar, stats: &Mutex<Stats>) -> Option<usize> {
+    loop {
+        if board.finished() {
+            return None;
+        }
+        while let Some(task) = board.pending.pop_front() {
+            if !board.tasks[task].done {
+                let state = &mut board.tasks[task];
+                state.running += 1;
+                state.started.get_or_insert_with(Instant::now);
+                return Some(task);
+            }
+        }
+        // Nothing left to start: back up the task that has run longest (the first finisher wins).
+        let straggler = (0..board.tasks.len())
+            .filter(|&t| {
+                let s = &board.tasks[t];
+                !s.done && s.running > 0 && !s.backed_up
+            })
+            .min_by_key(|&t| board.tasks[t].started);
+        if let Some(task) = straggler {
+            board.tasks[task].backed_up = true;
+            board.tasks[task].running += 1;
+            lock(stats).backups += 1;
+            return Some(task);
+        }
+        board = changed.wait(board).unwrap_or_else(|e| e.into_inner());
+    }
+}
+// ANCHOR_END: next_task
+
+/// Starts a worker and waits for its [`HELLO`].
+fn spawn(command: &WorkerCommand, fault: Option<Fault>, children: &Mutex<Vec<Child>>) -> Result<Worker> {
+    let mut cmd = Command::new(&command.program);
+    cmd.args(&command.args).envs(command.envs.iter().map(|(k, v)| (k, v)));
+    match fault {
+        Some(fault) => cmd.env(FAULT_ENV, fault.to_env()),
+        None => cmd.env_remove(FAULT_ENV),
+    };
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|source| Error::Spawn { program: command.program.clone(), source })?;
+    let stdin = BufWriter::new(child.stdin.take().expect("stdin is piped"));
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+    lock(children).push(child);
+    // Skip whatever the program printed before it started serving.
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(HELLO) {
+        if seen.len() > 1 << 20
+            || stdout.read(&mut byte).map_err(|err| Error::io("cannot read from a worker", err))? == 0
+        {
+            return Err(Error::Frame("the worker exited before saying hello".into()));
+        }
+        seen.push(byte[0]);
+    }
+    Ok(Worker { stdin, stdout })
+}
+
+/// Records `err` as the phase's error, unless the phase is over: a worker started just as the
+/// coordinator killed every worker fails to greet, and that is no error.
+fn fail(board: &Mutex<Board>, err: Error) {
+    let mut board = lock(board);
+    if !board.finished() {
+        board.error = Some(err);
+    }
+}
+
+/// Locks `mutex`, carrying on past a thread that panicked holding it (the data is still counts).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

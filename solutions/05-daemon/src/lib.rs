@@ -1,0 +1,32 @@
+//! `superd`: a daemon library and a process supervisor built on it, lab 05 of the course.
+//!
+//! `superd start --pidfile P --log L -- COMMAND` detaches from the terminal (a double fork), locks
+//! a pid file, and runs COMMAND, restarting it with exponential backoff whenever it dies, until it
+//! dies too often or `superd stop` sends SIGTERM. SIGHUP (`superd reload`) reopens the log, so
+//! logrotate can move it.
+//!
+//! # Layout
+//!
+//! - [`daemonize`](mod@daemonize): becoming a daemon ([`daemonize()`], [`Daemonized`]).
+//! - [`pidfile`]: the locked pid file ([`PidFile`], [`pidfile::status`]).
+//! - [`signals`]: signal handlers and the self-pipe ([`Signals`]).
+//! - [`backoff`]: when to restart and when to give up ([`Restarts`]).
+//! - [`supervise`](mod@supervise): the supervisor's loop ([`supervise()`], [`Policy`]).
+//! - [`control`]: the subcommands ([`run`]); [`cli`]: the command line; [`error`]: [`Error`].
+
+pub mod backoff;
+pub mod cli;
+pub mod control;
+pub mod daemonize;
+pub mod error;
+pub mod pidfile;
+pub mod signals;
+pub mod supervise;
+
+pub use backoff::Restarts;
+pub use control::run;
+pub use daemonize::{Daemonized, daemonize};
+pub use error::Error;
+pub use pidfile::PidFile;
+pub use signals::Signals;
+pub use supervise::{Policy, supervise};

@@ -1,0 +1,248 @@
+//! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
+//! reopen the log on SIGHUP, and reap every child so none is left a zombie.
+
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::backoff::Restarts;
+use crate::daemonize::{open_log, redirect_standard_streams};
+use crate::error::Error;
+use crate::signals::Signals;
+
+/// How the supervisor restarts and stops its command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Give up after this many restarts within `window`.
+    pub restart_max: u32,
+    /// The window for `restart_max`.
+    pub window: Duration,
+    /// The delay before the first restart; it doubles with each restart within the window.
+    pub backoff: Duration,
+    /// The longest delay between restarts.
+    pub backoff_max: Duration,
+    /// How long the command has after SIGTERM before it gets SIGKILL.
+    pub kill_after: Duration,
+}
+
+/// Why the supervisor returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// SIGTERM: the command was stopped.
+    Stopped,
+    /// The command died too often within the window.
+    GaveUp,
+}
+
+/// Writes one line of the supervisor's own to its log (its stderr), prefixed with `superd: `.
+pub fn note(message: &str) {
+    eprintln!("superd: {message}");
+}
+
+/// Supervises `command` until SIGTERM or until it dies too often.
+///
+/// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
+/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`, `stopped`.
+///
+/// # Errors
+///
+/// [`Error::Sys`] if waiting for signals fails.
+// ANCHOR: supervise
+pub fn supervise(
+    command: &[OsString],
+    policy: &Policy,
+    log: &Path,
+    signals: &Signals,
+) -> Result<Exit, Error> {
+    let mut restarts = Restarts::new(policy);
+    let mut child = spawn(command);
+    let mut restart_at = None;
+    if child.is_none() {
+        match restarts.next(Instant::now()) {
+            Some(delay) => restart_at = Some(Instant::now() + delay),
+            None => return Ok(give_up(&restarts, policy)),
+        }
+    }
+    loop {
+        let timeout = restart_at.map(|at: Instant| at.saturating_duration_since(Instant::now()));
+        let pending = signals.wait(timeout)?;
+        if pending.hup {
+            reopen(log);
+        }
+        // Reap on every wake-up, not only on SIGCHLD: signals of one kind coalesce.
+        for (pid, status) in reap() {
+            if Some(pid) == child {
+                note(&format!("pid {pid} exited: {}", describe(status)));
+                child = None;
+                match restarts.next(Instant::now()) {
+                    Some(delay) => {
+                        note(&format!("restart {} in {} ms", restarts.in_window(), delay.as_millis()));
+                        restart_at = Some(Instant::now() + delay);
+                    }
+                    None => return Ok(give_up(&restarts, policy)),
+                }
+            }
+        }
+        if pending.term {
+            if let Some(pid) = child {
+                stop(pid, policy.kill_after, signals)?;
+            }
+            note("stopped");
+            return Ok(Exit::Stopped);
+        }
+        if child.is_none() && restart_at.is_some_and(|at| Instant::now() >= at) {
+            restart_at = None;
+            child = spawn(command);
+            if child.is_none() {
+                match restarts.next(Instant::now()) {
+                    Some(delay) => restart_at = Some(Instant::now() + delay),
+                    None => return Ok(give_up(&restarts, policy)),
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: supervise
+
+fn give_up(restarts: &Restarts, policy: &Policy) -> Exit {
+    note(&format!("giving up: {} restarts within {} ms", restarts.in_window(), policy.window.as_millis()));
+    Exit::GaveUp
+}
+
+/// Starts the command in its own process group, so that stopping it reaches its children too.
+/// Its stdout and stderr are one pipe, copied to the supervisor's stdout (the log) by a thread.
+// ANCHOR: spawn
+fn spawn(command: &[OsString]) -> Option<i32> {
+    let (program, args) = command.split_first()?;
+    let started = output_pipe().and_then(|(read, write)| {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(write.try_clone()?)
+            .stderr(write)
+            .process_group(0)
+            .spawn()?;
+        // The Command, and with it our copy of the write end, is gone: the copier sees the end
+        // of the file when the command and whatever it started have all exited.
+        std::thread::spawn(move || copy_to_log(read));
+        Ok(child)
+    });
+    match started {
+        Ok(child) => {
+            // The pid is all we keep: the loop reaps with waitpid, and dropping a Child never waits.
+            let pid = child.id() as i32;
+            note(&format!("started pid {pid}"));
+            Some(pid)
+        }
+        Err(err) => {
+            note(&format!("cannot start {}: {err}", program.to_string_lossy()));
+            None
+        }
+    }
+}
+// ANCHOR_END: spawn
+
+/// A pipe for the command's output; both ends close on exec, the command gets its end by `dup2`.
+fn output_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Copies the command's output to descriptor 1 until the end of the pipe. Descriptor 1, not a
+/// handle opened once: SIGHUP `dup2`s the new log onto it, and the copy follows at once.
+// ANCHOR: copy_to_log
+fn copy_to_log(read: OwnedFd) {
+    let mut buffer = [0u8; 8192];
+    loop {
+        // SAFETY: reading into a buffer of the given length from a descriptor we own.
+        let got = unsafe { libc::read(read.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+        if got < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if got <= 0 {
+            return;
+        }
+        let mut rest = &buffer[..got as usize];
+        while !rest.is_empty() {
+            // SAFETY: writing initialised bytes to descriptor 1, which stays open for the
+            // daemon's life (dup2 replaces it atomically).
+            let put = unsafe { libc::write(1, rest.as_ptr().cast(), rest.len()) };
+            if put < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            if put <= 0 {
+                return;
+            }
+            rest = &rest[put as usize..];
+        }
+    }
+}
+// ANCHOR_END: copy_to_log
+
+/// Every child that exited, with its wait status, without blocking.
+fn reap() -> Vec<(i32, i32)> {
+    let mut reaped = Vec::new();
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid place for the status.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            return reaped;
+        }
+        reaped.push((pid, status));
+    }
+}
+
+/// SIGTERM to the command's process group, up to `kill_after` to exit, then SIGKILL.
+// ANCHOR: stop
+fn stop(pid: i32, kill_after: Duration, signals: &Signals) -> Result<(), Error> {
+    // SAFETY: kill has no memory-safety preconditions; -pid is the command's process group.
+    unsafe { libc::kill(-pid, libc::SIGTERM) };
+    let deadline = Instant::now() + kill_after;
+    loop {
+        if reap().iter().any(|&(reaped, _)| reaped == pid) {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            note(&format!("pid {pid} ignored SIGTERM for {} ms: SIGKILL", kill_after.as_millis()));
+            // SAFETY: as above.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            let mut status = 0;
+            // SAFETY: `status` is a valid place for the status.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            break;
+        }
+        signals.wait(Some(left))?;
+    }
+    // The group may outlive its leader (a shell's background jobs): make sure it is gone.
+    // SAFETY: as above.
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    reap();
+    Ok(())
+}
+// ANCHOR_END: stop
+
+/// Reopens the log after logrotate moved it: the new file takes stdout and stderr.
+fn reopen(log: &Path) {
+    match open_log(log).and_then(|file| redirect_standard_streams(&file)) {
+        Ok(()) => note("reopened log"),
+        Err(err) => note(&format!("cannot reopen log: {err}")),
+    }
+}
+
+fn describe(status: i32) -> String {
+    if libc::WIFSIGNALED(status) {
+        format!("killed by signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("exit status {}", libc::WEXITSTATUS(status))
+    }
+}
