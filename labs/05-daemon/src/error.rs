@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::config::ConfigError;
+
 /// An error of `superd`; each names the file, process or system call involved.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -35,6 +37,14 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         source: io::Error,
+    },
+    /// The configuration file was refused.
+    #[error("{path}: bad configuration: {source}")]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: ConfigError,
     },
     /// A system call failed.
     #[error("{call}: {source}")]

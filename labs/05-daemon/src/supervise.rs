@@ -1,10 +1,10 @@
 //! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
-//! reopen the log on SIGHUP, and reap every child so none is left a zombie.
+//! reopen the log and reread the configuration on SIGHUP, and reap every child so none is left a zombie.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::config::{Config, Settings};
 use crate::error::Error;
 use crate::signals::Signals;
 
@@ -37,22 +37,23 @@ pub fn note(message: &str) {
     eprintln!("superd: {message}");
 }
 
-/// Supervises `command` until SIGTERM or until it dies too often.
+/// Supervises `settings.command` until SIGTERM or until it dies too often. On SIGHUP it reopens
+/// `log` and rereads `config` ([`Config::reload`]); new settings apply from the next restart or
+/// stop, the running command is left alone.
 ///
 /// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
-/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`, `stopped`.
+/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`,
+/// `configuration reloaded from FILE: …`, `cannot reload configuration: …`, `stopped`.
 ///
 /// # Errors
 ///
 /// [`Error::Sys`] if waiting for signals fails.
-pub fn supervise(
-    command: &[OsString],
-    policy: &Policy,
-    log: &Path,
-    signals: &Signals,
-) -> Result<Exit, Error> {
+pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Signals) -> Result<Exit, Error> {
     todo!(
-        "stage 3 and 4: run {command:?}, restart it per {policy:?}, reopen {} on SIGHUP, stop on SIGTERM",
-        log.display()
+        "stage 3 and 4: run {:?}, restart it per {:?}, on SIGHUP reopen {} and reload {:?}, stop on SIGTERM",
+        settings.command,
+        settings.policy,
+        log.display(),
+        config.file
     )
 }

@@ -1,11 +1,19 @@
 //! Stage 3: signals. SIGTERM (`superd stop`) stops the command and the daemon and removes the pid
-//! file; SIGHUP (`superd reload`) reopens the log; SIGCHLD reaps, so no zombie is ever left.
+//! file; SIGHUP (`superd reload`) reopens the log and rereads the `--config` file; SIGCHLD reaps,
+//! so no zombie is ever left.
 
 mod common;
 
+use std::ffi::OsString;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Daemon, children_with_state, is_alive, kill, live_children, path_str, superd};
+use common::{
+    Daemon, children_with_state, is_alive, kill, live_children, path_str, proptest_config, start_at, superd,
+};
+use proptest::prelude::*;
+use superd::config::{ConfigError, merge};
+use superd::{Policy, Settings};
 
 const SLEEP: &[&str] = &["sleep", "1000"];
 
@@ -115,4 +123,191 @@ fn stop_and_reload_without_a_daemon() {
     let reload = superd(&["reload", "--pidfile", path_str(&pidfile)]);
     assert_eq!(reload.status.code(), Some(1), "reloading what is not running fails");
     assert!(String::from_utf8_lossy(&reload.stderr).contains("not running"));
+}
+
+/// Writes the configuration file `path` (replacing it whole, as an editor would).
+fn write_config(path: &Path, text: &str) {
+    let new = path.with_extension("new");
+    std::fs::write(&new, text).expect("write the configuration");
+    std::fs::rename(&new, path).expect("replace the configuration");
+}
+
+/// `superd reload`, which must succeed.
+fn reload(daemon: &Daemon) {
+    let output = superd(&["reload", "--pidfile", path_str(&daemon.pidfile)]);
+    assert!(output.status.success(), "reload succeeds: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn reload_runs_the_new_command_from_the_next_restart() {
+    let scratch = testkit::scratch_dir();
+    let config = scratch.path().join("superd.toml");
+    write_config(&config, "command = [\"sh\", \"-c\", \"echo first command; exec sleep 1000\"]\n");
+    // The file overrides the command line's command from the start.
+    let mut daemon = Daemon::start(&["--config", path_str(&config)], SLEEP);
+    let first = daemon.child();
+    daemon.wait_for_log("first command");
+
+    write_config(&config, "command = [\"sh\", \"-c\", \"echo second command; exec sleep 1000\"]\n");
+    reload(&daemon);
+    daemon.wait_for_log("superd: configuration reloaded from");
+    let log = daemon.log_text();
+    assert!(log.contains(path_str(&config)), "the reload names the file:\n{log}");
+    assert!(log.contains("command"), "the reload says what changed:\n{log}");
+    assert_eq!(live_children(daemon.pid), [first], "a reload leaves the running command alone");
+    assert!(
+        !log.lines().any(|line| line == "second command"),
+        "the new command waits for the next restart:\n{log}"
+    );
+
+    kill(first, libc::SIGKILL);
+    daemon.new_child(first);
+    // The output line, not the reload's line quoting the command.
+    daemon.wait_for_log("\nsecond command\n");
+    assert!(is_alive(daemon.pid));
+}
+
+#[test]
+fn reload_lowering_restart_max_makes_the_next_deaths_final() {
+    let scratch = testkit::scratch_dir();
+    let config = scratch.path().join("superd.toml");
+    write_config(&config, "restart_max = 100\n");
+    let mut daemon = Daemon::start(&["--config", path_str(&config)], SLEEP);
+    let first = daemon.child();
+
+    write_config(&config, "restart_max = 1\n");
+    reload(&daemon);
+    daemon.wait_for_log("superd: configuration reloaded from");
+    assert!(
+        daemon.log_text().contains("restart_max 100 -> 1"),
+        "the reload says what changed:\n{}",
+        daemon.log_text()
+    );
+
+    kill(first, libc::SIGKILL);
+    let second = daemon.new_child(first);
+    daemon.wait_for_log("restart 1 in");
+    kill(second, libc::SIGKILL);
+    daemon.wait_for_log("superd: giving up: 1 restarts within");
+    daemon.wait_for_exit();
+    assert!(!daemon.pidfile.exists(), "giving up removes the pid file");
+}
+
+#[test]
+fn a_broken_file_on_reload_is_logged_and_the_old_settings_kept() {
+    let scratch = testkit::scratch_dir();
+    let config = scratch.path().join("superd.toml");
+    write_config(&config, "command = [\"sh\", \"-c\", \"echo old command; exec sleep 1000\"]\n");
+    let mut daemon = Daemon::start(&["--config", path_str(&config)], SLEEP);
+    let first = daemon.child();
+    daemon.wait_for_log("old command");
+
+    write_config(&config, "command = [\"sh\", \"-c\", \"echo new command\"]\nrestart_max = \"many\"\n");
+    reload(&daemon);
+    daemon.wait_for_log("superd: cannot reload configuration");
+    let log = daemon.log_text();
+    let line = log.lines().find(|line| line.contains("cannot reload")).expect("the line just waited for");
+    assert!(line.contains(path_str(&config)), "the error names the file: {line}");
+    assert!(line.contains("line 2"), "the error says where the file is wrong: {line}");
+    assert!(is_alive(daemon.pid), "a bad reload does not stop the daemon");
+    assert_eq!(live_children(daemon.pid), [first], "nor the command");
+
+    kill(first, libc::SIGKILL);
+    daemon.new_child(first);
+    testkit::eventually("the old command is restarted", || {
+        daemon.log_text().matches("old command").count() == 2
+    });
+    assert!(!daemon.log_text().lines().any(|line| line == "new command"), "the refused file changed nothing");
+}
+
+#[test]
+fn a_bad_config_file_at_start_is_an_error_naming_it() {
+    let scratch = testkit::scratch_dir();
+    let (pidfile, log) = (scratch.path().join("superd.pid"), scratch.path().join("superd.log"));
+    let config = scratch.path().join("superd.toml");
+    for text in ["restart_maximum = 3\n", "restart_max = -1\n", "command = []\n", "backoff_ms = \n"] {
+        write_config(&config, text);
+        let output = start_at(&pidfile, &log, &["--config", path_str(&config)], SLEEP);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "a bad file ({text:?}) is an error: {stderr}");
+        assert!(stderr.contains(path_str(&config)), "the message names the file: {stderr}");
+        assert!(!pidfile.exists(), "nothing was started");
+    }
+    let missing = scratch.path().join("missing.toml");
+    let output = start_at(&pidfile, &log, &["--config", path_str(&missing)], SLEEP);
+    assert_eq!(output.status.code(), Some(1), "a missing file is an error");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(path_str(&missing)));
+}
+
+fn base() -> Settings {
+    Settings {
+        command: vec![OsString::from("sleep"), OsString::from("1000")],
+        policy: Policy {
+            restart_max: 5,
+            window: Duration::from_millis(60_000),
+            backoff: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(10_000),
+            kill_after: Duration::from_millis(5_000),
+        },
+    }
+}
+
+#[test]
+fn an_empty_file_keeps_the_command_lines_settings() {
+    assert_eq!(merge(&base(), "").expect("an empty file is valid"), base());
+    assert_eq!(merge(&base(), "# only a comment\n").expect("a comment is valid"), base());
+}
+
+#[test]
+fn merge_refuses_unknown_keys_wrong_types_and_an_empty_command() {
+    for text in [
+        "restart_maximum = 3",
+        "restart_max = \"3\"",
+        "restart_max = -1",
+        "backoff_ms = 1.5",
+        "command = \"ls\"",
+        "[[",
+    ] {
+        assert!(matches!(merge(&base(), text), Err(ConfigError::Syntax(_))), "{text:?} is refused");
+    }
+    assert!(matches!(merge(&base(), "command = []"), Err(ConfigError::EmptyCommand)));
+    let message = merge(&base(), "restart_maximum = 3").expect_err("unknown key").to_string();
+    assert!(message.contains("restart_maximum"), "the message names the key: {message}");
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    #[test]
+    fn merge_overrides_exactly_the_keys_the_file_sets(
+        restart_max in proptest::option::of(any::<u32>()),
+        window in proptest::option::of(0u64..1 << 40),
+        backoff in proptest::option::of(0u64..1 << 40),
+        backoff_max in proptest::option::of(0u64..1 << 40),
+        kill_after in proptest::option::of(0u64..1 << 40),
+        command in proptest::option::of(proptest::collection::vec("[a-z0-9 ./=-]{0,8}", 1..4)),
+    ) {
+        let mut text = String::new();
+        let mut expected = base();
+        if let Some(n) = restart_max {
+            text += &format!("restart_max = {n}\n");
+            expected.policy.restart_max = n;
+        }
+        for (key, value, field) in [
+            ("restart_window_ms", window, &mut expected.policy.window),
+            ("backoff_ms", backoff, &mut expected.policy.backoff),
+            ("backoff_max_ms", backoff_max, &mut expected.policy.backoff_max),
+            ("kill_after_ms", kill_after, &mut expected.policy.kill_after),
+        ] {
+            if let Some(ms) = value {
+                text += &format!("{key} = {ms}\n");
+                *field = Duration::from_millis(ms);
+            }
+        }
+        if let Some(words) = &command {
+            text += &format!("command = {words:?}\n");
+            expected.command = words.iter().map(OsString::from).collect();
+        }
+        prop_assert_eq!(merge(&base(), &text).expect("a valid file"), expected, "file:\n{}", text);
+    }
 }

@@ -36,6 +36,11 @@ impl Restarts {
     }
     // ANCHOR_END: next
 
+    /// Applies `policy` from the next death on, keeping the restarts already counted.
+    pub fn set_policy(&mut self, policy: &Policy) {
+        self.policy = policy.clone();
+    }
+
     /// How many restarts happened within the window, as of the last [`Restarts::next`].
     pub fn in_window(&self) -> usize {
         self.recent.len()

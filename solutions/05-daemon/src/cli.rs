@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Settings;
 use crate::supervise::Policy;
 
 /// Runs a command as a daemon and keeps it running.
@@ -30,7 +31,7 @@ pub enum Command {
     Stop(StopArgs),
     /// Exit 0 if the daemon runs, 1 if its pid file is stale, 3 if it does not run.
     Status(PidArgs),
-    /// Reopen the daemon's log file (send it SIGHUP), after logrotate moved it.
+    /// Reopen the daemon's log file and reread its --config file (send it SIGHUP).
     Reload(PidArgs),
 }
 
@@ -51,6 +52,9 @@ pub struct StartArgs {
     /// The log file: the daemon's and the command's stdout and stderr.
     #[arg(long, value_name = "PATH")]
     pub log: PathBuf,
+    /// A TOML file overriding the options below; reread on `superd reload`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Give up after this many restarts within the window.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub restart_max: u32,
@@ -81,6 +85,11 @@ impl StartArgs {
             backoff_max: Duration::from_millis(self.backoff_max_ms),
             kill_after: Duration::from_millis(self.kill_after_ms),
         }
+    }
+
+    /// The command and policy these options describe, before any configuration file.
+    pub fn settings(&self) -> Settings {
+        Settings { command: self.command.clone(), policy: self.policy() }
     }
 }
 

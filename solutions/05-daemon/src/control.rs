@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::{Cli, Command, StartArgs, StopArgs};
+use crate::config::Config;
 use crate::daemonize::{Daemonized, daemonize};
 use crate::error::Error;
 use crate::pidfile::{self, PidFile, Status};
@@ -37,6 +38,9 @@ fn start(args: &StartArgs) -> Result<u8, Error> {
     // The daemon works in `/`: relative paths must be resolved before it gets there.
     let absolute = |path: &Path| std::path::absolute(path).map_err(|err| Error::file(path, err));
     let (pid_path, log) = (absolute(&args.pidfile)?, absolute(&args.log)?);
+    let config = Config { base: args.settings(), file: args.config.as_deref().map(absolute).transpose()? };
+    // A bad file is refused here, on the terminal, before anything is started.
+    let settings = config.load()?;
     let mut pidfile = PidFile::acquire(&pid_path)?;
     match daemonize(&log, &[pidfile.fd()])? {
         // Our copy of the locked descriptor closes here; the daemon's keeps the lock.
@@ -56,7 +60,7 @@ fn start(args: &StartArgs) -> Result<u8, Error> {
                     return Ok(1);
                 }
             };
-            let exit = supervise(&args.command, &args.policy(), &log, &signals);
+            let exit = supervise(&config, settings, &log, &signals);
             let _ = pidfile.remove();
             match exit {
                 Ok(Exit::Stopped) => Ok(0),

@@ -3,19 +3,22 @@
 //! `superd start --pidfile P --log L -- COMMAND` detaches from the terminal (a double fork), locks
 //! a pid file, and runs COMMAND, restarting it with exponential backoff whenever it dies, until it
 //! dies too often or `superd stop` sends SIGTERM. SIGHUP (`superd reload`) reopens the log, so
-//! logrotate can move it.
+//! logrotate can move it, and rereads the `--config` file, whose settings apply from the next
+//! restart.
 //!
 //! # Layout
 //!
 //! - [`daemonize`](mod@daemonize): becoming a daemon ([`daemonize()`], [`Daemonized`]).
 //! - [`pidfile`]: the locked pid file ([`PidFile`], [`pidfile::status`]).
 //! - [`signals`]: signal handlers and the self-pipe ([`Signals`]).
+//! - [`config`]: the settings and the file that overrides them ([`Settings`], [`config::merge`]).
 //! - [`backoff`]: when to restart and when to give up ([`Restarts`]).
 //! - [`supervise`](mod@supervise): the supervisor's loop ([`supervise()`], [`Policy`]).
 //! - [`control`]: the subcommands ([`run`]); [`cli`]: the command line; [`error`]: [`Error`].
 
 pub mod backoff;
 pub mod cli;
+pub mod config;
 pub mod control;
 pub mod daemonize;
 pub mod error;
@@ -24,6 +27,7 @@ pub mod signals;
 pub mod supervise;
 
 pub use backoff::Restarts;
+pub use config::{Config, Settings};
 pub use control::run;
 pub use daemonize::{Daemonized, daemonize};
 pub use error::Error;

@@ -21,7 +21,7 @@ use crate::error::Error;
 pub struct Pending {
     /// SIGTERM or SIGINT: stop.
     pub term: bool,
-    /// SIGHUP: reopen the log.
+    /// SIGHUP: reopen the log and reread the configuration.
     pub hup: bool,
     /// SIGCHLD: a child changed state; reap it.
     pub chld: bool,

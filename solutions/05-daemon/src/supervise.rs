@@ -1,7 +1,6 @@
 //! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
-//! reopen the log on SIGHUP, and reap every child so none is left a zombie.
+//! reopen the log and reread the configuration on SIGHUP, and reap every child so none is left a zombie.
 
-use std::ffi::OsString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -9,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::backoff::Restarts;
+use crate::config::{Config, Settings};
 use crate::daemonize::{open_log, redirect_standard_streams};
 use crate::error::Error;
 use crate::signals::Signals;
@@ -42,28 +42,27 @@ pub fn note(message: &str) {
     eprintln!("superd: {message}");
 }
 
-/// Supervises `command` until SIGTERM or until it dies too often.
+/// Supervises `settings.command` until SIGTERM or until it dies too often. On SIGHUP it reopens
+/// `log` and rereads `config` ([`Config::reload`]); new settings apply from the next restart or
+/// stop, the running command is left alone.
 ///
 /// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
-/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`, `stopped`.
+/// `restart N in MS ms`, `giving up: N restarts within MS ms`, `reopened log`,
+/// `configuration reloaded from FILE: …`, `cannot reload configuration: …`, `stopped`.
 ///
 /// # Errors
 ///
 /// [`Error::Sys`] if waiting for signals fails.
 // ANCHOR: supervise
-pub fn supervise(
-    command: &[OsString],
-    policy: &Policy,
-    log: &Path,
-    signals: &Signals,
-) -> Result<Exit, Error> {
-    let mut restarts = Restarts::new(policy);
-    let mut child = spawn(command);
+pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Signals) -> Result<Exit, Error> {
+    let mut settings = settings;
+    let mut restarts = Restarts::new(&settings.policy);
+    let mut child = spawn(&settings.command);
     let mut restart_at = None;
     if child.is_none() {
         match restarts.next(Instant::now()) {
             Some(delay) => restart_at = Some(Instant::now() + delay),
-            None => return Ok(give_up(&restarts, policy)),
+            None => return Ok(give_up(&restarts, &settings.policy)),
         }
     }
     loop {
@@ -71,6 +70,10 @@ pub fn supervise(
         let pending = signals.wait(timeout)?;
         if pending.hup {
             reopen(log);
+            if let Some(new) = config.reload(&settings) {
+                restarts.set_policy(&new.policy);
+                settings = new;
+            }
         }
         // Reap on every wake-up, not only on SIGCHLD: signals of one kind coalesce.
         for (pid, status) in reap() {
@@ -82,24 +85,24 @@ pub fn supervise(
                         note(&format!("restart {} in {} ms", restarts.in_window(), delay.as_millis()));
                         restart_at = Some(Instant::now() + delay);
                     }
-                    None => return Ok(give_up(&restarts, policy)),
+                    None => return Ok(give_up(&restarts, &settings.policy)),
                 }
             }
         }
         if pending.term {
             if let Some(pid) = child {
-                stop(pid, policy.kill_after, signals)?;
+                stop(pid, settings.policy.kill_after, signals)?;
             }
             note("stopped");
             return Ok(Exit::Stopped);
         }
         if child.is_none() && restart_at.is_some_and(|at| Instant::now() >= at) {
             restart_at = None;
-            child = spawn(command);
+            child = spawn(&settings.command);
             if child.is_none() {
                 match restarts.next(Instant::now()) {
                     Some(delay) => restart_at = Some(Instant::now() + delay),
-                    None => return Ok(give_up(&restarts, policy)),
+                    None => return Ok(give_up(&restarts, &settings.policy)),
                 }
             }
         }
@@ -115,7 +118,7 @@ fn give_up(restarts: &Restarts, policy: &Policy) -> Exit {
 /// Starts the command in its own process group, so that stopping it reaches its children too.
 /// Its stdout and stderr are one pipe, copied to the supervisor's stdout (the log) by a thread.
 // ANCHOR: spawn
-fn spawn(command: &[OsString]) -> Option<i32> {
+fn spawn(command: &[std::ffi::OsString]) -> Option<i32> {
     let (program, args) = command.split_first()?;
     let started = output_pipe().and_then(|(read, write)| {
         let child = Command::new(program)
