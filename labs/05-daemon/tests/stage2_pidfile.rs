@@ -75,8 +75,17 @@ fn the_lock_excludes_a_second_holder_until_the_first_closes() {
     }
     assert_eq!(pidfile::status(&path).expect("status"), pidfile::Status::Running(4242));
     drop(first);
-    assert_eq!(pidfile::status(&path).expect("status"), pidfile::Status::Stale(Some(4242)));
-    let second = PidFile::acquire(&path).expect("a stale file is taken over");
+    // The lock lives as long as any copy of its descriptor: another test of this binary forking a
+    // child holds a copy until the child's exec closes it. So wait for the release, briefly.
+    testkit::eventually("the released lock to leave a stale file", || {
+        pidfile::status(&path).expect("status") == pidfile::Status::Stale(Some(4242))
+    });
+    let mut taken = None;
+    testkit::eventually("a stale file to be taken over", || {
+        taken = PidFile::acquire(&path).ok();
+        taken.is_some()
+    });
+    let second = taken.expect("taken over");
     second.remove().expect("remove");
     assert!(!path.exists(), "remove deletes the file");
     assert_eq!(pidfile::status(&path).expect("status"), pidfile::Status::NotRunning);
