@@ -5,8 +5,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{config, counts, log_file};
-use mapreduce::{InvertedIndex, StatusCount, TopUrls, top_n};
+use common::{config, counts, log_file, worker_options};
+use mapreduce::{Config, InvertedIndex, Mode, StatusCount, TopUrls, top_n};
 
 #[test]
 fn status_counts_are_the_truth() {
@@ -49,6 +49,20 @@ fn malformed_lines_are_skipped() {
 }
 
 #[test]
+fn the_log_jobs_give_the_same_output_in_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = log_file(dir.path(), "access.log", 14, 3_000, 0.02);
+    let inputs = [path];
+    let processes = || Config { mode: Mode::Processes(worker_options()), ..config(2, 2) };
+    let threads = mapreduce::run(&StatusCount, &inputs, &config(2, 2)).unwrap();
+    let shipped = mapreduce::run(&StatusCount, &inputs, &processes()).unwrap();
+    assert_eq!(shipped.partitions, threads.partitions, "per-status counts");
+    let threads = mapreduce::run(&TopUrls, &inputs, &config(2, 2)).unwrap();
+    let shipped = mapreduce::run(&TopUrls, &inputs, &processes()).unwrap();
+    assert_eq!(shipped.partitions, threads.partitions, "URL counts");
+}
+
+#[test]
 fn inverted_index_lists_sorted_files() {
     let dir = tempfile::tempdir().unwrap();
     let files = [
@@ -73,4 +87,11 @@ fn inverted_index_lists_sorted_files() {
     assert_eq!(index["the"], [name("b.txt"), name("c.txt")].join(","));
     assert_eq!(index["bird"], name("a.txt"));
     assert_eq!(index.len(), 9, "{index:?}");
+}
+
+/// Not a test: the worker process that the processes-mode test starts (this binary, re-run).
+#[test]
+#[ignore = "a helper: run as a worker process by the processes-mode test"]
+fn child_worker() {
+    common::child_worker();
 }
