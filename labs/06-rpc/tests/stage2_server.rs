@@ -1,0 +1,267 @@
+//! Stage 2: the server, spoken to frame by frame over a raw connection. Methods by name, many
+//! requests at once on one connection answered as they finish, deadlines and cancel frames that
+//! really stop the handler, the in-flight bound, refusals of bad frames, and a graceful shutdown.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{
+    DropFlag, Gate, Gauge, RawConn, basic_service, eventually, remote_error, request, start, within,
+};
+use rpc::{ErrorCode, Frame, Kind, RemoteError, ServerConfig, Service, from_payload, to_payload};
+
+#[tokio::test]
+async fn methods_are_called_by_name() {
+    let mut service = basic_service();
+    service.typed("add", |(a, b): (u32, u32)| async move { Ok::<_, RemoteError>(a + b) });
+    let server = start(service, ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+
+    conn.send(&request(1, "echo", b"hello".to_vec())).await;
+    let answer = conn.expect().await;
+    assert_eq!((answer.kind, answer.id, &answer.payload[..]), (Kind::Response, 1, &b"hello"[..]));
+
+    conn.send(&request(2, "add", to_payload(&(40u32, 2u32)).unwrap())).await;
+    let answer = conn.expect().await;
+    assert_eq!((answer.kind, answer.id), (Kind::Response, 2));
+    assert_eq!(from_payload::<u32>(&answer.payload).unwrap(), 42);
+
+    conn.send(&request(3, "nope", vec![])).await;
+    let answer = conn.expect().await;
+    assert_eq!(answer.id, 3);
+    assert_eq!(remote_error(&answer).code, ErrorCode::UnknownMethod);
+
+    conn.send(&request(4, "add", b"\xFF".to_vec())).await;
+    let answer = conn.expect().await;
+    assert_eq!(remote_error(&answer).code, ErrorCode::BadRequest, "a payload that is not the argument");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_calls_on_one_connection_finish_in_reverse() {
+    const CALLS: u64 = 1000;
+    // Call i may finish only once every call above it has: the last to arrive finishes first, and
+    // nothing finishes until all are running at once (the turns start when the last one enters).
+    let turn = Arc::new(tokio::sync::watch::channel(CALLS).0);
+    let gauge = Gauge::default();
+    let mut service = Service::new();
+    let (turn2, gauge2) = (Arc::clone(&turn), gauge.clone());
+    service.method("turn", move |call| {
+        let (turn, gauge) = (Arc::clone(&turn2), gauge2.clone());
+        async move {
+            let _running = gauge.enter();
+            if gauge.now() == CALLS as usize {
+                turn.send_replace(CALLS - 1);
+            }
+            let me: u64 = call.decode()?;
+            let _ = turn.subscribe().wait_for(|t| *t == me).await;
+            turn.send_modify(|t| *t = t.wrapping_sub(1));
+            Ok(to_payload(&(me * 3)).unwrap())
+        }
+    });
+    let config = ServerConfig { max_in_flight: 2000, ..ServerConfig::default() };
+    let server = start(service, config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut batch = Vec::new();
+    for i in 0..CALLS {
+        rpc::encode(&request(i + 100, "turn", to_payload(&i).unwrap()), &mut batch).unwrap();
+    }
+    conn.send_bytes(&batch).await;
+    let mut order = Vec::new();
+    for _ in 0..CALLS {
+        let answer = conn.expect().await;
+        assert_eq!(answer.kind, Kind::Response, "{answer:?}");
+        let i = answer.id - 100;
+        assert_eq!(from_payload::<u64>(&answer.payload).unwrap(), i * 3, "the answer belongs to its request");
+        order.push(i);
+    }
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..CALLS).collect::<Vec<_>>(), "every call answered once");
+    assert!(order[..10].iter().all(|&i| i >= CALLS - 20), "the last calls finish first: {:?}", &order[..10]);
+    assert_eq!(gauge.max(), CALLS as usize, "all the handlers ran at once");
+    server.stop().await;
+}
+
+/// A service whose `hang` handler marks `started`, then waits for ever holding `flag`'s guard.
+fn hanging_service(started: &Arc<AtomicBool>, dropped: &Arc<AtomicBool>) -> Service {
+    let mut service = basic_service();
+    let (started, dropped) = (Arc::clone(started), Arc::clone(dropped));
+    service.method("hang", move |_| {
+        let (started, guard) = (Arc::clone(&started), DropFlag(Arc::clone(&dropped)));
+        async move {
+            let _guard = guard;
+            started.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+            Ok(vec![])
+        }
+    });
+    service
+}
+
+#[tokio::test]
+async fn a_deadline_cancels_the_handler() {
+    let (started, dropped) = (Arc::default(), Arc::default());
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut frame = request(5, "hang", vec![]);
+    frame.deadline = Some(Duration::from_millis(100));
+    conn.send(&frame).await;
+    let answer = conn.expect().await;
+    assert_eq!(answer.id, 5);
+    assert_eq!(remote_error(&answer).code, ErrorCode::DeadlineExceeded);
+    assert!(started.load(Ordering::SeqCst));
+    eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_frame_aborts_the_call() {
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    conn.send(&request(8, "hang", vec![])).await;
+    eventually("the handler to start", || started.load(Ordering::SeqCst)).await;
+    assert!(!dropped.load(Ordering::SeqCst));
+    conn.send(&Frame::new(Kind::Cancel, 8, vec![])).await;
+    eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
+    conn.send(&request(9, "echo", b"still here".to_vec())).await;
+    let answer = conn.expect().await;
+    assert_eq!((answer.id, &answer.payload[..]), (9, &b"still here"[..]), "the connection carries on");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_flight_bound_holds_on_one_connection() {
+    const BOUND: usize = 4;
+    let (gate, gauge) = (Gate::new(), Gauge::default());
+    let mut service = basic_service();
+    let (gate2, gauge2) = (gate.clone(), gauge.clone());
+    service.method("wait", move |call| {
+        let (gate, gauge) = (gate2.clone(), gauge2.clone());
+        async move {
+            let _running = gauge.enter();
+            gate.pass().await;
+            Ok(call.payload)
+        }
+    });
+    let config = ServerConfig { max_in_flight: BOUND, ..ServerConfig::default() };
+    let server = start(service, config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut batch = Vec::new();
+    for i in 0..50u64 {
+        rpc::encode(&request(i, "wait", vec![i as u8]), &mut batch).unwrap();
+    }
+    conn.send_bytes(&batch).await;
+    eventually("the bound to fill", || gauge.now() == BOUND).await;
+    // A second connection is not held up by the first one's bound.
+    let mut other = RawConn::connect(server.addr).await;
+    other.send(&request(1, "echo", b"x".to_vec())).await;
+    assert_eq!(other.expect().await.payload, b"x");
+    assert_eq!(gauge.now(), BOUND, "no more than the bound started");
+    gate.open();
+    for _ in 0..50 {
+        let answer = conn.expect().await;
+        assert_eq!(answer.payload, [answer.id as u8]);
+    }
+    assert_eq!(gauge.max(), BOUND, "at most {BOUND} handlers ran at once");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_versions_and_kinds_get_an_error_frame_and_the_connection_carries_on() {
+    let server = start(basic_service(), ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut bytes = request(77, "echo", vec![]).to_bytes().unwrap();
+    bytes[4] = 2;
+    conn.send_bytes(&bytes).await;
+    let answer = conn.expect().await;
+    assert_eq!(answer.id, 77);
+    assert_eq!(remote_error(&answer).code, ErrorCode::UnsupportedVersion);
+
+    let mut bytes = request(78, "echo", vec![]).to_bytes().unwrap();
+    bytes[5] = 99;
+    conn.send_bytes(&bytes).await;
+    let answer = conn.expect().await;
+    assert_eq!((answer.id, remote_error(&answer).code), (78, ErrorCode::UnknownKind));
+
+    conn.send(&Frame::new(Kind::Response, 79, vec![])).await;
+    let answer = conn.expect().await;
+    assert_eq!((answer.id, answer.kind), (79, Kind::Error), "a client does not send responses");
+
+    conn.send(&request(80, "echo", b"fine".to_vec())).await;
+    assert_eq!(conn.expect().await.payload, b"fine");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_gets_an_error_and_the_connection_closes() {
+    let config = ServerConfig { max_frame: 4096, ..ServerConfig::default() };
+    let server = start(basic_service(), config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    conn.send_bytes(&[0x40, 0, 0, 0, 1, 1]).await;
+    let answer = conn.expect().await;
+    assert_eq!(remote_error(&answer).code, ErrorCode::BadFrame);
+    assert_eq!(conn.recv().await, None, "the server closes the connection");
+    // The server itself is fine.
+    let mut again = RawConn::connect(server.addr).await;
+    again.send(&request(1, "echo", b"ok".to_vec())).await;
+    assert_eq!(again.expect().await.payload, b"ok");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_calls_in_flight() {
+    let (gate, gauge) = (Gate::new(), Gauge::default());
+    let mut service = basic_service();
+    let (gate2, gauge2) = (gate.clone(), gauge.clone());
+    service.method("slow", move |call| {
+        let (gate, gauge) = (gate2.clone(), gauge2.clone());
+        async move {
+            let _running = gauge.enter();
+            gate.pass().await;
+            Ok(call.payload)
+        }
+    });
+    let mut server = start(service, ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    conn.send(&request(1, "slow", b"done".to_vec())).await;
+    eventually("the call to start", || gauge.now() == 1).await;
+    server.begin_stop();
+    let addr = server.addr;
+    let mut refused = false;
+    for _ in 0..500 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(refused, "a stopping server accepts no new connection");
+    let task = server.take_task();
+    assert!(!task.is_finished(), "serve waits for the call in flight");
+    gate.open();
+    let answer = conn.expect().await;
+    assert_eq!((answer.kind, &answer.payload[..]), (Kind::Response, &b"done"[..]));
+    within("serve", task).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_cancels_calls_that_outlive_the_grace_period() {
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let config = ServerConfig { grace: Duration::from_millis(200), ..ServerConfig::default() };
+    let mut server = start(hanging_service(&started, &dropped), config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    conn.send(&request(3, "hang", vec![])).await;
+    eventually("the call to start", || started.load(Ordering::SeqCst)).await;
+    server.begin_stop();
+    within("serve", server.take_task()).await.unwrap().unwrap();
+    assert!(dropped.load(Ordering::SeqCst), "the handler was cancelled");
+    // Closing without a word is acceptable too.
+    if let Some(answer) = conn.recv().await {
+        assert_eq!(remote_error(&answer).code, ErrorCode::ShuttingDown);
+    }
+}

@@ -1,0 +1,204 @@
+//! Stage 3: the client. One long connection multiplexes concurrent calls; timeouts and dropped
+//! calls cancel on the server; a killed server gives an error, not a hang; the client reconnects
+//! after a restart; a pool fails over from a dead address; short mode connects per call.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{DropFlag, ServerProcess, basic_service, dead_addr, eventually, start, start_on, within};
+use rpc::{Client, ClientConfig, Error, ErrorCode, Pool, RemoteError, ServerConfig, Service, ShortClient};
+use tokio::net::TcpListener;
+
+fn fast() -> ClientConfig {
+    ClientConfig {
+        call_timeout: Some(Duration::from_secs(5)),
+        connect_timeout: Duration::from_secs(1),
+        connect_attempts: 2,
+        backoff: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(50),
+        ..ClientConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_one_connection() {
+    let mut service = basic_service();
+    service.typed("square", |n: u64| async move {
+        // Larger numbers take longer: answers come back out of order.
+        tokio::time::sleep(Duration::from_micros(n % 7 * 300)).await;
+        Ok::<_, RemoteError>(n * n)
+    });
+    let server = start(service, ServerConfig::default()).await;
+    let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
+    let mut calls = tokio::task::JoinSet::new();
+    for n in 0..300u64 {
+        let client = Arc::clone(&client);
+        calls.spawn(async move { (n, client.call::<u64, u64>("square", &n).await) });
+    }
+    while let Some(done) = calls.join_next().await {
+        let (n, answer) = done.unwrap();
+        assert_eq!(answer.unwrap(), n * n);
+    }
+    let mut ports = HashSet::new();
+    for _ in 0..10 {
+        ports.insert(client.call::<(), u16>("peer", &()).await.unwrap());
+    }
+    assert_eq!(ports.len(), 1, "every call used the same connection");
+    let echoed: Vec<String> = client.call("echo", &vec!["a".to_owned(), "b".to_owned()]).await.unwrap();
+    assert_eq!(echoed, ["a", "b"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn remote_errors_come_back_as_errors() {
+    let mut service = basic_service();
+    service.typed("fail", |_: ()| async { Err::<(), _>(RemoteError::internal("it broke")) });
+    let server = start(service, ServerConfig::default()).await;
+    let client = Client::connect(server.addr, fast()).await.unwrap();
+    let err = client.call::<(), ()>("missing", &()).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::UnknownMethod), "{err}");
+    let err = client.call::<(), ()>("fail", &()).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Internal));
+    assert!(err.to_string().contains("it broke"), "{err}");
+    assert_eq!(
+        client.call::<_, Vec<u8>>("echo", &vec![1u8]).await.unwrap(),
+        [1],
+        "the connection is still fine"
+    );
+    server.stop().await;
+}
+
+fn hanging(started: &Arc<AtomicBool>, dropped: &Arc<AtomicBool>) -> Service {
+    let mut service = basic_service();
+    let (started, dropped) = (Arc::clone(started), Arc::clone(dropped));
+    service.method("hang", move |_| {
+        let (started, guard) = (Arc::clone(&started), DropFlag(Arc::clone(&dropped)));
+        async move {
+            let _guard = guard;
+            started.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+            Ok(vec![])
+        }
+    });
+    service
+}
+
+#[tokio::test]
+async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, fast()).await.unwrap();
+    let begin = Instant::now();
+    let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(2));
+    eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dropping_a_call_cancels_it_on_the_server() {
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
+    let caller = Arc::clone(&client);
+    let call = tokio::spawn(async move { caller.call_raw("hang", vec![], None).await });
+    eventually("the handler to start", || started.load(Ordering::SeqCst)).await;
+    call.abort();
+    eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
+    assert_eq!(client.call_raw("echo", b"x".to_vec(), None).await.unwrap(), b"x");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_call_gives_an_error_not_a_hang() {
+    let mut server = ServerProcess::start(&[]);
+    let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
+    let pong: Vec<String> = client.call("ping", &Vec::<String>::new()).await.unwrap();
+    assert_eq!(pong, ["pong"]);
+    let caller = Arc::clone(&client);
+    let call = tokio::spawn(async move {
+        caller.call_raw("sleep", rpc::to_payload(&vec!["60000".to_owned()]).unwrap(), None).await
+    });
+    // The sleep request is on the wire before this ping, which the server answers: it is running.
+    let _: Vec<String> = client.call("ping", &Vec::<String>::new()).await.unwrap();
+    server.kill();
+    let err = within("the call", call).await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    let err = client.call::<_, Vec<String>>("ping", &Vec::<String>::new()).await.unwrap_err();
+    assert!(err.is_connection_error(), "a later call fails too: {err:?}");
+}
+
+#[tokio::test]
+async fn the_client_reconnects_after_a_server_restart() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first = start_on(listener, basic_service(), ServerConfig::default());
+    let client = Client::connect(addr, fast()).await.unwrap();
+    let before: u16 = client.call("peer", &()).await.unwrap();
+    first.stop().await;
+
+    let begin = Instant::now();
+    let err = client.call::<(), u16>("peer", &()).await.unwrap_err();
+    assert!(err.is_connection_error(), "no server: {err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(3), "and not after a long hang");
+
+    let second = start_on(TcpListener::bind(addr).await.unwrap(), basic_service(), ServerConfig::default());
+    let mut after = None;
+    for _ in 0..100 {
+        if let Ok(port) = client.call::<(), u16>("peer", &()).await {
+            after = Some(port);
+            break;
+        }
+    }
+    let after = after.expect("a call succeeds once the server is back");
+    assert_ne!(before, after, "over a new connection");
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn a_pool_fails_over_from_a_dead_address() {
+    let live = start(basic_service(), ServerConfig::default()).await;
+    let dead = dead_addr().await;
+    let pool = Pool::new(&[dead, live.addr, dead], fast()).unwrap();
+    let begin = Instant::now();
+    for i in 0..20u32 {
+        let answer: u32 = pool.call("echo", &i).await.unwrap();
+        assert_eq!(answer, i);
+    }
+    assert!(
+        begin.elapsed() < Duration::from_secs(4),
+        "dead addresses are skipped, not retried on every call"
+    );
+    assert!(matches!(Pool::new(&[], fast()), Err(Error::NoAddresses)));
+    let all_dead = Pool::new(&[dead], fast()).unwrap();
+    let err = all_dead.call::<u32, u32>("echo", &1).await.unwrap_err();
+    assert!(matches!(err, Error::AllFailed { .. }), "{err:?}");
+    live.stop().await;
+}
+
+#[tokio::test]
+async fn short_mode_connects_once_per_call() {
+    let server = start(basic_service(), ServerConfig::default()).await;
+    let short = ShortClient::new(server.addr, fast());
+    let mut ports = HashSet::new();
+    for i in 0..5u32 {
+        assert_eq!(short.call::<u32, u32>("echo", &i).await.unwrap(), i);
+        ports.insert(short.call::<(), u16>("peer", &()).await.unwrap());
+    }
+    assert_eq!(ports.len(), 5, "a new connection for every call");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connecting_to_nothing_fails_after_the_backoff() {
+    let dead = dead_addr().await;
+    let begin = Instant::now();
+    let err = Client::connect(dead, fast()).await.unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(3));
+}

@@ -1,0 +1,140 @@
+//! Stage 4: push. A subscription yields the server's messages until either side ends it, and the
+//! credit window bounds what a slow subscriber makes the server produce.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{DropFlag, basic_service, eventually, start, within};
+use rpc::{Client, ClientConfig, ErrorCode, RemoteError, ServerConfig, Service};
+
+/// `count N` sends 0..N and ends; `fail` sends two and fails; `forever` counts what it produced
+/// and holds `dropped`'s guard.
+fn streams(produced: &Arc<AtomicUsize>, dropped: &Arc<AtomicBool>) -> Service {
+    let mut service = basic_service();
+    service.stream("count", |call, mut publisher| async move {
+        let n: u32 = call.decode()?;
+        for i in 0..n {
+            publisher.send(&i).await?;
+        }
+        Ok(())
+    });
+    service.stream("fail", |_, mut publisher| async move {
+        publisher.send(&1u32).await?;
+        publisher.send(&2u32).await?;
+        Err(RemoteError::internal("the source dried up"))
+    });
+    let (produced, dropped) = (Arc::clone(produced), Arc::clone(dropped));
+    service.stream("forever", move |_, mut publisher| {
+        let (produced, guard) = (Arc::clone(&produced), DropFlag(Arc::clone(&dropped)));
+        async move {
+            let _guard = guard;
+            for i in 0u64.. {
+                publisher.send(&i).await?;
+                produced.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    });
+    service
+}
+
+fn config(window: u32) -> ClientConfig {
+    ClientConfig { window, call_timeout: Some(Duration::from_secs(5)), ..ClientConfig::default() }
+}
+
+#[tokio::test]
+async fn a_stream_delivers_every_message_then_ends() {
+    let (produced, dropped) = (Arc::default(), Arc::default());
+    let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, config(4)).await.unwrap();
+    let mut sub = client.subscribe("count", &500u32).await.unwrap();
+    let mut got = Vec::new();
+    while let Some(item) = within("the next message", sub.next::<u32>()).await {
+        got.push(item.unwrap());
+    }
+    assert_eq!(got, (0..500).collect::<Vec<_>>(), "in order, through a window of 4");
+    assert!(sub.next::<u32>().await.is_none(), "an ended stream stays ended");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn two_streams_and_calls_share_a_connection() {
+    let (produced, dropped) = (Arc::default(), Arc::default());
+    let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, config(8)).await.unwrap();
+    let mut a = client.subscribe("count", &50u32).await.unwrap();
+    let mut b = client.subscribe("count", &30u32).await.unwrap();
+    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+    loop {
+        let next_a = a.next::<u32>().await;
+        let next_b = b.next::<u32>().await;
+        let _: u32 = client.call("echo", &7u32).await.unwrap();
+        if next_a.is_none() && next_b.is_none() {
+            break;
+        }
+        got_a.extend(next_a.map(Result::unwrap));
+        got_b.extend(next_b.map(Result::unwrap));
+    }
+    assert_eq!(got_a, (0..50).collect::<Vec<_>>());
+    assert_eq!(got_b, (0..30).collect::<Vec<_>>());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_error_ends_the_stream() {
+    let (produced, dropped) = (Arc::default(), Arc::default());
+    let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, config(8)).await.unwrap();
+    let mut sub = client.subscribe("fail", &()).await.unwrap();
+    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 1);
+    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 2);
+    let err = sub.next::<u32>().await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Internal), "{err}");
+    assert!(sub.next::<u32>().await.is_none());
+    let mut missing = client.subscribe("nothing", &()).await.unwrap();
+    let err = missing.next::<u32>().await.unwrap().unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::UnknownMethod));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dropping_the_subscription_stops_the_producer() {
+    let (produced, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, config(16)).await.unwrap();
+    let mut sub = client.subscribe("forever", &()).await.unwrap();
+    for expected in 0..40u64 {
+        assert_eq!(sub.next::<u64>().await.unwrap().unwrap(), expected);
+    }
+    drop(sub);
+    eventually("the producer to be stopped", || dropped.load(Ordering::SeqCst)).await;
+    let _: u32 = client.call("echo", &1u32).await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_reads_holds_the_producer_to_the_window() {
+    const WINDOW: u32 = 8;
+    let (produced, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, config(WINDOW)).await.unwrap();
+    let mut sub = client.subscribe("forever", &()).await.unwrap();
+    eventually("the window to be used", || produced.load(Ordering::SeqCst) >= WINDOW as usize).await;
+    // Round trips on the same connection: the server has read and acted on everything since.
+    for _ in 0..50 {
+        let _: u32 = client.call("echo", &1u32).await.unwrap();
+    }
+    tokio::task::yield_now().await;
+    assert_eq!(produced.load(Ordering::SeqCst), WINDOW as usize, "the producer waits for credit");
+    for expected in 0..1000u64 {
+        assert_eq!(within("a message", sub.next::<u64>()).await.unwrap().unwrap(), expected);
+    }
+    let seen = produced.load(Ordering::SeqCst);
+    assert!(seen <= 1000 + WINDOW as usize, "reading grants credit, a window at a time: {seen}");
+    drop(sub);
+    eventually("the producer to be stopped", || dropped.load(Ordering::SeqCst)).await;
+    server.stop().await;
+}

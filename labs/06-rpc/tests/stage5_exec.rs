@@ -1,0 +1,264 @@
+//! Stage 5: the command service. Allow-listed programs run without a shell in their own process
+//! group, output streamed and capped, status returned, the group killed at the timeout; callers
+//! sign their requests, and unsigned, wrongly signed, expired and replayed ones are refused; the
+//! `rpc exec` command exits with the program's status.
+
+mod common;
+
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::{ServerProcess, TestServer, eventually, live_in_group, rpc_bin, start, within};
+use rpc::exec::{AuditEvent, collect, exec, exec_envelope};
+use rpc::{
+    AllowList, AuthError, Client, ClientConfig, Envelope, ErrorCode, ExecConfig, ExecEvent, ExecOutput,
+    ExecRequest, ExecService, Secret, ServerConfig, Service, Verifier, to_payload,
+};
+
+const SH: &str = "/bin/sh";
+
+fn secret() -> Secret {
+    Secret::new(b"correct horse battery staple".to_vec())
+}
+
+/// An exec server allowing only /bin/sh, with the test secret; its audit log.
+async fn exec_server(tweak: impl FnOnce(&mut ExecConfig)) -> (TestServer, Arc<Mutex<Vec<AuditEvent>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut config = ExecConfig::new(AllowList::parse(&format!("# test\n{SH}\n")), Some(secret()));
+    let sink = Arc::clone(&log);
+    config.audit = Some(Arc::new(move |event: &AuditEvent| sink.lock().unwrap().push(event.clone())));
+    tweak(&mut config);
+    let mut service = Service::new();
+    ExecService::new(config).register(&mut service);
+    (start(service, ServerConfig::default()).await, log)
+}
+
+fn sh(script: &str, timeout_ms: u64) -> ExecRequest {
+    ExecRequest { program: SH.into(), args: vec!["-c".into(), script.into()], timeout_ms }
+}
+
+async fn run(client: &Client, request: &ExecRequest) -> Result<ExecOutput, rpc::Error> {
+    within("exec", async { collect(exec(client, Some(&secret()), request).await?).await }).await
+}
+
+#[tokio::test]
+async fn a_program_runs_and_its_output_and_status_come_back() {
+    let (server, log) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let output = run(&client, &sh("echo out; echo err >&2; exit 3", 10_000)).await.unwrap();
+    assert_eq!(output.stdout, b"out\n");
+    assert_eq!(output.stderr, b"err\n");
+    assert_eq!((output.exit.code, output.exit.status()), (Some(3), 3));
+    assert!(!output.exit.timed_out && !output.exit.truncated);
+    assert!(output.pid > 0);
+    let events = log.lock().unwrap().clone();
+    assert!(events.iter().any(|e| e.program == SH && e.verdict.is_ok()), "runs are logged");
+    let ok = run(&client, &sh("true", 10_000)).await.unwrap();
+    assert_eq!(ok.exit.status(), 0);
+    let killed = run(&client, &sh("kill -TERM $$", 10_000)).await.unwrap();
+    assert_eq!((killed.exit.signal, killed.exit.status()), (Some(15), 143), "a signal is 128 + N");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn arguments_are_passed_without_a_shell() {
+    let (server, _) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let request = ExecRequest {
+        program: SH.into(),
+        args: vec!["-c".into(), "printf '[%s]' \"$@\"".into(), "x".into(), "a b".into(), "$HOME;*".into()],
+        timeout_ms: 10_000,
+    };
+    assert_eq!(run(&client, &request).await.unwrap().stdout, b"[a b][$HOME;*]");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn output_is_streamed_as_it_comes() {
+    let (server, _) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let mut events =
+        exec(&client, Some(&secret()), &sh("echo first; exec sleep 1000", 30_000)).await.unwrap();
+    let Some(Ok(ExecEvent::Started { pid })) = within("start", events.next::<ExecEvent>()).await else {
+        panic!("the first event says the program started");
+    };
+    let next = within("the first line, while the program still runs", events.next::<ExecEvent>()).await;
+    assert_eq!(next.unwrap().unwrap(), ExecEvent::Stdout(b"first\n".to_vec()));
+    assert!(!live_in_group(pid).is_empty(), "it is still running");
+    drop(events);
+    eventually("a cancelled exec to kill its group", || live_in_group(pid).is_empty()).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_command_that_never_exits_is_killed_with_its_children() {
+    let (server, _) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let output = run(&client, &sh("sleep 1000 & sleep 1000", 300)).await.unwrap();
+    assert!(output.exit.timed_out, "{:?}", output.exit);
+    assert_eq!(output.exit.signal, Some(9));
+    eventually("every process of the group to be gone", || live_in_group(output.pid).is_empty()).await;
+    let leftover = run(&client, &sh("sleep 1000 & echo started", 30_000)).await.unwrap();
+    assert_eq!(leftover.stdout, b"started\n");
+    eventually("a background child to die with its program", || live_in_group(leftover.pid).is_empty()).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn output_is_capped() {
+    let (server, _) = exec_server(|config| config.max_output = 10_000).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let output =
+        run(&client, &sh("head -c 300000 /dev/zero; head -c 50 /dev/zero >&2", 10_000)).await.unwrap();
+    assert_eq!(output.stdout.len(), 10_000);
+    assert_eq!(output.stderr.len(), 50);
+    assert!(output.exit.truncated);
+    assert_eq!(output.exit.status(), 0, "the program ran to the end");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_program_not_on_the_allow_list_is_refused_and_logged() {
+    let (server, log) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    for program in ["/bin/echo", "sh", "/bin/../bin/sh", ""] {
+        let request = ExecRequest { program: program.into(), args: vec!["hi".into()], timeout_ms: 1000 };
+        let err = run(&client, &request).await.unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::Forbidden), "{program:?}: {err}");
+    }
+    let events = log.lock().unwrap().clone();
+    let refused: Vec<&str> =
+        events.iter().filter(|e| e.verdict.is_err()).map(|e| e.program.as_str()).collect();
+    assert_eq!(refused, ["/bin/echo", "sh", "/bin/../bin/sh", ""]);
+    let nothing = AllowList::parse("# only comments\n\n");
+    assert!(!nothing.allows(SH));
+    let list = AllowList::parse("/bin/sh   # the shell\n  /usr/bin/env\n#/bin/rm\n");
+    assert!(list.allows("/bin/sh") && list.allows("/usr/bin/env") && !list.allows("/bin/rm"));
+    server.stop().await;
+}
+
+async fn refused(client: &Client, envelope: &Envelope) -> rpc::Error {
+    within("exec", async { collect(exec_envelope(client, envelope).await?).await }).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn unsigned_wrongly_signed_expired_and_replayed_requests_are_refused() {
+    let (server, log) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let body = to_payload(&sh("echo ran", 5000)).unwrap();
+    let in_a_minute = SystemTime::now() + Duration::from_secs(60);
+
+    let unsigned = Envelope::unsigned(body.clone());
+    assert_eq!(refused(&client, &unsigned).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = collect(exec(&client, None, &sh("echo ran", 5000)).await.unwrap()).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated));
+
+    let wrong = Envelope::sign(&Secret::new(b"guess".to_vec()), "exec", body.clone(), in_a_minute);
+    assert_eq!(refused(&client, &wrong).await.code(), Some(ErrorCode::Unauthenticated));
+
+    let mut tampered = Envelope::sign(&secret(), "exec", body.clone(), in_a_minute);
+    tampered.body = to_payload(&sh("echo other", 5000)).unwrap();
+    assert_eq!(refused(&client, &tampered).await.code(), Some(ErrorCode::Unauthenticated));
+
+    let other_method = Envelope::sign(&secret(), "not-exec", body.clone(), in_a_minute);
+    assert_eq!(refused(&client, &other_method).await.code(), Some(ErrorCode::Unauthenticated));
+
+    let expired = Envelope::sign(&secret(), "exec", body.clone(), SystemTime::now() - Duration::from_secs(1));
+    assert_eq!(refused(&client, &expired).await.code(), Some(ErrorCode::Unauthenticated));
+
+    let good = Envelope::sign(&secret(), "exec", body, in_a_minute);
+    let output = collect(exec_envelope(&client, &good).await.unwrap()).await.unwrap();
+    assert_eq!(output.stdout, b"ran\n");
+    let err = refused(&client, &good).await;
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "a replay: {err}");
+    assert!(log.lock().unwrap().iter().filter(|e| e.verdict.is_err()).count() >= 6, "refusals are logged");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_without_a_secret_runs_nothing() {
+    let (server, _) = exec_server(|config| config.secret = None).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let err = run(&client, &sh("echo hi", 1000)).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated));
+    server.stop().await;
+}
+
+#[test]
+fn the_nonce_cache_is_bounded_and_forgets_at_expiry() {
+    let now = SystemTime::now();
+    let verifier = Verifier::new(Some(secret()), Duration::from_secs(60), 2);
+    let sign = |ttl| Envelope::sign(&secret(), "exec", b"x".to_vec(), now + Duration::from_secs(ttl));
+    let (a, b, c) = (sign(10), sign(20), sign(30));
+    assert_eq!(verifier.verify("exec", &a, now), Ok(()));
+    assert!(matches!(verifier.verify("exec", &a, now), Err(AuthError::Replayed { .. })));
+    assert_eq!(verifier.verify("exec", &b, now), Ok(()));
+    assert_eq!(
+        verifier.verify("exec", &c, now),
+        Err(AuthError::CacheFull),
+        "full: refuse rather than forget"
+    );
+    let later = now + Duration::from_secs(11);
+    assert_eq!(verifier.verify("exec", &c, later), Ok(()), "a's nonce expired and was forgotten");
+    assert!(
+        matches!(verifier.verify("exec", &a, later), Err(AuthError::Expired { .. })),
+        "a itself is expired"
+    );
+    let far = sign(3600);
+    assert!(matches!(verifier.verify("exec", &far, now), Err(AuthError::TooFarAhead { .. })));
+    let none = Verifier::new(None, Duration::from_secs(60), 10);
+    assert_eq!(none.verify("exec", &sign(10), now), Err(AuthError::NoSecret));
+}
+
+#[test]
+fn rpc_exec_exits_with_the_programs_status() {
+    let dir = testkit::scratch_dir();
+    let allow = dir.path().join("allow");
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&allow, format!("# programs\n{SH}\n")).unwrap();
+    std::fs::write(&secret_file, "correct horse battery staple\n").unwrap();
+    let (allow, secret_file) = (allow.to_str().unwrap(), secret_file.to_str().unwrap());
+    let server = ServerProcess::start(&["--allow", allow, "--secret-file", secret_file]);
+    let addr = server.addr.to_string();
+
+    let ran = Command::new(rpc_bin())
+        .args([
+            "exec",
+            &addr,
+            "--secret-file",
+            secret_file,
+            "--",
+            SH,
+            "-c",
+            "echo hello; echo oops >&2; exit 7",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ran.status.code(), Some(7), "{ran:?}");
+    assert_eq!(ran.stdout, b"hello\n");
+    assert_eq!(ran.stderr, b"oops\n");
+
+    let ok = Command::new(rpc_bin())
+        .args(["exec", &addr, "--secret-file", secret_file, "--", SH, "-c", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+
+    let unsigned = Command::new(rpc_bin()).args(["exec", &addr, "--", SH, "-c", "true"]).output().unwrap();
+    assert_eq!(unsigned.status.code(), Some(1), "no secret: refused");
+    let forbidden = Command::new(rpc_bin())
+        .args(["exec", &addr, "--secret-file", secret_file, "--", "/bin/echo", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(forbidden.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&forbidden.stderr).contains("allow-list"), "{forbidden:?}");
+
+    let call = Command::new(rpc_bin()).args(["call", &addr, "echo", "a", "b c"]).output().unwrap();
+    assert_eq!((call.status.code(), &call.stdout[..]), (Some(0), &b"a\nb c\n"[..]));
+    let usage = Command::new(rpc_bin()).args(["exec", &addr]).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2), "no program is a usage error");
+    let help = Command::new(rpc_bin()).args(["--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(["echo", "ping", "time", "serve", "exec"].iter().all(|word| help.contains(word)), "{help}");
+}

@@ -1,0 +1,251 @@
+//! memcached's text protocol: a command line (`set k 0 60 5\r\n`), for storage commands followed
+//! by a data block (`hello\r\n`); responses are lines, and `VALUE` blocks ended by `END`.
+//!
+//! [`parse`] never fails on a bad line: a line memcached answers with `ERROR` or `CLIENT_ERROR …`
+//! becomes [`Command::Error`] holding that very line, so the connection carries on. Only a line
+//! with no end past the length memcached allows is fatal, as it is in memcached.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::codec::{Codec, CodecError};
+use crate::memcache::store::Item;
+
+/// The longest key memcached accepts.
+pub const KEY_MAX: usize = 250;
+/// The longest command line without an end that is still waited for (except for `get`).
+pub const LINE_MAX: usize = 2048;
+/// The longest `get` line waited for (many keys).
+pub const GET_LINE_MAX: usize = 1 << 20;
+/// The largest item: key, value and memcached's per-item header.
+pub const ITEM_SIZE_MAX: usize = 1 << 20;
+/// The bytes memcached adds to each item (header, CAS, the key's NUL and the value's `\r\n`).
+pub const ITEM_OVERHEAD: usize = 56;
+
+/// `CLIENT_ERROR bad command line format`, memcached's answer to most malformed arguments.
+pub const BAD_FORMAT: &str = "CLIENT_ERROR bad command line format";
+
+/// How a storage command treats an existing item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreMode {
+    /// Store, whatever is there.
+    Set,
+    /// Store only if there is no item.
+    Add,
+    /// Store only if there is an item.
+    Replace,
+    /// Add the data after the item's.
+    Append,
+    /// Add the data before the item's.
+    Prepend,
+    /// Store only if the item's CAS value is still the one given.
+    Cas,
+}
+
+/// One request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `get KEY…` (`cas: false`) or `gets KEY…`.
+    Get {
+        /// The keys, in order.
+        keys: Vec<Vec<u8>>,
+        /// Whether CAS values are asked for (`gets`).
+        cas: bool,
+    },
+    /// `set`, `add`, `replace`, `append`, `prepend` or `cas`, with its data.
+    Store {
+        /// Which.
+        mode: StoreMode,
+        /// The key.
+        key: Vec<u8>,
+        /// The client's flags.
+        flags: u32,
+        /// The expiry time (0 never; up to 30 days relative; beyond, a Unix time; < 0 expired).
+        exptime: i64,
+        /// The value.
+        data: Vec<u8>,
+        /// For `cas`: the CAS value the item must still have.
+        cas: u64,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `delete KEY [0] [noreply]`.
+    Delete {
+        /// The key.
+        key: Vec<u8>,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `incr KEY DELTA` or `decr KEY DELTA`.
+    Arith {
+        /// The key.
+        key: Vec<u8>,
+        /// How much.
+        delta: u64,
+        /// `incr` (true) or `decr`.
+        incr: bool,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `touch KEY EXPTIME`.
+    Touch {
+        /// The key.
+        key: Vec<u8>,
+        /// The new expiry time.
+        exptime: i64,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `flush_all [DELAY]`.
+    FlushAll {
+        /// Seconds from now (0 or less: now).
+        delay: i64,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `version`.
+    Version,
+    /// `stats`.
+    Stats,
+    /// `verbosity LEVEL`: accepted and ignored.
+    Verbosity {
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `quit`: close the connection.
+    Quit,
+    /// A storage command whose data block did not end with `\r\n`.
+    BadDataChunk {
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// A storage command for an item over [`ITEM_SIZE_MAX`]; its data is swallowed.
+    TooLarge {
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// Data of a too-large item, discarded.
+    Swallowed,
+    /// A bad line, and the exact line memcached answers it with.
+    Error {
+        /// The answer, without its `\r\n`.
+        reply: &'static str,
+        /// No answer wanted.
+        noreply: bool,
+    },
+}
+
+/// One answer.
+#[derive(Debug, Clone)]
+pub enum Response {
+    /// A fixed line: `STORED`, `END`, `ERROR`…
+    Line(&'static str),
+    /// A line of text: `VERSION …`.
+    Text(String),
+    /// The result of `incr`/`decr`.
+    Number(u64),
+    /// `VALUE` blocks and `END`, with CAS values for `gets`.
+    Values {
+        /// The keys found, with their items.
+        items: Vec<(Vec<u8>, Arc<Item>)>,
+        /// Whether to show CAS values.
+        cas: bool,
+    },
+    /// `STAT name value` lines and `END`.
+    Stats(Vec<(&'static str, String)>),
+}
+
+/// The codec of a memcached connection: [`parse`], plus the bytes still to swallow after a
+/// too-large item.
+#[derive(Debug, Clone, Default)]
+pub struct MemcacheCodec {
+    swallow: usize,
+}
+
+impl Codec for MemcacheCodec {
+    type Request = Command;
+    type Response = Response;
+
+    fn decode(&mut self, buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
+        todo!("stage 5: swallow a too-large item's data, else parse")
+    }
+
+    fn encode(&mut self, response: Response, out: &mut Vec<u8>) {
+        todo!("stage 5: lines end in \\r\\n; VALUE key flags bytes [cas], the data, END")
+    }
+}
+
+/// Writes `response` as memcached would.
+pub fn encode(response: &Response, out: &mut Vec<u8>) {
+    match response {
+        Response::Line(line) => {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Response::Text(text) => {
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Response::Number(n) => {
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{n}\r\n");
+        }
+        Response::Values { items, cas } => {
+            for (key, item) in items {
+                out.extend_from_slice(b"VALUE ");
+                out.extend_from_slice(key);
+                let _ = write!(out, " {} {}", item.flags, item.data.len());
+                if *cas {
+                    let _ = write!(out, " {}", item.cas);
+                }
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(&item.data);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"END\r\n");
+        }
+        Response::Stats(stats) => {
+            for (name, value) in stats {
+                let _ = write!(out, "STAT {name} {value}\r\n");
+            }
+            out.extend_from_slice(b"END\r\n");
+        }
+    }
+}
+
+/// An unsigned decimal as memcached's `safe_strtoull` takes it: an optional `+`, digits, no overflow.
+pub fn parse_u64(token: &[u8]) -> Option<u64> {
+    todo!("stage 5: an optional +, then digits, no overflow")
+}
+
+/// A signed decimal as memcached's `safe_strtol` takes it.
+pub fn parse_i64(token: &[u8]) -> Option<i64> {
+    todo!("stage 5: an optional sign, then digits, no overflow")
+}
+
+/// The first command at the start of `buf` and the bytes it took, or `Ok(None)` when it is not all
+/// there yet.
+///
+/// # Errors
+///
+/// [`CodecError::TooLong`] for a line with no end past [`LINE_MAX`] ([`GET_LINE_MAX`] for `get`):
+/// memcached closes such a connection.
+///
+/// # Examples
+///
+/// ```
+/// use nbnet::memcache::protocol::{parse, Command, BAD_FORMAT};
+/// let (command, used) = parse(b"get a b\r\n").unwrap().unwrap();
+/// assert_eq!(command, Command::Get { keys: vec![b"a".to_vec(), b"b".to_vec()], cas: false });
+/// assert_eq!(used, 9);
+/// assert_eq!(parse(b"set k 0 0 5\r\nhel").unwrap(), None);
+/// let (command, _) = parse(b"incr k x\r\n").unwrap().unwrap();
+/// assert!(matches!(command, Command::Error { reply: "CLIENT_ERROR invalid numeric delta argument", .. }));
+/// let (command, _) = parse(b"set k x 0 1\r\n").unwrap().unwrap();
+/// assert!(matches!(command, Command::Error { reply: BAD_FORMAT, .. }));
+/// ```
+pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
+    todo!(
+        "stage 5: find the line; dispatch on the command name; every bad line becomes Command::Error with memcached's exact answer"
+    )
+}

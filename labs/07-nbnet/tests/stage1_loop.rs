@@ -1,0 +1,159 @@
+//! Stage 1: one thread, a `mio::Poll`, each connection a state machine with its own buffers:
+//! partial reads and writes, `WouldBlock`, resets and half-closes handled, interest switched
+//! between readable and writable as the state needs.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::Relaxed;
+
+use common::{ask, connect, read_exactly, read_line, read_to_close, start_loop};
+use nbnet::Options;
+
+#[test]
+fn echoes_a_line() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    assert_eq!(ask(&mut client, "hello"), "hello");
+    assert_eq!(ask(&mut client, "again"), "again", "the connection stays open for the next request");
+}
+
+#[test]
+fn a_client_sending_one_byte_at_a_time_is_answered() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    for &byte in b"hello world\nsecond line\n" {
+        client.write_all(&[byte]).expect("write one byte");
+    }
+    assert_eq!(read_line(&mut client), "hello world");
+    assert_eq!(read_line(&mut client), "second line");
+}
+
+#[test]
+fn a_thousand_pipelined_requests_in_one_write_are_answered_in_order() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    let wire: String = (0..1000).map(|i| format!("request {i}\n")).collect();
+    client.write_all(wire.as_bytes()).expect("write 1000 requests at once");
+    let want = wire.len();
+    let got = read_exactly(&mut client, want);
+    assert_eq!(String::from_utf8(got).unwrap(), wire);
+    testkit::eventually("1000 requests are counted", || server.stats.requests.load(Relaxed) == 1000);
+}
+
+#[test]
+fn a_response_larger_than_the_socket_buffer_is_written_in_parts() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    client.write_all(b"big 6000000\n").expect("write");
+    let got = read_exactly(&mut client, 6_000_001);
+    assert!(got[..6_000_000].iter().all(|&b| b == b'b') && got[6_000_000] == b'\n');
+    assert_eq!(ask(&mut client, "after"), "after", "the connection reads again once the output is written");
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_and_others_are_unaffected() {
+    let server = start_loop(Options { max_output: 256 << 10, ..Options::default() });
+    let mut other = connect(server.addr);
+    assert_eq!(ask(&mut other, "before"), "before");
+    let mut hog = connect(server.addr);
+    // 40 MB of answers that are never read: far more than the socket buffers hold.
+    let requests = "big 1000000\n".repeat(40);
+    let _ = hog.write_all(requests.as_bytes());
+    testkit::eventually("the server closes the connection that does not read", || {
+        server.stats.overflows.load(Relaxed) == 1
+    });
+    assert_eq!(ask(&mut other, "after"), "after", "another connection is served throughout");
+    let got = read_to_close(&mut hog);
+    assert!(got.len() < 40_000_040, "the hog was cut off, not served everything");
+}
+
+#[test]
+fn a_half_closed_client_gets_every_answer_then_the_close() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    client.write_all(b"one\ntwo\nthree\n").expect("write");
+    client.shutdown(std::net::Shutdown::Write).expect("half-close");
+    assert_eq!(read_to_close(&mut client), b"one\ntwo\nthree\n");
+    testkit::eventually("the connection is dropped", || server.stats.active.load(Relaxed) == 0);
+}
+
+#[test]
+fn a_peer_reset_closes_that_connection_only() {
+    let server = start_loop(Options::default());
+    let mut keeper = connect(server.addr);
+    assert_eq!(ask(&mut keeper, "hi"), "hi");
+    let resetter = connect(server.addr);
+    (&resetter).write_all(b"big 5000000\n").expect("write");
+    reset(resetter);
+    testkit::eventually("the reset connection is dropped", || server.stats.closed.load(Relaxed) == 1);
+    assert_eq!(ask(&mut keeper, "still here"), "still here");
+    assert_eq!(server.stats.active.load(Relaxed), 1);
+}
+
+#[test]
+fn a_request_split_across_many_reads_is_reassembled() {
+    let server = start_loop(Options { read_chunk: 7, ..Options::default() });
+    let mut client = connect(server.addr);
+    let line = "x".repeat(10_000);
+    assert_eq!(ask(&mut client, &line), line, "a 7-byte read buffer still sees the whole line");
+}
+
+#[test]
+fn hundreds_of_connections_are_served_by_one_thread() {
+    let server = start_loop(Options::default());
+    let mut clients: Vec<TcpStream> = (0..300).map(|_| connect(server.addr)).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.write_all(format!("client {i}\n").as_bytes()).expect("write");
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(read_line(client), format!("client {i}"));
+    }
+    assert_eq!(server.stats.accepted.load(Relaxed), 300);
+}
+
+#[test]
+fn quit_closes_after_the_earlier_answers_and_counts_bytes() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    client.write_all(b"a\nb\nquit\nnever answered\n").expect("write");
+    assert_eq!(read_to_close(&mut client), b"a\nb\n");
+    testkit::eventually("the bytes are counted", || {
+        // At least up to `quit` was read; what follows may or may not have been.
+        server.stats.bytes_read.load(Relaxed) >= 9 && server.stats.bytes_written.load(Relaxed) == 4
+    });
+}
+
+#[test]
+fn a_client_closing_without_a_word_is_dropped() {
+    let server = start_loop(Options::default());
+    for _ in 0..20 {
+        drop(connect(server.addr));
+    }
+    testkit::eventually("every silent connection is dropped", || {
+        server.stats.accepted.load(Relaxed) == 20 && server.stats.active.load(Relaxed) == 0
+    });
+    let mut client = connect(server.addr);
+    let mut byte = [0; 1];
+    client.set_read_timeout(Some(std::time::Duration::from_millis(50))).unwrap();
+    assert!(client.read(&mut byte).is_err(), "nothing is said to a client that said nothing");
+}
+
+/// Closes `stream` with a reset (SO_LINGER of 0) instead of a FIN.
+fn reset(stream: TcpStream) {
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: setsockopt reads `linger`, a valid struct of the size given, during the call.
+    let done = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(done, 0, "setsockopt(SO_LINGER)");
+    drop(stream);
+}

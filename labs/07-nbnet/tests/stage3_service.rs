@@ -1,0 +1,226 @@
+//! Stage 3: the `Service` trait and its codecs (nbNet's 10-byte length header, lines), timers (idle
+//! timeout, per-connection deadlines), a handle that lets other threads hand work back to the loop,
+//! and graceful shutdown.
+
+mod common;
+
+use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use common::{ask, connect, proptest_config, read_exactly, read_line, read_to_close, start_loop};
+use nbnet::{Codec, CodecError, Context, EventLoop, LengthCodec, LineCodec, Options, Service, Timers};
+use proptest::prelude::*;
+
+/// Feeds `wire` to `codec` in pieces cut at `cuts`, as reads would deliver it, and collects the
+/// requests decoded; `Err` as soon as the codec refuses.
+fn decode_in_pieces<C: Codec>(
+    codec: &mut C,
+    wire: &[u8],
+    cuts: &[usize],
+) -> Result<Vec<C::Request>, CodecError> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (wire.len() + 1)).collect();
+    cuts.push(wire.len());
+    cuts.sort_unstable();
+    let (mut buffer, mut requests, mut from) = (Vec::new(), Vec::new(), 0);
+    for cut in cuts {
+        buffer.extend_from_slice(&wire[from..cut]);
+        from = cut;
+        while let Some((request, used)) = codec.decode(&buffer)? {
+            assert!(used > 0 && used <= buffer.len(), "a request uses some of the buffer: {used}");
+            requests.push(request);
+            buffer.drain(..used);
+        }
+    }
+    Ok(requests)
+}
+
+#[test]
+fn the_length_codec_frames_with_a_ten_digit_header() {
+    let mut codec = LengthCodec::new(100);
+    let mut wire = Vec::new();
+    codec.encode(b"hello".to_vec(), &mut wire);
+    codec.encode(Vec::new(), &mut wire);
+    assert_eq!(wire, b"0000000005hello0000000000");
+    assert_eq!(codec.decode(&wire).unwrap(), Some((b"hello".to_vec(), 15)));
+    assert_eq!(codec.decode(&wire[15..]).unwrap(), Some((Vec::new(), 10)));
+    assert_eq!(codec.decode(b"00000000").unwrap(), None, "a partial header waits");
+    assert_eq!(codec.decode(b"0000000005hel").unwrap(), None, "a partial payload waits");
+    assert!(matches!(codec.decode(b"00000x0005hello"), Err(CodecError::BadHeader { .. })));
+    assert_eq!(codec.decode(b"0000000101"), Err(CodecError::TooLong { len: 101, max: 100 }));
+}
+
+#[test]
+fn the_line_codec_cuts_at_line_ends() {
+    let mut codec = LineCodec::new(8);
+    assert_eq!(codec.decode(b"ab\r\ncd\n").unwrap(), Some((b"ab".to_vec(), 4)));
+    assert_eq!(codec.decode(b"cd\n").unwrap(), Some((b"cd".to_vec(), 3)));
+    assert_eq!(codec.decode(b"\n").unwrap(), Some((Vec::new(), 1)));
+    assert_eq!(codec.decode(b"abc").unwrap(), None);
+    assert!(matches!(codec.decode(b"0123456789\n"), Err(CodecError::TooLong { .. })));
+    assert!(matches!(codec.decode(b"0123456789ab"), Err(CodecError::TooLong { .. })), "no end in sight");
+    let mut out = Vec::new();
+    codec.encode(b"ok".to_vec(), &mut out);
+    assert_eq!(out, b"ok\n");
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    #[test]
+    fn the_length_codec_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = LengthCodec::new(1000).decode(&bytes);
+        let digits: Vec<u8> = bytes.iter().map(|b| b'0' + b % 10).collect();
+        let _ = LengthCodec::new(1000).decode(&digits);
+    }
+
+    #[test]
+    fn the_line_codec_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = LineCodec::new(16).decode(&bytes);
+    }
+
+    #[test]
+    fn any_split_of_length_frames_gives_the_same_messages(
+        payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let mut codec = LengthCodec::new(1000);
+        let mut wire = Vec::new();
+        for payload in &payloads {
+            codec.encode(payload.clone(), &mut wire);
+        }
+        prop_assert_eq!(decode_in_pieces(&mut codec, &wire, &cuts).unwrap(), payloads);
+    }
+
+    #[test]
+    fn any_split_of_lines_gives_the_same_lines(
+        lines in proptest::collection::vec("[a-z ]{0,20}", 0..8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let mut codec = LineCodec::new(100);
+        let wire: String = lines.iter().map(|line| format!("{line}\r\n")).collect();
+        let want: Vec<Vec<u8>> = lines.iter().map(|line| line.as_bytes().to_vec()).collect();
+        prop_assert_eq!(decode_in_pieces(&mut codec, wire.as_bytes(), &cuts).unwrap(), want);
+    }
+}
+
+/// nbNet's own example: a service answering each framed message in upper case.
+struct Upper;
+
+impl Service for Upper {
+    type Codec = LengthCodec;
+
+    fn codec(&self) -> LengthCodec {
+        LengthCodec::new(1 << 20)
+    }
+
+    fn call(&self, message: Vec<u8>, _cx: &mut Context<'_>) -> Option<Vec<u8>> {
+        Some(message.to_ascii_uppercase())
+    }
+}
+
+#[test]
+fn an_nbnet_service_over_length_frames() {
+    let event_loop = EventLoop::bind(common::localhost(), Upper, Options::default()).expect("bind");
+    let (addr, handle) = (event_loop.local_addr().unwrap(), event_loop.handle());
+    let thread = std::thread::spawn(move || common::watch(|| event_loop.run()));
+    let mut client = connect(addr);
+    client.write_all(b"0000000005hello00000").expect("write");
+    client.write_all(b"00003abc0000000000").expect("write");
+    assert_eq!(read_exactly(&mut client, 38), b"0000000005HELLO0000000003ABC0000000000");
+    client.write_all(b"garbage!!!").expect("write");
+    assert_eq!(read_to_close(&mut client), b"", "a bad header closes the connection");
+    handle.shutdown();
+    thread.join().expect("the loop does not panic").expect("the loop ends cleanly");
+}
+
+#[test]
+fn timers_come_due_earliest_first() {
+    let mut timers = Timers::new();
+    let now = Instant::now();
+    timers.schedule(now + Duration::from_secs(3), 3, 0);
+    timers.schedule(now + Duration::from_secs(1), 1, 0);
+    timers.schedule(now + Duration::from_secs(2), 2, 5);
+    assert_eq!(timers.len(), 3);
+    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(1)));
+    let mut due = Vec::new();
+    timers.expire(now, &mut due);
+    assert!(due.is_empty(), "nothing is due yet");
+    timers.expire(now + Duration::from_secs(2), &mut due);
+    assert_eq!(due, [(1, 0), (2, 5)]);
+    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(3)));
+    assert!(!timers.is_empty());
+}
+
+#[test]
+fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
+    let server = start_loop(Options { idle_timeout: Some(Duration::from_millis(300)), ..Options::default() });
+    let mut idle = connect(server.addr);
+    let mut busy = connect(server.addr);
+    assert_eq!(ask(&mut idle, "hello"), "hello");
+    let started = Instant::now();
+    while server.stats.timeouts.load(Relaxed) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the idle connection is never closed");
+        assert_eq!(ask(&mut busy, "tick"), "tick");
+        std::thread::sleep(Duration::from_millis(20)); // the busy client's pace, not a wait for a condition
+    }
+    assert!(started.elapsed() >= Duration::from_millis(250), "not closed before its idle time");
+    assert_eq!(read_to_close(&mut idle), b"");
+    assert_eq!(ask(&mut busy, "still open"), "still open", "activity keeps a connection open");
+    assert_eq!(server.stats.timeouts.load(Relaxed), 1);
+}
+
+#[test]
+fn a_deadline_closes_a_connection_however_active() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    assert_eq!(ask(&mut client, "deadline 200"), "ok");
+    testkit::eventually("the deadline closes the connection", || {
+        let _ = client.write_all(b"tick\n");
+        server.stats.timeouts.load(Relaxed) == 1
+    });
+    let _ = read_to_close(&mut client);
+}
+
+#[test]
+fn another_thread_answers_through_the_handle() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    client.write_all(b"later 1\n").expect("write");
+    assert_eq!(read_line(&mut client), "done 1");
+    assert_eq!(ask(&mut client, "now"), "now");
+    // A handle write for a connection that has gone is dropped, not sent to the slot's next owner.
+    client.write_all(b"later 2\nquit\n").expect("write");
+    let rest = read_to_close(&mut client);
+    assert!(rest.is_empty() || rest == b"done 2\n", "{rest:?}");
+    let mut next = connect(server.addr);
+    assert_eq!(ask(&mut next, "fresh"), "fresh");
+}
+
+#[test]
+fn shutdown_with_connections_open_closes_them_and_returns() {
+    let server = start_loop(Options::default());
+    let mut clients: Vec<_> = (0..5).map(|_| connect(server.addr)).collect();
+    for client in &mut clients {
+        assert_eq!(ask(client, "hi"), "hi");
+    }
+    clients[0].write_all(b"half a requ").expect("write");
+    server.handle.shutdown();
+    server.wait_done().expect("run returns Ok after a shutdown");
+    for client in &mut clients {
+        assert_eq!(read_to_close(client), b"", "every connection is closed");
+    }
+    assert!(std::net::TcpStream::connect(server.addr).is_err(), "the listener is closed");
+}
+
+#[test]
+fn shutdown_finishes_writing_pending_responses() {
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    client.write_all(b"big 8000000\n").expect("write");
+    testkit::eventually("the request is handled", || server.stats.requests.load(Relaxed) == 1);
+    server.handle.shutdown();
+    let got = read_to_close(&mut client);
+    assert_eq!(got.len(), 8_000_001, "the answer is written in full before the close");
+    server.wait_done().expect("run returns Ok");
+}

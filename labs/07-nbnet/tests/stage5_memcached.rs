@@ -1,0 +1,491 @@
+//! Stage 5: a memcached text-protocol server on the library: every command and every error class
+//! answered byte for byte as memcached 1.6 answers it, pipelining, `noreply`, expiry (on an
+//! injectable clock), the 1 MB item limit, the memory limit with LRU eviction, and the `memkv`
+//! binary.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command as Process, Stdio};
+use std::sync::Arc;
+
+use common::{START_TIME, connect, mc, mcs, proptest_config, read_to_close, start_memkv, start_memkv_manual};
+use nbnet::Codec;
+use nbnet::memcache::protocol::parse;
+use nbnet::memcache::{
+    Command, ManualClock, MemcacheCodec, Store, StoreConfig, StoreMode, StoreStatus, SystemClock,
+};
+use proptest::prelude::*;
+
+/// Runs `(request, answer)` pairs in order on one connection and checks each answer exactly.
+fn script(pairs: &[(&str, &str)]) {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    for (request, answer) in pairs {
+        assert_eq!(mcs(&mut client, request), *answer, "the answer to {request:?}");
+    }
+}
+
+#[test]
+fn storage_commands() {
+    script(&[
+        ("set a 5 0 3\r\nabc\r\n", "STORED\r\n"),
+        ("get a\r\n", "VALUE a 5 3\r\nabc\r\nEND\r\n"),
+        ("add a 0 0 1\r\nx\r\n", "NOT_STORED\r\n"),
+        ("add b 0 0 1\r\nx\r\n", "STORED\r\n"),
+        ("replace c 0 0 1\r\nx\r\n", "NOT_STORED\r\n"),
+        ("replace b 7 0 2\r\nyy\r\n", "STORED\r\n"),
+        ("append a 9 0 2\r\nde\r\n", "STORED\r\n"),
+        ("prepend a 9 0 2\r\n12\r\n", "STORED\r\n"),
+        ("append zz 0 0 1\r\nx\r\n", "NOT_STORED\r\n"),
+        ("get a b c\r\n", "VALUE a 5 7\r\n12abcde\r\nVALUE b 7 2\r\nyy\r\nEND\r\n"),
+        ("set empty 0 0 0\r\n\r\n", "STORED\r\n"),
+        ("get empty\r\n", "VALUE empty 0 0\r\n\r\nEND\r\n"),
+        ("set flags 4294967295 0 1\r\nf\r\n", "STORED\r\n"),
+        ("get flags\r\n", "VALUE flags 4294967295 1\r\nf\r\nEND\r\n"),
+    ]);
+}
+
+#[test]
+fn gets_and_cas() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    assert_eq!(mcs(&mut client, "set k 0 0 1\r\nx\r\n"), "STORED\r\n");
+    let answer = mcs(&mut client, "gets k\r\n");
+    let header = answer.lines().next().unwrap().to_string();
+    let unique: u64 = header.rsplit(' ').next().unwrap().parse().expect("a CAS value");
+    assert_eq!(answer, format!("VALUE k 0 1 {unique}\r\nx\r\nEND\r\n"));
+    assert_eq!(mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\ny\r\n")), "STORED\r\n");
+    assert_eq!(mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\nz\r\n")), "EXISTS\r\n");
+    assert_eq!(mcs(&mut client, "cas nope 0 0 1 1\r\nz\r\n"), "NOT_FOUND\r\n");
+    assert_eq!(mcs(&mut client, "get k\r\n"), "VALUE k 0 1\r\ny\r\nEND\r\n");
+    let second = mcs(&mut client, "gets k\r\n");
+    assert_ne!(second, format!("VALUE k 0 1 {unique}\r\ny\r\nEND\r\n"), "every change gets a new CAS value");
+}
+
+#[test]
+fn delete_incr_decr_touch_flush_version_verbosity() {
+    script(&[
+        ("set n 0 0 3\r\n100\r\n", "STORED\r\n"),
+        ("incr n 5\r\n", "105\r\n"),
+        ("decr n 6\r\n", "99\r\n"),
+        ("get n\r\n", "VALUE n 0 3\r\n99 \r\nEND\r\n"),
+        ("decr n 1000\r\n", "0\r\n"),
+        ("incr n 18446744073709551615\r\n", "18446744073709551615\r\n"),
+        ("incr n 2\r\n", "1\r\n"),
+        ("incr nope 1\r\n", "NOT_FOUND\r\n"),
+        ("set s 0 0 2\r\nab\r\n", "STORED\r\n"),
+        ("incr s 1\r\n", "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"),
+        ("incr n x\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n"),
+        ("incr n -1\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n"),
+        ("touch n 100\r\n", "TOUCHED\r\n"),
+        ("touch nope 100\r\n", "NOT_FOUND\r\n"),
+        ("touch n x\r\n", "CLIENT_ERROR invalid exptime argument\r\n"),
+        ("delete n\r\n", "DELETED\r\n"),
+        ("delete n\r\n", "NOT_FOUND\r\n"),
+        ("delete s 0\r\n", "DELETED\r\n"),
+        ("delete s 5\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n"),
+        ("verbosity 1\r\n", "OK\r\n"),
+        ("verbosity x\r\n", "CLIENT_ERROR bad command line format\r\n"),
+        ("set a 0 0 1\r\na\r\n", "STORED\r\n"),
+        ("flush_all\r\n", "OK\r\n"),
+        ("get a\r\n", "END\r\n"),
+        ("flush_all x\r\n", "CLIENT_ERROR invalid exptime argument\r\n"),
+    ]);
+}
+
+#[test]
+fn every_error_class_is_answered_and_the_connection_goes_on() {
+    let long_key = "k".repeat(251);
+    script(&[
+        ("bogus\r\n", "ERROR\r\n"),
+        ("\r\n", "ERROR\r\n"),
+        ("GET a\r\n", "ERROR\r\n"),
+        ("get\r\n", "ERROR\r\n"),
+        ("set a 0 0\r\n", "ERROR\r\n"),
+        ("set a 0 0 1 noreply extra\r\n", "ERROR\r\n"),
+        ("incr a\r\n", "ERROR\r\n"),
+        ("touch a\r\n", "ERROR\r\n"),
+        ("delete\r\n", "ERROR\r\n"),
+        ("verbosity\r\n", "ERROR\r\n"),
+        ("set a x 0 1\r\n", "CLIENT_ERROR bad command line format\r\n"),
+        ("set a -1 0 1\r\n", "CLIENT_ERROR bad command line format\r\n"),
+        ("set a 0 0 -1\r\n", "CLIENT_ERROR bad command line format\r\n"),
+        ("cas a 0 0 1 x\r\n", "CLIENT_ERROR bad command line format\r\n"),
+        (&format!("get {long_key}\r\n"), "CLIENT_ERROR bad command line format\r\n"),
+        (&format!("set {long_key} 0 0 1\r\n"), "CLIENT_ERROR bad command line format\r\n"),
+        ("set a 0 0 3\r\nabcde\r\n", "CLIENT_ERROR bad data chunk\r\nERROR\r\n"),
+        ("set a 0 0 1\r\nx\r\n", "STORED\r\n"),
+        ("get a\r\n", "VALUE a 0 1\r\nx\r\nEND\r\n"),
+    ]);
+}
+
+#[test]
+fn an_item_over_one_megabyte_is_refused_and_its_data_swallowed() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    let mut request = b"set big 0 0 2000000\r\n".to_vec();
+    request.extend(std::iter::repeat_n(b'x', 2_000_000));
+    request.extend_from_slice(b"\r\nget big\r\n");
+    assert_eq!(mc(&mut client, &request), b"SERVER_ERROR object too large for cache\r\nEND\r\n");
+    let mut fits = b"set fits 0 0 1000000\r\n".to_vec();
+    fits.extend(std::iter::repeat_n(b'y', 1_000_000));
+    fits.extend_from_slice(b"\r\n");
+    assert_eq!(mc(&mut client, &fits), b"STORED\r\n");
+    assert_eq!(mc(&mut client, b"get fits\r\n").len(), "VALUE fits 0 1000000\r\n".len() + 1_000_002 + 5);
+}
+
+#[test]
+fn an_item_bigger_than_its_share_of_memory_is_refused() {
+    // 1 MiB over 16 shards: 64 KiB each, so a 100 KB item fits no shard.
+    let server = start_memkv(StoreConfig { memory_limit: 1 << 20, shards: 16 }, Arc::new(SystemClock));
+    let mut client = connect(server.addr);
+    let mut request = b"set big 0 0 100000\r\n".to_vec();
+    request.extend(std::iter::repeat_n(b'x', 100_000));
+    request.extend_from_slice(b"\r\nget big\r\n");
+    assert_eq!(mc(&mut client, &request), b"SERVER_ERROR out of memory storing object\r\nEND\r\n");
+}
+
+#[test]
+fn a_client_sending_one_byte_at_a_time_is_answered() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    for &byte in b"set a 3 0 5\r\nhello\r\nget a\r\n" {
+        client.write_all(&[byte]).expect("write one byte");
+    }
+    assert_eq!(mcs(&mut client, ""), "STORED\r\nVALUE a 3 5\r\nhello\r\nEND\r\n");
+}
+
+#[test]
+fn noreply_suppresses_answers() {
+    script(&[
+        ("set a 0 0 1 noreply\r\nx\r\n", ""),
+        ("add a 0 0 1 noreply\r\ny\r\n", ""),
+        ("set n 0 0 1 noreply\r\n1\r\n", ""),
+        ("incr n 1 noreply\r\n", ""),
+        ("touch a 10 noreply\r\n", ""),
+        ("delete nope noreply\r\n", ""),
+        ("flush_all 100 noreply\r\n", ""),
+        ("verbosity 1 noreply\r\n", ""),
+        ("get a n\r\n", "VALUE a 0 1\r\nx\r\nVALUE n 0 1\r\n2\r\nEND\r\n"),
+    ]);
+}
+
+#[test]
+fn a_thousand_pipelined_requests_in_one_write() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    let mut wire = String::new();
+    let mut want = String::new();
+    for i in 0..500 {
+        wire.push_str(&format!("set key{i} {i} 0 {}\r\nvalue{i}\r\n", format!("value{i}").len()));
+        wire.push_str(&format!("get key{i}\r\n"));
+        want.push_str(&format!(
+            "STORED\r\nVALUE key{i} {i} {}\r\nvalue{i}\r\nEND\r\n",
+            format!("value{i}").len()
+        ));
+    }
+    assert_eq!(String::from_utf8(mc(&mut client, wire.as_bytes())).unwrap(), want);
+}
+
+#[test]
+fn quit_closes_the_connection() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    client.write_all(b"set a 0 0 1\r\nx\r\nquit\r\nget a\r\n").expect("write");
+    assert_eq!(read_to_close(&mut client), b"STORED\r\n");
+}
+
+#[test]
+fn relative_expiry_follows_the_clock() {
+    let (server, clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    assert_eq!(mcs(&mut client, "set a 0 10 1\r\nx\r\n"), "STORED\r\n");
+    clock.advance(9);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    clock.advance(1);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n", "expired at exactly its time");
+    assert_eq!(mcs(&mut client, "set b 0 -1 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "get b\r\n"), "END\r\n", "a negative time expires at once");
+    assert_eq!(mcs(&mut client, "set c 0 5 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "touch c 100\r\n"), "TOUCHED\r\n");
+    clock.advance(50);
+    assert_eq!(mcs(&mut client, "get c\r\n"), "VALUE c 0 1\r\nx\r\nEND\r\n", "touch moved the expiry");
+    assert_eq!(mcs(&mut client, "set d 0 0 1\r\nx\r\n"), "STORED\r\n");
+    clock.advance(1_000_000_000);
+    assert_eq!(mcs(&mut client, "get d\r\n"), "VALUE d 0 1\r\nx\r\nEND\r\n", "0 never expires");
+}
+
+#[test]
+fn an_expiry_over_thirty_days_is_a_unix_time() {
+    let (server, clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    let at = START_TIME + 100;
+    assert_eq!(mcs(&mut client, &format!("set a 0 {at} 1\r\nx\r\n")), "STORED\r\n");
+    clock.advance(99);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    clock.advance(1);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n");
+    let past = START_TIME - 5;
+    assert_eq!(mcs(&mut client, &format!("set b 0 {past} 1\r\nx\r\n")), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "get b\r\n"), "END\r\n", "a Unix time in the past has expired");
+    let thirty_days = 60 * 60 * 24 * 30;
+    assert_eq!(mcs(&mut client, &format!("set c 0 {thirty_days} 1\r\nx\r\n")), "STORED\r\n");
+    clock.advance(thirty_days - 1);
+    assert_eq!(
+        mcs(&mut client, "get c\r\n"),
+        "VALUE c 0 1\r\nx\r\nEND\r\n",
+        "30 days exactly is still relative"
+    );
+}
+
+#[test]
+fn flush_all_with_a_delay_waits_for_its_time() {
+    let (server, clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    assert_eq!(mcs(&mut client, "set a 0 0 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "flush_all 10\r\n"), "OK\r\n");
+    clock.advance(9);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    clock.advance(1);
+    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n");
+}
+
+#[test]
+fn the_least_recently_used_items_are_evicted_under_the_memory_limit() {
+    let limit = 1 << 20;
+    let clock = Arc::new(ManualClock::new(START_TIME));
+    let store = Store::new(StoreConfig { memory_limit: limit, shards: 16 }, clock);
+    let value = vec![b'v'; 1000];
+    let hot: Vec<String> = (0..10).map(|i| format!("hot{i}")).collect();
+    for key in &hot {
+        assert_eq!(store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0), StoreStatus::Stored);
+    }
+    for i in 0..5000 {
+        let key = format!("cold{i}");
+        assert_eq!(store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0), StoreStatus::Stored);
+        for key in &hot {
+            assert!(store.get(key.as_bytes()).is_some(), "{key}, used all along, is kept");
+        }
+    }
+    let stats = store.stats();
+    assert!(stats.bytes <= limit as u64, "{stats:?}");
+    assert!(stats.evictions > 3000, "the cold items made room for each other: {stats:?}");
+    assert!(store.get(b"cold0").is_none(), "the oldest cold item was evicted");
+    assert!(store.get(b"cold4999").is_some(), "the newest is kept");
+    assert_eq!(stats.limit, limit as u64);
+}
+
+#[test]
+fn the_server_reports_evictions_in_stats() {
+    let server = start_memkv(StoreConfig { memory_limit: 1 << 20, shards: 4 }, Arc::new(SystemClock));
+    let mut client = connect(server.addr);
+    let value = "v".repeat(10_000);
+    for i in 0..300 {
+        assert_eq!(mcs(&mut client, &format!("set k{i} 0 0 10000\r\n{value}\r\n")), "STORED\r\n");
+    }
+    let stats = mcs(&mut client, "stats\r\n");
+    let stat = |name: &str| -> u64 {
+        let line = stats.lines().find(|line| line.starts_with(&format!("STAT {name} "))).expect(name);
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(stat("evictions") > 0, "{stats}");
+    assert!(stat("bytes") <= 1 << 20, "{stats}");
+    assert_eq!(stat("limit_maxbytes"), 1 << 20);
+    assert!(stats.ends_with("END\r\n"));
+}
+
+#[test]
+fn workers_share_one_store() {
+    let (server, _clock) = start_memkv_manual();
+    let mut setup = connect(server.addr);
+    assert_eq!(mcs(&mut setup, "set counter 0 0 1\r\n0\r\n"), "STORED\r\n");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut client = connect(addr);
+                for _ in 0..250 {
+                    let answer = mcs(&mut client, "incr counter 1\r\n");
+                    assert!(answer.ends_with("\r\n") && answer.trim().parse::<u64>().is_ok(), "{answer}");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("a client thread");
+    }
+    assert_eq!(mcs(&mut setup, "get counter\r\n"), "VALUE counter 0 4\r\n1000\r\nEND\r\n");
+}
+
+#[test]
+fn the_parser_reads_commands_and_waits_for_data() {
+    assert_eq!(
+        parse(b"gets a b\r\n").unwrap(),
+        Some((Command::Get { keys: vec![b"a".to_vec(), b"b".to_vec()], cas: true }, 10))
+    );
+    assert_eq!(parse(b"set k 1 2 3\r\nab").unwrap(), None, "the data block is not all there");
+    let (command, used) = parse(b"set k 1 2 3 noreply\r\nabc\r\nget").unwrap().unwrap();
+    assert_eq!(used, 26);
+    assert_eq!(
+        command,
+        Command::Store {
+            mode: StoreMode::Set,
+            key: b"k".to_vec(),
+            flags: 1,
+            exptime: 2,
+            data: b"abc".to_vec(),
+            cas: 0,
+            noreply: true
+        }
+    );
+    assert_eq!(parse(b"get a").unwrap(), None, "a line without its end");
+    assert!(
+        parse(&vec![b'x'; 3000]).is_err(),
+        "a line with no end past 2048 bytes is fatal, as in memcached"
+    );
+    assert_eq!(
+        parse(b"incr k 5\n").unwrap(),
+        Some((Command::Arith { key: b"k".to_vec(), delta: 5, incr: true, noreply: false }, 9))
+    );
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    #[test]
+    fn the_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut codec = MemcacheCodec::default();
+        let mut rest = &bytes[..];
+        while let Ok(Some((_, used))) = codec.decode(rest) {
+            prop_assert!(used > 0 && used <= rest.len());
+            rest = &rest[used..];
+        }
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_command_like_lines(
+        words in proptest::collection::vec(prop_oneof![
+            Just("set".to_string()), Just("get".to_string()), Just("cas".to_string()), Just("incr".to_string()),
+            Just("delete".to_string()), Just("noreply".to_string()), Just("touch".to_string()), Just("flush_all".to_string()),
+            "-?[0-9]{1,21}", "[a-z]{1,4}", Just(String::new()),
+        ], 0..8),
+        data in proptest::collection::vec(any::<u8>(), 0..16),
+    ) {
+        let mut wire = words.join(" ").into_bytes();
+        wire.extend_from_slice(b"\r\n");
+        wire.extend_from_slice(&data);
+        let mut codec = MemcacheCodec::default();
+        let mut rest = &wire[..];
+        while let Ok(Some((_, used))) = codec.decode(rest) {
+            prop_assert!(used > 0 && used <= rest.len());
+            rest = &rest[used..];
+        }
+    }
+
+    #[test]
+    fn any_split_of_a_command_stream_gives_the_same_commands(
+        values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 1..6),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let mut wire = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            wire.extend_from_slice(format!("set k{i} {i} 0 {}\r\n", value.len()).as_bytes());
+            wire.extend_from_slice(value);
+            wire.extend_from_slice(b"\r\nget k0 k1\r\nbogus\r\n");
+        }
+        let whole = decode_all(&wire, &[]);
+        prop_assert_eq!(whole.len(), values.len() * 3);
+        prop_assert_eq!(decode_all(&wire, &cuts), whole);
+    }
+}
+
+/// Decodes `wire` delivered in pieces cut at `cuts`.
+fn decode_all(wire: &[u8], cuts: &[usize]) -> Vec<Command> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c % (wire.len() + 1)).collect();
+    cuts.push(wire.len());
+    cuts.sort_unstable();
+    let (mut codec, mut buffer, mut commands, mut from) =
+        (MemcacheCodec::default(), Vec::new(), Vec::new(), 0);
+    for cut in cuts {
+        buffer.extend_from_slice(&wire[from..cut]);
+        from = cut;
+        while let Some((command, used)) = codec.decode(&buffer).expect("valid commands") {
+            commands.push(command);
+            buffer.drain(..used);
+        }
+    }
+    commands
+}
+
+/// The binary under test: `memkv` in the lab, `memkv-ref` in the reference.
+fn memkv_bin() -> &'static str {
+    option_env!("CARGO_BIN_EXE_memkv").or(option_env!("CARGO_BIN_EXE_memkv-ref")).expect("a memkv binary")
+}
+
+/// A `memkv` process, killed when dropped so a failing test leaves none behind.
+struct Memkv(std::process::Child);
+
+impl Drop for Memkv {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary on a free port; returns it and the address it printed.
+fn spawn_memkv() -> (Memkv, std::net::SocketAddr) {
+    let mut child = Memkv(
+        Process::new(memkv_bin())
+            .args(["--listen", "127.0.0.1:0", "--threads", "2", "--memory", "16"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("memkv starts"),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).expect("memkv prints its address");
+    let addr =
+        line.trim().rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("an address in {line:?}"));
+    (child, addr)
+}
+
+/// Waits for `child` to exit (within the default deadline) and returns its code.
+fn exit_code(child: &mut std::process::Child) -> Option<i32> {
+    let mut status = None;
+    testkit::eventually("memkv exits", || {
+        status = child.try_wait().expect("wait for memkv");
+        status.is_some()
+    });
+    status.unwrap().code()
+}
+
+#[test]
+fn the_binary_serves_and_exits_0_on_sigterm_and_130_on_sigint() {
+    for (signal, code) in [(libc::SIGTERM, 0), (libc::SIGINT, 130)] {
+        let (mut child, addr) = spawn_memkv();
+        let mut client = connect(addr);
+        assert_eq!(mcs(&mut client, "set a 0 0 2\r\nhi\r\n"), "STORED\r\n");
+        assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 2\r\nhi\r\nEND\r\n");
+        // SAFETY: kill has no memory-safety preconditions; the pid is our live child's.
+        unsafe { libc::kill(child.0.id() as i32, signal) };
+        assert_eq!(exit_code(&mut child.0), Some(code), "signal {signal}");
+        assert_eq!(read_to_close(&mut client), b"", "connections are closed on shutdown");
+    }
+}
+
+#[test]
+fn the_binary_has_help_and_refuses_bad_usage() {
+    let help = Process::new(memkv_bin()).arg("--help").output().expect("memkv runs");
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--listen", "--threads", "--memory", "--max-conns"] {
+        assert!(text.contains(flag), "--help documents {flag}:\n{text}");
+    }
+    let bad = Process::new(memkv_bin()).arg("--threads=many").output().expect("memkv runs");
+    assert_eq!(bad.status.code(), Some(2), "a usage error exits 2");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let busy = Process::new(memkv_bin()).args(["--listen", &addr]).output().expect("memkv runs");
+    assert_eq!(busy.status.code(), Some(1), "an address in use exits 1");
+}

@@ -1,0 +1,277 @@
+//! One server connection: reads frames, runs each request in its own task (answers go out in
+//! whatever order they finish), bounds the requests in flight by not reading past the bound,
+//! cancels a call on its deadline or on the client's cancel frame, and feeds streams credit.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::decode::{FrameDecoder, FrameError};
+use crate::frame::{Frame, Kind};
+use crate::push::Publisher;
+use crate::server::ServerConfig;
+use crate::service::{Call, Handler, Service};
+use crate::status::{ErrorCode, RemoteError, from_payload};
+use crate::writer::write_frames;
+
+/// The most credit a stream may hold: more would overflow the semaphore and buys nothing.
+const MAX_CREDIT: usize = 1 << 20;
+
+/// A call or stream running on this connection.
+struct Running {
+    abort: AbortHandle,
+    /// The stream's credit; `None` for a call.
+    credit: Option<Arc<Semaphore>>,
+}
+
+type Table = Arc<Mutex<HashMap<u64, Running>>>;
+
+// ANCHOR: serve_connection
+/// Serves one connection until the client closes it or `stop` is cancelled.
+pub(crate) async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: Arc<Service>,
+    config: Arc<ServerConfig>,
+    stop: CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut read, write) = stream.into_split();
+    let (out, frames) = mpsc::channel(config.queue);
+    let writer = tokio::spawn(write_frames(write, frames));
+    let mut conn = Conn {
+        peer,
+        service,
+        config: Arc::clone(&config),
+        out,
+        permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+        table: Arc::default(),
+        idle: Arc::new(Notify::new()),
+        streams: 0,
+    };
+    let mut decoder = FrameDecoder::new(config.max_frame);
+    let mut buf = vec![0; 64 * 1024];
+    let client_left = 'read: loop {
+        loop {
+            match decoder.next_frame() {
+                Ok(Some(frame)) => {
+                    if !conn.handle(frame, &stop).await {
+                        break 'read false;
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    conn.refuse(&err).await;
+                    if err.is_fatal() {
+                        break 'read false;
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            n = read.read(&mut buf) => match n {
+                Ok(0) | Err(_) => break true,
+                Ok(n) => decoder.extend(&buf[..n]),
+            },
+            () = stop.cancelled() => break false,
+        }
+    };
+    conn.finish(client_left).await;
+    let _ = writer.await;
+}
+// ANCHOR_END: serve_connection
+
+struct Conn {
+    peer: SocketAddr,
+    service: Arc<Service>,
+    config: Arc<ServerConfig>,
+    out: mpsc::Sender<Vec<u8>>,
+    permits: Arc<Semaphore>,
+    table: Table,
+    /// Told when the table becomes empty: the shutdown waits for it.
+    idle: Arc<Notify>,
+    streams: usize,
+}
+
+impl Conn {
+    // ANCHOR: handle
+    /// Acts on one frame; `false` when the server is stopping and reading must end.
+    async fn handle(&mut self, frame: Frame, stop: &CancellationToken) -> bool {
+        match frame.kind {
+            Kind::Request | Kind::Subscribe => {
+                let Some(handler) = self.service.get(&frame.method).cloned() else {
+                    let message = format!("no method {:?}", frame.method);
+                    self.error(frame.id, RemoteError::new(ErrorCode::UnknownMethod, message)).await;
+                    return true;
+                };
+                match (frame.kind, handler) {
+                    (Kind::Request, Handler::Unary(handler)) => {
+                        // The in-flight bound: no permit, no more reading from this socket.
+                        let permit = tokio::select! {
+                            permit = Arc::clone(&self.permits).acquire_owned() => permit.expect("never closed"),
+                            () = stop.cancelled() => return false,
+                        };
+                        self.spawn(frame, None, move |call, _| async move {
+                            let answer = handler(call).await;
+                            drop(permit);
+                            answer.map(Some)
+                        });
+                    }
+                    (Kind::Subscribe, Handler::Stream(handler)) => {
+                        self.streams = self
+                            .table
+                            .lock()
+                            .expect("not poisoned")
+                            .values()
+                            .filter(|r| r.credit.is_some())
+                            .count();
+                        if self.streams >= self.config.max_streams {
+                            let message = format!("{} streams already open", self.streams);
+                            self.error(frame.id, RemoteError::new(ErrorCode::Busy, message)).await;
+                            return true;
+                        }
+                        let credit = Arc::new(Semaphore::new(0));
+                        self.spawn(frame, Some(credit), move |call, publisher| async move {
+                            let publisher = publisher.expect("a stream has a publisher");
+                            handler(call, publisher).await.map(|()| None)
+                        });
+                    }
+                    (_, _) => {
+                        let message = format!(
+                            "{:?} does not fit method {:?}: request a method, subscribe to a stream",
+                            frame.kind, frame.method
+                        );
+                        self.error(frame.id, RemoteError::new(ErrorCode::UnknownKind, message)).await;
+                    }
+                }
+            }
+            Kind::Cancel => {
+                let mut table = self.table.lock().expect("not poisoned");
+                if let Some(running) = table.remove(&frame.id) {
+                    running.abort.abort();
+                    if table.is_empty() {
+                        self.idle.notify_waiters();
+                    }
+                }
+            }
+            Kind::Credit => {
+                let more = from_payload::<u32>(&frame.payload).unwrap_or(0) as usize;
+                if let Some(Running { credit: Some(credit), .. }) =
+                    self.table.lock().expect("not poisoned").get(&frame.id)
+                {
+                    credit.add_permits(more.min(MAX_CREDIT.saturating_sub(credit.available_permits())));
+                }
+            }
+            Kind::Response | Kind::Error | Kind::Item | Kind::End => {
+                let message = format!("a client does not send {:?} frames", frame.kind);
+                self.error(frame.id, RemoteError::new(ErrorCode::UnknownKind, message)).await;
+            }
+        }
+        true
+    }
+    // ANCHOR_END: handle
+
+    // ANCHOR: spawn
+    /// Runs `body` for `frame` in its own task, under the frame's deadline, and sends its answer:
+    /// a response (`Some`), the end of a stream (`None`), or an error.
+    fn spawn<F, Fut>(&mut self, frame: Frame, credit: Option<Arc<Semaphore>>, body: F)
+    where
+        F: FnOnce(Call, Option<Publisher>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Option<Vec<u8>>, RemoteError>> + Send + 'static,
+    {
+        let id = frame.id;
+        let publisher =
+            credit.as_ref().map(|credit| Publisher::new(id, self.out.clone(), Arc::clone(credit)));
+        let call = Call { method: frame.method, payload: frame.payload, peer: self.peer };
+        let (out, table, idle) = (self.out.clone(), Arc::clone(&self.table), Arc::clone(&self.idle));
+        let deadline = frame.deadline;
+        // The table is locked across the spawn so the task cannot remove its entry before it exists.
+        let mut running = self.table.lock().expect("not poisoned");
+        let task = tokio::spawn(async move {
+            let answer = match deadline {
+                Some(limit) => {
+                    let method = call.method.clone();
+                    tokio::time::timeout(limit, body(call, publisher)).await.unwrap_or_else(|_| {
+                        Err(RemoteError::new(
+                            ErrorCode::DeadlineExceeded,
+                            format!("{method}: deadline of {limit:?} passed"),
+                        ))
+                    })
+                }
+                None => body(call, publisher).await,
+            };
+            {
+                let mut table = table.lock().expect("not poisoned");
+                table.remove(&id);
+                if table.is_empty() {
+                    idle.notify_waiters();
+                }
+            }
+            let frame = match answer {
+                Ok(Some(payload)) => Frame::new(Kind::Response, id, payload),
+                Ok(None) => Frame::new(Kind::End, id, Vec::new()),
+                Err(err) => Frame::new(Kind::Error, id, err.to_payload()),
+            };
+            if let Ok(bytes) = frame.to_bytes() {
+                let _ = out.send(bytes).await;
+            }
+        });
+        running.insert(id, Running { abort: task.abort_handle(), credit });
+    }
+    // ANCHOR_END: spawn
+
+    async fn error(&self, id: u64, err: RemoteError) {
+        if let Ok(bytes) = Frame::new(Kind::Error, id, err.to_payload()).to_bytes() {
+            let _ = self.out.send(bytes).await;
+        }
+    }
+
+    /// Answers a frame the decoder refused; id 0 when its id could not be read.
+    async fn refuse(&self, err: &FrameError) {
+        let code = match err {
+            FrameError::UnknownVersion { .. } => ErrorCode::UnsupportedVersion,
+            FrameError::UnknownKind { .. } => ErrorCode::UnknownKind,
+            _ => ErrorCode::BadFrame,
+        };
+        self.error(err.id().unwrap_or(0), RemoteError::new(code, err.to_string())).await;
+    }
+
+    // ANCHOR: finish
+    /// Ends the connection. A client that left gets nothing more: its calls are cancelled at once.
+    /// On shutdown, calls in flight get the grace period, then are cancelled with an error.
+    async fn finish(self, client_left: bool) {
+        if !client_left && tokio::time::timeout(self.config.grace, self.drained()).await.is_ok() {
+            return;
+        }
+        let running: Vec<(u64, Running)> = self.table.lock().expect("not poisoned").drain().collect();
+        for (id, call) in running {
+            call.abort.abort();
+            if !client_left {
+                let message = "the server shut down before the call finished";
+                self.error(id, RemoteError::new(ErrorCode::ShuttingDown, message)).await;
+            }
+        }
+    }
+
+    /// Returns once no call or stream is running.
+    async fn drained(&self) {
+        loop {
+            // Registered before the check, so a notification between the two is not lost.
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.table.lock().expect("not poisoned").is_empty() {
+                return;
+            }
+            notified.await;
+        }
+    }
+    // ANCHOR_END: finish
+}

@@ -1,0 +1,124 @@
+//! Running the `rpc` command: serve, call or exec, until done or until `shutdown` completes.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::Path;
+
+use crate::auth::Secret;
+use crate::client::{Client, ClientConfig};
+use crate::config::{Command, Config};
+use crate::error::Error;
+use crate::exec::{AllowList, ExecConfig, ExecEvent, ExecRequest, ExecService};
+use crate::server::{Server, ServerConfig};
+use crate::service::Service;
+use crate::status::{from_payload, to_payload};
+
+/// How a run ended, as the process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome(pub u8);
+
+impl Outcome {
+    /// The exit status.
+    pub fn exit_code(self) -> u8 {
+        self.0
+    }
+}
+
+/// The exit status when `shutdown` stopped a call or exec.
+const INTERRUPTED: u8 = 130;
+
+/// Runs `config`, writing results to `out` (the bound address, answers, a program's stdout) and a
+/// program's stderr to standard error.
+///
+/// # Errors
+///
+/// When the server cannot listen, a file cannot be read, or a call fails.
+pub async fn run(
+    config: &Config,
+    shutdown: impl Future<Output = ()>,
+    out: &mut impl Write,
+) -> Result<Outcome, Error> {
+    match &config.command {
+        Command::Serve { listen, allow, secret_file, max_in_flight, grace } => {
+            let allow = allow.as_deref().map(AllowList::load).transpose()?.unwrap_or_default();
+            let secret = load_secret(secret_file.as_deref())?;
+            let mut service = Service::new();
+            crate::builtin::register(&mut service);
+            let mut exec = ExecConfig::new(allow, secret);
+            exec.audit = Some(std::sync::Arc::new(|event: &crate::exec::AuditEvent| {
+                if let Err(err) = &event.verdict {
+                    eprintln!(
+                        "rpc: refused exec of {:?} {:?} from {}: {}",
+                        event.program, event.args, event.peer, err.message
+                    );
+                }
+            }));
+            ExecService::new(exec).register(&mut service);
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            writeln!(out, "{}", listener.local_addr()?)?;
+            out.flush()?;
+            let config =
+                ServerConfig { max_in_flight: *max_in_flight, grace: *grace, ..ServerConfig::default() };
+            Server::new(service, config).serve(listener, shutdown).await?;
+            Ok(Outcome(0))
+        }
+        Command::Call { addr, method, args, timeout, secret_file: _ } => {
+            let config = ClientConfig { call_timeout: Some(*timeout), ..ClientConfig::default() };
+            let client = Client::connect(*addr, config).await?;
+            let payload =
+                to_payload(args).map_err(|source| Error::Payload { method: method.clone(), source })?;
+            let answer = tokio::select! {
+                answer = client.call_raw(method, payload, Some(*timeout)) => answer?,
+                () = shutdown => return Ok(Outcome(INTERRUPTED)),
+            };
+            match from_payload::<Vec<String>>(&answer) {
+                Ok(items) => items.iter().try_for_each(|item| writeln!(out, "{item}"))?,
+                Err(_) => writeln!(out, "{answer:?}")?,
+            }
+            Ok(Outcome(0))
+        }
+        Command::Exec { addr, program, args, timeout, secret_file } => {
+            let secret = load_secret(secret_file.as_deref())?;
+            let client =
+                Client::connect(*addr, ClientConfig { call_timeout: None, ..ClientConfig::default() })
+                    .await?;
+            let timeout_ms = timeout.as_millis().try_into().unwrap_or(u64::MAX);
+            let request = ExecRequest { program: program.clone(), args: args.clone(), timeout_ms };
+            let mut events = crate::exec::exec(&client, secret.as_ref(), &request).await?;
+            tokio::pin!(shutdown);
+            loop {
+                let event = tokio::select! {
+                    event = events.next::<ExecEvent>() => event,
+                    () = &mut shutdown => return Ok(Outcome(INTERRUPTED)),
+                };
+                match event.transpose()? {
+                    Some(ExecEvent::Started { .. }) => {}
+                    Some(ExecEvent::Stdout(bytes)) => {
+                        out.write_all(&bytes)?;
+                        out.flush()?;
+                    }
+                    Some(ExecEvent::Stderr(bytes)) => {
+                        let _ = std::io::stderr().write_all(&bytes);
+                    }
+                    Some(ExecEvent::Exited(exit)) => {
+                        if exit.timed_out {
+                            eprintln!("rpc: {program} timed out after {timeout:?} and was killed");
+                        }
+                        if exit.truncated {
+                            eprintln!("rpc: output over the server's cap was dropped");
+                        }
+                        return Ok(Outcome(exit.status().clamp(0, 255) as u8));
+                    }
+                    None => {
+                        eprintln!("rpc: the server ended the stream without an exit status");
+                        return Ok(Outcome(1));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn load_secret(path: Option<&Path>) -> Result<Option<Secret>, Error> {
+    path.map(Secret::from_file).transpose()
+}
