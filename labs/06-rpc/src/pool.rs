@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::client::{Client, ClientConfig};
 use crate::error::Error;
-use crate::status::{from_payload, to_payload};
+use crate::status::{decode_answer, encode_request};
 
 /// One address of the pool.
 #[derive(Debug)]
@@ -73,9 +73,8 @@ impl Pool {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let payload =
-            to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })?;
+        let payload = encode_request(method, request)?;
         let answer = self.call_raw(method, payload).await?;
-        from_payload(&answer).map_err(|source| Error::Payload { method: method.to_owned(), source })
+        decode_answer(method, &answer)
     }
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::frame::MAX_FRAME;
 use crate::link::Link;
 use crate::push::Subscription;
-use crate::status::{from_payload, to_payload};
+use crate::status::{decode_answer, encode_request};
 
 /// The client's timeouts and limits.
 #[derive(Debug, Clone)]
@@ -146,10 +146,9 @@ impl Client {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let payload =
-            to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })?;
+        let payload = encode_request(method, request)?;
         let answer = self.call_raw(method, payload, self.config.call_timeout).await?;
-        from_payload(&answer).map_err(|source| Error::Payload { method: method.to_owned(), source })
+        decode_answer(method, &answer)
     }
 
     /// Subscribes to the stream `method` with `request` encoded in postcard.
@@ -163,8 +162,7 @@ impl Client {
         method: &str,
         request: &Req,
     ) -> Result<Subscription, Error> {
-        let payload =
-            to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })?;
+        let payload = encode_request(method, request)?;
         self.subscribe_raw(method, payload).await
     }
 

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::client::ClientConfig;
 use crate::error::Error;
 use crate::link::Link;
-use crate::status::{from_payload, to_payload};
+use crate::status::{decode_answer, encode_request};
 
 /// A client that connects once per call.
 #[derive(Debug, Clone)]
@@ -44,9 +44,8 @@ impl ShortClient {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let payload =
-            to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })?;
+        let payload = encode_request(method, request)?;
         let answer = self.call_raw(method, payload).await?;
-        from_payload(&answer).map_err(|source| Error::Payload { method: method.to_owned(), source })
+        decode_answer(method, &answer)
     }
 }

@@ -4,6 +4,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// Why a call failed on the server, as a code a program can match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorCode {
@@ -75,4 +77,14 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, postcard:
 /// When the bytes are not a `T`.
 pub fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Error> {
     postcard::from_bytes(bytes)
+}
+
+/// A call's request in postcard; a failure names the method it was for.
+pub(crate) fn encode_request<T: Serialize + ?Sized>(method: &str, request: &T) -> Result<Vec<u8>, Error> {
+    to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })
+}
+
+/// A call's answer from postcard; a failure names the method it came from.
+pub(crate) fn decode_answer<T: DeserializeOwned>(method: &str, answer: &[u8]) -> Result<T, Error> {
+    from_payload(answer).map_err(|source| Error::Payload { method: method.to_owned(), source })
 }
