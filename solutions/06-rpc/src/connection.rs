@@ -113,10 +113,14 @@ impl Conn {
                 };
                 match (frame.kind, handler) {
                     (Kind::Request, Handler::Unary(handler)) => {
-                        // The in-flight bound: no permit, no more reading from this socket.
-                        let permit = tokio::select! {
-                            permit = Arc::clone(&self.permits).acquire_owned() => permit.expect("never closed"),
-                            () = stop.cancelled() => return false,
+                        // The in-flight bound: no permit, no more reading from this socket. A free
+                        // permit is taken at once, without waiting on the stop signal too.
+                        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+                            Ok(permit) => permit,
+                            Err(_) => tokio::select! {
+                                permit = Arc::clone(&self.permits).acquire_owned() => permit.expect("never closed"),
+                                () = stop.cancelled() => return false,
+                            },
                         };
                         self.spawn(frame, None, move |call, _| async move {
                             let answer = handler(call).await;

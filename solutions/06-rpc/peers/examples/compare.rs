@@ -1,7 +1,7 @@
 //! Prints one line per peer and concurrency: throughput and p50/p99 latency of echo calls on
 //! loopback, as `peer callers calls seconds calls_per_s p50_us p99_us cpu_us_per_call`. `compare.sh` makes the
-//! table. Usage: `compare [CALLS [PEER]]` (default 100,000 calls per run, short connections make
-//! a tenth; every peer, or only the one named).
+//! table. Usage: `compare [CALLS [PEER [CALLERS]]]` (default 100,000 calls per run, short
+//! connections make a tenth; every peer, or only the one named; 1 and 64 callers, or only 1 or 64).
 
 use std::sync::Arc;
 
@@ -12,7 +12,11 @@ fn main() {
     let only = std::env::args().nth(2);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
+        let only_callers: Option<usize> = std::env::args().nth(3).and_then(|n| n.parse().ok());
         for callers in [1, 64] {
+            if only_callers.is_some_and(|n| n != callers) {
+                continue;
+            }
             for peer in Peer::ALL {
                 if only.as_deref().is_some_and(|name| name != peer.name()) {
                     continue;
