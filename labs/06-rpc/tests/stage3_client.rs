@@ -101,6 +101,28 @@ async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
 }
 
 #[tokio::test]
+async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
+    let long = {
+        let client = Arc::clone(&client);
+        tokio::spawn(async move { client.call_raw("hang", vec![], Some(Duration::from_secs(60))).await })
+    };
+    eventually("the long call to start", || started.load(Ordering::SeqCst)).await;
+    let begin = Instant::now();
+    let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(2), "the short call waited for the long one's timeout");
+    assert!(!long.is_finished(), "the long call still waits for its answer");
+    long.abort();
+    let _ = long.await;
+    // Closing the connection drops the server's handlers at once; a stop would wait for them.
+    drop(client);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn dropping_a_call_cancels_it_on_the_server() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
