@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::error::Error;
 use crate::frame::Frame;
 use crate::link::Link;
-use crate::status::{RemoteError, from_payload, to_payload};
+use crate::status::{RemoteError, decode_answer, to_payload};
 
 /// The server's end of a stream: sends messages as the subscriber's credit allows.
 #[derive(Debug)]
@@ -103,7 +103,7 @@ impl Subscription {
             Ok(bytes) => bytes,
             Err(err) => return Some(Err(err)),
         };
-        Some(from_payload(&bytes).map_err(|source| Error::Payload { method: self.method.clone(), source }))
+        Some(decode_answer(&self.method, &bytes))
     }
 
     /// Ends the stream: the server's handler is stopped.

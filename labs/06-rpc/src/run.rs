@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::exec::{AllowList, ExecConfig, ExecEvent, ExecRequest, ExecService};
 use crate::server::{Server, ServerConfig};
 use crate::service::Service;
-use crate::status::{from_payload, to_payload};
+use crate::status::{encode_request, from_payload};
 
 /// How a run ended, as the process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,7 @@ pub async fn run(
         Command::Call { addr, method, args, timeout, secret_file: _ } => {
             let config = ClientConfig { call_timeout: Some(*timeout), ..ClientConfig::default() };
             let client = Client::connect(*addr, config).await?;
-            let payload =
-                to_payload(args).map_err(|source| Error::Payload { method: method.clone(), source })?;
+            let payload = encode_request(method, args)?;
             let answer = tokio::select! {
                 answer = client.call_raw(method, payload, Some(*timeout)) => answer?,
                 () = shutdown => return Ok(Outcome(INTERRUPTED)),

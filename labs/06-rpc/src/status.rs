@@ -54,6 +54,11 @@ impl RemoteError {
         RemoteError::new(ErrorCode::Internal, message)
     }
 
+    /// The error an error frame carries; an internal error if its payload is not one.
+    pub(crate) fn from_error_payload(payload: &[u8]) -> RemoteError {
+        from_payload(payload).unwrap_or_else(|_| RemoteError::internal("undecodable error frame"))
+    }
+
     /// This error as an error frame's payload.
     pub fn to_payload(&self) -> Vec<u8> {
         // A struct of an enum and a string always serializes.

@@ -54,7 +54,6 @@ pub(crate) async fn serve_connection(
         permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
         table: Arc::default(),
         idle: Arc::new(Notify::new()),
-        streams: 0,
     };
     let mut decoder = FrameDecoder::new(config.max_frame);
     let mut buf = vec![0; 64 * 1024];
@@ -97,7 +96,6 @@ struct Conn {
     table: Table,
     /// Told when the table becomes empty: the shutdown waits for it.
     idle: Arc<Notify>,
-    streams: usize,
 }
 
 impl Conn {
@@ -129,15 +127,15 @@ impl Conn {
                         });
                     }
                     (Kind::Subscribe, Handler::Stream(handler)) => {
-                        self.streams = self
+                        let streams = self
                             .table
                             .lock()
                             .expect("not poisoned")
                             .values()
                             .filter(|r| r.credit.is_some())
                             .count();
-                        if self.streams >= self.config.max_streams {
-                            let message = format!("{} streams already open", self.streams);
+                        if streams >= self.config.max_streams {
+                            let message = format!("{streams} streams already open");
                             self.error(frame.id, RemoteError::new(ErrorCode::Busy, message)).await;
                             return true;
                         }

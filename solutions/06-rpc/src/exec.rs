@@ -200,16 +200,15 @@ impl ExecService {
     // ANCHOR: check
     fn check(&self, call: &Call, event: &mut AuditEvent) -> Result<ExecRequest, RemoteError> {
         let envelope: Envelope = call.decode()?;
-        let refuse = |code, message: String| RemoteError::new(code, message);
         self.verifier
             .verify(METHOD, &envelope, SystemTime::now())
-            .map_err(|err| refuse(ErrorCode::Unauthenticated, err.to_string()))?;
+            .map_err(|err| RemoteError::new(ErrorCode::Unauthenticated, err.to_string()))?;
         let request: ExecRequest = from_payload(&envelope.body)
-            .map_err(|err| refuse(ErrorCode::BadRequest, format!("bad exec request: {err}")))?;
+            .map_err(|err| RemoteError::new(ErrorCode::BadRequest, format!("bad exec request: {err}")))?;
         event.program.clone_from(&request.program);
         event.args.clone_from(&request.args);
         if !self.config.allow.allows(&request.program) {
-            return Err(refuse(
+            return Err(RemoteError::new(
                 ErrorCode::Forbidden,
                 format!("{} is not on the allow-list", request.program),
             ));

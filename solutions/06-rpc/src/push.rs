@@ -15,7 +15,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::error::Error;
 use crate::frame::{Frame, Kind};
 use crate::link::Link;
-use crate::status::{RemoteError, from_payload, to_payload};
+use crate::status::{RemoteError, decode_answer, to_payload};
 
 /// The server's end of a stream: sends messages as the subscriber's credit allows.
 #[derive(Debug)]
@@ -120,8 +120,7 @@ impl Subscription {
             }
             Kind::Error => {
                 self.done = true;
-                let source = from_payload(&frame.payload)
-                    .unwrap_or_else(|_| RemoteError::internal("undecodable error frame"));
+                let source = RemoteError::from_error_payload(&frame.payload);
                 Some(Err(Error::Remote { method: self.method.clone(), source }))
             }
             _ => {
@@ -142,7 +141,7 @@ impl Subscription {
             Ok(bytes) => bytes,
             Err(err) => return Some(Err(err)),
         };
-        Some(from_payload(&bytes).map_err(|source| Error::Payload { method: self.method.clone(), source }))
+        Some(decode_answer(&self.method, &bytes))
     }
 
     /// Ends the stream: the server's handler is stopped.

@@ -19,15 +19,19 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(socket: W, mut frames: m
     let mut batch = Vec::with_capacity(BATCH);
     while frames.recv_many(&mut batch, BATCH).await > 0 {
         // More than one frame waiting means others are busy producing frames: let them run
-        // before writing, so the frames they queue now join this write instead of each costing a
+        // before flushing, so the frames they queue now join this write instead of each costing a
         // system call of its own. A lone frame (one caller, no load) goes out at once.
-        let rounds = if batch.len() > 1 { GATHER_ROUNDS } else { 0 };
-        for _ in 0..rounds {
+        let mut rounds = if batch.len() > 1 { GATHER_ROUNDS } else { 0 };
+        loop {
             for frame in batch.drain(..) {
                 if out.write_all(&frame).await.is_err() {
                     return;
                 }
             }
+            if rounds == 0 {
+                break;
+            }
+            rounds -= 1;
             tokio::task::yield_now().await;
             while batch.len() < BATCH {
                 match frames.try_recv() {
@@ -39,18 +43,13 @@ pub(crate) async fn write_frames<W: AsyncWrite + Unpin>(socket: W, mut frames: m
                 break;
             }
         }
-        for frame in batch.drain(..) {
-            if out.write_all(&frame).await.is_err() {
-                return;
-            }
-        }
         // Flush after a few rounds at most, not only when the channel is empty: under steady load
         // it may never be, and answers would wait in the buffer until it filled.
         if out.flush().await.is_err() {
             return;
         }
     }
-    let _ = out.flush().await;
+    // Every batch was flushed; shutting down the write side tells the peer nothing more comes.
     let _ = out.shutdown().await;
 }
 // ANCHOR_END: write_frames

@@ -77,20 +77,17 @@ pub fn payload() -> Vec<u8> {
 ///
 /// When no loopback port can be bound.
 pub async fn start(peer: Peer) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
     match peer {
         Peer::Long | Peer::Short => {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-            let addr = listener.local_addr().expect("a bound address");
             let mut service = rpc::Service::new();
             service.method("echo", |call| async move { Ok(call.payload) });
             let server = rpc::Server::new(service, rpc::ServerConfig::default());
             tokio::spawn(server.serve(listener, std::future::pending()));
-            addr
         }
         Peer::Tarpc | Peer::TarpcNodelay => {
             let nodelay = peer == Peer::TarpcNodelay;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-            let addr = listener.local_addr().expect("a bound address");
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let channel = BaseChannel::with_defaults(tarpc_transport(stream, nodelay));
@@ -99,9 +96,9 @@ pub async fn start(peer: Peer) -> SocketAddr {
                     }));
                 }
             });
-            addr
         }
     }
+    addr
 }
 
 /// tarpc's transport over `stream`: length-delimited bincode, as `tarpc::serde_transport::tcp`
