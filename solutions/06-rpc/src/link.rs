@@ -17,7 +17,7 @@ use crate::decode::FrameDecoder;
 use crate::error::Error;
 use crate::frame::{Frame, Kind};
 use crate::push::Subscription;
-use crate::status::{RemoteError, from_payload, to_payload};
+use crate::status::{RemoteError, to_payload};
 use crate::writer::write_frames;
 
 /// Who waits for frames with a given id.
@@ -100,10 +100,18 @@ impl Link {
         }
     }
 
-    fn register(&self, waiter: Waiter) -> u64 {
+    /// Waits for frames with a new id; fails if the connection has ended. The check is made under
+    /// the lock the reader takes to record the end and drop every waiter, so a waiter is either
+    /// dropped by the reader or refused here, never left waiting on a dead connection.
+    fn register(&self, waiter: Waiter) -> Result<u64, Error> {
+        let mut pending = self.shared.pending.lock().expect("not poisoned");
+        if self.shared.closed.lock().expect("not poisoned").is_some() {
+            drop(pending);
+            return Err(self.lost());
+        }
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        self.shared.pending.lock().expect("not poisoned").insert(id, waiter);
-        id
+        pending.insert(id, waiter);
+        Ok(id)
     }
 
     // ANCHOR: call
@@ -115,11 +123,8 @@ impl Link {
         payload: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, Error> {
-        if self.is_closed() {
-            return Err(self.lost());
-        }
         let (answer, answered) = oneshot::channel();
-        let id = self.register(Waiter::Unary(answer));
+        let id = self.register(Waiter::Unary(answer))?;
         let mut guard = CancelOnDrop { link: self, id, armed: true };
         let frame = Frame { kind: Kind::Request, id, method: method.to_owned(), deadline: timeout, payload };
         let bytes = frame.to_bytes()?;
@@ -140,8 +145,7 @@ impl Link {
         match frame.kind {
             Kind::Response => Ok(frame.payload),
             _ => {
-                let source = from_payload(&frame.payload)
-                    .unwrap_or_else(|_| RemoteError::internal("undecodable error frame"));
+                let source = RemoteError::from_error_payload(&frame.payload);
                 Err(Error::Remote { method: method.to_owned(), source })
             }
         }
@@ -155,16 +159,13 @@ impl Link {
         payload: Vec<u8>,
         window: u32,
     ) -> Result<Subscription, Error> {
-        if self.is_closed() {
-            return Err(self.lost());
-        }
+        let window = window.max(1);
         let (items, received) = mpsc::unbounded_channel();
-        let id = self.register(Waiter::Stream(items));
-        let subscription = Subscription::new(self.clone(), id, method, received, window.max(1));
+        let id = self.register(Waiter::Stream(items))?;
+        let subscription = Subscription::new(self.clone(), id, method, received, window);
         let open = Frame { kind: Kind::Subscribe, id, method: method.to_owned(), deadline: None, payload };
         let open = open.to_bytes()?;
-        let credit =
-            Frame::new(Kind::Credit, id, to_payload(&window.max(1)).unwrap_or_default()).to_bytes()?;
+        let credit = Frame::new(Kind::Credit, id, to_payload(&window).unwrap_or_default()).to_bytes()?;
         if self.out.send(open).await.is_err() || self.out.send(credit).await.is_err() {
             return Err(self.lost());
         }
@@ -209,8 +210,12 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
             Err(err) => break err.to_string(),
         }
     };
-    *shared.closed.lock().expect("not poisoned") = Some(reason);
-    let waiters = std::mem::take(&mut *shared.pending.lock().expect("not poisoned"));
+    // The end is recorded under the waiters' lock: `register` refuses from now on.
+    let waiters = {
+        let mut pending = shared.pending.lock().expect("not poisoned");
+        *shared.closed.lock().expect("not poisoned") = Some(reason);
+        std::mem::take(&mut *pending)
+    };
     drop(waiters);
 }
 // ANCHOR_END: read_frames
