@@ -133,7 +133,7 @@ impl<S: Service> Server<S> {
         let mut next = 0;
         let mut retry = false;
         loop {
-            let timeout = retry.then_some(std::time::Duration::from_millis(10));
+            let timeout = retry.then_some(crate::event_loop::ACCEPT_BACKOFF);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

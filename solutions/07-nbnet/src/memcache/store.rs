@@ -236,7 +236,7 @@ fn parse_counter(data: &[u8]) -> Option<u64> {
     if end == 0 || (end < digits.len() && !digits[end].is_ascii_whitespace()) {
         return None;
     }
-    digits[..end].iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    crate::memcache::protocol::parse_u64(&digits[..end])
 }
 
 /// The sharded store.
