@@ -59,7 +59,7 @@ impl Ready {
 // ANCHOR: daemonize
 pub fn daemonize(log: &Path, keep: &[RawFd]) -> Result<Daemonized, Error> {
     let log_file = open_log(log)?;
-    let (read_end, write_end) = pipe()?;
+    let (read_end, write_end) = pipe().map_err(|source| Error::Sys { call: "pipe2".into(), source })?;
     // SAFETY: fork has no preconditions; the child only runs code of this single-threaded process.
     match unsafe { libc::fork() } {
         -1 => Err(Error::last_os("fork")),
@@ -142,12 +142,13 @@ pub fn redirect_standard_streams(log: &File) -> Result<(), Error> {
     Ok(())
 }
 
-/// A pipe whose two ends close on exec.
-fn pipe() -> Result<(OwnedFd, OwnedFd), Error> {
+/// A pipe whose two ends close on exec: the daemon's start report, and the supervised command's
+/// output (which the command gets by `dup2`).
+pub(crate) fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 writes.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
-        return Err(Error::last_os("pipe2"));
+        return Err(std::io::Error::last_os_error());
     }
     // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })

@@ -1,7 +1,7 @@
 //! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
 //! reopen the log and reread the configuration on SIGHUP, and reap every child so none is left a zombie.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -120,7 +120,7 @@ fn give_up(restarts: &Restarts, policy: &Policy) -> Exit {
 // ANCHOR: spawn
 fn spawn(command: &[std::ffi::OsString]) -> Option<i32> {
     let (program, args) = command.split_first()?;
-    let started = output_pipe().and_then(|(read, write)| {
+    let started = crate::daemonize::pipe().and_then(|(read, write)| {
         let child = Command::new(program)
             .args(args)
             .stdin(Stdio::null())
@@ -147,17 +147,6 @@ fn spawn(command: &[std::ffi::OsString]) -> Option<i32> {
     }
 }
 // ANCHOR_END: spawn
-
-/// A pipe for the command's output; both ends close on exec, the command gets its end by `dup2`.
-fn output_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded, so both are new descriptors that nothing else owns.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
 
 /// Copies the command's output to descriptor 1 until the end of the pipe. Descriptor 1, not a
 /// handle opened once: SIGHUP `dup2`s the new log onto it, and the copy follows at once.
