@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::decode::{FrameDecoder, FrameError};
@@ -24,14 +23,15 @@ use crate::writer::write_frames;
 /// The most credit a stream may hold: more would overflow the semaphore and buys nothing.
 const MAX_CREDIT: usize = 1 << 20;
 
-/// A call or stream running on this connection.
+/// Finished tasks the table may hold before it is swept, at least.
+const SWEEP_MIN: usize = 64;
+
+/// A call or stream started on this connection (it may have finished since).
 struct Running {
-    abort: AbortHandle,
+    task: JoinHandle<()>,
     /// The stream's credit; `None` for a call.
     credit: Option<Arc<Semaphore>>,
 }
-
-type Table = Arc<Mutex<HashMap<u64, Running>>>;
 
 // ANCHOR: serve_connection
 /// Serves one connection until the client closes it or `stop` is cancelled.
@@ -52,8 +52,8 @@ pub(crate) async fn serve_connection(
         config: Arc::clone(&config),
         out,
         permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
-        table: Arc::default(),
-        idle: Arc::new(Notify::new()),
+        table: HashMap::new(),
+        sweep_at: SWEEP_MIN,
     };
     let mut decoder = FrameDecoder::new(config.max_frame);
     let mut buf = vec![0; 64 * 1024];
@@ -93,9 +93,11 @@ struct Conn {
     config: Arc<ServerConfig>,
     out: mpsc::Sender<Vec<u8>>,
     permits: Arc<Semaphore>,
-    table: Table,
-    /// Told when the table becomes empty: the shutdown waits for it.
-    idle: Arc<Notify>,
+    /// The tasks started, by id. Only this connection's reader touches it, so it needs no lock: a
+    /// finished task does not remove its own entry, the reader sweeps finished entries out once
+    /// the table has grown to twice what was left after the last sweep.
+    table: HashMap<u64, Running>,
+    sweep_at: usize,
 }
 
 impl Conn {
@@ -129,10 +131,8 @@ impl Conn {
                     (Kind::Subscribe, Handler::Stream(handler)) => {
                         let streams = self
                             .table
-                            .lock()
-                            .expect("not poisoned")
                             .values()
-                            .filter(|r| r.credit.is_some())
+                            .filter(|r| r.credit.is_some() && !r.task.is_finished())
                             .count();
                         if streams >= self.config.max_streams {
                             let message = format!("{streams} streams already open");
@@ -155,19 +155,13 @@ impl Conn {
                 }
             }
             Kind::Cancel => {
-                let mut table = self.table.lock().expect("not poisoned");
-                if let Some(running) = table.remove(&frame.id) {
-                    running.abort.abort();
-                    if table.is_empty() {
-                        self.idle.notify_waiters();
-                    }
+                if let Some(running) = self.table.remove(&frame.id) {
+                    running.task.abort();
                 }
             }
             Kind::Credit => {
                 let more = from_payload::<u32>(&frame.payload).unwrap_or(0) as usize;
-                if let Some(Running { credit: Some(credit), .. }) =
-                    self.table.lock().expect("not poisoned").get(&frame.id)
-                {
+                if let Some(Running { credit: Some(credit), .. }) = self.table.get(&frame.id) {
                     credit.add_permits(more.min(MAX_CREDIT.saturating_sub(credit.available_permits())));
                 }
             }
@@ -192,30 +186,18 @@ impl Conn {
         let publisher =
             credit.as_ref().map(|credit| Publisher::new(id, self.out.clone(), Arc::clone(credit)));
         let call = Call { method: frame.method, payload: frame.payload, peer: self.peer };
-        let (out, table, idle) = (self.out.clone(), Arc::clone(&self.table), Arc::clone(&self.idle));
+        let out = self.out.clone();
         let deadline = frame.deadline;
-        // The table is locked across the spawn so the task cannot remove its entry before it exists.
-        let mut running = self.table.lock().expect("not poisoned");
         let task = tokio::spawn(async move {
             let answer = match deadline {
                 Some(limit) => {
-                    let method = call.method.clone();
                     tokio::time::timeout(limit, body(call, publisher)).await.unwrap_or_else(|_| {
-                        Err(RemoteError::new(
-                            ErrorCode::DeadlineExceeded,
-                            format!("{method}: deadline of {limit:?} passed"),
-                        ))
+                        let message = format!("the deadline of {limit:?} passed");
+                        Err(RemoteError::new(ErrorCode::DeadlineExceeded, message))
                     })
                 }
                 None => body(call, publisher).await,
             };
-            {
-                let mut table = table.lock().expect("not poisoned");
-                table.remove(&id);
-                if table.is_empty() {
-                    idle.notify_waiters();
-                }
-            }
             let frame = match answer {
                 Ok(Some(payload)) => Frame::new(Kind::Response, id, payload),
                 Ok(None) => Frame::new(Kind::End, id, Vec::new()),
@@ -225,7 +207,11 @@ impl Conn {
                 let _ = out.send(bytes).await;
             }
         });
-        running.insert(id, Running { abort: task.abort_handle(), credit });
+        if self.table.len() >= self.sweep_at {
+            self.table.retain(|_, running| !running.task.is_finished());
+            self.sweep_at = (2 * self.table.len()).max(SWEEP_MIN);
+        }
+        self.table.insert(id, Running { task, credit });
     }
     // ANCHOR_END: spawn
 
@@ -248,13 +234,16 @@ impl Conn {
     // ANCHOR: finish
     /// Ends the connection. A client that left gets nothing more: its calls are cancelled at once.
     /// On shutdown, calls in flight get the grace period, then are cancelled with an error.
-    async fn finish(self, client_left: bool) {
+    async fn finish(mut self, client_left: bool) {
         if !client_left && tokio::time::timeout(self.config.grace, self.drained()).await.is_ok() {
             return;
         }
-        let running: Vec<(u64, Running)> = self.table.lock().expect("not poisoned").drain().collect();
+        let running: Vec<(u64, Running)> = self.table.drain().collect();
         for (id, call) in running {
-            call.abort.abort();
+            if call.task.is_finished() {
+                continue;
+            }
+            call.task.abort();
             if !client_left {
                 let message = "the server shut down before the call finished";
                 self.error(id, RemoteError::new(ErrorCode::ShuttingDown, message)).await;
@@ -262,17 +251,13 @@ impl Conn {
         }
     }
 
-    /// Returns once no call or stream is running.
-    async fn drained(&self) {
-        loop {
-            // Registered before the check, so a notification between the two is not lost.
-            let notified = self.idle.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.table.lock().expect("not poisoned").is_empty() {
-                return;
+    /// Returns once no call or stream is running. A task is awaited only while it has not
+    /// finished: a handle must not be polled again after it returned.
+    async fn drained(&mut self) {
+        for running in self.table.values_mut() {
+            if !running.task.is_finished() {
+                let _ = (&mut running.task).await;
             }
-            notified.await;
         }
     }
     // ANCHOR_END: finish

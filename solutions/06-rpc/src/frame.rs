@@ -113,25 +113,37 @@ impl Frame {
 /// [`FrameError::MethodTooLong`] for a method name over 255 bytes, [`FrameError::TooLarge`] for a
 /// frame whose length does not fit the 32-bit prefix.
 pub fn encode(frame: &Frame, out: &mut Vec<u8>) -> Result<(), FrameError> {
-    if frame.method.len() > MAX_METHOD {
-        return Err(FrameError::MethodTooLong { len: frame.method.len() });
+    encode_parts(frame.kind, frame.id, &frame.method, frame.deadline, &frame.payload, out)
+}
+
+/// [`encode`] from a frame's parts, without building the [`Frame`] (and its owned method name).
+pub(crate) fn encode_parts(
+    kind: Kind,
+    id: u64,
+    method: &str,
+    deadline: Option<Duration>,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    if method.len() > MAX_METHOD {
+        return Err(FrameError::MethodTooLong { len: method.len() });
     }
-    let len = HEADER_LEN + frame.method.len() + frame.payload.len();
+    let len = HEADER_LEN + method.len() + payload.len();
     let Ok(len32) = u32::try_from(len) else {
         return Err(FrameError::TooLarge { len: len as u64, max: u32::MAX as usize });
     };
     // A deadline over u32::MAX ms (49 days) is no deadline in practice; 0 means none, so a
     // deadline under 1 ms is sent as 1 ms rather than as "none".
-    let deadline = frame.deadline.map_or(0, |d| d.as_millis().clamp(1, u128::from(u32::MAX)) as u32);
+    let deadline = deadline.map_or(0, |d| d.as_millis().clamp(1, u128::from(u32::MAX)) as u32);
     out.reserve(LENGTH_LEN + len);
     out.extend_from_slice(&len32.to_be_bytes());
     out.push(VERSION);
-    out.push(frame.kind as u8);
-    out.extend_from_slice(&frame.id.to_be_bytes());
+    out.push(kind as u8);
+    out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&deadline.to_be_bytes());
-    out.push(frame.method.len() as u8);
-    out.extend_from_slice(frame.method.as_bytes());
-    out.extend_from_slice(&frame.payload);
+    out.push(method.len() as u8);
+    out.extend_from_slice(method.as_bytes());
+    out.extend_from_slice(payload);
     Ok(())
 }
 // ANCHOR_END: encode

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::client::ClientConfig;
 use crate::decode::FrameDecoder;
 use crate::error::Error;
-use crate::frame::{Frame, Kind};
+use crate::frame::{Frame, Kind, encode_parts};
 use crate::push::Subscription;
 use crate::status::{RemoteError, to_payload};
 use crate::writer::write_frames;
@@ -31,6 +31,8 @@ enum Waiter {
 struct Shared {
     addr: SocketAddr,
     pending: Mutex<HashMap<u64, Waiter>>,
+    /// Whether the connection has ended; set under the `pending` lock.
+    ended: AtomicBool,
     /// Why the connection ended, once it has.
     closed: Mutex<Option<String>>,
     next_id: AtomicU64,
@@ -59,6 +61,7 @@ impl Link {
         let shared = Arc::new(Shared {
             addr,
             pending: Mutex::new(HashMap::new()),
+            ended: AtomicBool::new(false),
             closed: Mutex::new(None),
             next_id: AtomicU64::new(1),
         });
@@ -68,7 +71,7 @@ impl Link {
 
     /// Whether the connection has ended.
     pub(crate) fn is_closed(&self) -> bool {
-        self.shared.closed.lock().expect("not poisoned").is_some() || self.out.is_closed()
+        self.shared.ended.load(Ordering::Acquire) || self.out.is_closed()
     }
 
     /// The error for a call whose connection went away.
@@ -105,7 +108,7 @@ impl Link {
     /// dropped by the reader or refused here, never left waiting on a dead connection.
     fn register(&self, waiter: Waiter) -> Result<u64, Error> {
         let mut pending = self.shared.pending.lock().expect("not poisoned");
-        if self.shared.closed.lock().expect("not poisoned").is_some() {
+        if self.shared.ended.load(Ordering::Acquire) {
             drop(pending);
             return Err(self.lost());
         }
@@ -126,8 +129,8 @@ impl Link {
         let (answer, answered) = oneshot::channel();
         let id = self.register(Waiter::Unary(answer))?;
         let mut guard = CancelOnDrop { link: self, id, armed: true };
-        let frame = Frame { kind: Kind::Request, id, method: method.to_owned(), deadline: timeout, payload };
-        let bytes = frame.to_bytes()?;
+        let mut bytes = Vec::new();
+        encode_parts(Kind::Request, id, method, timeout, &payload, &mut bytes)?;
         if self.out.send(bytes).await.is_err() {
             guard.armed = false;
             self.forget(id);
@@ -195,14 +198,20 @@ impl Drop for CancelOnDrop<'_> {
 async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: usize) {
     let mut decoder = FrameDecoder::new(max_frame);
     let mut buf = vec![0; 64 * 1024];
+    let mut frames = Vec::new();
+    let mut answers = Vec::new();
     let reason = 'read: loop {
-        loop {
+        let failed = loop {
             match decoder.next_frame() {
-                Ok(Some(frame)) => route(&shared, frame),
-                Ok(None) => break,
-                Err(err) if err.is_fatal() => break 'read format!("bad frame from the server: {err}"),
+                Ok(Some(frame)) => frames.push(frame),
+                Ok(None) => break None,
+                Err(err) if err.is_fatal() => break Some(format!("bad frame from the server: {err}")),
                 Err(_) => {}
             }
+        };
+        route(&shared, &mut frames, &mut answers);
+        if let Some(reason) = failed {
+            break 'read reason;
         }
         match read.read(&mut buf).await {
             Ok(0) => break "the server closed the connection".to_owned(),
@@ -214,34 +223,46 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
     let waiters = {
         let mut pending = shared.pending.lock().expect("not poisoned");
         *shared.closed.lock().expect("not poisoned") = Some(reason);
+        shared.ended.store(true, Ordering::Release);
         std::mem::take(&mut *pending)
     };
     drop(waiters);
 }
 // ANCHOR_END: read_frames
 
-fn route(shared: &Shared, frame: Frame) {
-    let mut pending = shared.pending.lock().expect("not poisoned");
-    match frame.kind {
-        Kind::Response | Kind::Error => match pending.remove(&frame.id) {
-            Some(Waiter::Unary(answer)) => {
-                let _ = answer.send(frame);
-            }
-            Some(Waiter::Stream(items)) => {
-                let _ = items.send(frame);
-            }
-            None => {}
-        },
-        Kind::Item | Kind::End => {
-            let id = frame.id;
-            let ended = frame.kind == Kind::End;
-            if let Some(Waiter::Stream(items)) = pending.get(&id) {
-                let _ = items.send(frame);
-                if ended {
-                    pending.remove(&id);
+/// Routes the `frames` of one read, taking the waiters' lock once for all of them. Answers are
+/// handed over after it is released (`answers` is scratch space), so a woken caller never finds
+/// the lock held.
+fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::Sender<Frame>, Frame)>) {
+    if frames.is_empty() {
+        return;
+    }
+    {
+        let mut pending = shared.pending.lock().expect("not poisoned");
+        for frame in frames.drain(..) {
+            match frame.kind {
+                Kind::Response | Kind::Error => match pending.remove(&frame.id) {
+                    Some(Waiter::Unary(answer)) => answers.push((answer, frame)),
+                    Some(Waiter::Stream(items)) => {
+                        let _ = items.send(frame);
+                    }
+                    None => {}
+                },
+                Kind::Item | Kind::End => {
+                    let id = frame.id;
+                    let ended = frame.kind == Kind::End;
+                    if let Some(Waiter::Stream(items)) = pending.get(&id) {
+                        let _ = items.send(frame);
+                        if ended {
+                            pending.remove(&id);
+                        }
+                    }
                 }
+                _ => {}
             }
         }
-        _ => {}
+    }
+    for (answer, frame) in answers.drain(..) {
+        let _ = answer.send(frame);
     }
 }

@@ -72,8 +72,13 @@ impl RemoteError {
 ///
 /// When serde cannot serialize it (a map with non-string keys is fine; a failing `Serialize` impl).
 pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, postcard::Error> {
-    postcard::to_stdvec(value)
+    // postcard writes byte by byte: room for a small value up front saves growing the vector
+    // (a reallocation) several times per call.
+    postcard::to_extend(value, Vec::with_capacity(SMALL_PAYLOAD))
 }
+
+/// Bytes reserved for a payload before encoding it: most requests and answers fit.
+const SMALL_PAYLOAD: usize = 64;
 
 /// A `T` from postcard bytes.
 ///
