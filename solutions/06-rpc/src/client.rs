@@ -2,7 +2,7 @@
 //! and is re-established with exponential backoff when it breaks.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::frame::MAX_FRAME;
 use crate::link::Link;
 use crate::push::Subscription;
-use crate::status::{decode_answer, encode_request};
+use crate::status::{decode_answer, encode_request, encode_request_into};
 
 /// The client's timeouts and limits.
 #[derive(Debug, Clone)]
@@ -67,7 +67,9 @@ impl Default for ClientConfig {
 pub struct Client {
     addr: SocketAddr,
     config: ClientConfig,
-    link: Mutex<Option<Link>>,
+    /// Shared behind one `Arc`: each call takes a clone, one reference count to bump rather than
+    /// the several a `Link` holds.
+    link: Mutex<Option<Arc<Link>>>,
     /// Held while connecting, so one caller reconnects and the others wait for it.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -101,7 +103,7 @@ impl Client {
 
     // ANCHOR: link
     /// The live connection, reconnecting with backoff if there is none.
-    async fn link(&self) -> Result<Link, Error> {
+    async fn link(&self) -> Result<Arc<Link>, Error> {
         if let Some(link) = self.live() {
             return Ok(link);
         }
@@ -109,13 +111,13 @@ impl Client {
         if let Some(link) = self.live() {
             return Ok(link);
         }
-        let link = connect_with_backoff(self.addr, &self.config).await?;
-        *self.link.lock().expect("not poisoned") = Some(link.clone());
+        let link = Arc::new(connect_with_backoff(self.addr, &self.config).await?);
+        *self.link.lock().expect("not poisoned") = Some(Arc::clone(&link));
         Ok(link)
     }
     // ANCHOR_END: link
 
-    fn live(&self) -> Option<Link> {
+    fn live(&self) -> Option<Arc<Link>> {
         self.link.lock().expect("not poisoned").as_ref().filter(|link| !link.is_closed()).cloned()
     }
 
@@ -146,8 +148,9 @@ impl Client {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
-        let payload = encode_request(method, request)?;
-        let answer = self.call_raw(method, payload, self.config.call_timeout).await?;
+        let link = self.link().await?;
+        let encode = |out: &mut Vec<u8>| encode_request_into(method, request, out);
+        let answer = link.call_with(method, self.config.call_timeout, encode).await?;
         decode_answer(method, &answer)
     }
 

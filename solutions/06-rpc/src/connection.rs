@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::deadlines::{Alarm, Deadlines};
 use crate::decode::{FrameDecoder, FrameError};
 use crate::frame::{Frame, Kind};
 use crate::push::Publisher;
@@ -23,7 +26,7 @@ use crate::writer::write_frames;
 /// The most credit a stream may hold: more would overflow the semaphore and buys nothing.
 const MAX_CREDIT: usize = 1 << 20;
 
-/// Finished tasks the table may hold before it is swept, at least.
+/// Finished tasks (and their deadlines) the table may hold before it is swept, at least.
 const SWEEP_MIN: usize = 64;
 
 /// A call or stream started on this connection (it may have finished since).
@@ -31,6 +34,15 @@ struct Running {
     task: JoinHandle<()>,
     /// The stream's credit; `None` for a call.
     credit: Option<Arc<Semaphore>>,
+    /// When the call must be answered by, and the budget the client gave.
+    deadline: Option<(Instant, Duration)>,
+}
+
+impl Running {
+    /// Whether this is the call whose deadline is `at` (a client may reuse an id).
+    fn is_due_at(&self, at: Instant) -> bool {
+        self.deadline.is_some_and(|(due, _)| due == at)
+    }
 }
 
 // ANCHOR: serve_connection
@@ -54,6 +66,8 @@ pub(crate) async fn serve_connection(
         permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
         table: HashMap::new(),
         sweep_at: SWEEP_MIN,
+        deadlines: Deadlines::default(),
+        alarm: Alarm::new(),
     };
     let mut decoder = FrameDecoder::new(config.max_frame);
     let mut buf = vec![0; 64 * 1024];
@@ -80,6 +94,7 @@ pub(crate) async fn serve_connection(
                 Ok(n) => decoder.extend(&buf[..n]),
             },
             () = stop.cancelled() => break false,
+            () = conn.alarm.rung() => conn.expire().await,
         }
     };
     conn.finish(client_left).await;
@@ -98,6 +113,9 @@ struct Conn {
     /// the table has grown to twice what was left after the last sweep.
     table: HashMap<u64, Running>,
     sweep_at: usize,
+    /// The calls' deadlines, on one timer for the connection rather than one per call.
+    deadlines: Deadlines,
+    alarm: Alarm,
 }
 
 impl Conn {
@@ -113,15 +131,8 @@ impl Conn {
                 };
                 match (frame.kind, handler) {
                     (Kind::Request, Handler::Unary(handler)) => {
-                        // The in-flight bound: no permit, no more reading from this socket. A free
-                        // permit is taken at once, without waiting on the stop signal too.
-                        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
-                            Ok(permit) => permit,
-                            Err(_) => tokio::select! {
-                                permit = Arc::clone(&self.permits).acquire_owned() => permit.expect("never closed"),
-                                () = stop.cancelled() => return false,
-                            },
-                        };
+                        // The in-flight bound: no permit, no more reading from this socket.
+                        let Some(permit) = self.permit(stop).await else { return false };
                         self.spawn(frame, None, move |call, _| async move {
                             let answer = handler(call).await;
                             drop(permit);
@@ -175,8 +186,8 @@ impl Conn {
     // ANCHOR_END: handle
 
     // ANCHOR: spawn
-    /// Runs `body` for `frame` in its own task, under the frame's deadline, and sends its answer:
-    /// a response (`Some`), the end of a stream (`None`), or an error.
+    /// Runs `body` for `frame` in its own task and sends its answer: a response (`Some`), the end
+    /// of a stream (`None`), or an error. The frame's deadline goes into the connection's queue.
     fn spawn<F, Fut>(&mut self, frame: Frame, credit: Option<Arc<Semaphore>>, body: F)
     where
         F: FnOnce(Call, Option<Publisher>) -> Fut + Send + 'static,
@@ -187,17 +198,10 @@ impl Conn {
             credit.as_ref().map(|credit| Publisher::new(id, self.out.clone(), Arc::clone(credit)));
         let call = Call { method: frame.method, payload: frame.payload, peer: self.peer };
         let out = self.out.clone();
-        let deadline = frame.deadline;
+        // A budget too large to add to the clock is no deadline.
+        let deadline = frame.deadline.and_then(|limit| Some((Instant::now().checked_add(limit)?, limit)));
         let task = tokio::spawn(async move {
-            let answer = match deadline {
-                Some(limit) => {
-                    tokio::time::timeout(limit, body(call, publisher)).await.unwrap_or_else(|_| {
-                        let message = format!("the deadline of {limit:?} passed");
-                        Err(RemoteError::new(ErrorCode::DeadlineExceeded, message))
-                    })
-                }
-                None => body(call, publisher).await,
-            };
+            let answer = body(call, publisher).await;
             let frame = match answer {
                 Ok(Some(payload)) => Frame::new(Kind::Response, id, payload),
                 Ok(None) => Frame::new(Kind::End, id, Vec::new()),
@@ -207,13 +211,63 @@ impl Conn {
                 let _ = out.send(bytes).await;
             }
         });
-        if self.table.len() >= self.sweep_at {
-            self.table.retain(|_, running| !running.task.is_finished());
-            self.sweep_at = (2 * self.table.len()).max(SWEEP_MIN);
+        if let Some((at, _)) = deadline {
+            if self.deadlines.push(at, id) {
+                self.alarm.set(Some(at));
+            }
         }
-        self.table.insert(id, Running { task, credit });
+        if self.table.len().max(self.deadlines.len()) >= self.sweep_at {
+            self.sweep();
+        }
+        self.table.insert(id, Running { task, credit, deadline });
     }
     // ANCHOR_END: spawn
+
+    /// Drops the entries of finished tasks, and the deadlines of calls no longer running.
+    fn sweep(&mut self) {
+        self.table.retain(|_, running| !running.task.is_finished());
+        let table = &self.table;
+        self.deadlines.retain(|id, at| table.get(&id).is_some_and(|running| running.is_due_at(at)));
+        self.sweep_at = (2 * self.table.len().max(self.deadlines.len())).max(SWEEP_MIN);
+    }
+
+    // ANCHOR: expire
+    /// Ends every call still running past its deadline: its task is dropped, and the client gets
+    /// a `DeadlineExceeded` error.
+    async fn expire(&mut self) {
+        let mut passed = Vec::new();
+        let table = &mut self.table;
+        self.deadlines.pop_due(Instant::now(), |id, at| {
+            if table.get(&id).is_some_and(|running| running.is_due_at(at) && !running.task.is_finished()) {
+                passed.extend(table.remove(&id).map(|running| (id, running)));
+            }
+        });
+        self.alarm.set(self.deadlines.next());
+        for (id, running) in passed {
+            running.task.abort();
+            let limit = running.deadline.map(|(_, limit)| limit).unwrap_or_default();
+            let message = format!("the deadline of {limit:?} passed");
+            self.error(id, RemoteError::new(ErrorCode::DeadlineExceeded, message)).await;
+        }
+    }
+    // ANCHOR_END: expire
+
+    /// A permit for one more call in flight: a free one at once, else waiting for one while calls
+    /// still expire on time; `None` when the server stops first.
+    async fn permit(&mut self, stop: &CancellationToken) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Some(permit);
+        }
+        let acquire = Arc::clone(&self.permits).acquire_owned();
+        tokio::pin!(acquire);
+        loop {
+            tokio::select! {
+                permit = &mut acquire => return Some(permit.expect("never closed")),
+                () = stop.cancelled() => return None,
+                () = self.alarm.rung() => self.expire().await,
+            }
+        }
+    }
 
     async fn error(&self, id: u64, err: RemoteError) {
         if let Ok(bytes) = Frame::new(Kind::Error, id, err.to_payload()).to_bytes() {

@@ -113,37 +113,48 @@ impl Frame {
 /// [`FrameError::MethodTooLong`] for a method name over 255 bytes, [`FrameError::TooLarge`] for a
 /// frame whose length does not fit the 32-bit prefix.
 pub fn encode(frame: &Frame, out: &mut Vec<u8>) -> Result<(), FrameError> {
-    encode_parts(frame.kind, frame.id, &frame.method, frame.deadline, &frame.payload, out)
+    out.reserve(frame.encoded_len());
+    encode_with(frame.kind, frame.id, &frame.method, frame.deadline, out, |out| {
+        out.extend_from_slice(&frame.payload);
+        Ok::<_, FrameError>(())
+    })
 }
 
-/// [`encode`] from a frame's parts, without building the [`Frame`] (and its owned method name).
-pub(crate) fn encode_parts(
+/// [`encode`] from a frame's parts, the payload written by `payload` straight after the method:
+/// a caller can encode its value into the frame without a vector of its own, and without building
+/// a [`Frame`] (and its owned method name). `out` is left as it was on an error.
+pub(crate) fn encode_with<E: From<FrameError>>(
     kind: Kind,
     id: u64,
     method: &str,
     deadline: Option<Duration>,
-    payload: &[u8],
     out: &mut Vec<u8>,
-) -> Result<(), FrameError> {
+    payload: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
     if method.len() > MAX_METHOD {
-        return Err(FrameError::MethodTooLong { len: method.len() });
+        return Err(FrameError::MethodTooLong { len: method.len() }.into());
     }
-    let len = HEADER_LEN + method.len() + payload.len();
-    let Ok(len32) = u32::try_from(len) else {
-        return Err(FrameError::TooLarge { len: len as u64, max: u32::MAX as usize });
-    };
     // A deadline over u32::MAX ms (49 days) is no deadline in practice; 0 means none, so a
     // deadline under 1 ms is sent as 1 ms rather than as "none".
     let deadline = deadline.map_or(0, |d| d.as_millis().clamp(1, u128::from(u32::MAX)) as u32);
-    out.reserve(LENGTH_LEN + len);
-    out.extend_from_slice(&len32.to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(&[0; LENGTH_LEN]); // the length, once the payload is written
     out.push(VERSION);
     out.push(kind as u8);
     out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&deadline.to_be_bytes());
     out.push(method.len() as u8);
     out.extend_from_slice(method.as_bytes());
-    out.extend_from_slice(payload);
+    if let Err(err) = payload(out) {
+        out.truncate(start);
+        return Err(err);
+    }
+    let len = out.len() - start - LENGTH_LEN;
+    let Ok(len32) = u32::try_from(len) else {
+        out.truncate(start);
+        return Err(FrameError::TooLarge { len: len as u64, max: u32::MAX as usize }.into());
+    };
+    out[start..start + LENGTH_LEN].copy_from_slice(&len32.to_be_bytes());
     Ok(())
 }
 // ANCHOR_END: encode

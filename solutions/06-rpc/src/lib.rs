@@ -30,6 +30,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 mod connection;
+mod deadlines;
 pub mod decode;
 pub mod error;
 pub mod exec;

@@ -1,5 +1,6 @@
 //! One client connection ([`Link`]): a reader task that routes answers to waiting calls by request
-//! id, and the writer task. Many calls share it at once; answers come back in any order.
+//! id and times out the calls whose deadline passes, and the writer task. Many calls share it at
+//! once; answers come back in any order.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -10,31 +11,61 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::client::ClientConfig;
+use crate::deadlines::{Alarm, Deadlines};
 use crate::decode::FrameDecoder;
 use crate::error::Error;
-use crate::frame::{Frame, Kind, encode_parts};
+use crate::frame::{Frame, HEADER_LEN, Kind, LENGTH_LEN, encode_with};
 use crate::push::Subscription;
-use crate::status::{RemoteError, to_payload};
+use crate::status::{RemoteError, SMALL_PAYLOAD, to_payload};
 use crate::writer::write_frames;
+
+/// Deadlines of answered calls the queue may hold before it is swept, at least.
+const SWEEP_MIN: usize = 64;
 
 /// Who waits for frames with a given id.
 #[derive(Debug)]
 enum Waiter {
-    Unary(oneshot::Sender<Frame>),
+    /// A call, told its answer or that its deadline passed first.
+    Unary {
+        reply: oneshot::Sender<Reply>,
+        deadline: Option<Instant>,
+    },
     Stream(mpsc::UnboundedSender<Frame>),
+}
+
+/// What a waiting call is told.
+#[derive(Debug)]
+enum Reply {
+    Answer(Frame),
+    TimedOut,
+}
+
+/// The calls and streams waiting for frames, and the calls' deadlines.
+#[derive(Debug, Default)]
+struct Pending {
+    waiters: HashMap<u64, Waiter>,
+    deadlines: Deadlines,
+}
+
+/// Whether `id` is a call still waiting whose deadline is `at` (not an answered call's leftover).
+fn is_due_at(waiters: &HashMap<u64, Waiter>, id: u64, at: Instant) -> bool {
+    matches!(waiters.get(&id), Some(Waiter::Unary { deadline: Some(due), .. }) if *due == at)
 }
 
 #[derive(Debug)]
 struct Shared {
     addr: SocketAddr,
-    pending: Mutex<HashMap<u64, Waiter>>,
+    pending: Mutex<Pending>,
     /// Whether the connection has ended; set under the `pending` lock.
     ended: AtomicBool,
     /// Why the connection ended, once it has.
     closed: Mutex<Option<String>>,
+    /// Told when a call's deadline comes before every other: the reader moves its alarm.
+    rearm: Notify,
     next_id: AtomicU64,
 }
 
@@ -60,9 +91,10 @@ impl Link {
         tokio::spawn(write_frames(write, frames));
         let shared = Arc::new(Shared {
             addr,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::default(),
             ended: AtomicBool::new(false),
             closed: Mutex::new(None),
+            rearm: Notify::new(),
             next_id: AtomicU64::new(1),
         });
         tokio::spawn(read_frames(read, Arc::clone(&shared), config.max_frame));
@@ -89,7 +121,7 @@ impl Link {
 
     /// Stops waiting for frames with `id`.
     pub(crate) fn forget(&self, id: u64) {
-        self.shared.pending.lock().expect("not poisoned").remove(&id);
+        self.shared.pending.lock().expect("not poisoned").waiters.remove(&id);
     }
 
     /// Sends a cancel frame for `id` without waiting (from a drop).
@@ -105,46 +137,87 @@ impl Link {
 
     /// Waits for frames with a new id; fails if the connection has ended. The check is made under
     /// the lock the reader takes to record the end and drop every waiter, so a waiter is either
-    /// dropped by the reader or refused here, never left waiting on a dead connection.
-    fn register(&self, waiter: Waiter) -> Result<u64, Error> {
+    /// dropped by the reader or refused here, never left waiting on a dead connection. A call's
+    /// deadline joins the connection's queue; the reader is told when it is the earliest.
+    fn register(&self, id: u64, waiter: Waiter) -> Result<(), Error> {
         let mut pending = self.shared.pending.lock().expect("not poisoned");
         if self.shared.ended.load(Ordering::Acquire) {
             drop(pending);
             return Err(self.lost());
         }
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        pending.insert(id, waiter);
-        Ok(id)
+        let deadline = match &waiter {
+            Waiter::Unary { deadline, .. } => *deadline,
+            Waiter::Stream(_) => None,
+        };
+        pending.waiters.insert(id, waiter);
+        let Some(at) = deadline else { return Ok(()) };
+        let earliest = pending.deadlines.push(at, id);
+        // Answered calls leave their deadlines behind: drop them before they pile up.
+        if pending.deadlines.len() >= 2 * pending.waiters.len() + SWEEP_MIN {
+            let Pending { waiters, deadlines } = &mut *pending;
+            deadlines.retain(|id, at| is_due_at(waiters, id, at));
+        }
+        drop(pending);
+        if earliest {
+            self.shared.rearm.notify_one();
+        }
+        Ok(())
     }
 
-    // ANCHOR: call
-    /// Calls `method` and waits for its answer, at most `timeout` (sent to the server as the
-    /// deadline). Dropping the returned future cancels the call on the server.
+    /// A request id not used before on this connection.
+    fn next_id(&self) -> u64 {
+        self.shared.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Calls `method` with `payload` and waits for its answer, as [`Link::call_with`].
     pub(crate) async fn call(
         &self,
         method: &str,
         payload: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, Error> {
-        let (answer, answered) = oneshot::channel();
-        let id = self.register(Waiter::Unary(answer))?;
+        self.call_with(method, timeout, |out| {
+            out.extend_from_slice(&payload);
+            Ok(())
+        })
+        .await
+    }
+
+    // ANCHOR: call
+    /// Calls `method` with the payload `payload` writes into the request frame, and waits for its
+    /// answer, at most `timeout` (sent to the server as the deadline). Dropping the returned
+    /// future cancels the call on the server.
+    pub(crate) async fn call_with(
+        &self,
+        method: &str,
+        timeout: Option<Duration>,
+        payload: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    ) -> Result<Vec<u8>, Error> {
+        let id = self.next_id();
+        let mut bytes = Vec::with_capacity(LENGTH_LEN + HEADER_LEN + method.len() + SMALL_PAYLOAD);
+        encode_with(Kind::Request, id, method, timeout, &mut bytes, payload)?;
+        let (reply, answered) = oneshot::channel();
+        // A timeout too large to add to the clock is none.
+        let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
+        self.register(id, Waiter::Unary { reply, deadline })?;
         let mut guard = CancelOnDrop { link: self, id, armed: true };
-        let mut bytes = Vec::new();
-        encode_parts(Kind::Request, id, method, timeout, &payload, &mut bytes)?;
         if self.out.send(bytes).await.is_err() {
             guard.armed = false;
             self.forget(id);
             return Err(self.lost());
         }
-        let frame = match timeout {
-            Some(after) => match tokio::time::timeout(after, answered).await {
-                Ok(frame) => frame,
-                Err(_) => return Err(Error::Timeout { method: method.to_owned(), after }),
-            },
-            None => answered.await,
+        let frame = match answered.await {
+            Ok(Reply::Answer(frame)) => frame,
+            // Still armed: the guard cancels the call on the server.
+            Ok(Reply::TimedOut) => {
+                return Err(Error::Timeout { method: method.to_owned(), after: timeout.unwrap_or_default() });
+            }
+            Err(_) => {
+                guard.armed = false;
+                return Err(self.lost());
+            }
         };
         guard.armed = false;
-        let Ok(frame) = frame else { return Err(self.lost()) };
         match frame.kind {
             Kind::Response => Ok(frame.payload),
             _ => {
@@ -164,7 +237,8 @@ impl Link {
     ) -> Result<Subscription, Error> {
         let window = window.max(1);
         let (items, received) = mpsc::unbounded_channel();
-        let id = self.register(Waiter::Stream(items))?;
+        let id = self.next_id();
+        self.register(id, Waiter::Stream(items))?;
         let subscription = Subscription::new(self.clone(), id, method, received, window);
         let open = Frame { kind: Kind::Subscribe, id, method: method.to_owned(), deadline: None, payload };
         let open = open.to_bytes()?;
@@ -193,13 +267,16 @@ impl Drop for CancelOnDrop<'_> {
 }
 
 // ANCHOR: read_frames
-/// Routes every frame read to the call or stream waiting for its id; when the connection ends,
-/// records why and drops every waiter, which fails their calls.
+/// Routes every frame read to the call or stream waiting for its id, and times out calls when
+/// their deadlines pass; when the connection ends, records why and drops every waiter, which fails
+/// their calls.
 async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: usize) {
     let mut decoder = FrameDecoder::new(max_frame);
     let mut buf = vec![0; 64 * 1024];
     let mut frames = Vec::new();
     let mut answers = Vec::new();
+    let mut alarm = Alarm::new();
+    let mut rearm = Box::pin(shared.rearm.notified());
     let reason = 'read: loop {
         let failed = loop {
             match decoder.next_frame() {
@@ -213,10 +290,17 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
         if let Some(reason) = failed {
             break 'read reason;
         }
-        match read.read(&mut buf).await {
-            Ok(0) => break "the server closed the connection".to_owned(),
-            Ok(n) => decoder.extend(&buf[..n]),
-            Err(err) => break err.to_string(),
+        tokio::select! {
+            n = read.read(&mut buf) => match n {
+                Ok(0) => break "the server closed the connection".to_owned(),
+                Ok(n) => decoder.extend(&buf[..n]),
+                Err(err) => break err.to_string(),
+            },
+            () = alarm.rung() => time_out(&shared, &mut alarm),
+            () = &mut rearm => {
+                rearm.set(shared.rearm.notified());
+                alarm.set(shared.pending.lock().expect("not poisoned").deadlines.next());
+            }
         }
     };
     // The end is recorded under the waiters' lock: `register` refuses from now on.
@@ -224,25 +308,46 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
         let mut pending = shared.pending.lock().expect("not poisoned");
         *shared.closed.lock().expect("not poisoned") = Some(reason);
         shared.ended.store(true, Ordering::Release);
-        std::mem::take(&mut *pending)
+        std::mem::take(&mut pending.waiters)
     };
     drop(waiters);
 }
 // ANCHOR_END: read_frames
 
+/// Tells every call whose deadline has passed that it timed out, and sets the alarm to the next.
+fn time_out(shared: &Shared, alarm: &mut Alarm) {
+    let mut passed = Vec::new();
+    {
+        let mut pending = shared.pending.lock().expect("not poisoned");
+        let Pending { waiters, deadlines } = &mut *pending;
+        deadlines.pop_due(Instant::now(), |id, at| {
+            if is_due_at(waiters, id, at) {
+                passed.extend(waiters.remove(&id));
+            }
+        });
+        alarm.set(deadlines.next());
+    }
+    for waiter in passed {
+        if let Waiter::Unary { reply, .. } = waiter {
+            let _ = reply.send(Reply::TimedOut);
+        }
+    }
+}
+
 /// Routes the `frames` of one read, taking the waiters' lock once for all of them. Answers are
 /// handed over after it is released (`answers` is scratch space), so a woken caller never finds
 /// the lock held.
-fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::Sender<Frame>, Frame)>) {
+fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::Sender<Reply>, Frame)>) {
     if frames.is_empty() {
         return;
     }
     {
         let mut pending = shared.pending.lock().expect("not poisoned");
+        let pending = &mut pending.waiters;
         for frame in frames.drain(..) {
             match frame.kind {
                 Kind::Response | Kind::Error => match pending.remove(&frame.id) {
-                    Some(Waiter::Unary(answer)) => answers.push((answer, frame)),
+                    Some(Waiter::Unary { reply, .. }) => answers.push((reply, frame)),
                     Some(Waiter::Stream(items)) => {
                         let _ = items.send(frame);
                     }
@@ -262,7 +367,7 @@ fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::S
             }
         }
     }
-    for (answer, frame) in answers.drain(..) {
-        let _ = answer.send(frame);
+    for (reply, frame) in answers.drain(..) {
+        let _ = reply.send(Reply::Answer(frame));
     }
 }

@@ -78,7 +78,7 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, postcard:
 }
 
 /// Bytes reserved for a payload before encoding it: most requests and answers fit.
-const SMALL_PAYLOAD: usize = 64;
+pub(crate) const SMALL_PAYLOAD: usize = 64;
 
 /// A `T` from postcard bytes.
 ///
@@ -92,6 +92,19 @@ pub fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Er
 /// A call's request in postcard; a failure names the method it was for.
 pub(crate) fn encode_request<T: Serialize + ?Sized>(method: &str, request: &T) -> Result<Vec<u8>, Error> {
     to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })
+}
+
+/// A call's request in postcard, appended to `out` (the request frame being written).
+pub(crate) fn encode_request_into<T: Serialize + ?Sized>(
+    method: &str,
+    request: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    // postcard appends to a vector it owns; the frame's is lent to it and taken back.
+    let frame = postcard::to_extend(request, std::mem::take(out))
+        .map_err(|source| Error::Payload { method: method.to_owned(), source })?;
+    *out = frame;
+    Ok(())
 }
 
 /// A call's answer from postcard; a failure names the method it came from.
