@@ -21,7 +21,7 @@ use crate::push::Publisher;
 use crate::server::ServerConfig;
 use crate::service::{Call, Handler, Service};
 use crate::status::{ErrorCode, RemoteError, from_payload};
-use crate::writer::write_frames;
+use crate::writer::{Outbound, write_frames};
 
 /// The most credit a stream may hold: more would overflow the semaphore and buys nothing.
 const MAX_CREDIT: usize = 1 << 20;
@@ -106,7 +106,7 @@ struct Conn {
     peer: SocketAddr,
     service: Arc<Service>,
     config: Arc<ServerConfig>,
-    out: mpsc::Sender<Vec<u8>>,
+    out: mpsc::Sender<Outbound>,
     permits: Arc<Semaphore>,
     /// The tasks started, by id. Only this connection's reader touches it, so it needs no lock: a
     /// finished task does not remove its own entry, the reader sweeps finished entries out once
@@ -207,9 +207,7 @@ impl Conn {
                 Ok(None) => Frame::new(Kind::End, id, Vec::new()),
                 Err(err) => Frame::new(Kind::Error, id, err.to_payload()),
             };
-            if let Ok(bytes) = frame.to_bytes() {
-                let _ = out.send(bytes).await;
-            }
+            let _ = out.send(frame.into()).await;
         });
         if let Some((at, _)) = deadline {
             if self.deadlines.push(at, id) {
@@ -270,9 +268,7 @@ impl Conn {
     }
 
     async fn error(&self, id: u64, err: RemoteError) {
-        if let Ok(bytes) = Frame::new(Kind::Error, id, err.to_payload()).to_bytes() {
-            let _ = self.out.send(bytes).await;
-        }
+        let _ = self.out.send(Frame::new(Kind::Error, id, err.to_payload()).into()).await;
     }
 
     /// Answers a frame the decoder refused; id 0 when its id could not be read.

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::frame::{Frame, HEADER_LEN, Kind, LENGTH_LEN, encode_with};
 use crate::push::Subscription;
 use crate::status::{RemoteError, SMALL_PAYLOAD, to_payload};
-use crate::writer::write_frames;
+use crate::writer::{Outbound, write_frames};
 
 /// Deadlines of answered calls the queue may hold before it is swept, at least.
 const SWEEP_MIN: usize = 64;
@@ -73,7 +73,7 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
     shared: Arc<Shared>,
-    out: mpsc::Sender<Vec<u8>>,
+    out: mpsc::Sender<Outbound>,
 }
 
 impl Link {
@@ -112,11 +112,10 @@ impl Link {
         Error::ConnectionLost { addr: self.shared.addr, reason: reason.unwrap_or_else(|| "closed".into()) }
     }
 
-    /// Queues `frame` for the writer; a closed connection drops it (the caller's wait reports it).
+    /// Queues `frame` (one without a method) for the writer; a closed connection drops it (the
+    /// caller's wait reports it).
     pub(crate) async fn send(&self, frame: Frame) {
-        if let Ok(bytes) = frame.to_bytes() {
-            let _ = self.out.send(bytes).await;
-        }
+        let _ = self.out.send(frame.into()).await;
     }
 
     /// Stops waiting for frames with `id`.
@@ -126,11 +125,11 @@ impl Link {
 
     /// Sends a cancel frame for `id` without waiting (from a drop).
     pub(crate) fn cancel(&self, id: u64) {
-        let Ok(bytes) = Frame::new(Kind::Cancel, id, Vec::new()).to_bytes() else { return };
-        if let Err(mpsc::error::TrySendError::Full(bytes)) = self.out.try_send(bytes) {
+        let cancel = Frame::new(Kind::Cancel, id, Vec::new()).into();
+        if let Err(mpsc::error::TrySendError::Full(cancel)) = self.out.try_send(cancel) {
             let out = self.out.clone();
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move { out.send(bytes).await });
+                runtime.spawn(async move { out.send(cancel).await });
             }
         }
     }
@@ -201,7 +200,7 @@ impl Link {
         let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
         self.register(id, Waiter::Unary { reply, deadline })?;
         let mut guard = CancelOnDrop { link: self, id, armed: true };
-        if self.out.send(bytes).await.is_err() {
+        if self.out.send(bytes.into()).await.is_err() {
             guard.armed = false;
             self.forget(id);
             return Err(self.lost());
@@ -241,8 +240,9 @@ impl Link {
         self.register(id, Waiter::Stream(items))?;
         let subscription = Subscription::new(self.clone(), id, method, received, window);
         let open = Frame { kind: Kind::Subscribe, id, method: method.to_owned(), deadline: None, payload };
-        let open = open.to_bytes()?;
-        let credit = Frame::new(Kind::Credit, id, to_payload(&window).unwrap_or_default()).to_bytes()?;
+        // Encoded here, not by the writer: a method name too long must fail this call.
+        let open = open.to_bytes()?.into();
+        let credit = Frame::new(Kind::Credit, id, to_payload(&window).unwrap_or_default()).into();
         if self.out.send(open).await.is_err() || self.out.send(credit).await.is_err() {
             return Err(self.lost());
         }

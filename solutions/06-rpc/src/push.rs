@@ -16,17 +16,18 @@ use crate::error::Error;
 use crate::frame::{Frame, Kind};
 use crate::link::Link;
 use crate::status::{RemoteError, decode_answer, to_payload};
+use crate::writer::Outbound;
 
 /// The server's end of a stream: sends messages as the subscriber's credit allows.
 #[derive(Debug)]
 pub struct Publisher {
     id: u64,
-    out: mpsc::Sender<Vec<u8>>,
+    out: mpsc::Sender<Outbound>,
     credit: Arc<Semaphore>,
 }
 
 impl Publisher {
-    pub(crate) fn new(id: u64, out: mpsc::Sender<Vec<u8>>, credit: Arc<Semaphore>) -> Publisher {
+    pub(crate) fn new(id: u64, out: mpsc::Sender<Outbound>, credit: Arc<Semaphore>) -> Publisher {
         Publisher { id, out, credit }
     }
 
@@ -40,10 +41,7 @@ impl Publisher {
         let permit = self.credit.acquire().await.map_err(|_| gone())?;
         // The credit is spent: the subscriber gives it back with a credit frame, not by a drop.
         permit.forget();
-        let bytes = Frame::new(Kind::Item, self.id, payload)
-            .to_bytes()
-            .map_err(|err| RemoteError::internal(err.to_string()))?;
-        self.out.send(bytes).await.map_err(|_| gone())
+        self.out.send(Frame::new(Kind::Item, self.id, payload).into()).await.map_err(|_| gone())
     }
     // ANCHOR_END: send_raw
 
