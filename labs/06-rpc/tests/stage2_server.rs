@@ -119,6 +119,34 @@ async fn a_deadline_cancels_the_handler() {
 }
 
 #[tokio::test]
+async fn deadlines_pass_while_the_in_flight_bound_is_full() {
+    // Two calls that hang hold both permits, and a third waits for one: only the deadlines can
+    // free them, so they must pass while the server is not reading.
+    let (started, dropped) = (Arc::default(), Arc::default());
+    let config = ServerConfig { max_in_flight: 2, ..ServerConfig::default() };
+    let server = start(hanging_service(&started, &dropped), config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut batch = Vec::new();
+    for id in 1..=3 {
+        let mut frame = request(id, "hang", vec![]);
+        frame.deadline = Some(Duration::from_millis(100));
+        rpc::encode(&frame, &mut batch).unwrap();
+    }
+    conn.send_bytes(&batch).await;
+    let mut expired = Vec::new();
+    for _ in 0..3 {
+        let answer = conn.expect().await;
+        assert_eq!(remote_error(&answer).code, ErrorCode::DeadlineExceeded, "call {}", answer.id);
+        expired.push(answer.id);
+    }
+    expired.sort_unstable();
+    assert_eq!(expired, [1, 2, 3], "each call expired once");
+    conn.send(&request(4, "echo", b"free".to_vec())).await;
+    assert_eq!(conn.expect().await.payload, b"free", "the bound is free again");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_cancel_frame_aborts_the_call() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
