@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::bound::{Bound, Slot};
 use crate::deadlines::{Alarm, Deadlines};
 use crate::decode::{FrameDecoder, FrameError};
 use crate::frame::{Frame, Kind};
@@ -63,7 +64,7 @@ pub(crate) async fn serve_connection(
         service,
         config: Arc::clone(&config),
         out,
-        permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+        in_flight: Bound::new(config.max_in_flight),
         table: HashMap::new(),
         sweep_at: SWEEP_MIN,
         deadlines: Deadlines::default(),
@@ -107,7 +108,7 @@ struct Conn {
     service: Arc<Service>,
     config: Arc<ServerConfig>,
     out: mpsc::Sender<Outbound>,
-    permits: Arc<Semaphore>,
+    in_flight: Arc<Bound>,
     /// The tasks started, by id. Only this connection's reader touches it, so it needs no lock: a
     /// finished task does not remove its own entry, the reader sweeps finished entries out once
     /// the table has grown to twice what was left after the last sweep.
@@ -132,10 +133,10 @@ impl Conn {
                 match (frame.kind, handler) {
                     (Kind::Request, Handler::Unary(handler)) => {
                         // The in-flight bound: no permit, no more reading from this socket.
-                        let Some(permit) = self.permit(stop).await else { return false };
+                        let Some(slot) = self.slot(stop).await else { return false };
                         self.spawn(frame, None, move |call, _| async move {
                             let answer = handler(call).await;
-                            drop(permit);
+                            drop(slot);
                             answer.map(Some)
                         });
                     }
@@ -250,17 +251,18 @@ impl Conn {
     }
     // ANCHOR_END: expire
 
-    /// A permit for one more call in flight: a free one at once, else waiting for one while calls
+    /// A slot for one more call in flight: a free one at once, else waiting for one while calls
     /// still expire on time; `None` when the server stops first.
-    async fn permit(&mut self, stop: &CancellationToken) -> Option<OwnedSemaphorePermit> {
-        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
-            return Some(permit);
+    async fn slot(&mut self, stop: &CancellationToken) -> Option<Slot> {
+        if let Some(slot) = self.in_flight.try_take() {
+            return Some(slot);
         }
-        let acquire = Arc::clone(&self.permits).acquire_owned();
-        tokio::pin!(acquire);
+        let in_flight = Arc::clone(&self.in_flight);
+        let take = in_flight.take();
+        tokio::pin!(take);
         loop {
             tokio::select! {
-                permit = &mut acquire => return Some(permit.expect("never closed")),
+                slot = &mut take => return Some(slot),
                 () = stop.cancelled() => return None,
                 () = self.alarm.rung() => self.expire().await,
             }

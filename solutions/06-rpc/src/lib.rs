@@ -25,6 +25,7 @@
 //! - [`error`]: what can go wrong ([`Error`]).
 
 pub mod auth;
+mod bound;
 pub mod builtin;
 pub mod cli;
 pub mod client;
