@@ -147,6 +147,32 @@ async fn deadlines_pass_while_the_in_flight_bound_is_full() {
 }
 
 #[tokio::test]
+async fn every_one_of_many_hanging_calls_expires() {
+    // Many calls at once, none of which ends by itself: each must keep its deadline, however the
+    // server files them.
+    const CALLS: u64 = 300;
+    let (started, dropped) = (Arc::default(), Arc::default());
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut batch = Vec::new();
+    for id in 0..CALLS {
+        let mut frame = request(id, "hang", vec![]);
+        frame.deadline = Some(Duration::from_millis(50));
+        rpc::encode(&frame, &mut batch).unwrap();
+    }
+    conn.send_bytes(&batch).await;
+    let mut expired = Vec::new();
+    for _ in 0..CALLS {
+        let answer = conn.expect().await;
+        assert_eq!(remote_error(&answer).code, ErrorCode::DeadlineExceeded, "call {}", answer.id);
+        expired.push(answer.id);
+    }
+    expired.sort_unstable();
+    assert_eq!(expired, (0..CALLS).collect::<Vec<_>>(), "each call expired once");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_cancel_frame_aborts_the_call() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{DropFlag, ServerProcess, basic_service, dead_addr, eventually, start, start_on, within};
@@ -98,6 +98,73 @@ async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
     assert!(begin.elapsed() < Duration::from_secs(2));
     eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
     server.stop().await;
+}
+
+/// A server, spoken by hand, that answers `echo` at once and nothing else ever (it counts the
+/// requests it leaves unanswered): no deadline of its own ends a call, so only the client's
+/// timeout can.
+async fn echo_only_server() -> (std::net::SocketAddr, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let ignored = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ignored);
+    let task = tokio::spawn(async move {
+        let Ok((mut stream, _)) = listener.accept().await else { return };
+        let mut decoder = rpc::FrameDecoder::new(1 << 20);
+        let mut buf = vec![0; 8192];
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            decoder.extend(&buf[..n]);
+            let mut answers = Vec::new();
+            while let Ok(Some(frame)) = decoder.next_frame() {
+                if frame.kind == rpc::Kind::Request && frame.method == "echo" {
+                    let answer = rpc::Frame::new(rpc::Kind::Response, frame.id, frame.payload);
+                    rpc::encode(&answer, &mut answers).unwrap();
+                } else if frame.kind == rpc::Kind::Request {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            if stream.write_all(&answers).await.is_err() {
+                return;
+            }
+        }
+    });
+    (addr, ignored, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_one_of_many_calls_keeps_its_timeout() {
+    // Many calls wait while thousands more are answered on the same connection: each waiting call
+    // still times out, however the client files and clears the deadlines of answered calls.
+    const WAITING: usize = 200;
+    let (addr, ignored, server) = echo_only_server().await;
+    let client = Arc::new(Client::connect(addr, fast()).await.unwrap());
+    let mut waiting = tokio::task::JoinSet::new();
+    for _ in 0..WAITING {
+        let client = Arc::clone(&client);
+        waiting.spawn(async move { client.call_raw("hang", vec![], Some(Duration::from_millis(800))).await });
+    }
+    eventually("every waiting call to be sent", || ignored.load(Ordering::SeqCst) == WAITING).await;
+    let mut answered = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let client = Arc::clone(&client);
+        answered.spawn(async move {
+            for _ in 0..300 {
+                let echo = client.call_raw("echo", b"x".to_vec(), Some(Duration::from_secs(60))).await;
+                assert_eq!(echo.expect("an echo"), b"x");
+            }
+        });
+    }
+    within("the answered calls", answered.join_all()).await;
+    let outcomes = within("every waiting call to time out", waiting.join_all()).await;
+    for outcome in outcomes {
+        assert!(matches!(outcome, Err(Error::Timeout { .. })), "{outcome:?}");
+    }
+    server.abort();
 }
 
 #[tokio::test]

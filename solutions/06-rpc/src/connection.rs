@@ -132,7 +132,7 @@ impl Conn {
                 };
                 match (frame.kind, handler) {
                     (Kind::Request, Handler::Unary(handler)) => {
-                        // The in-flight bound: no permit, no more reading from this socket.
+                        // The in-flight bound: no free slot, no more reading from this socket.
                         let Some(slot) = self.slot(stop).await else { return false };
                         self.spawn(frame, None, move |call, _| async move {
                             let answer = handler(call).await;
@@ -215,10 +215,11 @@ impl Conn {
                 self.alarm.set(Some(at));
             }
         }
+        self.table.insert(id, Running { task, credit, deadline });
+        // After the insert: a sweep keeps only the deadlines of calls in the table.
         if self.table.len().max(self.deadlines.len()) >= self.sweep_at {
             self.sweep();
         }
-        self.table.insert(id, Running { task, credit, deadline });
     }
     // ANCHOR_END: spawn
 
