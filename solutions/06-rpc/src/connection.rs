@@ -27,7 +27,7 @@ use crate::writer::{Outbound, write_frames};
 /// The most credit a stream may hold: more would overflow the semaphore and buys nothing.
 const MAX_CREDIT: usize = 1 << 20;
 
-/// Finished tasks (and their deadlines) the table may hold before it is swept, at least.
+/// Finished tasks the table may hold before it is swept, at least.
 const SWEEP_MIN: usize = 64;
 
 /// A call or stream started on this connection (it may have finished since).
@@ -216,20 +216,16 @@ impl Conn {
             }
         }
         self.table.insert(id, Running { task, credit, deadline });
-        // After the insert: a sweep keeps only the deadlines of calls in the table.
-        if self.table.len().max(self.deadlines.len()) >= self.sweep_at {
-            self.sweep();
+        if self.table.len() >= self.sweep_at {
+            self.table.retain(|_, running| !running.task.is_finished());
+            self.sweep_at = (2 * self.table.len()).max(SWEEP_MIN);
         }
+        // After the insert: a sweep keeps only the deadlines of calls in the table.
+        let table = &self.table;
+        self.deadlines
+            .sweep(table.len(), |id, at| table.get(&id).is_some_and(|running| running.is_due_at(at)));
     }
     // ANCHOR_END: spawn
-
-    /// Drops the entries of finished tasks, and the deadlines of calls no longer running.
-    fn sweep(&mut self) {
-        self.table.retain(|_, running| !running.task.is_finished());
-        let table = &self.table;
-        self.deadlines.retain(|id, at| table.get(&id).is_some_and(|running| running.is_due_at(at)));
-        self.sweep_at = (2 * self.table.len().max(self.deadlines.len())).max(SWEEP_MIN);
-    }
 
     // ANCHOR: expire
     /// Ends every call still running past its deadline: its task is dropped, and the client gets
@@ -291,8 +287,7 @@ impl Conn {
         if !client_left && tokio::time::timeout(self.config.grace, self.drained()).await.is_ok() {
             return;
         }
-        let running: Vec<(u64, Running)> = self.table.drain().collect();
-        for (id, call) in running {
+        for (id, call) in std::mem::take(&mut self.table) {
             if call.task.is_finished() {
                 continue;
             }

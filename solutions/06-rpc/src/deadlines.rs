@@ -4,7 +4,7 @@
 //! here is a push onto a heap the connection owns.
 //!
 //! A deadline whose call has ended is not removed; it is skipped when it comes due (the owner
-//! checks that its call is still waiting), and [`Deadlines::retain`] drops such leftovers before
+//! checks that its call is still waiting), and [`Deadlines::sweep`] drops such leftovers before
 //! they pile up.
 
 use std::cmp::Reverse;
@@ -12,6 +12,10 @@ use std::collections::BinaryHeap;
 use std::pin::Pin;
 
 use tokio::time::{Instant, Sleep};
+
+/// Leftovers held beyond twice the live deadlines before a sweep, at least: below that a pass over
+/// the heap costs more than it saves.
+const SWEEP_MIN: usize = 64;
 
 /// Deadlines by call id, earliest first.
 #[derive(Debug, Default)]
@@ -43,14 +47,12 @@ impl Deadlines {
         }
     }
 
-    /// Deadlines held, leftovers included.
-    pub(crate) fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    /// Keeps only the deadlines for which `live` holds.
-    pub(crate) fn retain(&mut self, mut live: impl FnMut(u64, Instant) -> bool) {
-        self.heap.retain(|&Reverse((at, id))| live(id, at));
+    /// Keeps only the deadlines for which `live` holds, once the heap has grown past twice the
+    /// `waiting` calls (plus a margin): a pass over it then costs O(1) per deadline pushed.
+    pub(crate) fn sweep(&mut self, waiting: usize, mut live: impl FnMut(u64, Instant) -> bool) {
+        if self.heap.len() >= 2 * waiting + SWEEP_MIN {
+            self.heap.retain(|&Reverse((at, id))| live(id, at));
+        }
     }
 }
 
@@ -105,8 +107,13 @@ mod tests {
         deadlines.pop_due(now + Duration::from_secs(2), |id, _| due.push(id));
         assert_eq!(due, [1, 2]);
         assert_eq!(deadlines.next(), Some(now + Duration::from_secs(3)));
-        deadlines.retain(|id, _| id != 3);
-        assert_eq!((deadlines.len(), deadlines.next()), (0, None));
+        deadlines.sweep(0, |id, _| id != 3);
+        assert_eq!(deadlines.heap.len(), 1, "too few leftovers to be worth a sweep");
+        for id in 10..10 + SWEEP_MIN as u64 {
+            deadlines.push(now, id);
+        }
+        deadlines.sweep(0, |id, _| id != 3);
+        assert_eq!((deadlines.heap.len(), deadlines.next()), (SWEEP_MIN, Some(now)));
     }
 
     #[tokio::test]

@@ -23,9 +23,6 @@ use crate::push::Subscription;
 use crate::status::{RemoteError, SMALL_PAYLOAD, to_payload};
 use crate::writer::{Outbound, write_frames};
 
-/// Deadlines of answered calls the queue may hold before it is swept, at least.
-const SWEEP_MIN: usize = 64;
-
 /// Who waits for frames with a given id.
 #[derive(Debug)]
 enum Waiter {
@@ -150,12 +147,10 @@ impl Link {
         };
         pending.waiters.insert(id, waiter);
         let Some(at) = deadline else { return Ok(()) };
-        let earliest = pending.deadlines.push(at, id);
+        let Pending { waiters, deadlines } = &mut *pending;
+        let earliest = deadlines.push(at, id);
         // Answered calls leave their deadlines behind: drop them before they pile up.
-        if pending.deadlines.len() >= 2 * pending.waiters.len() + SWEEP_MIN {
-            let Pending { waiters, deadlines } = &mut *pending;
-            deadlines.retain(|id, at| is_due_at(waiters, id, at));
-        }
+        deadlines.sweep(waiters.len(), |id, at| is_due_at(waiters, id, at));
         drop(pending);
         if earliest {
             self.shared.rearm.notify_one();

@@ -91,7 +91,9 @@ pub fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Er
 
 /// A call's request in postcard; a failure names the method it was for.
 pub(crate) fn encode_request<T: Serialize + ?Sized>(method: &str, request: &T) -> Result<Vec<u8>, Error> {
-    to_payload(request).map_err(|source| Error::Payload { method: method.to_owned(), source })
+    let mut payload = Vec::with_capacity(SMALL_PAYLOAD);
+    encode_request_into(method, request, &mut payload)?;
+    Ok(payload)
 }
 
 /// A call's request in postcard, appended to `out` (the request frame being written).
