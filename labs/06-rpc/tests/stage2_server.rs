@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{
-    DropFlag, Gate, Gauge, RawConn, basic_service, eventually, remote_error, request, start, within,
+    Gate, Gauge, RawConn, basic_service, eventually, hanging_service, remote_error, request, start, within,
 };
 use rpc::{ErrorCode, Frame, Kind, RemoteError, ServerConfig, Service, from_payload, to_payload};
 
@@ -84,22 +84,6 @@ async fn a_thousand_concurrent_calls_on_one_connection_finish_in_reverse() {
     assert!(order[..10].iter().all(|&i| i >= CALLS - 20), "the last calls finish first: {:?}", &order[..10]);
     assert_eq!(gauge.max(), CALLS as usize, "all the handlers ran at once");
     server.stop().await;
-}
-
-/// A service whose `hang` handler marks `started`, then waits for ever holding `flag`'s guard.
-fn hanging_service(started: &Arc<AtomicBool>, dropped: &Arc<AtomicBool>) -> Service {
-    let mut service = basic_service();
-    let (started, dropped) = (Arc::clone(started), Arc::clone(dropped));
-    service.method("hang", move |_| {
-        let (started, guard) = (Arc::clone(&started), DropFlag(Arc::clone(&dropped)));
-        async move {
-            let _guard = guard;
-            started.store(true, Ordering::SeqCst);
-            std::future::pending::<()>().await;
-            Ok(vec![])
-        }
-    });
-    service
 }
 
 #[tokio::test]

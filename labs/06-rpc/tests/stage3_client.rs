@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{DropFlag, ServerProcess, basic_service, dead_addr, eventually, start, start_on, within};
-use rpc::{Client, ClientConfig, Error, ErrorCode, Pool, RemoteError, ServerConfig, Service, ShortClient};
+use common::{ServerProcess, basic_service, dead_addr, eventually, hanging_service, start, start_on, within};
+use rpc::{Client, ClientConfig, Error, ErrorCode, Pool, RemoteError, ServerConfig, ShortClient};
 use tokio::net::TcpListener;
 
 fn fast() -> ClientConfig {
@@ -72,25 +72,10 @@ async fn remote_errors_come_back_as_errors() {
     server.stop().await;
 }
 
-fn hanging(started: &Arc<AtomicBool>, dropped: &Arc<AtomicBool>) -> Service {
-    let mut service = basic_service();
-    let (started, dropped) = (Arc::clone(started), Arc::clone(dropped));
-    service.method("hang", move |_| {
-        let (started, guard) = (Arc::clone(&started), DropFlag(Arc::clone(&dropped)));
-        async move {
-            let _guard = guard;
-            started.store(true, Ordering::SeqCst);
-            std::future::pending::<()>().await;
-            Ok(vec![])
-        }
-    });
-    service
-}
-
 #[tokio::test]
 async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
     let client = Client::connect(server.addr, fast()).await.unwrap();
     let begin = Instant::now();
     let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
@@ -170,7 +155,7 @@ async fn every_one_of_many_calls_keeps_its_timeout() {
 #[tokio::test]
 async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
     let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
     let long = {
         let client = Arc::clone(&client);
@@ -192,7 +177,7 @@ async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
 #[tokio::test]
 async fn dropping_a_call_cancels_it_on_the_server() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let server = start(hanging(&started, &dropped), ServerConfig::default()).await;
+    let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
     let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
     let caller = Arc::clone(&client);
     let call = tokio::spawn(async move { caller.call_raw("hang", vec![], None).await });

@@ -7,14 +7,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::service::Service;
 use crate::status::{ErrorCode, RemoteError};
 
-/// The built-in methods and their one-line descriptions, for `--help`.
-pub const BUILTINS: &[(&str, &str)] = &[
-    ("echo", "answers its arguments unchanged"),
-    ("ping", "answers pong"),
-    ("time", "answers the server's Unix time in milliseconds"),
-    ("sleep", "sleep MS: answers after MS milliseconds"),
-];
-
 /// Registers the built-in methods on `service`.
 pub fn register(service: &mut Service) {
     service.method("echo", |call| async move { Ok(call.payload) });

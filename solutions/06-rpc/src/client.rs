@@ -134,6 +134,17 @@ impl Client {
         payload: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, Error> {
+        self.call_slice(method, &payload, timeout).await
+    }
+
+    /// [`Client::call_raw`] with borrowed bytes: a caller that may send them again (a pool's
+    /// failover) keeps them without a copy per attempt.
+    pub(crate) async fn call_slice(
+        &self,
+        method: &str,
+        payload: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, Error> {
         self.link().await?.call(method, payload, timeout).await
     }
 

@@ -134,7 +134,7 @@ impl Conn {
                     (Kind::Request, Handler::Unary(handler)) => {
                         // The in-flight bound: no free slot, no more reading from this socket.
                         let Some(slot) = self.slot(stop).await else { return false };
-                        self.spawn(frame, None, move |call, _| async move {
+                        self.spawn(frame, None, move |call| async move {
                             let answer = handler(call).await;
                             drop(slot);
                             answer.map(Some)
@@ -152,8 +152,8 @@ impl Conn {
                             return true;
                         }
                         let credit = Arc::new(Semaphore::new(0));
-                        self.spawn(frame, Some(credit), move |call, publisher| async move {
-                            let publisher = publisher.expect("a stream has a publisher");
+                        let publisher = Publisher::new(frame.id, self.out.clone(), Arc::clone(&credit));
+                        self.spawn(frame, Some(credit), move |call| async move {
                             handler(call, publisher).await.map(|()| None)
                         });
                     }
@@ -191,18 +191,16 @@ impl Conn {
     /// of a stream (`None`), or an error. The frame's deadline goes into the connection's queue.
     fn spawn<F, Fut>(&mut self, frame: Frame, credit: Option<Arc<Semaphore>>, body: F)
     where
-        F: FnOnce(Call, Option<Publisher>) -> Fut + Send + 'static,
+        F: FnOnce(Call) -> Fut + Send + 'static,
         Fut: Future<Output = Result<Option<Vec<u8>>, RemoteError>> + Send + 'static,
     {
         let id = frame.id;
-        let publisher =
-            credit.as_ref().map(|credit| Publisher::new(id, self.out.clone(), Arc::clone(credit)));
         let call = Call { method: frame.method, payload: frame.payload, peer: self.peer };
         let out = self.out.clone();
         // A budget too large to add to the clock is no deadline.
         let deadline = frame.deadline.and_then(|limit| Some((Instant::now().checked_add(limit)?, limit)));
         let task = tokio::spawn(async move {
-            let answer = body(call, publisher).await;
+            let answer = body(call).await;
             let frame = match answer {
                 Ok(Some(payload)) => Frame::new(Kind::Response, id, payload),
                 Ok(None) => Frame::new(Kind::End, id, Vec::new()),
@@ -211,19 +209,17 @@ impl Conn {
             let _ = out.send(frame.into()).await;
         });
         if let Some((at, _)) = deadline {
-            if self.deadlines.push(at, id) {
+            let table = &self.table;
+            let live = |id, at| table.get(&id).is_some_and(|running: &Running| running.is_due_at(at));
+            if self.deadlines.push(at, id, table.len(), live) {
                 self.alarm.set(Some(at));
             }
         }
-        self.table.insert(id, Running { task, credit, deadline });
         if self.table.len() >= self.sweep_at {
             self.table.retain(|_, running| !running.task.is_finished());
             self.sweep_at = (2 * self.table.len()).max(SWEEP_MIN);
         }
-        // After the insert: a sweep keeps only the deadlines of calls in the table.
-        let table = &self.table;
-        self.deadlines
-            .sweep(table.len(), |id, at| table.get(&id).is_some_and(|running| running.is_due_at(at)));
+        self.table.insert(id, Running { task, credit, deadline });
     }
     // ANCHOR_END: spawn
 
@@ -233,12 +229,12 @@ impl Conn {
     async fn expire(&mut self) {
         let mut passed = Vec::new();
         let table = &mut self.table;
-        self.deadlines.pop_due(Instant::now(), |id, at| {
+        let next = self.deadlines.pop_due(Instant::now(), |id, at| {
             if table.get(&id).is_some_and(|running| running.is_due_at(at) && !running.task.is_finished()) {
                 passed.extend(table.remove(&id).map(|running| (id, running)));
             }
         });
-        self.alarm.set(self.deadlines.next());
+        self.alarm.set(next);
         for (id, running) in passed {
             running.task.abort();
             let limit = running.deadline.map(|(_, limit)| limit).unwrap_or_default();

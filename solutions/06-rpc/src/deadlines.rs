@@ -4,8 +4,8 @@
 //! here is a push onto a heap the connection owns.
 //!
 //! A deadline whose call has ended is not removed; it is skipped when it comes due (the owner
-//! checks that its call is still waiting), and [`Deadlines::sweep`] drops such leftovers before
-//! they pile up.
+//! checks that its call is still waiting), and [`Deadlines::push`] sweeps such leftovers out
+//! before they pile up.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -24,8 +24,20 @@ pub(crate) struct Deadlines {
 }
 
 impl Deadlines {
-    /// Adds `id`'s deadline; `true` when it is now the earliest (the alarm must be moved).
-    pub(crate) fn push(&mut self, at: Instant, id: u64) -> bool {
+    /// Adds `id`'s deadline; `true` when it is now the earliest (the alarm must be moved). Once
+    /// the heap holds more than twice the `waiting` calls (plus a margin), it first keeps only the
+    /// deadlines for which `live` holds: a pass that costs O(1) per deadline pushed. The sweep
+    /// comes before the new deadline joins, so `live` need not know of it yet.
+    pub(crate) fn push(
+        &mut self,
+        at: Instant,
+        id: u64,
+        waiting: usize,
+        mut live: impl FnMut(u64, Instant) -> bool,
+    ) -> bool {
+        if self.heap.len() >= 2 * waiting + SWEEP_MIN {
+            self.heap.retain(|&Reverse((at, id))| live(id, at));
+        }
         let earliest = self.next().is_none_or(|next| at < next);
         self.heap.push(Reverse((at, id)));
         earliest
@@ -36,8 +48,9 @@ impl Deadlines {
         self.heap.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Takes every deadline at or before `now`, earliest first, handing each to `due`.
-    pub(crate) fn pop_due(&mut self, now: Instant, mut due: impl FnMut(u64, Instant)) {
+    /// Takes every deadline at or before `now`, earliest first, handing each to `due`; returns
+    /// the earliest deadline left, where the alarm goes next.
+    pub(crate) fn pop_due(&mut self, now: Instant, mut due: impl FnMut(u64, Instant)) -> Option<Instant> {
         while let Some(&Reverse((at, id))) = self.heap.peek() {
             if at > now {
                 break;
@@ -45,14 +58,7 @@ impl Deadlines {
             self.heap.pop();
             due(id, at);
         }
-    }
-
-    /// Keeps only the deadlines for which `live` holds, once the heap has grown past twice the
-    /// `waiting` calls (plus a margin): a pass over it then costs O(1) per deadline pushed.
-    pub(crate) fn sweep(&mut self, waiting: usize, mut live: impl FnMut(u64, Instant) -> bool) {
-        if self.heap.len() >= 2 * waiting + SWEEP_MIN {
-            self.heap.retain(|&Reverse((at, id))| live(id, at));
-        }
+        self.next()
     }
 }
 
@@ -100,20 +106,29 @@ mod tests {
     fn deadlines_come_due_in_order_and_only_when_passed() {
         let now = Instant::now();
         let mut deadlines = Deadlines::default();
-        assert!(deadlines.push(now + Duration::from_secs(3), 3));
-        assert!(deadlines.push(now + Duration::from_secs(1), 1));
-        assert!(!deadlines.push(now + Duration::from_secs(2), 2));
+        let all = |_, _| true;
+        assert!(deadlines.push(now + Duration::from_secs(3), 3, 0, all));
+        assert!(deadlines.push(now + Duration::from_secs(1), 1, 0, all));
+        assert!(!deadlines.push(now + Duration::from_secs(2), 2, 0, all));
         let mut due = Vec::new();
-        deadlines.pop_due(now + Duration::from_secs(2), |id, _| due.push(id));
+        let next = deadlines.pop_due(now + Duration::from_secs(2), |id, _| due.push(id));
         assert_eq!(due, [1, 2]);
-        assert_eq!(deadlines.next(), Some(now + Duration::from_secs(3)));
-        deadlines.sweep(0, |id, _| id != 3);
-        assert_eq!(deadlines.heap.len(), 1, "too few leftovers to be worth a sweep");
-        for id in 10..10 + SWEEP_MIN as u64 {
-            deadlines.push(now, id);
+        assert_eq!(next, Some(now + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn leftovers_are_swept_once_they_pile_up() {
+        let now = Instant::now();
+        let mut deadlines = Deadlines::default();
+        let later = now + Duration::from_secs(1);
+        // Only the even ids are still waiting; the odd ones are leftovers.
+        for id in 0..2 * SWEEP_MIN as u64 {
+            deadlines.push(later, id, SWEEP_MIN, |id, _| id % 2 == 0);
         }
-        deadlines.sweep(0, |id, _| id != 3);
-        assert_eq!((deadlines.heap.len(), deadlines.next()), (SWEEP_MIN, Some(now)));
+        assert_eq!(deadlines.heap.len(), 2 * SWEEP_MIN, "no sweep before the margin is reached");
+        deadlines.push(now, 1000, SWEEP_MIN / 2, |id, _| id % 2 == 0);
+        assert_eq!(deadlines.heap.len(), SWEEP_MIN + 1, "the odd ids went, the new one came");
+        assert_eq!(deadlines.next(), Some(now));
     }
 
     #[tokio::test]

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -27,10 +27,7 @@ use crate::writer::{Outbound, write_frames};
 #[derive(Debug)]
 enum Waiter {
     /// A call, told its answer or that its deadline passed first.
-    Unary {
-        reply: oneshot::Sender<Reply>,
-        deadline: Option<Instant>,
-    },
+    Unary(oneshot::Sender<Reply>),
     Stream(mpsc::UnboundedSender<Frame>),
 }
 
@@ -48,19 +45,12 @@ struct Pending {
     deadlines: Deadlines,
 }
 
-/// Whether `id` is a call still waiting whose deadline is `at` (not an answered call's leftover).
-fn is_due_at(waiters: &HashMap<u64, Waiter>, id: u64, at: Instant) -> bool {
-    matches!(waiters.get(&id), Some(Waiter::Unary { deadline: Some(due), .. }) if *due == at)
-}
-
 #[derive(Debug)]
 struct Shared {
     addr: SocketAddr,
     pending: Mutex<Pending>,
-    /// Whether the connection has ended; set under the `pending` lock.
-    ended: AtomicBool,
-    /// Why the connection ended, once it has.
-    closed: Mutex<Option<String>>,
+    /// Why the connection ended, once it has; set under the `pending` lock.
+    closed: OnceLock<String>,
     /// Told when a call's deadline comes before every other: the reader moves its alarm.
     rearm: Notify,
     next_id: AtomicU64,
@@ -89,8 +79,7 @@ impl Link {
         let shared = Arc::new(Shared {
             addr,
             pending: Mutex::default(),
-            ended: AtomicBool::new(false),
-            closed: Mutex::new(None),
+            closed: OnceLock::new(),
             rearm: Notify::new(),
             next_id: AtomicU64::new(1),
         });
@@ -100,28 +89,25 @@ impl Link {
 
     /// Whether the connection has ended.
     pub(crate) fn is_closed(&self) -> bool {
-        self.shared.ended.load(Ordering::Acquire) || self.out.is_closed()
+        self.shared.closed.get().is_some() || self.out.is_closed()
     }
 
     /// The error for a call whose connection went away.
     pub(crate) fn lost(&self) -> Error {
-        let reason = self.shared.closed.lock().expect("not poisoned").clone();
-        Error::ConnectionLost { addr: self.shared.addr, reason: reason.unwrap_or_else(|| "closed".into()) }
+        let reason = self.shared.closed.get().cloned().unwrap_or_else(|| "closed".into());
+        Error::ConnectionLost { addr: self.shared.addr, reason }
     }
 
-    /// Queues `frame` (one without a method) for the writer; a closed connection drops it (the
-    /// caller's wait reports it).
-    pub(crate) async fn send(&self, frame: Frame) {
-        let _ = self.out.send(frame.into()).await;
+    /// Grants the stream `id` `more` messages of credit; `false` when the connection is gone.
+    pub(crate) async fn grant(&self, id: u64, more: u32) -> bool {
+        let credit = Frame::new(Kind::Credit, id, to_payload(&more).unwrap_or_default());
+        self.out.send(credit.into()).await.is_ok()
     }
 
-    /// Stops waiting for frames with `id`.
-    pub(crate) fn forget(&self, id: u64) {
-        self.shared.pending.lock().expect("not poisoned").waiters.remove(&id);
-    }
-
-    /// Sends a cancel frame for `id` without waiting (from a drop).
+    /// Stops waiting for frames with `id` and sends a cancel frame for it, without waiting (from
+    /// a drop); on a closed connection there is nothing to cancel.
     pub(crate) fn cancel(&self, id: u64) {
+        self.shared.pending.lock().expect("not poisoned").waiters.remove(&id);
         let cancel = Frame::new(Kind::Cancel, id, Vec::new()).into();
         if let Err(mpsc::error::TrySendError::Full(cancel)) = self.out.try_send(cancel) {
             let out = self.out.clone();
@@ -135,22 +121,17 @@ impl Link {
     /// the lock the reader takes to record the end and drop every waiter, so a waiter is either
     /// dropped by the reader or refused here, never left waiting on a dead connection. A call's
     /// deadline joins the connection's queue; the reader is told when it is the earliest.
-    fn register(&self, id: u64, waiter: Waiter) -> Result<(), Error> {
+    fn register(&self, id: u64, waiter: Waiter, deadline: Option<Instant>) -> Result<(), Error> {
         let mut pending = self.shared.pending.lock().expect("not poisoned");
-        if self.shared.ended.load(Ordering::Acquire) {
+        if self.shared.closed.get().is_some() {
             drop(pending);
             return Err(self.lost());
         }
-        let deadline = match &waiter {
-            Waiter::Unary { deadline, .. } => *deadline,
-            Waiter::Stream(_) => None,
-        };
-        pending.waiters.insert(id, waiter);
-        let Some(at) = deadline else { return Ok(()) };
         let Pending { waiters, deadlines } = &mut *pending;
-        let earliest = deadlines.push(at, id);
-        // Answered calls leave their deadlines behind: drop them before they pile up.
-        deadlines.sweep(waiters.len(), |id, at| is_due_at(waiters, id, at));
+        // Ids are never reused on a connection: a deadline whose id no longer waits is a leftover.
+        let earliest = deadline
+            .is_some_and(|at| deadlines.push(at, id, waiters.len(), |id, _| waiters.contains_key(&id)));
+        waiters.insert(id, waiter);
         drop(pending);
         if earliest {
             self.shared.rearm.notify_one();
@@ -167,11 +148,11 @@ impl Link {
     pub(crate) async fn call(
         &self,
         method: &str,
-        payload: Vec<u8>,
+        payload: &[u8],
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, Error> {
         self.call_with(method, timeout, |out| {
-            out.extend_from_slice(&payload);
+            out.extend_from_slice(payload);
             Ok(())
         })
         .await
@@ -193,25 +174,22 @@ impl Link {
         let (reply, answered) = oneshot::channel();
         // A timeout too large to add to the clock is none.
         let deadline = timeout.and_then(|after| Instant::now().checked_add(after));
-        self.register(id, Waiter::Unary { reply, deadline })?;
+        self.register(id, Waiter::Unary(reply), deadline)?;
+        // Until the answer comes, dropping this future (or a timeout) cancels the call. On a
+        // closed connection the guard's cancel frame goes nowhere.
         let mut guard = CancelOnDrop { link: self, id, armed: true };
         if self.out.send(bytes.into()).await.is_err() {
-            guard.armed = false;
-            self.forget(id);
             return Err(self.lost());
         }
-        let frame = match answered.await {
+        let reply = answered.await;
+        guard.armed = matches!(reply, Ok(Reply::TimedOut));
+        let frame = match reply {
             Ok(Reply::Answer(frame)) => frame,
-            // Still armed: the guard cancels the call on the server.
             Ok(Reply::TimedOut) => {
                 return Err(Error::Timeout { method: method.to_owned(), after: timeout.unwrap_or_default() });
             }
-            Err(_) => {
-                guard.armed = false;
-                return Err(self.lost());
-            }
+            Err(_) => return Err(self.lost()),
         };
-        guard.armed = false;
         match frame.kind {
             Kind::Response => Ok(frame.payload),
             _ => {
@@ -232,13 +210,12 @@ impl Link {
         let window = window.max(1);
         let (items, received) = mpsc::unbounded_channel();
         let id = self.next_id();
-        self.register(id, Waiter::Stream(items))?;
+        self.register(id, Waiter::Stream(items), None)?;
         let subscription = Subscription::new(self.clone(), id, method, received, window);
         let open = Frame { kind: Kind::Subscribe, id, method: method.to_owned(), deadline: None, payload };
         // Encoded here, not by the writer: a method name too long must fail this call.
         let open = open.to_bytes()?.into();
-        let credit = Frame::new(Kind::Credit, id, to_payload(&window).unwrap_or_default()).into();
-        if self.out.send(open).await.is_err() || self.out.send(credit).await.is_err() {
+        if self.out.send(open).await.is_err() || !self.grant(id, window).await {
             return Err(self.lost());
         }
         Ok(subscription)
@@ -255,7 +232,6 @@ struct CancelOnDrop<'a> {
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.link.forget(self.id);
             self.link.cancel(self.id);
         }
     }
@@ -301,8 +277,7 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
     // The end is recorded under the waiters' lock: `register` refuses from now on.
     let waiters = {
         let mut pending = shared.pending.lock().expect("not poisoned");
-        *shared.closed.lock().expect("not poisoned") = Some(reason);
-        shared.ended.store(true, Ordering::Release);
+        let _ = shared.closed.set(reason);
         std::mem::take(&mut pending.waiters)
     };
     drop(waiters);
@@ -315,15 +290,11 @@ fn time_out(shared: &Shared, alarm: &mut Alarm) {
     {
         let mut pending = shared.pending.lock().expect("not poisoned");
         let Pending { waiters, deadlines } = &mut *pending;
-        deadlines.pop_due(Instant::now(), |id, at| {
-            if is_due_at(waiters, id, at) {
-                passed.extend(waiters.remove(&id));
-            }
-        });
-        alarm.set(deadlines.next());
+        // A deadline whose id no longer waits was answered: ids are never reused.
+        alarm.set(deadlines.pop_due(Instant::now(), |id, _| passed.extend(waiters.remove(&id))));
     }
     for waiter in passed {
-        if let Waiter::Unary { reply, .. } = waiter {
+        if let Waiter::Unary(reply) = waiter {
             let _ = reply.send(Reply::TimedOut);
         }
     }
@@ -342,7 +313,7 @@ fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::S
         for frame in frames.drain(..) {
             match frame.kind {
                 Kind::Response | Kind::Error => match pending.remove(&frame.id) {
-                    Some(Waiter::Unary { reply, .. }) => answers.push((reply, frame)),
+                    Some(Waiter::Unary(reply)) => answers.push((reply, frame)),
                     Some(Waiter::Stream(items)) => {
                         let _ = items.send(frame);
                     }

@@ -68,7 +68,7 @@ impl Pool {
         let mut last = None;
         for (tried, &i) in order.iter().enumerate() {
             let member = &self.members[i];
-            match member.client.call_raw(method, payload.clone(), member.client.config().call_timeout).await {
+            match member.client.call_slice(method, &payload, member.client.config().call_timeout).await {
                 Err(err @ Error::Connect { .. }) => {
                     let backoff = member.client.config().backoff_max;
                     *member.down_until.lock().expect("not poisoned") = Some(Instant::now() + backoff);

@@ -63,8 +63,7 @@ pub async fn run(
             Ok(Outcome(0))
         }
         Command::Call { addr, method, args, timeout, secret_file: _ } => {
-            let config = ClientConfig { call_timeout: Some(*timeout), ..ClientConfig::default() };
-            let client = Client::connect(*addr, config).await?;
+            let client = Client::connect(*addr, ClientConfig::default()).await?;
             let payload = encode_request(method, args)?;
             let answer = tokio::select! {
                 answer = client.call_raw(method, payload, Some(*timeout)) => answer?,
@@ -78,9 +77,8 @@ pub async fn run(
         }
         Command::Exec { addr, program, args, timeout, secret_file } => {
             let secret = load_secret(secret_file.as_deref())?;
-            let client =
-                Client::connect(*addr, ClientConfig { call_timeout: None, ..ClientConfig::default() })
-                    .await?;
+            // A stream has no call timeout: the program's own timeout bounds it.
+            let client = Client::connect(*addr, ClientConfig::default()).await?;
             let timeout_ms = timeout.as_millis().try_into().unwrap_or(u64::MAX);
             let request = ExecRequest { program: program.clone(), args: args.clone(), timeout_ms };
             let mut events = crate::exec::exec(&client, secret.as_ref(), &request).await?;

@@ -31,7 +31,7 @@ impl ShortClient {
     /// As [`crate::Client::call_raw`].
     pub async fn call_raw(&self, method: &str, payload: Vec<u8>) -> Result<Vec<u8>, Error> {
         let link = Link::connect(self.addr, &self.config).await?;
-        link.call(method, payload, self.config.call_timeout).await
+        link.call(method, &payload, self.config.call_timeout).await
     }
 
     /// Connects, calls `method` with `request` in postcard, decodes the answer, and closes.

@@ -103,6 +103,23 @@ pub fn basic_service() -> Service {
     service
 }
 
+/// A service with the basic methods and `hang`, whose handler marks `started`, then waits for ever
+/// holding a [`DropFlag`] on `dropped`: the flag shows the handler was cancelled.
+pub fn hanging_service(started: &Arc<AtomicBool>, dropped: &Arc<AtomicBool>) -> Service {
+    let mut service = basic_service();
+    let (started, dropped) = (Arc::clone(started), Arc::clone(dropped));
+    service.method("hang", move |_| {
+        let (started, guard) = (Arc::clone(&started), DropFlag(Arc::clone(&dropped)));
+        async move {
+            let _guard = guard;
+            started.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+            Ok(vec![])
+        }
+    });
+    service
+}
+
 /// A connection that sends and receives frames by hand.
 pub struct RawConn {
     stream: TcpStream,
