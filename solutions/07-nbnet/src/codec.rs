@@ -5,6 +5,8 @@
 //! original nbNet framed every message with a 10-byte ASCII decimal length ([`LengthCodec`]);
 //! text protocols such as memcached's cut at line ends ([`LineCodec`]).
 
+use std::io::Write;
+
 /// Cuts requests out of received bytes and writes responses; one per connection, so it may keep
 /// state between calls.
 pub trait Codec: Send + 'static {
@@ -110,7 +112,8 @@ impl Codec for LengthCodec {
     }
 
     fn encode(&mut self, response: Vec<u8>, out: &mut Vec<u8>) {
-        out.extend_from_slice(format!("{:010}", response.len()).as_bytes());
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(out, "{:010}", response.len());
         out.extend_from_slice(&response);
     }
 }

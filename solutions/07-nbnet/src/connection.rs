@@ -38,6 +38,19 @@ pub struct Activity {
     pub deadline: Option<Duration>,
 }
 
+impl Activity {
+    /// This step's activity followed by `later`'s: the counts add up, and `later`'s deadline, if
+    /// it asked for one, replaces this one's.
+    pub(crate) fn merge(self, later: Activity) -> Activity {
+        Activity {
+            bytes_read: self.bytes_read + later.bytes_read,
+            bytes_written: self.bytes_written + later.bytes_written,
+            requests: self.requests + later.requests,
+            deadline: later.deadline.or(self.deadline),
+        }
+    }
+}
+
 /// How much to read on a readable event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reads {
@@ -131,7 +144,7 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         reads: Reads,
     ) -> Activity {
         let mut activity = Activity::default();
-        while !self.closed && !self.closing && !self.read_closed {
+        while self.wants_read() {
             match self.stream.read(scratch) {
                 Ok(0) => self.read_closed = true,
                 Ok(n) => {
@@ -139,10 +152,6 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
                     self.take(&scratch[..n], service, handle, &mut activity);
                     // Write as we go, so a pipelining client's responses do not pile up here.
                     self.flush(&mut activity);
-                    if self.pending() > self.max_output {
-                        self.overflowed = true;
-                        self.closed = true;
-                    }
                     if reads == Reads::UntilShort && n < scratch.len() {
                         break;
                     }
@@ -175,10 +184,6 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         if !self.closed {
             self.output.extend_from_slice(bytes);
             self.flush(&mut activity);
-            if self.pending() > self.max_output {
-                self.overflowed = true;
-                self.closed = true;
-            }
         }
         self.settle();
         activity
@@ -272,10 +277,6 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
                         // 64 KiB of `get`s of a 1 MiB item would otherwise be gigabytes.
                         if self.pending() > self.max_output {
                             self.flush(activity);
-                            if self.pending() > self.max_output {
-                                self.overflowed = true;
-                                self.closed = true;
-                            }
                         }
                     }
                     if cx.is_closing() {
@@ -296,7 +297,8 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         used
     }
 
-    /// Writes pending output until done or `WouldBlock`.
+    /// Writes pending output until done or `WouldBlock`, then closes the connection if more than
+    /// `max_output` is still unsent: its client is not reading its responses.
     fn flush(&mut self, activity: &mut Activity) {
         while !self.closed && self.written < self.output.len() {
             match self.stream.write(&self.output[self.written..]) {
@@ -321,6 +323,10 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
             // Keep the unsent tail at the front, so the buffer does not grow by what was sent.
             self.output.drain(..self.written);
             self.written = 0;
+        }
+        if self.pending() > self.max_output {
+            self.overflowed = true;
+            self.closed = true;
         }
     }
 

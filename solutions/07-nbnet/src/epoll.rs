@@ -224,17 +224,13 @@ impl<S: Service> EpollLoop<S> {
             }
             let token = token as usize;
             let Some((conn, _)) = self.conns.get_mut(token) else { continue };
-            let mut activity = Activity::default();
-            if flags & (libc::EPOLLOUT as u32) != 0 {
-                activity = conn.on_writable();
-            }
+            let writable = flags & (libc::EPOLLOUT as u32) != 0;
+            let mut activity = if writable { conn.on_writable() } else { Activity::default() };
             let hup = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
             if flags & hup != 0 {
                 let reads = if self.rules.drain_reads { Reads::UntilWouldBlock } else { Reads::One };
                 let read = conn.on_readable(&self.service, None, &mut self.scratch, reads);
-                activity.bytes_read += read.bytes_read;
-                activity.bytes_written += read.bytes_written;
-                activity.requests += read.requests;
+                activity = activity.merge(read);
             }
             self.settle(token, activity);
         }

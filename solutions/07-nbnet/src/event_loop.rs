@@ -152,7 +152,8 @@ impl<S: Service> EventLoop<S> {
     ///
     /// When polling fails for a reason other than a signal.
     pub fn run(mut self) -> Result<(), Error> {
-        let mut events = Events::with_capacity(0);
+        // Out of `self` for the whole run, so handling an event may borrow `self` mutably.
+        let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         let mut due = Vec::new();
         loop {
             if let Some(until) = self.stopping
@@ -161,7 +162,6 @@ impl<S: Service> EventLoop<S> {
                 return Ok(());
             }
             let timeout = self.timeout();
-            std::mem::swap(&mut events, &mut self.events);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -184,7 +184,6 @@ impl<S: Service> EventLoop<S> {
                     }
                 }
             }
-            std::mem::swap(&mut events, &mut self.events);
             if self.accept_paused_until.is_some_and(|until| Instant::now() >= until) {
                 self.accept_paused_until = None;
                 self.accept();
@@ -281,16 +280,10 @@ impl<S: Service> EventLoop<S> {
     /// The socket of `token` is ready: writable, and readable if `reads` says how to read.
     fn ready(&mut self, token: usize, reads: Option<Reads>, writable: bool) {
         let Some(slot) = self.conns.get_mut(token) else { return };
-        let mut activity = Activity::default();
-        if writable {
-            activity = slot.conn.on_writable();
-        }
+        let mut activity = if writable { slot.conn.on_writable() } else { Activity::default() };
         if let Some(reads) = reads {
             let read = slot.conn.on_readable(&*self.service, Some(&self.handle), &mut self.scratch, reads);
-            activity.bytes_read += read.bytes_read;
-            activity.bytes_written += read.bytes_written;
-            activity.requests += read.requests;
-            activity.deadline = read.deadline.or(activity.deadline);
+            activity = activity.merge(read);
         }
         self.account(token, activity);
     }

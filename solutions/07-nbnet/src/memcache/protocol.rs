@@ -22,6 +22,12 @@ pub const ITEM_SIZE_MAX: usize = 1 << 20;
 /// The bytes memcached adds to each item (header, CAS, the key's NUL and the value's `\r\n`).
 pub const ITEM_OVERHEAD: usize = 56;
 
+/// Whether an item of a `key_len`-byte key and a `data_len`-byte value is over [`ITEM_SIZE_MAX`].
+/// Saturating, as `data_len` may be a client's claim, not bytes held.
+pub(crate) fn is_too_large(key_len: usize, data_len: usize) -> bool {
+    key_len.saturating_add(data_len).saturating_add(ITEM_OVERHEAD) > ITEM_SIZE_MAX
+}
+
 /// `CLIENT_ERROR bad command line format`, memcached's answer to most malformed arguments.
 pub const BAD_FORMAT: &str = "CLIENT_ERROR bad command line format";
 
@@ -420,7 +426,7 @@ fn parse_storage(name: &[u8], words: &[&[u8]], buf: &[u8], used: usize) -> Optio
         0
     };
     let Ok(vlen) = usize::try_from(vlen) else { return bad };
-    if vlen.saturating_add(words[1].len()).saturating_add(ITEM_OVERHEAD) > ITEM_SIZE_MAX {
+    if is_too_large(words[1].len(), vlen) {
         return Some((Command::TooLarge { noreply }, used));
     }
     let end = used + vlen + 2;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use slab::Slab;
 
 use crate::memcache::clock::Clock;
-use crate::memcache::protocol::{ITEM_OVERHEAD, ITEM_SIZE_MAX, StoreMode};
+use crate::memcache::protocol::{ITEM_OVERHEAD, StoreMode, is_too_large};
 
 /// Expiry times beyond this many seconds are Unix times, not offsets (memcached's 30 days).
 pub const RELATIVE_MAX: i64 = 60 * 60 * 24 * 30;
@@ -217,6 +217,23 @@ impl Shard {
         self.bytes += size;
         StoreStatus::Stored
     }
+
+    /// Drops every item; the limit and the counters stay.
+    fn clear(&mut self) {
+        *self = Shard {
+            evictions: self.evictions,
+            hits: self.hits,
+            misses: self.misses,
+            sets: self.sets,
+            ..Shard::new(self.limit)
+        };
+    }
+}
+
+/// Locks `shard`. A panic while holding a shard cannot leave it inconsistent in a way worse than
+/// losing items, so a poisoned lock is used as it is.
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Whether `item` is neither expired nor flushed at `now`.
@@ -292,39 +309,45 @@ impl Store {
         self.started
     }
 
-    fn shard(&self, key: &[u8]) -> MutexGuard<'_, Shard> {
+    /// Locks `key`'s shard and finds its item live at `now` (one expired or flushed is dropped).
+    fn lookup(&self, key: &[u8], now: u64) -> (MutexGuard<'_, Shard>, Option<usize>) {
+        let flush_at = self.flush_at.load(Relaxed);
         let index = self.hasher.hash_one(key) as usize % self.shards.len();
-        // A panic while holding a shard cannot leave it inconsistent in a way worse than losing
-        // items, so a poisoned lock is used as it is.
-        self.shards[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut shard = lock(&self.shards[index]);
+        let found = shard.lookup(key, now, flush_at);
+        (shard, found)
     }
 
     /// memcached's `realtime`: the Unix time an expiry argument means (0 never, [`EXPIRED`] now).
     pub fn expiry(&self, exptime: i64) -> u64 {
+        self.expiry_at(exptime, self.now())
+    }
+
+    /// [`expiry`](Self::expiry) with the clock read by the caller, once per command.
+    fn expiry_at(&self, exptime: i64, now: u64) -> u64 {
         match exptime {
             0 => 0,
             ..0 => EXPIRED,
-            1..=RELATIVE_MAX => self.now() + exptime as u64,
+            1..=RELATIVE_MAX => now + exptime as u64,
             _ if exptime as u64 <= self.started => EXPIRED,
             _ => exptime as u64,
         }
     }
 
-    fn new_item(&self, flags: u32, data: Box<[u8]>, expires: u64) -> Item {
+    fn new_item(&self, flags: u32, data: Box<[u8]>, expires: u64, now: u64) -> Item {
         Item {
             flags,
             data,
             cas: self.next_cas.fetch_add(1, Relaxed) + 1,
             expires: AtomicU64::new(expires),
-            stored: self.now(),
+            stored: now,
         }
     }
 
     /// The live item under `key`.
     pub fn get(&self, key: &[u8]) -> Option<Arc<Item>> {
-        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
-        let mut shard = self.shard(key);
-        let Some(i) = shard.lookup(key, now, flush_at) else {
+        let (mut shard, found) = self.lookup(key, self.now());
+        let Some(i) = found else {
             shard.misses += 1;
             return None;
         };
@@ -343,22 +366,23 @@ impl Store {
         data: Vec<u8>,
         cas: u64,
     ) -> StoreStatus {
-        if key.len() + data.len() + ITEM_OVERHEAD > ITEM_SIZE_MAX {
+        if is_too_large(key.len(), data.len()) {
             return StoreStatus::TooLarge;
         }
-        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
-        let expires = self.expiry(exptime);
-        let mut shard = self.shard(key);
+        let now = self.now();
+        let expires = self.expiry_at(exptime, now);
+        let (mut shard, existing) = self.lookup(key, now);
         shard.sets += 1;
-        let existing = shard.lookup(key, now, flush_at);
         let item = match (mode, existing) {
-            (StoreMode::Set, _) => self.new_item(flags, data.into(), expires),
             (StoreMode::Add, Some(_)) => return StoreStatus::NotStored,
-            (StoreMode::Add, None) => self.new_item(flags, data.into(), expires),
             (StoreMode::Replace | StoreMode::Append | StoreMode::Prepend, None) => {
                 return StoreStatus::NotStored;
             }
-            (StoreMode::Replace, Some(_)) => self.new_item(flags, data.into(), expires),
+            (StoreMode::Cas, None) => return StoreStatus::NotFound,
+            (StoreMode::Cas, Some(i)) if shard.nodes[i].item.cas != cas => return StoreStatus::Exists,
+            (StoreMode::Set, _) | (StoreMode::Add, None) | (StoreMode::Replace | StoreMode::Cas, Some(_)) => {
+                self.new_item(flags, data.into(), expires, now)
+            }
             (StoreMode::Append | StoreMode::Prepend, Some(i)) => {
                 // Appending keeps the item's flags and expiry, as memcached does.
                 let old = &shard.nodes[i].item;
@@ -367,14 +391,11 @@ impl Store {
                 } else {
                     [&data, &old.data[..]].concat()
                 };
-                if key.len() + joined.len() + ITEM_OVERHEAD > ITEM_SIZE_MAX {
+                if is_too_large(key.len(), joined.len()) {
                     return StoreStatus::TooLarge;
                 }
-                self.new_item(old.flags, joined.into(), old.expires())
+                self.new_item(old.flags, joined.into(), old.expires(), now)
             }
-            (StoreMode::Cas, None) => return StoreStatus::NotFound,
-            (StoreMode::Cas, Some(i)) if shard.nodes[i].item.cas != cas => return StoreStatus::Exists,
-            (StoreMode::Cas, Some(_)) => self.new_item(flags, data.into(), expires),
         };
         let status = shard.insert(key, item);
         if status == StoreStatus::Stored {
@@ -385,9 +406,8 @@ impl Store {
 
     /// Deletes `key`; whether it was there.
     pub fn delete(&self, key: &[u8]) -> bool {
-        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
-        let mut shard = self.shard(key);
-        match shard.lookup(key, now, flush_at) {
+        let (mut shard, found) = self.lookup(key, self.now());
+        match found {
             Some(i) => {
                 shard.remove(i);
                 true
@@ -398,9 +418,9 @@ impl Store {
 
     /// `incr` (wrapping at 2^64) or `decr` (stopping at 0) of the decimal value under `key`.
     pub fn delta(&self, key: &[u8], delta: u64, incr: bool) -> Delta {
-        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
-        let mut shard = self.shard(key);
-        let Some(i) = shard.lookup(key, now, flush_at) else { return Delta::NotFound };
+        let now = self.now();
+        let (mut shard, found) = self.lookup(key, now);
+        let Some(i) = found else { return Delta::NotFound };
         let old = Arc::clone(&shard.nodes[i].item);
         let Some(value) = parse_counter(&old.data) else { return Delta::NonNumeric };
         let value = if incr { value.wrapping_add(delta) } else { value.saturating_sub(delta) };
@@ -409,17 +429,17 @@ impl Store {
         if text.len() < old.data.len() {
             text.resize(old.data.len(), b' ');
         }
-        let item = self.new_item(old.flags, text.into(), old.expires());
+        let item = self.new_item(old.flags, text.into(), old.expires(), now);
         shard.insert(key, item);
         Delta::Value(value)
     }
 
     /// Sets the expiry of `key`; whether it was there.
     pub fn touch(&self, key: &[u8], exptime: i64) -> bool {
-        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
-        let expires = self.expiry(exptime);
-        let mut shard = self.shard(key);
-        let Some(i) = shard.lookup(key, now, flush_at) else { return false };
+        let now = self.now();
+        let expires = self.expiry_at(exptime, now);
+        let (shard, found) = self.lookup(key, now);
+        let Some(i) = found else { return false };
         shard.nodes[i].item.expires.store(expires, Relaxed);
         true
     }
@@ -432,11 +452,7 @@ impl Store {
         }
         self.flush_at.store(0, Relaxed);
         for shard in &self.shards {
-            let mut shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let limit = shard.limit;
-            let (evictions, hits, misses, sets) = (shard.evictions, shard.hits, shard.misses, shard.sets);
-            *shard = Shard::new(limit);
-            (shard.evictions, shard.hits, shard.misses, shard.sets) = (evictions, hits, misses, sets);
+            lock(shard).clear();
         }
     }
 
@@ -448,7 +464,7 @@ impl Store {
             ..StoreStats::default()
         };
         for shard in &self.shards {
-            let shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let shard = lock(shard);
             stats.items += shard.nodes.len() as u64;
             stats.bytes += shard.bytes as u64;
             stats.evictions += shard.evictions;
