@@ -59,7 +59,7 @@ impl Ready {
 // ANCHOR: daemonize
 pub fn daemonize(log: &Path, keep: &[RawFd]) -> Result<Daemonized, Error> {
     let log_file = open_log(log)?;
-    let (read_end, write_end) = pipe().map_err(|source| Error::Sys { call: "pipe2".into(), source })?;
+    let (read_end, write_end) = pipe().map_err(Error::sys("pipe2"))?;
     // SAFETY: fork has no preconditions; the child only runs code of this single-threaded process.
     match unsafe { libc::fork() } {
         -1 => Err(Error::last_os("fork")),

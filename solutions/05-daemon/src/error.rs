@@ -76,6 +76,11 @@ impl Error {
         Error::Sys { call: call.into(), source: io::Error::last_os_error() }
     }
 
+    /// Maps an I/O error of the system call `call` to [`Error::Sys`], for `map_err`.
+    pub fn sys(call: &'static str) -> impl Fn(io::Error) -> Error {
+        move |source| Error::Sys { call: call.to_owned(), source }
+    }
+
     /// An I/O error on `path`.
     pub fn file(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::File { path: path.into(), source }

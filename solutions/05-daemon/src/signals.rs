@@ -44,9 +44,9 @@ impl Signals {
     /// [`Error::Sys`] if the pipe or a handler cannot be set up.
     // ANCHOR: install
     pub fn install() -> Result<Signals, Error> {
-        let (wake, write) = UnixStream::pair().map_err(sys("socketpair"))?;
-        wake.set_nonblocking(true).map_err(sys("fcntl(O_NONBLOCK)"))?;
-        write.set_nonblocking(true).map_err(sys("fcntl(O_NONBLOCK)"))?;
+        let (wake, write) = UnixStream::pair().map_err(Error::sys("socketpair"))?;
+        wake.set_nonblocking(true).map_err(Error::sys("fcntl(O_NONBLOCK)"))?;
+        write.set_nonblocking(true).map_err(Error::sys("fcntl(O_NONBLOCK)"))?;
         let signals = Signals { wake, term: Arc::default(), hup: Arc::default(), chld: Arc::default() };
         for (signal, flag) in [
             (SIGTERM, &signals.term),
@@ -56,9 +56,9 @@ impl Signals {
         ] {
             // The flag first: handlers run in the order they were registered, so when the byte
             // wakes the loop the flag is already set.
-            signal_hook::flag::register(signal, Arc::clone(flag)).map_err(sys("sigaction"))?;
-            let writer = write.try_clone().map_err(sys("dup"))?;
-            signal_hook::low_level::pipe::register(signal, writer).map_err(sys("sigaction"))?;
+            signal_hook::flag::register(signal, Arc::clone(flag)).map_err(Error::sys("sigaction"))?;
+            let writer = write.try_clone().map_err(Error::sys("dup"))?;
+            signal_hook::low_level::pipe::register(signal, writer).map_err(Error::sys("sigaction"))?;
         }
         Ok(signals)
     }
@@ -96,9 +96,4 @@ impl Signals {
     fn any_pending(&self) -> bool {
         [&self.term, &self.hup, &self.chld].iter().any(|flag| flag.load(Ordering::SeqCst))
     }
-}
-
-/// Maps an I/O error of `call` to [`Error::Sys`].
-fn sys(call: &'static str) -> impl Fn(std::io::Error) -> Error {
-    move |source| Error::Sys { call: call.to_string(), source }
 }
