@@ -27,7 +27,7 @@ use crate::timer::Timers;
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
 
-/// How long to wait before accepting again after running out of descriptors (EMFILE).
+/// How long to wait before accepting again after running out of descriptors or memory.
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A connection in the slab, with the interest it is registered for and its times.

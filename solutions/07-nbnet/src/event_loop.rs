@@ -27,8 +27,14 @@ use crate::timer::Timers;
 const WAKER: Token = Token(usize::MAX);
 const LISTENER: Token = Token(usize::MAX - 1);
 
-/// How long to wait before accepting again after running out of descriptors (EMFILE).
+/// How long to wait before accepting again after running out of descriptors or memory.
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Whether `accept` failed for want of descriptors or kernel memory: the connection is still queued,
+/// and accepting again at once would fail the same way, so the caller backs off for a while.
+pub(crate) fn is_out_of_resources(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
+}
 
 /// A connection in the slab, with the interest it is registered for and its times.
 struct Slot<C> {
@@ -220,14 +226,9 @@ impl<S: Service> EventLoop<S> {
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err)
-                    if matches!(
-                        err.raw_os_error(),
-                        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                    ) =>
-                {
-                    // Out of descriptors: the queue is not empty, so retry soon rather than wait
-                    // for an edge that will not come.
+                Err(err) if is_out_of_resources(&err) => {
+                    // The queue is not empty, so retry soon rather than wait for an edge that will
+                    // not come.
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     return;
                 }

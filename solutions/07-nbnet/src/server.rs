@@ -12,7 +12,7 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::error::Error;
-use crate::event_loop::{EventLoop, refuse};
+use crate::event_loop::{EventLoop, is_out_of_resources, refuse};
 use crate::handle::{Handle, Message};
 use crate::options::Options;
 use crate::service::Service;
@@ -169,9 +169,9 @@ impl<S: Service> Server<S> {
                         }
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                         Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(err) if matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                            // Out of descriptors: the queue is not empty and no new edge will say
-                            // so, so poll with a timeout and try again.
+                        Err(err) if is_out_of_resources(&err) => {
+                            // The queue is not empty and no new edge will say so: poll with a
+                            // timeout and try again.
                             retry = true;
                             break;
                         }
