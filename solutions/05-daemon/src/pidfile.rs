@@ -110,16 +110,17 @@ impl PidFile {
 /// file holds something other than a pid.
 // ANCHOR: status
 pub fn status(path: &Path) -> Result<Status, Error> {
-    let file = match File::open(path) {
+    let mut file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Status::NotRunning),
         Err(err) => return Err(Error::file(path, err)),
     };
     // A shared lock succeeds only if no daemon holds its exclusive one.
+    // The pid is read from the file just locked: by path, it could be a newer daemon's.
     if try_lock(&file, libc::LOCK_SH).map_err(|err| Error::file(path, err))? {
-        return Ok(Status::Stale(read_pid(path).ok().flatten()));
+        return Ok(Status::Stale(read_pid_from(&mut file, path).ok().flatten()));
     }
-    match read_pid(path)? {
+    match read_pid_from(&mut file, path)? {
         Some(pid) => Ok(Status::Running(pid)),
         // Locked but empty: the daemon is between its lock and its write.
         None => Err(Error::BadPidFile { path: path.to_path_buf(), content: String::new() }),
@@ -133,10 +134,14 @@ pub fn status(path: &Path) -> Result<Status, Error> {
 ///
 /// [`Error::File`] if it cannot be read, [`Error::BadPidFile`] if it is not a positive number.
 pub fn read_pid(path: &Path) -> Result<Option<i32>, Error> {
+    let mut file = File::open(path).map_err(|err| Error::file(path, err))?;
+    read_pid_from(&mut file, path)
+}
+
+/// [`read_pid`] from an open `file`; `path` names it in errors.
+fn read_pid_from(file: &mut File, path: &Path) -> Result<Option<i32>, Error> {
     let mut text = String::new();
-    File::open(path)
-        .and_then(|mut file| file.read_to_string(&mut text))
-        .map_err(|err| Error::file(path, err))?;
+    file.read_to_string(&mut text).map_err(|err| Error::file(path, err))?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(None);

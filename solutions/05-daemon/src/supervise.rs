@@ -57,16 +57,21 @@ pub fn note(message: &str) {
 pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Signals) -> Result<Exit, Error> {
     let mut settings = settings;
     let mut restarts = Restarts::new(&settings.policy);
-    let mut child = spawn(&settings.command);
-    let mut restart_at = None;
-    if child.is_none() {
-        match restarts.next(Instant::now()) {
-            Some(delay) => restart_at = Some(Instant::now() + delay),
-            None => return Ok(give_up(&restarts, &settings.policy)),
-        }
-    }
+    let mut child = None;
+    // The first start is due at once; a start that fails counts as a death, like an exit.
+    let mut start_at = Some(Instant::now());
     loop {
-        let timeout = restart_at.map(|at: Instant| at.saturating_duration_since(Instant::now()));
+        if child.is_none() && start_at.is_some_and(|at| Instant::now() >= at) {
+            child = spawn(&settings.command);
+            start_at = None;
+            if child.is_none() {
+                let Some(at) = schedule_restart(&mut restarts) else {
+                    return Ok(give_up(&restarts, &settings.policy));
+                };
+                start_at = Some(at);
+            }
+        }
+        let timeout = start_at.map(|at: Instant| at.saturating_duration_since(Instant::now()));
         let pending = signals.wait(timeout)?;
         if pending.hup {
             reopen(log);
@@ -80,13 +85,10 @@ pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Sign
             if Some(pid) == child {
                 note(&format!("pid {pid} exited: {}", describe(status)));
                 child = None;
-                match restarts.next(Instant::now()) {
-                    Some(delay) => {
-                        note(&format!("restart {} in {} ms", restarts.in_window(), delay.as_millis()));
-                        restart_at = Some(Instant::now() + delay);
-                    }
-                    None => return Ok(give_up(&restarts, &settings.policy)),
-                }
+                let Some(at) = schedule_restart(&mut restarts) else {
+                    return Ok(give_up(&restarts, &settings.policy));
+                };
+                start_at = Some(at);
             }
         }
         if pending.term {
@@ -96,19 +98,18 @@ pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Sign
             note("stopped");
             return Ok(Exit::Stopped);
         }
-        if child.is_none() && restart_at.is_some_and(|at| Instant::now() >= at) {
-            restart_at = None;
-            child = spawn(&settings.command);
-            if child.is_none() {
-                match restarts.next(Instant::now()) {
-                    Some(delay) => restart_at = Some(Instant::now() + delay),
-                    None => return Ok(give_up(&restarts, &settings.policy)),
-                }
-            }
-        }
     }
 }
 // ANCHOR_END: supervise
+
+/// Counts a restart and says when it is due (`restart N in MS ms`), or `None` once the policy
+/// gives up.
+fn schedule_restart(restarts: &mut Restarts) -> Option<Instant> {
+    let now = Instant::now();
+    let delay = restarts.next(now)?;
+    note(&format!("restart {} in {} ms", restarts.in_window(), delay.as_millis()));
+    Some(now + delay)
+}
 
 fn give_up(restarts: &Restarts, policy: &Policy) -> Exit {
     note(&format!("giving up: {} restarts within {} ms", restarts.in_window(), policy.window.as_millis()));
