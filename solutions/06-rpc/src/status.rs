@@ -102,14 +102,51 @@ pub(crate) fn encode_request_into<T: Serialize + ?Sized>(
     request: &T,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    // postcard appends to a vector it owns; the frame's is lent to it and taken back.
-    let frame = postcard::to_extend(request, std::mem::take(out))
-        .map_err(|source| Error::Payload { method: method.to_owned(), source })?;
-    *out = frame;
-    Ok(())
+    // Through a borrow, so that on a failure `out` keeps what it held (the frame's header), for
+    // the frame's encoder to cut back; moved into postcard, it would be lost with the error.
+    postcard::to_extend(request, Append(out))
+        .map(drop)
+        .map_err(|source| Error::Payload { method: method.to_owned(), source })
+}
+
+/// Appends to a borrowed vector: postcard's `to_extend` takes its writer by value.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl Extend<u8> for Append<'_> {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
+        self.0.extend(bytes);
+    }
 }
 
 /// A call's answer from postcard; a failure names the method it came from.
 pub(crate) fn decode_answer<T: DeserializeOwned>(method: &str, answer: &[u8]) -> Result<T, Error> {
     from_payload(answer).map_err(|source| Error::Payload { method: method.to_owned(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serializer;
+    use serde::ser::Error as _;
+
+    use super::*;
+    use crate::frame::{Kind, encode_with};
+
+    /// A value whose serialization always fails.
+    struct Unencodable;
+
+    impl Serialize for Unencodable {
+        fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("cannot be encoded"))
+        }
+    }
+
+    #[test]
+    fn a_request_that_cannot_be_encoded_leaves_the_buffer_as_it_was() {
+        let mut out = b"frames before".to_vec();
+        let encoded = encode_with(Kind::Request, 1, "m", None, &mut out, |out| {
+            encode_request_into("m", &Unencodable, out)
+        });
+        assert!(matches!(encoded, Err(Error::Payload { .. })), "{encoded:?}");
+        assert_eq!(out, b"frames before");
+    }
 }
