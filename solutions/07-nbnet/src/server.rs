@@ -12,7 +12,7 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::error::Error;
-use crate::event_loop::{EventLoop, is_out_of_resources, refuse};
+use crate::event_loop::{ACCEPT_BACKOFF, EventLoop, is_out_of_resources, refuse};
 use crate::handle::{Handle, Message};
 use crate::options::Options;
 use crate::service::Service;
@@ -133,7 +133,7 @@ impl<S: Service> Server<S> {
         let mut next = 0;
         let mut retry = false;
         loop {
-            let timeout = retry.then_some(crate::event_loop::ACCEPT_BACKOFF);
+            let timeout = retry.then_some(ACCEPT_BACKOFF);
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,

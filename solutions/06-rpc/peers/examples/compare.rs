@@ -10,9 +10,9 @@ use rpc_peers::{Caller, Peer, load, start};
 fn main() {
     let calls: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let only = std::env::args().nth(2);
+    let only_callers: Option<usize> = std::env::args().nth(3).and_then(|n| n.parse().ok());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
-        let only_callers: Option<usize> = std::env::args().nth(3).and_then(|n| n.parse().ok());
         for callers in [1, 64] {
             if only_callers.is_some_and(|n| n != callers) {
                 continue;
