@@ -323,7 +323,7 @@ fn written() -> impl Strategy<Value = Written> {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn any_record_written_as_a_line_parses_back_to_itself(w in written()) {

@@ -34,7 +34,7 @@ fn merged_counters_add_up() {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn top_n_is_the_head_of_a_full_sort(

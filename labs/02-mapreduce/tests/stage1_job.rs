@@ -4,7 +4,6 @@ mod common;
 
 use std::io::Cursor;
 
-use common::proptest_config;
 use mapreduce::{
     Job, Record, Split, WordCount, map_split, parse_access, partition_of, plan_splits, read_split, text_words,
 };
@@ -16,7 +15,7 @@ fn lines(data: &[u8]) -> Vec<&[u8]> {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn splits_hold_every_line_exactly_once(
@@ -35,7 +34,7 @@ proptest! {
             start = end;
         }
         let expected: Vec<Vec<u8>> = lines(&data).into_iter().map(<[u8]>::to_vec).collect();
-        prop_assert_eq!(seen, expected);
+        prop_assert_eq!(seen, expected, "the lines of all splits of size {} of \"{}\"", size, data.escape_ascii());
     }
 }
 
@@ -43,11 +42,23 @@ proptest! {
 fn a_line_belongs_to_the_split_its_first_byte_is_in() {
     let data = b"alpha\nbeta\ngamma\n";
     // Byte 6 starts "beta": the split 5..7 holds no line start but 6.
-    assert_eq!(read_split(&mut Cursor::new(data), 0, 1).unwrap(), b"alpha\n");
-    assert_eq!(read_split(&mut Cursor::new(data), 1, 6).unwrap(), b"");
-    assert_eq!(read_split(&mut Cursor::new(data), 6, 7).unwrap(), b"beta\n");
-    assert_eq!(read_split(&mut Cursor::new(data), 11, 17).unwrap(), b"gamma\n");
-    assert_eq!(read_split(&mut Cursor::new(b"no newline"), 0, 3).unwrap(), b"no newline");
+    let cases: [(&[u8], u64, u64, &[u8]); 5] = [
+        (data, 0, 1, b"alpha\n"),
+        (data, 1, 6, b""),
+        (data, 6, 7, b"beta\n"),
+        (data, 11, 17, b"gamma\n"),
+        (b"no newline", 0, 3, b"no newline"),
+    ];
+    for (data, start, end, want) in cases {
+        let got = read_split(&mut Cursor::new(data), start, end).unwrap();
+        assert_eq!(
+            got,
+            want,
+            "split {start}..{end} of \"{}\" read as \"{}\"",
+            data.escape_ascii(),
+            got.escape_ascii()
+        );
+    }
 }
 
 #[test]
@@ -59,9 +70,13 @@ fn plan_splits_covers_each_file_in_order() {
     std::fs::write(&empty, b"").unwrap();
     let splits = plan_splits(&[a.clone(), empty, b.clone()], 100).unwrap();
     let ranges: Vec<(usize, u64, u64)> = splits.iter().map(|s| (s.file, s.start, s.end)).collect();
-    assert_eq!(ranges, [(0, 0, 100), (0, 100, 200), (0, 200, 250), (2, 0, 100)]);
-    assert_eq!(splits[0].path, a);
-    assert_eq!(splits[3].path, b);
+    assert_eq!(
+        ranges,
+        [(0, 0, 100), (0, 100, 200), (0, 200, 250), (2, 0, 100)],
+        "(file, start, end) of the 100-byte splits of files of 250, 0 and 100 bytes"
+    );
+    assert_eq!(splits[0].path, a, "the path of the first split, of the first file");
+    assert_eq!(splits[3].path, b, "the path of the last split, of the third file");
     assert!(plan_splits(&[dir.path().join("missing")], 100).is_err(), "a missing input is an error");
 }
 
@@ -69,10 +84,18 @@ fn plan_splits_covers_each_file_in_order() {
 fn words_are_lowercased_runs_of_letters_and_digits() {
     let mut words = Vec::new();
     text_words("Hello, WORLD! It's 2026: café Straße 中文\r\n".as_bytes(), |w| words.push(w.to_owned()));
-    assert_eq!(words, ["hello", "world", "it", "s", "2026", "café", "straße", "中文"]);
+    assert_eq!(
+        words,
+        ["hello", "world", "it", "s", "2026", "café", "straße", "中文"],
+        "the words of a line mixing case, punctuation and non-ASCII letters"
+    );
     words.clear();
     text_words(b"one\xfftwo\xc3", |w| words.push(w.to_owned()));
-    assert_eq!(words, ["one", "two"], "bytes that are not UTF-8 separate words");
+    assert_eq!(
+        words,
+        ["one", "two"],
+        "the words of \"one\\xfftwo\\xc3\": bytes that are not UTF-8 separate words"
+    );
 }
 
 #[test]
@@ -80,18 +103,19 @@ fn access_fields_match_the_generator() {
     let dir = tempfile::tempdir().unwrap();
     let (_, lines) = common::log_file(dir.path(), "access.log", 3, 4_000, 0.05);
     for line in &lines {
-        let text = String::from_utf8_lossy(&line.text);
+        let text = line.text.escape_ascii();
         let fields = parse_access(&line.text);
         let Some(entry) = &line.entry else {
-            assert_eq!(fields, None, "a malformed line accepted: {text}");
+            assert_eq!(fields, None, "the fields of a malformed line: {text}");
             continue;
         };
         let fields = fields.unwrap_or_else(|| panic!("a valid line rejected: {text}"));
-        assert_eq!(fields.status, entry.status, "{text}");
-        assert_eq!(fields.url, entry.url.as_deref(), "{text}");
+        assert_eq!(fields.status, entry.status, "the status of {text}");
+        assert_eq!(fields.url, entry.url.as_deref(), "the URL of {text}");
     }
-    assert_eq!(parse_access(b"garbage"), None);
-    assert_eq!(parse_access(b"1.2.3.4 - - [01/Mar/2026:08:00:00 +0800] \"GET / HTTP/1.1\" 200"), None);
+    assert_eq!(parse_access(b"garbage"), None, "the fields of \"garbage\"");
+    let cut = b"1.2.3.4 - - [01/Mar/2026:08:00:00 +0800] \"GET / HTTP/1.1\" 200";
+    assert_eq!(parse_access(cut), None, "the fields of a line cut after its status: {}", cut.escape_ascii());
 }
 
 #[test]
@@ -101,17 +125,17 @@ fn map_task_combines_and_partitions() {
     let len = std::fs::metadata(&path).unwrap().len();
     let split = Split { file: 0, path, start: 0, end: len };
     let output = map_split(&WordCount, &split, 3).unwrap();
-    assert_eq!(output.runs.len(), 3);
-    assert_eq!(output.emitted, truth.values().sum::<u64>());
+    assert_eq!(output.runs.len(), 3, "runs of one map task for 3 reducers");
+    assert_eq!(output.emitted, truth.values().sum::<u64>(), "pairs emitted for the words of a 20 kB text");
     let mut total = std::collections::HashMap::new();
     for (reducer, run) in output.runs.iter().enumerate() {
-        assert!(run.windows(2).all(|w| w[0].0 < w[1].0), "a combined run has each key once, sorted");
+        assert!(run.windows(2).all(|w| w[0].0 < w[1].0), "run {reducer} has each key once, sorted");
         for (key, value) in run {
-            assert_eq!(partition_of(key, 3), reducer, "{key:?} is in the wrong partition");
+            assert_eq!(partition_of(key, 3), reducer, "the partition of {key:?}, found in run {reducer}");
             total.insert(key.clone(), *value);
         }
     }
-    assert_eq!(total, truth);
+    assert_eq!(total, truth, "the combined counts of every word of a 20 kB text");
 }
 
 #[test]
@@ -121,8 +145,8 @@ fn a_job_is_a_trait_object_shared_by_threads() {
     shared(job);
     let mut pairs = Vec::new();
     job.map(Record { file: 0, line: b"to be or not to be\n" }, &mut |k, v| pairs.push((k.to_owned(), v)));
-    assert_eq!(pairs.len(), 6);
+    assert_eq!(pairs.len(), 6, "pairs mapped from \"to be or not to be\": {pairs:?}");
     let mut values = vec![1, 1, 1];
     job.combine("to", &mut values);
-    assert_eq!(job.reduce("to", &values), "3");
+    assert_eq!(job.reduce("to", &values), "3", "\"to\" reduced from the values {values:?}");
 }

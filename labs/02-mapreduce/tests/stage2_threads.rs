@@ -21,9 +21,20 @@ fn word_count_is_the_truth_for_any_workers_and_reducers() {
         for reducers in [1, 3, 8] {
             let output =
                 mapreduce::run(&WordCount, &[a.clone(), b.clone()], &config(workers, reducers)).unwrap();
-            assert_eq!(counts(&output), truth, "{workers} workers, {reducers} reducers");
-            assert_eq!(output.partitions.len(), reducers);
-            assert_eq!(output.stats.map_tasks, 12, "180 kB in 16 KiB splits");
+            assert_eq!(
+                counts(&output),
+                truth,
+                "word counts of 180 kB of text, {workers} workers, {reducers} reducers"
+            );
+            assert_eq!(
+                output.partitions.len(),
+                reducers,
+                "partitions of {workers} workers, {reducers} reducers"
+            );
+            assert_eq!(
+                output.stats.map_tasks, 12,
+                "map tasks for 180 kB in 16 KiB splits, {workers} workers, {reducers} reducers"
+            );
         }
     }
 }
@@ -57,12 +68,18 @@ fn a_tiny_memory_budget_spills_and_changes_nothing() {
         let output = mapreduce::run(&WordCount, std::slice::from_ref(&path), &config).unwrap();
         assert_eq!(counts(&output), truth, "{workers} workers, {reducers} reducers, 8 KiB");
         let stats = &output.stats;
-        assert!(stats.spills >= 2, "an 8 KiB budget must spill, stats: {stats:?}");
-        assert!(stats.spill_bytes > 0, "spills have bytes, stats: {stats:?}");
-        assert!(stats.runs_merged as u64 >= stats.spills, "every spill is merged, stats: {stats:?}");
+        assert!(
+            stats.spills >= 2,
+            "spills under an 8 KiB budget, {workers} workers, {reducers} reducers: {stats:?}"
+        );
+        assert!(stats.spill_bytes > 0, "bytes spilled, {workers} workers, {reducers} reducers: {stats:?}");
+        assert!(
+            stats.runs_merged as u64 >= stats.spills,
+            "runs merged, at least one per spill, {workers} workers, {reducers} reducers: {stats:?}"
+        );
     }
     let big = mapreduce::run(&WordCount, &[path], &config(2, 3)).unwrap();
-    assert_eq!(big.stats.spills, 0, "the default budget holds 150 kB of text");
+    assert_eq!(big.stats.spills, 0, "spills of 150 kB of text under the default budget");
     assert!(
         std::fs::read_dir(spills.path()).unwrap().next().is_none(),
         "spill files are removed when the job ends"
@@ -100,9 +117,13 @@ fn a_custom_job_without_combiner_sees_every_value() {
     for workers in [1, 3] {
         let config = Config { memory: 4 * 1024, split_size: 4 * 1024, ..config(workers, 2) };
         let output = mapreduce::run(&LinesByLength, std::slice::from_ref(&path), &config).unwrap();
-        assert_eq!(output.merged(), expected, "{workers} workers");
-        assert_eq!(output.stats.records, 4_000);
-        assert!(output.stats.spills > 0, "stats: {:?}", output.stats);
+        assert_eq!(output.merged(), expected, "lines by length without a combiner, {workers} workers");
+        assert_eq!(output.stats.records, 4_000, "records read from 4000 lines, {workers} workers");
+        assert!(
+            output.stats.spills > 0,
+            "spills under a 4 KiB budget, {workers} workers: {:?}",
+            output.stats
+        );
     }
 }
 
@@ -112,8 +133,8 @@ fn empty_and_missing_inputs() {
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, b"").unwrap();
     let output = mapreduce::run(&WordCount, &[empty], &config(2, 2)).unwrap();
-    assert!(output.merged().is_empty());
-    assert_eq!(output.partitions.len(), 2);
+    assert!(output.merged().is_empty(), "the output of an empty input: {:?}", output.merged());
+    assert_eq!(output.partitions.len(), 2, "partitions of an empty input with 2 reducers");
     let err = mapreduce::run(&WordCount, &[dir.path().join("missing.txt")], &config(2, 2)).unwrap_err();
     assert!(err.to_string().contains("missing.txt"), "the error names the input: {err}");
 }

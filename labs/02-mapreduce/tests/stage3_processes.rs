@@ -6,7 +6,7 @@ mod common;
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
-use common::{config, counts, proptest_config, text_file, worker_options};
+use common::{config, counts, text_file, worker_options};
 use mapreduce::{
     Config, Error, Fault, Job, JobSpec, MapOutput, Message, Mode, Record, Split, WordCount, decode, encode,
     read_frame, write_frame,
@@ -14,7 +14,7 @@ use mapreduce::{
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn frames_round_trip(payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..5)) {
@@ -24,7 +24,12 @@ proptest! {
         }
         let mut input = Cursor::new(wire);
         for payload in &payloads {
-            prop_assert_eq!(read_frame(&mut input).unwrap(), Some(payload.clone()));
+            prop_assert_eq!(
+                read_frame(&mut input).unwrap(),
+                Some(payload.clone()),
+                "the frame of \"{}\" read back",
+                payload.escape_ascii()
+            );
         }
         prop_assert!(read_frame(&mut input).unwrap().is_none(), "a clean end after the last frame");
     }
@@ -52,12 +57,12 @@ proptest! {
             split: Split { file: 2, path: format!("dir/{key}.txt").into(), start, end: start + 10 },
             reducers,
         };
-        prop_assert_eq!(decode(&encode(&task)).unwrap(), task);
+        prop_assert_eq!(decode(&encode(&task)).unwrap(), task.clone(), "{:?} encoded and decoded", task);
         let done = Message::Done {
             id,
             output: MapOutput { runs: vec![vec![(key.clone(), value)], vec![]], records: 3, emitted: 7 },
         };
-        prop_assert_eq!(decode(&encode(&done)).unwrap(), done);
+        prop_assert_eq!(decode(&encode(&done)).unwrap(), done.clone(), "{:?} encoded and decoded", done);
     }
 }
 
@@ -68,16 +73,16 @@ fn truncated_frames_are_errors() {
     for cut in 1..wire.len() {
         assert!(read_frame(&mut Cursor::new(&wire[..cut])).is_err(), "a frame cut at {cut} bytes");
     }
-    assert!(read_frame(&mut Cursor::new(b"")).unwrap().is_none());
-    assert!(decode(b"{not json").is_err());
+    assert!(read_frame(&mut Cursor::new(b"")).unwrap().is_none(), "a frame read from no bytes");
+    assert!(decode(b"{not json").is_err(), "decoding \"{{not json\" is an error");
 }
 
 #[test]
 fn faults_travel_in_the_environment() {
     for fault in [Fault::Crash { task: 2 }, Fault::Straggle { task: 1, delay: Duration::from_millis(1500) }] {
-        assert_eq!(Fault::from_env(&fault.to_env()), Some(fault));
+        assert_eq!(Fault::from_env(&fault.to_env()), Some(fault), "{fault:?} through {:?}", fault.to_env());
     }
-    assert_eq!(Fault::from_env("nonsense"), None);
+    assert_eq!(Fault::from_env("nonsense"), None, "the fault in \"nonsense\"");
 }
 
 fn processes(workers: usize, reducers: usize, fault: Option<Fault>) -> Config {
@@ -93,10 +98,10 @@ fn processes_give_the_same_output_as_threads() {
     let inputs = [path];
     let threads = mapreduce::run(&WordCount, &inputs, &config(2, 3)).unwrap();
     let procs = mapreduce::run(&WordCount, &inputs, &processes(2, 3, None)).unwrap();
-    assert_eq!(procs.partitions, threads.partitions);
-    assert_eq!(counts(&procs), truth);
-    assert_eq!(procs.stats.worker_failures, 0);
-    assert_eq!(procs.stats.reruns, 0);
+    assert_eq!(procs.partitions, threads.partitions, "partitions in worker processes and in threads");
+    assert_eq!(counts(&procs), truth, "word counts of 100 kB of text in worker processes");
+    assert_eq!(procs.stats.worker_failures, 0, "worker failures with no fault: {:?}", procs.stats);
+    assert_eq!(procs.stats.reruns, 0, "reruns with no fault: {:?}", procs.stats);
 }
 
 #[test]
@@ -110,8 +115,8 @@ fn a_killed_worker_has_its_task_rerun() {
             .unwrap_or_else(|err| panic!("{workers} workers: {err}"));
         assert_eq!(counts(&output), truth, "{workers} workers, one crash");
         let stats = &output.stats;
-        assert!(stats.worker_failures >= 1, "stats: {stats:?}");
-        assert!(stats.reruns >= 1, "stats: {stats:?}");
+        assert!(stats.worker_failures >= 1, "worker failures, {workers} workers, one crash: {stats:?}");
+        assert!(stats.reruns >= 1, "reruns, {workers} workers, one crash: {stats:?}");
     }
 }
 
@@ -123,8 +128,8 @@ fn a_straggler_gets_a_backup_task() {
     // The first worker sleeps 40 s on its first task: only a backup can end the job in time.
     let fault = Fault::Straggle { task: 1, delay: Duration::from_secs(40) };
     let output = mapreduce::run(&WordCount, &[path], &processes(2, 2, Some(fault))).unwrap();
-    assert_eq!(counts(&output), truth);
-    assert!(output.stats.backups >= 1, "stats: {:?}", output.stats);
+    assert_eq!(counts(&output), truth, "word counts of 100 kB of text with a straggler");
+    assert!(output.stats.backups >= 1, "backup tasks with a straggler: {:?}", output.stats);
     assert!(started.elapsed() < Duration::from_secs(30), "the job waited for its straggler");
 }
 

@@ -18,7 +18,7 @@ fn status_counts_are_the_truth() {
     }
     for workers in [1, 2] {
         let output = mapreduce::run(&StatusCount, std::slice::from_ref(&path), &config(workers, 2)).unwrap();
-        assert_eq!(counts(&output), truth, "{workers} workers");
+        assert_eq!(counts(&output), truth, "status counts of 4000 log lines, {workers} workers");
     }
 }
 
@@ -31,11 +31,11 @@ fn url_counts_are_the_truth_and_rank() {
         *truth.entry(String::from_utf8_lossy(url).into_owned()).or_default() += 1;
     }
     let output = mapreduce::run(&TopUrls, &[path], &config(2, 3)).unwrap();
-    assert_eq!(counts(&output), truth);
+    assert_eq!(counts(&output), truth, "URL counts of 4000 log lines");
     let mut ranked: Vec<(String, u64)> = truth.into_iter().collect();
     ranked.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| ka.cmp(kb)));
     ranked.truncate(10);
-    assert_eq!(top_n(&output.merged(), 10), ranked);
+    assert_eq!(top_n(&output.merged(), 10), ranked, "the 10 most requested URLs of 4000 log lines");
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn malformed_lines_are_skipped() {
     let valid = lines.iter().filter(|line| line.entry.is_some()).count() as u64;
     let output = mapreduce::run(&StatusCount, &[path], &config(2, 2)).unwrap();
     let total: u64 = counts(&output).values().sum();
-    assert_eq!(total, valid, "every valid line and no other is counted");
+    assert_eq!(total, valid, "lines counted of 3000 with 5% malformed: every valid line and no other");
 }
 
 #[test]
@@ -56,10 +56,13 @@ fn the_log_jobs_give_the_same_output_in_worker_processes() {
     let processes = || Config { mode: Mode::Processes(worker_options()), ..config(2, 2) };
     let threads = mapreduce::run(&StatusCount, &inputs, &config(2, 2)).unwrap();
     let shipped = mapreduce::run(&StatusCount, &inputs, &processes()).unwrap();
-    assert_eq!(shipped.partitions, threads.partitions, "per-status counts");
+    assert_eq!(
+        shipped.partitions, threads.partitions,
+        "per-status counts in worker processes and in threads"
+    );
     let threads = mapreduce::run(&TopUrls, &inputs, &config(2, 2)).unwrap();
     let shipped = mapreduce::run(&TopUrls, &inputs, &processes()).unwrap();
-    assert_eq!(shipped.partitions, threads.partitions, "URL counts");
+    assert_eq!(shipped.partitions, threads.partitions, "URL counts in worker processes and in threads");
 }
 
 #[test]
@@ -82,11 +85,11 @@ fn inverted_index_lists_sorted_files() {
     let job = InvertedIndex::new(inputs.clone());
     let output = mapreduce::run(&job, &inputs, &config(2, 2)).unwrap();
     let index: HashMap<String, String> = output.merged().into_iter().collect();
-    assert_eq!(index["cat"], [name("a.txt"), name("b.txt"), name("c.txt")].join(","));
-    assert_eq!(index["dog"], [name("a.txt"), name("b.txt")].join(","));
-    assert_eq!(index["the"], [name("b.txt"), name("c.txt")].join(","));
-    assert_eq!(index["bird"], name("a.txt"));
-    assert_eq!(index.len(), 9, "{index:?}");
+    assert_eq!(index["cat"], [name("a.txt"), name("b.txt"), name("c.txt")].join(","), "the files of \"cat\"");
+    assert_eq!(index["dog"], [name("a.txt"), name("b.txt")].join(","), "the files of \"dog\"");
+    assert_eq!(index["the"], [name("b.txt"), name("c.txt")].join(","), "the files of \"the\"");
+    assert_eq!(index["bird"], name("a.txt"), "the files of \"bird\"");
+    assert_eq!(index.len(), 9, "words in the index of three small files: {index:?}");
 }
 
 /// Not a test: the worker process that the processes-mode test starts (this binary, re-run).

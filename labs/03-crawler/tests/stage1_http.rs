@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TEST_DEADLINE, client_config, proptest_config, url};
+use common::{TEST_DEADLINE, client_config, url};
 use crawler::http::{MAX_HEAD_BYTES, encode_request};
 use crawler::{BodyDecoder, BodyKind, Client, ClientConfig, HttpError, ResponseHead};
 use proptest::prelude::*;
@@ -250,7 +250,7 @@ fn only_a_close_delimited_body_may_end_with_the_connection() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn no_bytes_make_the_head_parser_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{proptest_config, url};
+use common::url;
 use crawler::{Url, UrlError, extract_links};
 use proptest::prelude::*;
 
@@ -265,7 +265,7 @@ fn url_strategy() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn normalising_twice_changes_nothing(text in url_strategy()) {

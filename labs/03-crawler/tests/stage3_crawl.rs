@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     TEST_DEADLINE, assert_spaced, crawl_all, crawl_config, crawl_until, fetched_paths, page_linking,
-    page_requests, proptest_config, request_counts, start_gaps, target_of,
+    page_requests, request_counts, start_gaps, target_of,
 };
 use crawler::Robots;
 use proptest::prelude::*;
@@ -101,7 +101,7 @@ Sitemap: http://h.test/sitemap.xml
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn no_robots_txt_makes_the_parser_panic(

@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 use std::time::Duration;
 
 use clap::Parser;
-use common::{TEST_DEADLINE, client_config, page_linking, proptest_config, url};
+use common::{TEST_DEADLINE, client_config, page_linking, url};
 use crawler::cli::Cli;
 use crawler::{Config, Error, Outcome, save_path};
 use proptest::prelude::*;
@@ -185,7 +185,7 @@ fn save_paths_never_leave_the_directory() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn no_url_saves_outside_the_directory(host in "[a-z.]{1,6}", path in "[a-z./%?=]{0,30}") {

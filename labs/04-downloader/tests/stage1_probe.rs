@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::atomic::AtomicBool;
 
-use common::{body, config, file_route, proptest_config, serve, serve_bytes};
+use common::{body, config, file_route, serve, serve_bytes};
 use downloader::{ContentRange, probe};
 use proptest::prelude::*;
 use testkit::web::Fault;
@@ -51,7 +51,7 @@ fn rejects_content_ranges_it_cannot_trust() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn parses_every_valid_content_range(first in any::<u64>(), len in any::<u64>(), extra in any::<u64>(), known in any::<bool>()) {

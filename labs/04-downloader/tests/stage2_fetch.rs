@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{FILE, assert_file, body, config, download, proptest_config, ranges, serve_bytes};
+use common::{FILE, assert_file, body, config, download, ranges, serve_bytes};
 use downloader::{Chunk, parse_size, plan};
 use proptest::prelude::*;
 use testkit::web::{Fault, Route, Site, WebServer};
@@ -24,7 +24,7 @@ fn parses_size_examples() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn parses_every_suffix(n in 1u64..1_000_000, suffix in 0usize..4) {

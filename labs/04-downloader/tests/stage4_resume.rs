@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{
     FILE, Running, assert_file, body, config, download, file_route, interrupt_after, load_state, overlaps,
-    proptest_config, ranges, saved_intervals, serve_bytes, sha256,
+    ranges, saved_intervals, serve_bytes, sha256,
 };
 use downloader::{Config, Error, State, Validator, plan};
 use proptest::prelude::*;
@@ -31,7 +31,7 @@ fn any_state() -> impl Strategy<Value = State> {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(256))]
 
     #[test]
     fn a_state_decodes_to_what_was_encoded(state in any_state()) {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Daemon, is_alive, path_str, proptest_config, start_at, superd};
+use common::{Daemon, is_alive, path_str, start_at, superd};
 use proptest::prelude::*;
 use superd::{Error, PidFile, pidfile};
 
@@ -92,7 +92,7 @@ fn the_lock_excludes_a_second_holder_until_the_first_closes() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(64))]
 
     #[test]
     fn a_written_pid_reads_back(pid in 1..i32::MAX) {

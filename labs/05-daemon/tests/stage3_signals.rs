@@ -8,9 +8,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{
-    Daemon, children_with_state, is_alive, kill, live_children, path_str, proptest_config, start_at, superd,
-};
+use common::{Daemon, children_with_state, is_alive, kill, live_children, path_str, start_at, superd};
 use proptest::prelude::*;
 use superd::config::{ConfigError, merge};
 use superd::{Policy, Settings};
@@ -276,7 +274,7 @@ fn merge_refuses_unknown_keys_wrong_types_and_an_empty_command() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(64))]
 
     #[test]
     fn merge_overrides_exactly_the_keys_the_file_sets(

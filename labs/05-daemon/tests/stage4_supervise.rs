@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Daemon, kill, proptest_config};
+use common::{Daemon, kill};
 use proptest::prelude::*;
 use superd::{Policy, Restarts};
 
@@ -80,7 +80,7 @@ fn restarts_outside_the_window_are_forgotten() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(64))]
 
     #[test]
     fn never_more_than_the_maximum_within_a_window(

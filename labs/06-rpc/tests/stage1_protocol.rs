@@ -7,7 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::proptest_config;
 use proptest::prelude::*;
 use rpc::{Frame, FrameDecoder, FrameError, Kind, from_payload, to_payload};
 use serde::{Deserialize, Serialize};
@@ -187,7 +186,7 @@ fn the_payload_codec_is_compact() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(128))]
 
     #[test]
     fn frames_round_trip(frame in frame_strategy()) {

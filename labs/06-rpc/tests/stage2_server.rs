@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{
-    Gate, Gauge, RawConn, basic_service, eventually, hanging_service, remote_error, request, start, within,
-};
+use common::{Gate, Gauge, RawConn, basic_service, hanging_service, remote_error, request, start};
 use rpc::{ErrorCode, Frame, Kind, RemoteError, ServerConfig, Service, from_payload, to_payload};
+use testkit::tokio::{eventually, within};
 
 #[tokio::test]
 async fn methods_are_called_by_name() {

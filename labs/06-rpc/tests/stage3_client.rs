@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{ServerProcess, basic_service, dead_addr, eventually, hanging_service, start, start_on, within};
+use common::{ServerProcess, basic_service, dead_addr, hanging_service, start, start_on};
 use rpc::{Client, ClientConfig, Error, ErrorCode, Pool, RemoteError, ServerConfig, ShortClient};
+use testkit::tokio::{eventually, within};
 use tokio::net::TcpListener;
 
 fn fast() -> ClientConfig {

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{DropFlag, basic_service, eventually, start, within};
+use common::{DropFlag, basic_service, start};
 use rpc::{Client, ClientConfig, ErrorCode, RemoteError, ServerConfig, Service};
+use testkit::tokio::{eventually, within};
 
 /// `count N` sends 0..N and ends; `fail` sends two and fails; `forever` counts what it produced
 /// and holds `dropped`'s guard.

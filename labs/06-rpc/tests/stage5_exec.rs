@@ -9,12 +9,13 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::{ServerProcess, TestServer, eventually, live_in_group, rpc_bin, start, within};
+use common::{ServerProcess, TestServer, live_in_group, start};
 use rpc::exec::{AuditEvent, collect, exec, exec_envelope};
 use rpc::{
     AllowList, AuthError, Client, ClientConfig, Envelope, ErrorCode, ExecConfig, ExecEvent, ExecOutput,
     ExecRequest, ExecService, Secret, ServerConfig, Service, Verifier, to_payload,
 };
+use testkit::tokio::{eventually, within};
 
 const SH: &str = "/bin/sh";
 
@@ -222,7 +223,7 @@ fn rpc_exec_exits_with_the_programs_status() {
     let server = ServerProcess::start(&["--allow", allow, "--secret-file", secret_file]);
     let addr = server.addr.to_string();
 
-    let ran = Command::new(rpc_bin())
+    let ran = Command::new(testkit::lab_binary!("rpc"))
         .args([
             "exec",
             &addr,
@@ -239,26 +240,30 @@ fn rpc_exec_exits_with_the_programs_status() {
     assert_eq!(ran.stdout, b"hello\n");
     assert_eq!(ran.stderr, b"oops\n");
 
-    let ok = Command::new(rpc_bin())
+    let ok = Command::new(testkit::lab_binary!("rpc"))
         .args(["exec", &addr, "--secret-file", secret_file, "--", SH, "-c", "true"])
         .output()
         .unwrap();
     assert_eq!(ok.status.code(), Some(0));
 
-    let unsigned = Command::new(rpc_bin()).args(["exec", &addr, "--", SH, "-c", "true"]).output().unwrap();
+    let unsigned = Command::new(testkit::lab_binary!("rpc"))
+        .args(["exec", &addr, "--", SH, "-c", "true"])
+        .output()
+        .unwrap();
     assert_eq!(unsigned.status.code(), Some(1), "no secret: refused");
-    let forbidden = Command::new(rpc_bin())
+    let forbidden = Command::new(testkit::lab_binary!("rpc"))
         .args(["exec", &addr, "--secret-file", secret_file, "--", "/bin/echo", "x"])
         .output()
         .unwrap();
     assert_eq!(forbidden.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&forbidden.stderr).contains("allow-list"), "{forbidden:?}");
 
-    let call = Command::new(rpc_bin()).args(["call", &addr, "echo", "a", "b c"]).output().unwrap();
+    let call =
+        Command::new(testkit::lab_binary!("rpc")).args(["call", &addr, "echo", "a", "b c"]).output().unwrap();
     assert_eq!((call.status.code(), &call.stdout[..]), (Some(0), &b"a\nb c\n"[..]));
-    let usage = Command::new(rpc_bin()).args(["exec", &addr]).output().unwrap();
+    let usage = Command::new(testkit::lab_binary!("rpc")).args(["exec", &addr]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2), "no program is a usage error");
-    let help = Command::new(rpc_bin()).args(["--help"]).output().unwrap();
+    let help = Command::new(testkit::lab_binary!("rpc")).args(["--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(["echo", "ping", "time", "serve", "exec"].iter().all(|word| help.contains(word)), "{help}");
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use common::{ask, connect, proptest_config, read_exactly, read_line, read_to_close, start_loop};
+use common::{ask, connect, read_exactly, read_line, read_to_close, start_loop};
 use nbnet::{Codec, CodecError, Context, EventLoop, LengthCodec, LineCodec, Options, Service, Timers};
 use proptest::prelude::*;
 
@@ -65,7 +65,7 @@ fn the_line_codec_cuts_at_line_ends() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(64))]
 
     #[test]
     fn the_length_codec_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 
-use common::{START_TIME, connect, mc, mcs, proptest_config, read_to_close, start_memkv, start_memkv_manual};
+use common::{START_TIME, connect, mc, mcs, read_to_close, start_memkv, start_memkv_manual};
 use nbnet::Codec;
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
@@ -351,7 +351,7 @@ fn the_parser_reads_commands_and_waits_for_data() {
 }
 
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(testkit::proptest_config(64))]
 
     #[test]
     fn the_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -418,11 +418,6 @@ fn decode_all(wire: &[u8], cuts: &[usize]) -> Vec<Command> {
     commands
 }
 
-/// The binary under test: `memkv` in the lab, `memkv-ref` in the reference.
-fn memkv_bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_memkv").or(option_env!("CARGO_BIN_EXE_memkv-ref")).expect("a memkv binary")
-}
-
 /// A `memkv` process, killed when dropped so a failing test leaves none behind.
 struct Memkv(std::process::Child);
 
@@ -436,7 +431,7 @@ impl Drop for Memkv {
 /// Starts the binary on a free port; returns it and the address it printed.
 fn spawn_memkv() -> (Memkv, std::net::SocketAddr) {
     let mut child = Memkv(
-        Process::new(memkv_bin())
+        Process::new(testkit::lab_binary!("memkv"))
             .args(["--listen", "127.0.0.1:0", "--threads", "2", "--memory", "16"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -476,16 +471,17 @@ fn the_binary_serves_and_exits_0_on_sigterm_and_130_on_sigint() {
 
 #[test]
 fn the_binary_has_help_and_refuses_bad_usage() {
-    let help = Process::new(memkv_bin()).arg("--help").output().expect("memkv runs");
+    let help = Process::new(testkit::lab_binary!("memkv")).arg("--help").output().expect("memkv runs");
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
     for flag in ["--listen", "--threads", "--memory", "--max-conns"] {
         assert!(text.contains(flag), "--help documents {flag}:\n{text}");
     }
-    let bad = Process::new(memkv_bin()).arg("--threads=many").output().expect("memkv runs");
+    let bad = Process::new(testkit::lab_binary!("memkv")).arg("--threads=many").output().expect("memkv runs");
     assert_eq!(bad.status.code(), Some(2), "a usage error exits 2");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let busy = Process::new(memkv_bin()).args(["--listen", &addr]).output().expect("memkv runs");
+    let busy =
+        Process::new(testkit::lab_binary!("memkv")).args(["--listen", &addr]).output().expect("memkv runs");
     assert_eq!(busy.status.code(), Some(1), "an address in use exits 1");
 }

@@ -117,9 +117,3 @@ pub fn ranked_counts<'a>(counts: impl IntoIterator<Item = (&'a [u8], u64)>) -> V
     ranked.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| ka.cmp(kb)));
     ranked
 }
-
-/// Proptest's settings for the graded tests: the usual number of cases, and no regression files
-/// written into `tests/` (a failure prints its shrunk input, which is what you need to debug it).
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config { failure_persistence: None, ..proptest::test_runner::Config::default() }
-}

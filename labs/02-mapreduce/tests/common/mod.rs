@@ -83,9 +83,3 @@ pub fn child_worker() {
     // A worker's stdout is the protocol: end before libtest prints its report there.
     std::process::exit(if result.is_ok() { 0 } else { 1 });
 }
-
-/// Proptest's settings for the graded tests: the usual number of cases, and no regression files
-/// written into `tests/` (a failure prints its shrunk input, which is what you need to debug it).
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config { failure_persistence: None, ..proptest::test_runner::Config::default() }
-}

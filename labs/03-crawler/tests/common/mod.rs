@@ -127,9 +127,3 @@ pub fn page_linking(hrefs: &[&str]) -> String {
     let links: String = hrefs.iter().map(|href| format!("<a href=\"{href}\">{href}</a>\n")).collect();
     format!("<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n")
 }
-
-/// Proptest's settings for the graded tests: the usual number of cases, and no regression files
-/// written into `tests/` (a failure prints its shrunk input, which is what you need to debug it).
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config { failure_persistence: None, ..proptest::test_runner::Config::default() }
-}

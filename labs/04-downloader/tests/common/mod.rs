@@ -183,9 +183,3 @@ pub fn interrupt_after(config: &Config, bytes: u64) -> (Error, State) {
 pub fn overlaps(range: (u64, u64), interval: (u64, u64)) -> bool {
     range.0 < interval.1 && interval.0 <= range.1
 }
-
-/// Proptest's settings for the graded tests: the usual number of cases, and no regression files
-/// written into `tests/` (a failure prints its shrunk input, which is what you need to debug it).
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config { failure_persistence: None, ..proptest::test_runner::Config::default() }
-}

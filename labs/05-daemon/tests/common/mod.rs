@@ -17,25 +17,9 @@ use std::time::Duration;
 
 use testkit::TempDir;
 
-/// The binary under test: `superd` in the lab, `superd-ref` in the reference.
-pub fn superd_bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_superd")
-        .or(option_env!("CARGO_BIN_EXE_superd-ref"))
-        .expect("the package has a superd or superd-ref binary")
-}
-
 /// Fast restart and stop settings, so no test waits long.
 pub const FAST: &[&str] =
     &["--backoff-ms", "1", "--backoff-max-ms", "16", "--restart-max", "100", "--restart-window-ms", "60000"];
-
-/// Property tests without failure files: the inputs a failure needs are in its message.
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        failure_persistence: None,
-        cases: 64,
-        ..proptest::test_runner::Config::default()
-    }
-}
 
 /// Makes this process the subreaper of its descendants (once).
 pub fn become_subreaper() {
@@ -50,7 +34,7 @@ pub fn become_subreaper() {
 /// Runs `superd ARGS` to completion.
 pub fn superd(args: &[&str]) -> Output {
     become_subreaper();
-    Command::new(superd_bin()).args(args).output().expect("superd runs")
+    Command::new(testkit::lab_binary!("superd")).args(args).output().expect("superd runs")
 }
 
 /// The fields of `/proc/PID/stat` after the command name: `[0]` is the state, `[1]` the ppid,

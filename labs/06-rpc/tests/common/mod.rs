@@ -1,17 +1,15 @@
 //! Support shared by the stage tests: servers started in-process on port 0, a raw connection that
-//! speaks frames by hand, the `rpc` binary as a child process, drop guards that show a handler
-//! was cancelled, and waiting on a condition with a deadline.
+//! speaks frames by hand, the `rpc` binary as a child process, and drop guards that show a handler
+//! was cancelled. Waits with a deadline are testkit's (`testkit::tokio::{eventually, within}`).
 
 // Each stage's test crate uses a different part of this module.
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use rpc::{Frame, FrameDecoder, Kind, RemoteError, Server, ServerConfig, Service};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,24 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-/// How long any single wait in a test may take before the test fails.
-pub const DEADLINE: Duration = Duration::from_secs(5);
-
-/// Property tests without failure files: the inputs a failure needs are in its message.
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        failure_persistence: None,
-        cases: 128,
-        ..proptest::test_runner::Config::default()
-    }
-}
-
-/// The binary under test: `rpc` in the lab, `rpc-ref` in the reference.
-pub fn rpc_bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_rpc")
-        .or(option_env!("CARGO_BIN_EXE_rpc-ref"))
-        .expect("the package has an rpc or rpc-ref binary")
-}
+use testkit::tokio::within;
 
 /// A server running in this process, stopped by [`TestServer::stop`] or when dropped.
 pub struct TestServer {
@@ -58,7 +39,7 @@ impl TestServer {
     pub async fn stop(mut self) {
         self.begin_stop();
         let task = self.task.take().expect("stopped once");
-        tokio::time::timeout(DEADLINE, task).await.expect("serve returns after shutdown").unwrap().unwrap();
+        within("`serve` after its shutdown", task).await.unwrap().unwrap();
     }
 
     /// The `serve` task, to await after [`TestServer::begin_stop`].
@@ -150,10 +131,7 @@ impl RawConn {
             if let Some(frame) = self.decoder.next_frame().expect("the server sends valid frames") {
                 return Some(frame);
             }
-            let n = tokio::time::timeout(DEADLINE, self.stream.read(&mut buf))
-                .await
-                .expect("the server answers within the deadline")
-                .unwrap_or(0);
+            let n = within("the server's answer", self.stream.read(&mut buf)).await.unwrap_or(0);
             if n == 0 {
                 return None;
             }
@@ -245,23 +223,6 @@ impl Gate {
     }
 }
 
-/// Waits until `condition` holds, checking every millisecond or so; fails the test with `what`
-/// after the deadline.
-pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = tokio::time::Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < DEADLINE, "timed out after {DEADLINE:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-/// `future`, which must finish within the deadline.
-pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(DEADLINE, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what} did not finish within {DEADLINE:?}"))
-}
-
 /// The `rpc serve` binary running as a child; killed and reaped when dropped.
 pub struct ServerProcess {
     /// The child.
@@ -273,7 +234,7 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `rpc serve --listen 127.0.0.1:0 EXTRA...` and reads the address it prints.
     pub fn start(extra: &[&str]) -> ServerProcess {
-        let mut child = Command::new(rpc_bin())
+        let mut child = Command::new(testkit::lab_binary!("rpc"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())

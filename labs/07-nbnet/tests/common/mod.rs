@@ -18,15 +18,6 @@ use nbnet::{
     Codec, CodecError, Context, EventLoop, Handle, LoopStats, Options, Server, ServerHandle, Service,
 };
 
-/// Property tests without failure files: the inputs a failure needs are in its message.
-pub fn proptest_config() -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        failure_persistence: None,
-        cases: 64,
-        ..proptest::test_runner::Config::default()
-    }
-}
-
 /// How long a client waits for one read before the test fails.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
