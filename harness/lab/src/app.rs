@@ -54,7 +54,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Verify(args)) => cmd::verify::run(
             &ws,
-            &cmd::verify::Options { labs: args.labs, jobs: jobs(args.jobs), timeout: args.timeout },
+            &cmd::verify::Options {
+                labs: args.labs,
+                parity_only: args.parity_only,
+                jobs: jobs(args.jobs),
+                timeout: args.timeout,
+            },
         ),
         Some(Command::RunMany(args)) => cmd::run_many::run(
             &ws,

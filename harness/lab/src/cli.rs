@@ -87,11 +87,19 @@ pub enum Command {
     #[command(group(ArgGroup::new("source").required(true).args(["submission", "class"])))]
     Grade(GradeArgs),
 
-    /// Check that every lab is sound: the reference passes, the skeleton fails, no warnings.
+    /// Check that every lab is sound: parity with the reference, the reference passes, the skeleton
+    /// fails, no warnings.
     ///
-    /// For each lab (or the named ones): the reference passes every graded test; the skeleton (the
-    /// student crate as committed) fails every graded test, each one on its own (a test it passes
-    /// asserts nothing); the skeleton builds without warnings. Exits 1 if anything is off.
+    /// For each lab (or the named ones), first the parity check, which builds nothing: the lab's
+    /// `src/` and the reference's hold the same files (but the extras lab.toml's [files] declares),
+    /// the given files are byte-identical, every other shared file has the same public items with the
+    /// same signatures and doc comments (only bodies and private items differ), the two Cargo.toml
+    /// have the same dependencies, `tests/`, the stages and the reference's [[test]] list name the same
+    /// targets, no skeleton carries a book anchor and every anchor of the reference is quoted. Then:
+    /// the reference passes every graded test; the skeleton (the student crate as committed) fails
+    /// every graded test, each one on its own (a test it passes asserts nothing); the skeleton builds
+    /// without warnings. Verifying every lab also checks that each `{{#include}}` of the book
+    /// resolves. Exits 1 if anything is off, naming the file and the item.
     Verify(VerifyArgs),
 
     /// Run every graded test many times and report any that ever failed.
@@ -196,6 +204,10 @@ pub struct VerifyArgs {
     /// The labs to verify [default: every lab].
     #[arg(value_name = "LAB")]
     pub labs: Vec<String>,
+
+    /// Only the parity checks and the book's includes: no build, no tests (seconds, not minutes).
+    #[arg(long)]
+    pub parity_only: bool,
 
     /// Test processes to run at once [default: number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]

@@ -18,6 +18,8 @@
 //! - [`cache`]: the per-lab results behind the instant status table.
 //! - [`grading`], [`sync`], [`gradebook`], [`grade_json`]: grading a submission in a separate
 //!   workspace, and the CSV, feedback, JSON and Gradescope outputs.
+//! - [`parity`]: `verify`'s check that a lab and its reference are one API with two sets of bodies,
+//!   and that the book's quotations resolve.
 //! - [`criterion`]: reading criterion's `estimates.json`.
 //! - [`report`], [`style`], [`output`]: human-readable output, colours, stdout that tolerates a closed
 //!   pipe.
@@ -37,6 +39,7 @@ mod interrupt;
 mod libtest;
 mod manifest;
 mod output;
+mod parity;
 mod report;
 mod runner;
 mod score;

@@ -18,6 +18,11 @@
 //! weight = 20
 //! hint = "…"
 //! book = "book/src/01-logstat.md#stage-1-parse-a-line"
+//!
+//! [files]                     # how the lab's src/ stands to the reference's (paths under src/)
+//! given = ["cli.rs", "main.rs"]   # the student does not edit these: byte-identical in both trees
+//! reference_only = []         # private modules of the reference's own design
+//! lab_only = []               # files only the skeleton has
 //! ```
 //!
 //! Unknown keys are allowed, so that a lab can carry data for other tools without a harness change.
@@ -48,6 +53,27 @@ pub struct Manifest {
     pub limits: Limits,
     /// The graded stages, in the order students work through them.
     pub stages: Vec<Stage>,
+    /// How the lab's `src/` stands to the reference's, for `cargo lab verify`'s parity check.
+    #[serde(default)]
+    pub files: Files,
+}
+
+/// The `[files]` table: which files under `src/` are given, and which exist on one side only.
+///
+/// Every other file exists in both trees and has the same public items with the same signatures and
+/// doc comments; only function bodies and private items may differ.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Files {
+    /// Files the student does not edit (the CLI, the errors, `main`): byte-identical in both trees.
+    #[serde(default)]
+    pub given: Vec<String>,
+    /// Files only the reference has: private modules of its own design.
+    #[serde(default)]
+    pub reference_only: Vec<String>,
+    /// Files only the student crate has.
+    #[serde(default)]
+    pub lab_only: Vec<String>,
 }
 
 /// Resource limits of one test process.
@@ -145,7 +171,7 @@ impl Manifest {
                 return Err(format!("stage {:?} has a negative or invalid weight", stage.id));
             }
         }
-        Ok(())
+        self.files.validate()
     }
 
     /// The stage with this id.
@@ -156,6 +182,34 @@ impl Manifest {
     /// The stage ids, comma-separated, for messages.
     pub fn stage_ids(&self) -> String {
         self.stages.iter().map(|stage| stage.id.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl Files {
+    fn validate(&self) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        let lists =
+            [("given", &self.given), ("reference_only", &self.reference_only), ("lab_only", &self.lab_only)];
+        for (key, paths) in lists {
+            for path in paths {
+                let relative = Path::new(path);
+                let plain = relative.components().all(|part| matches!(part, std::path::Component::Normal(_)));
+                if path.is_empty() || !plain || !path.ends_with(".rs") {
+                    return Err(format!(
+                        "[files] {key}: {path:?} must be a `.rs` path under src/, like \"cli.rs\" or \"http/mod.rs\""
+                    ));
+                }
+                if !seen.insert(path.as_str()) {
+                    return Err(format!("[files]: {path:?} is listed twice"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the file at `path` (under `src/`) is given.
+    pub fn is_given(&self, path: &str) -> bool {
+        self.given.iter().any(|given| given == path)
     }
 }
 
@@ -277,6 +331,35 @@ mod tests {
     fn rejects_no_stages() {
         let text = GOOD.split("[[stages]]").next().unwrap();
         assert!(error_of(text).contains("stages"));
+    }
+
+    #[test]
+    fn files_default_to_none_declared() {
+        let manifest = parse(GOOD).unwrap();
+        assert!(manifest.files.given.is_empty() && manifest.files.reference_only.is_empty());
+    }
+
+    #[test]
+    fn parses_the_files_table() {
+        let text = format!(
+            "{GOOD}\n[files]\ngiven = [\"cli.rs\", \"http/mod.rs\"]\nreference_only = [\"bound.rs\"]\n"
+        );
+        let manifest = parse(&text).unwrap();
+        assert!(manifest.files.is_given("http/mod.rs"));
+        assert!(!manifest.files.is_given("bound.rs"));
+        assert_eq!(manifest.files.reference_only, ["bound.rs"]);
+    }
+
+    #[test]
+    fn rejects_files_outside_src_or_listed_twice() {
+        for bad in ["\"../Cargo.toml\"", "\"/etc/passwd.rs\"", "\"cli\"", "\"\""] {
+            let err = error_of(&format!("{GOOD}\n[files]\ngiven = [{bad}]\n"));
+            assert!(err.contains("[files] given"), "{bad}: {err}");
+        }
+        let err = error_of(&format!("{GOOD}\n[files]\ngiven = [\"a.rs\"]\nlab_only = [\"a.rs\"]\n"));
+        assert!(err.contains("listed twice"), "{err}");
+        let err = error_of(&format!("{GOOD}\n[files]\nextra = []\n"));
+        assert!(err.contains("extra"), "{err}");
     }
 
     #[test]

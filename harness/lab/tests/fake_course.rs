@@ -288,6 +288,62 @@ fn verify_accepts_a_sound_lab_and_catches_a_sloppy_one() {
 }
 
 #[test]
+fn verify_parity_names_every_drifted_file_and_item() {
+    let course = Course::new();
+    let out = course.lab(&["verify", "--parity-only"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "a course whose labs match their references: {text}\n{}", stderr(&out));
+    assert!(text.contains("✓ the lab and its reference match"), "{text}");
+    assert!(text.contains("✓ every {{#include}} resolves"), "{text}");
+
+    let root = &course.root;
+    let drifted = ADDER_SOLUTION
+        .replace("pub fn add(a: u64, b: u64)", "pub fn add(a: u32, b: u64)")
+        .replace("/// Doubles.", "/// Twice the number.")
+        + "\n/// Only here.\npub fn extra() {}\n";
+    write(&root.join("solutions/01-adder/src/lib.rs"), &drifted);
+    write(&root.join("solutions/01-adder/src/helper.rs"), "//! A helper.\n");
+    for side in ["labs", "solutions"] {
+        write(&root.join(format!("{side}/01-adder/src/cli.rs")), &format!("//! Given.\n// {side}\n"));
+    }
+    let manifest = std::fs::read_to_string(root.join("labs/01-adder/lab.toml")).unwrap();
+    write(&root.join("labs/01-adder/lab.toml"), &format!("{manifest}\n[files]\ngiven = [\"cli.rs\"]\n"));
+    let skeleton = ADDER_SKELETON.replace("/// Adds.", "// ANCHOR: add\n/// Adds.");
+    write(&root.join("labs/01-adder/src/lib.rs"), &skeleton);
+    write(&root.join("labs/01-adder/tests/stage3_more.rs"), "#[test]\nfn more() {}\n");
+    let reference_manifest = std::fs::read_to_string(root.join("solutions/01-adder/Cargo.toml")).unwrap();
+    write(
+        &root.join("solutions/01-adder/Cargo.toml"),
+        &format!("{reference_manifest}\n[dependencies]\nmemchr = \"2\"\n"),
+    );
+    write(
+        &root.join("book/src/adder.md"),
+        "# Adder\n\n{{#include ../../solutions/01-adder/src/lib.rs:add}}\n",
+    );
+
+    let out = course.lab(&["verify", "--parity-only"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "a drifted lab fails verify: {text}");
+    for expected in [
+        "solutions/01-adder/src/helper.rs: is only in the reference",
+        "labs/01-adder/src/cli.rs:2: is a given file, so it must be byte-identical",
+        "labs/01-adder/src/lib.rs:4: `fn add` differs from the reference's (solutions/01-adder/src/lib.rs:3)",
+        "reference: pub fn add (a : u32 , b : u64) -> u64 { }",
+        "the doc comment of `fn twice` differs from the reference's",
+        "reference: Twice the number.",
+        "solutions/01-adder/src/lib.rs:13: `fn extra` is public in the reference but not in the lab",
+        "labs/01-adder/src/lib.rs:3: the skeleton carries the book anchor \"add\"",
+        "labs/01-adder/Cargo.toml: [dependencies] lacks memchr, which the reference's has",
+        "labs/01-adder/tests/stage3_more.rs: is a test file no stage of lab.toml names",
+        "solutions/01-adder/Cargo.toml: has no [[test]] for the lab's tests/stage3_more.rs",
+        "book/src/adder.md:3: includes ../../solutions/01-adder/src/lib.rs:add, but that file has no `ANCHOR: add`",
+    ] {
+        assert!(text.contains(expected), "verify should report {expected:?}:\n{text}");
+    }
+    assert!(!text.contains("the reference passes"), "--parity-only runs no test: {text}");
+}
+
+#[test]
 fn run_many_reports_tests_that_ever_fail() {
     let course = Course::new();
     let out = course.lab(&["run-many", "adder", "-n", "3", "--reference"]);

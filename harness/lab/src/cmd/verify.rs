@@ -1,6 +1,7 @@
-//! `cargo lab verify [<lab>…]`: prove every lab sound. The reference passes every graded test; the
-//! skeleton fails every graded test, each on its own (one it passes asserts nothing); the skeleton
-//! builds without warnings; every stage has tests.
+//! `cargo lab verify [<lab>…]`: prove every lab sound. The lab and its reference are one API with two
+//! sets of bodies ([`crate::parity`]); the reference passes every graded test; the skeleton fails
+//! every graded test, each on its own (one it passes asserts nothing); the skeleton builds without
+//! warnings; every stage has tests. Verifying every lab also checks the book's includes.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use crate::cmd::{self, RunSpec, Tested};
 use crate::compile::Cargo;
 use crate::output;
+use crate::parity;
 use crate::report::indent;
 use crate::style::Style;
 use crate::suite::Progress;
@@ -18,6 +20,8 @@ use crate::workspace::{Lab, Workspace};
 pub struct Options {
     /// The labs to verify; empty for all.
     pub labs: Vec<String>,
+    /// Only the parity checks: no build, no tests.
+    pub parity_only: bool,
     /// Tests at once.
     pub jobs: usize,
     /// Time limit of one test, in seconds.
@@ -45,6 +49,16 @@ pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
             problems += 1;
             let _ = writeln!(out, "{} {broken}", style.red("✗"));
         }
+        let findings = parity::check_book(ws);
+        let _ = writeln!(out, "{}", style.bold("The book"));
+        if findings.is_empty() {
+            let _ = writeln!(out, "  {} every {{{{#include}}}} resolves", style.green("✓"));
+        }
+        for finding in &findings {
+            problems += 1;
+            let _ = writeln!(out, "  {} {finding}", style.red("✗"));
+        }
+        out.push('\n');
     }
     if !out.is_empty() {
         output::print(&out)?;
@@ -84,6 +98,18 @@ fn verify_lab(ws: &Workspace, lab: &Lab, options: &Options, style: Style) -> any
     let good = |out: &mut String, text: String| {
         let _ = writeln!(out, "  {} {text}", style.green("✓"));
     };
+
+    let findings = parity::check_lab(ws, lab)?;
+    if findings.is_empty() {
+        good(&mut out, "the lab and its reference match: files, public items, manifests, anchors".into());
+    }
+    for finding in findings {
+        bad(&mut out, finding.to_string());
+    }
+    if options.parity_only {
+        out.push('\n');
+        return Ok((out, problems));
+    }
 
     let stages = cmd::stage_plans(lab, None)?;
     let spec = RunSpec {
