@@ -27,10 +27,8 @@ pub struct AccessFields<'a> {
 /// assert_eq!(fields.url, Some(&b"/a?b=1"[..]));
 /// assert_eq!(fields.status, 200);
 /// ```
-// ANCHOR: parse_access
 pub fn parse_access(line: &[u8]) -> Option<AccessFields<'_>> {
     todo!(
         "stage 1: check ADDR - USER and the [time], then the quoted request, a 3-digit status, bytes, referer and user agent"
     )
 }
-// ANCHOR_END: parse_access

@@ -52,7 +52,6 @@ pub enum Message {
 /// # Errors
 ///
 /// When `payload` is larger than [`MAX_FRAME`], or `out` fails.
-// ANCHOR: frames
 pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
     todo!("stage 3: a u32 little-endian length, then the payload")
 }
@@ -66,7 +65,6 @@ pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
 pub fn read_frame(input: &mut impl Read) -> Result<Option<Vec<u8>>> {
     todo!("stage 3: read the length (None at a clean end), refuse more than MAX_FRAME, read the payload")
 }
-// ANCHOR_END: frames
 
 /// The payload of `message`.
 pub fn encode(message: &Message) -> Vec<u8> {

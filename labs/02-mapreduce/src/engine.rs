@@ -123,8 +123,6 @@ type Reduced = (usize, Vec<(String, String)>, usize);
 /// let output = mapreduce::run(&mapreduce::WordCount, &[path], &config).unwrap();
 /// assert_eq!(output.merged()[3], ("the".to_owned(), "2".to_owned()));
 /// ```
-// ANCHOR: run
 pub fn run(job: &dyn Job, inputs: &[PathBuf], config: &Config) -> Result<Output> {
     todo!("stage 2: plan splits, map them on a pool of threads into the shuffle, then reduce each partition")
 }
-// ANCHOR_END: run

@@ -94,7 +94,6 @@ impl InvertedIndex {
     }
 }
 
-// ANCHOR: jobs
 impl Job for WordCount {
     fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
         todo!("stage 1: the pairs of one record for WordCount")
@@ -154,7 +153,6 @@ impl Job for InvertedIndex {
         Some(JobSpec::Index)
     }
 }
-// ANCHOR_END: jobs
 
 /// The `n` pairs with the largest numeric values, largest first, ties by key ascending (for the
 /// `top-urls` report over a job's output).

@@ -31,8 +31,6 @@ pub struct MapOutput {
 /// # Errors
 ///
 /// [`Error::Read`] when the split's file cannot be read.
-// ANCHOR: map_split
 pub fn map_split(job: &dyn Job, split: &Split, reducers: usize) -> Result<MapOutput> {
     todo!("stage 1: read the split, map each line, combine each key, cut into sorted runs by partition_of")
 }
-// ANCHOR_END: map_split

@@ -134,7 +134,6 @@ struct Worker {
 /// # Errors
 ///
 /// When a worker cannot be started, a task fails in a worker, or `accept` fails.
-// ANCHOR: run_map_phase
 pub fn run_map_phase(
     spec: JobSpec,
     splits: &[Split],
@@ -146,15 +145,12 @@ pub fn run_map_phase(
 ) -> Result<()> {
     todo!("stage 3: one thread per worker process; rerun the tasks of dead workers; back up stragglers")
 }
-// ANCHOR_END: run_map_phase
 
 /// The next task for an idle worker: a pending one, else a backup of the longest-running task that
 /// has none; `None` when the phase is over. Waits while there is nothing to do.
-// ANCHOR: next_task
 fn next_task(board: MutexGuard<'_, Board>, changed: &Condvar, stats: &Mutex<Stats>) -> Option<usize> {
     todo!("stage 3: a pending task, else a backup of the longest-running task, else wait")
 }
-// ANCHOR_END: next_task
 
 /// Starts a worker and waits for its [`HELLO`].
 fn spawn(command: &WorkerCommand, fault: Option<Fault>, children: &Mutex<Vec<Child>>) -> Result<Worker> {

@@ -80,11 +80,9 @@ impl Shuffle {
     /// # Errors
     ///
     /// When a spill file cannot be written.
-    // ANCHOR: add
     pub fn add(&self, partition: usize, run: Vec<(String, u64)>) -> Result<()> {
         todo!("stage 2: push the run; over budget, merge the runs and write them to a run file")
     }
-    // ANCHOR_END: add
 
     /// The number of partitions.
     pub fn reducers(&self) -> usize {
@@ -106,9 +104,7 @@ impl Shuffle {
     /// # Errors
     ///
     /// When a spill file cannot be read back.
-    // ANCHOR: reduce
     pub fn reduce(&self, partition: usize, job: &dyn Job) -> Result<(Vec<(String, String)>, usize)> {
         todo!("stage 2: k-way merge of the in-memory and spilled runs with a heap, reduce each key")
     }
-    // ANCHOR_END: reduce
 }

@@ -35,11 +35,9 @@ pub struct Split {
 /// # Panics
 ///
 /// When `split_size` is 0.
-// ANCHOR: plan_splits
 pub fn plan_splits(inputs: &[PathBuf], split_size: u64) -> Result<Vec<Split>> {
     todo!("stage 1: cut each file into split_size byte ranges, no reading")
 }
-// ANCHOR_END: plan_splits
 
 /// Reads the lines of `reader` that belong to the byte range `start..end`: every line whose first
 /// byte is in the range, each with its `\n` (the last line of the input may lack one).
@@ -56,10 +54,8 @@ pub fn plan_splits(inputs: &[PathBuf], split_size: u64) -> Result<Vec<Split>> {
 /// assert_eq!(mapreduce::read_split(&mut Cursor::new(text), 0, 5).unwrap(), b"one\ntwo\n");
 /// assert_eq!(mapreduce::read_split(&mut Cursor::new(text), 5, 14).unwrap(), b"three\n");
 /// ```
-// ANCHOR: read_split
 pub fn read_split<R: Read + Seek>(reader: &mut R, start: u64, end: u64) -> io::Result<Vec<u8>> {
     todo!(
         "stage 1: skip the partial first line unless the byte before start is a newline, then read whole lines while they start before end"
     )
 }
-// ANCHOR_END: read_split

@@ -11,8 +11,6 @@
 /// mapreduce::text_words(b"Stra\xc3\x9fe, STRASSE\xffand!", |w| words.push(w.to_owned()));
 /// assert_eq!(words, ["straße", "strasse", "and"]);
 /// ```
-// ANCHOR: text_words
 pub fn text_words(text: &[u8], word: impl FnMut(&str)) {
     todo!("stage 1: maximal runs of alphanumeric chars, lowercased with str::to_lowercase")
 }
-// ANCHOR_END: text_words

@@ -18,8 +18,6 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 ///
 /// When a frame is malformed or a pipe fails. A task that fails (an unreadable input) is reported
 /// to the coordinator as [`Message::Failed`], not returned.
-// ANCHOR: serve_worker
 pub fn serve_worker(input: impl Read, output: impl Write) -> Result<()> {
     todo!("stage 3: write HELLO, then answer each Task frame with Done (or Failed); obey FAULT_ENV")
 }
-// ANCHOR_END: serve_worker

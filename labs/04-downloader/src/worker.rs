@@ -1,8 +1,8 @@
 //! Stages 2 and 3: a worker thread, with its own connection, taking pieces of the file from a
 //! shared queue and writing each at its offset; retrying on failure from the last byte written.
-//!
-//! These types are one design (the reference's), a suggestion: only [`crate::download()`] is
-//! graded, so change anything here. The chapter discusses the choices.
+
+// These types are one design (the reference's), a suggestion: only `download()` is graded, so change
+// anything here. The chapter discusses the choices.
 
 use std::fs::File;
 use std::path::Path;

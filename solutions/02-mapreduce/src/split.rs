@@ -35,7 +35,6 @@ pub struct Split {
 /// # Panics
 ///
 /// When `split_size` is 0.
-// ANCHOR: plan_splits
 pub fn plan_splits(inputs: &[PathBuf], split_size: u64) -> Result<Vec<Split>> {
     assert!(split_size > 0, "split_size must be positive");
     let mut splits = Vec::new();
@@ -50,7 +49,6 @@ pub fn plan_splits(inputs: &[PathBuf], split_size: u64) -> Result<Vec<Split>> {
     }
     Ok(splits)
 }
-// ANCHOR_END: plan_splits
 
 /// Reads the lines of `reader` that belong to the byte range `start..end`: every line whose first
 /// byte is in the range, each with its `\n` (the last line of the input may lack one).

@@ -11,7 +11,6 @@
 /// mapreduce::text_words(b"Stra\xc3\x9fe, STRASSE\xffand!", |w| words.push(w.to_owned()));
 /// assert_eq!(words, ["straße", "strasse", "and"]);
 /// ```
-// ANCHOR: text_words
 pub fn text_words(text: &[u8], mut word: impl FnMut(&str)) {
     let text = String::from_utf8_lossy(text);
     let mut lower = String::new();
@@ -25,4 +24,3 @@ pub fn text_words(text: &[u8], mut word: impl FnMut(&str)) {
         }
     }
 }
-// ANCHOR_END: text_words

@@ -29,7 +29,6 @@ impl Frontier {
     /// Offers `url`, found at `depth`. Returns whether it was queued: a URL already taken is not,
     /// and a URL already waiting is moved to `depth` if that is shallower.
     pub fn offer(&mut self, url: Url, depth: usize) -> bool {
-        // ANCHOR: offer
         match self.seen.get(&url) {
             Some(Seen::Taken) => return false,
             Some(&Seen::Queued(queued)) if queued <= depth => return false,
@@ -38,7 +37,6 @@ impl Frontier {
         self.seen.insert(url.clone(), Seen::Queued(depth));
         self.queues.entry(depth).or_default().push_back(url);
         true
-        // ANCHOR_END: offer
     }
 
     /// The depth of the next URL [`Frontier::pop`] would give.

@@ -41,7 +41,6 @@ impl Robots {
     /// merged. Field names are case-insensitive, `#` starts a comment, unknown lines are ignored.
     /// `Crawl-delay: SECONDS` (fractions allowed) in the group is kept.
     pub fn parse(text: &str, user_agent: &str) -> Robots {
-        // ANCHOR: parse
         let token = user_agent.split(['/', ' ']).next().unwrap_or_default().to_ascii_lowercase();
         // The winning group's user-agent value and its lines so far.
         let mut best: Option<(usize, Robots)> = None;
@@ -96,7 +95,6 @@ impl Robots {
         }
         finish(&agents, current, &mut best);
         best.map_or_else(Robots::allow_all, |(_, robots)| robots)
-        // ANCHOR_END: parse
     }
 
     /// Whether `target` (a path with its query, as in a request line) may be fetched: the rule

@@ -52,7 +52,6 @@ impl Url {
     /// [`UrlError::NoScheme`] for a relative reference, [`UrlError::BadPort`] and
     /// [`UrlError::UserInfo`] for an authority this type cannot hold.
     pub fn parse(input: &str) -> Result<Url, UrlError> {
-        // ANCHOR: parse
         let text = clean(input);
         let parts = split(&text);
         let Some(scheme) = parts.scheme else {
@@ -73,7 +72,6 @@ impl Url {
             query: parts.query.map(str::to_owned),
             fragment: parts.fragment.map(str::to_owned),
         })
-        // ANCHOR_END: parse
     }
 
     /// Resolves `reference` (a link as written on this page: absolute, `//host/x`, `/x`, `x`,

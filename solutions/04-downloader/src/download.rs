@@ -300,7 +300,7 @@ fn sha256_of(path: &Path) -> io::Result<[u8; 32]> {
     }
 }
 
-/// Lowercase hexadecimal.
+/// Lowercase hexadecimal, for the checksum error.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

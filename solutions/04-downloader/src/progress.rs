@@ -37,12 +37,10 @@ impl Progress {
 
     /// Counts `bytes` more bytes received. Called by every worker after every read.
     pub fn add(&self, bytes: u64) {
-        // ANCHOR: add
         self.received.fetch_add(bytes, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.inc(bytes);
         }
-        // ANCHOR_END: add
     }
 
     /// The bytes received in this run so far.

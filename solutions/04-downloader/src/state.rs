@@ -1,10 +1,13 @@
 //! Stage 4: the state file that makes a download resumable, and writing it so a crash at any
 //! moment leaves either the old state or the new one, never a mixture.
 //!
-//! The format, little-endian: the magic `DLSTATE1`; the file's size and the chunk size (`u64`);
-//! the `ETag` and the `Last-Modified` (each a byte 0 or 1 for absent or present, then a `u32`
-//! length and the UTF-8 bytes); the number of chunks (`u32`) and, for each, how many of its bytes
-//! are safely on disk (`u64`); last, an FNV-1a hash (`u64`) of everything before it.
+//! The format is yours to choose (the chapter discusses the options); [`State::decode`] must read
+//! what [`State::encode`] writes, and refuse anything else without panicking.
+
+// This reference's format, little-endian: the magic `DLSTATE1`; the file's size and the chunk size
+// (`u64`); the `ETag` and the `Last-Modified` (each a byte 0 or 1 for absent or present, then a `u32`
+// length and the UTF-8 bytes); the number of chunks (`u32`) and, for each, how many of its bytes are
+// safely on disk (`u64`); last, an FNV-1a hash (`u64`) of everything before it.
 
 use std::fs::{self, File};
 use std::io::{self, Write};

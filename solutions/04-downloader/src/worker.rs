@@ -367,7 +367,6 @@ pub fn fetch_single_stream(
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<u64, Error> {
-    // ANCHOR: single_stream
     let url = &config.url;
     let mut backoff = Backoff::new(config);
     let mut buf = vec![0; BUFFER];
@@ -409,5 +408,4 @@ pub fn fetch_single_stream(
             }
         }
     }
-    // ANCHOR_END: single_stream
 }

@@ -120,7 +120,6 @@ struct Conn {
 }
 
 impl Conn {
-    // ANCHOR: handle
     /// Acts on one frame; `false` when the server is stopping and reading must end.
     async fn handle(&mut self, frame: Frame, stop: &CancellationToken) -> bool {
         match frame.kind {
@@ -184,7 +183,6 @@ impl Conn {
         }
         true
     }
-    // ANCHOR_END: handle
 
     // ANCHOR: spawn
     /// Runs `body` for `frame` in its own task and sends its answer: a response (`Some`), the end
@@ -276,7 +274,6 @@ impl Conn {
         self.error(err.id().unwrap_or(0), RemoteError::new(code, err.to_string())).await;
     }
 
-    // ANCHOR: finish
     /// Ends the connection. A client that left gets nothing more: its calls are cancelled at once.
     /// On shutdown, calls in flight get the grace period, then are cancelled with an error.
     async fn finish(mut self, client_left: bool) {
@@ -304,5 +301,4 @@ impl Conn {
             }
         }
     }
-    // ANCHOR_END: finish
 }

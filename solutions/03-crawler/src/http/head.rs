@@ -129,14 +129,12 @@ impl ResponseHead {
     /// Whether the connection may carry another request after this response: HTTP/1.1 unless
     /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
     pub fn keep_alive(&self) -> bool {
-        // ANCHOR: keep_alive
         let has = |token: &str| {
             self.headers_named("connection")
                 .flat_map(|v| v.split(','))
                 .any(|t| t.trim().eq_ignore_ascii_case(token))
         };
         if self.minor_version >= 1 { !has("close") } else { has("keep-alive") }
-        // ANCHOR_END: keep_alive
     }
 
     /// Whether the status is a redirect this client follows (301, 302, 303, 307, 308).

@@ -15,12 +15,10 @@ use crate::url::Url;
 /// # Ok::<(), crawler::UrlError>(())
 /// ```
 pub fn encode_request(method: &str, url: &Url, headers: &[(&str, &str)]) -> Vec<u8> {
-    // ANCHOR: encode_request
     let mut out = format!("{method} {} HTTP/1.1\r\nHost: {}\r\n", url.request_target(), url.authority());
     for (name, value) in headers {
         out.push_str(&format!("{name}: {value}\r\n"));
     }
     out.push_str("\r\n");
     out.into_bytes()
-    // ANCHOR_END: encode_request
 }
