@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::shown;
 use logstat::{Field, LogRecord, Timestamp, parse_line, parse_line_regex};
 use proptest::prelude::*;
 
@@ -17,19 +18,38 @@ fn parsers() -> [(&'static str, Parser); 2] {
     [("parse_line", parse_line), ("parse_line_regex", parse_line_regex)]
 }
 
+/// A parse's record with every byte field [`shown`], or `None`: what two parses are compared by,
+/// so that a failure shows bytes as they are in the line.
+fn described(record: Option<LogRecord<'_>>) -> Option<String> {
+    record.map(|r| {
+        format!(
+            "addr {} user {} time {} {:+} request {} status {} bytes {} referer {} user agent {}",
+            shown(r.addr),
+            shown(r.user),
+            r.time.unix,
+            r.time.offset_minutes,
+            shown(r.request),
+            r.status,
+            r.bytes,
+            shown(r.referer),
+            shown(r.user_agent)
+        )
+    })
+}
+
 #[test]
 fn parses_every_field_of_a_typical_line() {
     for (name, parse) in parsers() {
         let record = parse(TYPICAL).unwrap_or_else(|err| panic!("{name} rejected a valid line: {err}"));
-        assert_eq!(record.addr, b"203.0.113.9", "{name}: addr");
-        assert_eq!(record.user, b"alice", "{name}: user");
+        assert_eq!(shown(record.addr), "203.0.113.9", "{name}: addr");
+        assert_eq!(shown(record.user), "alice", "{name}: user");
         assert_eq!(record.time.unix, 1_791_633_336, "{name}: time (2026-10-10T11:55:36Z)");
         assert_eq!(record.time.offset_minutes, 120, "{name}: zone");
-        assert_eq!(record.request, b"GET /search?q=rust&page=2 HTTP/1.1", "{name}: request");
+        assert_eq!(shown(record.request), "GET /search?q=rust&page=2 HTTP/1.1", "{name}: request");
         assert_eq!(record.status, 200, "{name}: status");
         assert_eq!(record.bytes, 5123, "{name}: bytes");
-        assert_eq!(record.referer, b"https://example.com/start", "{name}: referer");
-        assert_eq!(record.user_agent, b"Mozilla/5.0 (X11; Linux x86_64)", "{name}: user agent");
+        assert_eq!(shown(record.referer), "https://example.com/start", "{name}: referer");
+        assert_eq!(shown(record.user_agent), "Mozilla/5.0 (X11; Linux x86_64)", "{name}: user agent");
     }
 }
 
@@ -44,17 +64,17 @@ fn keeps_escapes_as_written_and_accepts_odd_but_valid_lines() {
     ];
     for line in lines {
         for (name, parse) in parsers() {
-            let shown = String::from_utf8_lossy(line);
-            let record =
-                parse(line).unwrap_or_else(|err| panic!("{name} rejected valid line {shown:?}: {err}"));
+            let record = parse(line)
+                .unwrap_or_else(|err| panic!("{name} rejected valid line \"{}\": {err}", shown(line)));
             if line.starts_with(b"::1") {
                 assert_eq!(
-                    record.user_agent, br#"say \"hi\" \\ \x22"#,
-                    "{name}: escapes are kept as written"
+                    shown(record.user_agent),
+                    shown(br#"say \"hi\" \\ \x22"#),
+                    "{name}: user agent, escapes kept as written"
                 );
             }
             if line.ends_with(b"\r") {
-                assert_eq!(record.user_agent, b"-", "{name}: the trailing \\r is not part of the last field");
+                assert_eq!(shown(record.user_agent), "-", "{name}: user agent, without the trailing \\r");
             }
             if line.ends_with(br#""x""#) {
                 assert_eq!(record.bytes, u64::MAX, "{name}: a byte count beyond u64 saturates");
@@ -107,9 +127,13 @@ fn parses_nginx_times_and_rejects_impossible_ones() {
         (b"31/Dec/1969:23:59:59 +0000", -1, 0),
     ];
     for (text, unix, offset) in cases {
-        let shown = String::from_utf8_lossy(text);
-        let time = Timestamp::parse_nginx(text).unwrap_or_else(|| panic!("rejected {shown}"));
-        assert_eq!((time.unix, time.offset_minutes), (unix, offset), "{shown}");
+        let time = Timestamp::parse_nginx(text).unwrap_or_else(|| panic!("rejected {}", shown(text)));
+        assert_eq!(
+            (time.unix, time.offset_minutes),
+            (unix, offset),
+            "(unix, offset_minutes) of {}",
+            shown(text)
+        );
     }
     let impossible: [&[u8]; 8] = [
         b"29/Feb/2025:00:00:00 +0000",
@@ -122,85 +146,111 @@ fn parses_nginx_times_and_rejects_impossible_ones() {
         b"1/Jan/2026:00:00:00 +0000",
     ];
     for text in impossible {
-        assert!(Timestamp::parse_nginx(text).is_none(), "accepted {}", String::from_utf8_lossy(text));
+        assert!(Timestamp::parse_nginx(text).is_none(), "accepted {}", shown(text));
     }
 }
 
 #[test]
 fn splits_the_request_and_finds_each_field() {
-    let line = TYPICAL;
-    let record = parse_line(line).expect("a valid line");
-    let parts = record.request_parts().expect("a well-formed request");
-    assert_eq!(
-        (parts.method, parts.target, parts.protocol),
-        (&b"GET"[..], &b"/search?q=rust&page=2"[..], &b"HTTP/1.1"[..])
-    );
-    let key = |field| record.key(field).map(|key| String::from_utf8_lossy(&key).into_owned());
-    assert_eq!(key(Field::Ip).as_deref(), Some("203.0.113.9"));
-    assert_eq!(key(Field::Url).as_deref(), Some("/search?q=rust&page=2"));
-    assert_eq!(key(Field::Path).as_deref(), Some("/search"));
-    assert_eq!(key(Field::Status).as_deref(), Some("200"));
-    assert_eq!(key(Field::Method).as_deref(), Some("GET"));
-    assert_eq!(key(Field::Ua).as_deref(), Some("Mozilla/5.0 (X11; Linux x86_64)"));
-    assert_eq!(key(Field::Referer).as_deref(), Some("https://example.com/start"));
+    for (name, parse) in parsers() {
+        let record = parse(TYPICAL).unwrap_or_else(|err| panic!("{name} rejected a valid line: {err}"));
+        let parts = record.request_parts().expect("a well-formed request");
+        assert_eq!(
+            (shown(parts.method), shown(parts.target), shown(parts.protocol)),
+            ("GET".to_owned(), "/search?q=rust&page=2".to_owned(), "HTTP/1.1".to_owned()),
+            "{name}: request_parts() (method, target, protocol)"
+        );
+        let key = |field| record.key(field).map(|key| shown(&key));
+        let want = [
+            (Field::Ip, "203.0.113.9"),
+            (Field::Url, "/search?q=rust&page=2"),
+            (Field::Path, "/search"),
+            (Field::Status, "200"),
+            (Field::Method, "GET"),
+            (Field::Ua, "Mozilla/5.0 (X11; Linux x86_64)"),
+            (Field::Referer, "https://example.com/start"),
+        ];
+        for (field, value) in want {
+            assert_eq!(key(field).as_deref(), Some(value), "{name}: key({field})");
+        }
+    }
 }
 
 #[test]
 fn requests_that_are_not_method_target_protocol_have_no_url() {
     let with_request =
         |request: &str| format!(r#"10.1.1.1 - - [01/Mar/2026:00:00:00 +0000] "{request}" 400 0 "-" "-""#);
-    for request in ["-", "", "GET", "GET /", " /a HTTP/1.1", "GET /a ", "GET  HTTP/1.1", r"\x16\x03\x01\x00"]
-    {
-        let line = with_request(request);
-        let record = parse_line(line.as_bytes()).unwrap_or_else(|err| panic!("rejected {line:?}: {err}"));
-        assert_eq!(record.request_parts(), None, "request {request:?} has no method, target and protocol");
-        for field in [Field::Url, Field::Path, Field::Method] {
-            assert_eq!(record.key(field), None, "request {request:?} gives no {field}");
+    for (name, parse) in parsers() {
+        for request in
+            ["-", "", "GET", "GET /", " /a HTTP/1.1", "GET /a ", "GET  HTTP/1.1", r"\x16\x03\x01\x00"]
+        {
+            let line = with_request(request);
+            let record =
+                parse(line.as_bytes()).unwrap_or_else(|err| panic!("{name} rejected {line:?}: {err}"));
+            assert!(
+                record.request_parts().is_none(),
+                "{name}: request {request:?} has no method, target and protocol, got {:?}",
+                record.request_parts().map(|p| (shown(p.method), shown(p.target), shown(p.protocol)))
+            );
+            for field in [Field::Url, Field::Path, Field::Method] {
+                let key = record.key(field);
+                assert!(
+                    key.is_none(),
+                    "{name}: request {request:?} gives no {field}, got {:?}",
+                    key.map(|k| shown(&k))
+                );
+            }
+            assert!(record.key(Field::Status).is_some(), "{name}: the line still has a status");
         }
-        assert!(record.key(Field::Status).is_some(), "the line still has a status");
+        let spaced = with_request("GET /a b c HTTP/1.1");
+        let record = parse(spaced.as_bytes()).expect("valid");
+        assert_eq!(
+            record.request_parts().map(|p| shown(p.target)).as_deref(),
+            Some("/a b c"),
+            "{name}: target, between the first and the last space"
+        );
+        let short = with_request("GET /a?x=1?y HTTP/1.0");
+        assert_eq!(
+            parse(short.as_bytes()).expect("valid").path().map(shown).as_deref(),
+            Some("/a"),
+            "{name}: path, up to the first ?"
+        );
     }
-    let spaced = with_request("GET /a b c HTTP/1.1");
-    let record = parse_line(spaced.as_bytes()).expect("valid");
-    assert_eq!(
-        record.request_parts().map(|p| p.target),
-        Some(&b"/a b c"[..]),
-        "target: between first and last space"
-    );
-    let short = with_request("GET /a?x=1?y HTTP/1.0");
-    assert_eq!(
-        parse_line(short.as_bytes()).expect("valid").path(),
-        Some(&b"/a"[..]),
-        "path stops at the first ?"
-    );
 }
 
 #[test]
 fn both_parsers_agree_with_the_generator_on_every_line() {
     for (number, line) in common::generated(7, 20_000).iter().enumerate() {
-        let shown = || String::from_utf8_lossy(&line.text).into_owned();
+        let text = shown(&line.text);
         for (name, parse) in parsers() {
             match (&line.entry, parse(&line.text)) {
-                (None, Ok(_)) => panic!("{name} accepted malformed generated line {number}: {:?}", shown()),
+                (None, Ok(_)) => panic!("{name} accepted malformed generated line {number}: \"{text}\""),
                 (Some(_), Err(err)) => {
-                    panic!("{name} rejected valid generated line {number} ({err}): {:?}", shown())
+                    panic!("{name} rejected valid generated line {number} ({err}): \"{text}\"")
                 }
                 (None, Err(_)) => {}
                 (Some(entry), Ok(record)) => {
-                    let what = format!("{name}, line {number}: {:?}", shown());
-                    assert_eq!(record.addr, entry.addr, "{what}");
-                    assert_eq!(record.user, entry.user, "{what}");
+                    let what = format!("{name}, generated line {number}: \"{text}\"");
+                    let opt = |bytes: Option<&[u8]>| bytes.map(shown);
+                    assert_eq!(shown(record.addr), shown(&entry.addr), "addr, {what}");
+                    assert_eq!(shown(record.user), shown(&entry.user), "user, {what}");
                     assert_eq!(
                         (record.time.unix, record.time.offset_minutes),
                         (entry.time, entry.offset_minutes),
-                        "{what}"
+                        "(time, zone), {what}"
                     );
-                    assert_eq!(record.request, entry.request, "{what}");
-                    assert_eq!(record.request_parts().map(|p| p.method), entry.method.as_deref(), "{what}");
-                    assert_eq!(record.request_parts().map(|p| p.target), entry.url.as_deref(), "{what}");
-                    assert_eq!(record.path(), entry.path.as_deref(), "{what}");
-                    assert_eq!((record.status, record.bytes), (entry.status, entry.bytes), "{what}");
-                    assert_eq!(record.referer, entry.referer, "{what}");
-                    assert_eq!(record.user_agent, entry.user_agent, "{what}");
+                    assert_eq!(shown(record.request), shown(&entry.request), "request, {what}");
+                    let parts = record.request_parts();
+                    assert_eq!(opt(parts.map(|p| p.method)), opt(entry.method.as_deref()), "method, {what}");
+                    assert_eq!(opt(parts.map(|p| p.target)), opt(entry.url.as_deref()), "target, {what}");
+                    assert_eq!(opt(record.path()), opt(entry.path.as_deref()), "path, {what}");
+                    assert_eq!(
+                        (record.status, record.bytes),
+                        (entry.status, entry.bytes),
+                        "(status, bytes), {what}"
+                    );
+                    assert_eq!(shown(record.referer), shown(&entry.referer), "referer, {what}");
+                    assert_eq!(shown(record.user_agent), shown(&entry.user_agent), "user agent, {what}");
                 }
             }
         }
@@ -214,7 +264,12 @@ fn both_parsers_agree_on_every_fixture_line() {
     for line in log.split(|&b| b == b'\n').filter(|line| !line.is_empty()) {
         let (hand, regex) = (parse_line(line), parse_line_regex(line));
         let accepted = hand.is_ok();
-        assert_eq!(hand.ok(), regex.ok(), "the parsers disagree on {:?}", String::from_utf8_lossy(line));
+        assert_eq!(
+            described(hand.ok()),
+            described(regex.ok()),
+            "parse_line (left) and parse_line_regex (right) on \"{}\"",
+            shown(line)
+        );
         valid += usize::from(accepted);
     }
     assert!(valid > 100, "only {valid} fixture lines parsed");
@@ -330,21 +385,29 @@ proptest! {
         let line = w.line();
         for (name, parse) in parsers() {
             let record = parse(&line);
-            prop_assert!(record.is_ok(), "{} rejected {:?}: {:?}", name, String::from_utf8_lossy(&line), record);
+            prop_assert!(record.is_ok(), "{} rejected \"{}\": {:?}", name, shown(&line), record.err());
             let record = record.unwrap();
-            prop_assert_eq!(record.addr, w.addr.as_bytes());
-            prop_assert_eq!(record.user, &w.user[..]);
-            prop_assert_eq!((record.time.unix, record.time.offset_minutes), (w.unix(), w.offset_minutes));
-            prop_assert_eq!(record.request, &w.request[..]);
-            prop_assert_eq!((record.status, record.bytes), (w.status, w.bytes));
-            prop_assert_eq!(record.referer, &w.referer[..]);
-            prop_assert_eq!(record.user_agent, &w.user_agent[..]);
+            prop_assert_eq!(shown(record.addr), shown(w.addr.as_bytes()), "{}: addr", name);
+            prop_assert_eq!(shown(record.user), shown(&w.user), "{}: user", name);
+            prop_assert_eq!(
+                (record.time.unix, record.time.offset_minutes),
+                (w.unix(), w.offset_minutes),
+                "{}: (time, zone)", name
+            );
+            prop_assert_eq!(shown(record.request), shown(&w.request), "{}: request", name);
+            prop_assert_eq!((record.status, record.bytes), (w.status, w.bytes), "{}: (status, bytes)", name);
+            prop_assert_eq!(shown(record.referer), shown(&w.referer), "{}: referer", name);
+            prop_assert_eq!(shown(record.user_agent), shown(&w.user_agent), "{}: user agent", name);
         }
     }
 
     #[test]
     fn no_bytes_panic_a_parser_and_both_parsers_agree(line in prop::collection::vec(any::<u8>(), 0..300)) {
-        prop_assert_eq!(parse_line(&line).ok(), parse_line_regex(&line).ok());
+        prop_assert_eq!(
+            described(parse_line(&line).ok()),
+            described(parse_line_regex(&line).ok()),
+            "parse_line (left) and parse_line_regex (right) on \"{}\"", shown(&line)
+        );
     }
 
     #[test]
@@ -365,6 +428,10 @@ proptest! {
             }
         }
         line.retain(|&b| b != b'\n');
-        prop_assert_eq!(parse_line(&line).ok(), parse_line_regex(&line).ok(), "line {:?}", String::from_utf8_lossy(&line));
+        prop_assert_eq!(
+            described(parse_line(&line).ok()),
+            described(parse_line_regex(&line).ok()),
+            "parse_line (left) and parse_line_regex (right) on \"{}\"", shown(&line)
+        );
     }
 }

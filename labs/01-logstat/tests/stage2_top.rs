@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{access_log, expected, file, lossy, ranked, run_json, top_entries};
+use common::{access_log, expected, file, lossy, ranked, run_json, shown_ranked, top_entries};
 use logstat::{Command, Config, Counter, Field};
 use proptest::prelude::*;
 
@@ -16,10 +16,22 @@ fn counter_ranks_by_count_then_by_key_bytes() {
     let top: Vec<(Vec<u8>, u64)> = counter.top(10);
     let expected: Vec<(&[u8], u64)> = vec![(b"a", 3), (b"e", 3), (b"b", 2), (b"d", 2), (b"B", 1), (b"c", 1)];
     let expected: Vec<(Vec<u8>, u64)> = expected.into_iter().map(|(k, c)| (k.to_vec(), c)).collect();
-    assert_eq!(top, expected, "count descending, then key ascending by bytes ('B' < 'c')");
-    assert_eq!(counter.top(2), expected[..2].to_vec(), "top(2) is a prefix of the full ranking");
-    assert_eq!(counter.top(0), Vec::new(), "top(0) is empty");
-    assert_eq!((counter.len(), counter.get(b"a"), counter.get(b"zz")), (6, 3, 0));
+    assert_eq!(
+        shown_ranked(&top),
+        shown_ranked(&expected),
+        "top(10): count descending, then key ascending by bytes ('B' < 'c')"
+    );
+    assert_eq!(
+        shown_ranked(&counter.top(2)),
+        shown_ranked(&expected[..2]),
+        "top(2) is a prefix of the full ranking"
+    );
+    assert_eq!(shown_ranked(&counter.top(0)), Vec::new(), "top(0) is empty");
+    assert_eq!(
+        (counter.len(), counter.get(b"a"), counter.get(b"zz")),
+        (6, 3, 0),
+        "(len(), get(\"a\"), get(\"zz\"))"
+    );
 }
 
 #[test]
@@ -30,7 +42,11 @@ fn merged_counters_add_up() {
     right.add(b"/b", 5);
     right.add(b"/c", 1);
     left.merge(right);
-    assert_eq!(left.top(10), vec![(b"/b".to_vec(), 6), (b"/a".to_vec(), 2), (b"/c".to_vec(), 1)]);
+    assert_eq!(
+        shown_ranked(&left.top(10)),
+        shown_ranked(&[(b"/b".to_vec(), 6), (b"/a".to_vec(), 2), (b"/c".to_vec(), 1)]),
+        "top(10) of left after left.merge(right)"
+    );
 }
 
 proptest! {
@@ -47,7 +63,7 @@ proptest! {
         }
         let mut all = ranked(keys.iter().map(|k| &k[..]));
         all.truncate(n);
-        prop_assert_eq!(counter.top(n), all);
+        prop_assert_eq!(shown_ranked(&counter.top(n)), shown_ranked(&all), "top({}) against a full sort", n);
     }
 }
 
@@ -67,7 +83,7 @@ fn top_by_every_field_matches_the_oracle_on_the_fixture() {
 fn n_limits_the_listing_to_the_first_entries() {
     let want = top_entries(&expected("nginx/expected/top-ip.json"));
     let got = run_json(Command::Top { field: Field::Ip, n: 3 }, vec![file(access_log())]);
-    assert_eq!(top_entries(&got), want[..3].to_vec());
+    assert_eq!(top_entries(&got), want[..3].to_vec(), "top entries with -n 3 against the oracle's first 3");
 }
 
 #[test]
@@ -81,7 +97,7 @@ fn the_table_lists_counts_then_keys() {
     for (row, (key, count)) in rows[1..].iter().zip(&want) {
         assert_eq!(row, &[count.to_string().as_str(), key.as_str()], "table:\n{}", ran.stdout);
     }
-    assert_eq!(ran.outcome.exit_code(), 0);
+    assert_eq!(ran.outcome.exit_code(), 0, "exit code");
 }
 
 #[test]
@@ -92,10 +108,10 @@ fn top_urls_of_a_generated_log_match_what_was_generated() {
     let mut config = Config::new(Command::Top { field: Field::Url, n: 25 }, vec![]);
     config.json = true;
     let got = common::json_of(&common::run_with_stdin(&config, &log));
-    assert_eq!(top_entries(&got), lossy(&want[..25]));
+    assert_eq!(top_entries(&got), lossy(&want[..25]), "the top 25 URLs against the generator's");
     let valid = lines.iter().filter(|l| l.entry.is_some()).count() as u64;
-    assert_eq!(got["total"], valid, "total counts the valid lines");
-    assert_eq!(got["malformed"], lines.len() as u64 - valid);
+    assert_eq!(got["total"], valid, "total: the valid lines");
+    assert_eq!(got["malformed"], lines.len() as u64 - valid, "malformed: the lines that are not valid");
 }
 
 #[test]
@@ -105,11 +121,78 @@ fn summary_counts_lines_clients_and_bytes() {
     let mut config = Config::new(Command::Summary, vec![]);
     config.json = true;
     let got = common::json_of(&common::run_with_stdin(&config, &common::joined(&lines)));
-    assert_eq!(got["total"], entries.len() as u64);
-    assert_eq!(got["malformed"], (lines.len() - entries.len()) as u64);
-    assert_eq!(got["bytes"], entries.iter().map(|e| e.bytes).sum::<u64>());
+    assert_eq!(got["total"], entries.len() as u64, "total: the valid lines");
+    assert_eq!(
+        got["malformed"],
+        (lines.len() - entries.len()) as u64,
+        "malformed: the lines that are not valid"
+    );
+    assert_eq!(
+        got["bytes"],
+        entries.iter().map(|e| e.bytes).sum::<u64>(),
+        "bytes: the sum of the byte counts"
+    );
     let clients: std::collections::HashSet<_> = entries.iter().map(|e| &e.addr).collect();
-    assert_eq!(got["distinct_ips"], clients.len() as u64);
+    assert_eq!(got["distinct_ips"], clients.len() as u64, "distinct_ips: the different addresses");
     let not_found = entries.iter().filter(|e| (400..500).contains(&e.status)).count() as u64;
-    assert_eq!(got["status_classes"]["4xx"], not_found);
+    assert_eq!(
+        got["status_classes"]["4xx"], not_found,
+        "status_classes.4xx: lines with a status in 400..500"
+    );
+}
+
+/// Runs `top --by url` as JSON on `log` from standard input, on one thread with `block_size`.
+fn top_urls_in_blocks(log: &[u8], block_size: usize) -> serde_json::Value {
+    let mut config = Config::new(Command::Top { field: Field::Url, n: 20 }, vec![]);
+    config.json = true;
+    config.threads = 1;
+    config.block_size = block_size;
+    common::json_of(&common::run_with_stdin(&config, log))
+}
+
+#[test]
+fn every_line_counts_once_whatever_the_block_size() {
+    // Generated lines are 100 to 400 bytes long: most block sizes here are shorter than one line,
+    // so lines cross block boundaries, and some lie across several blocks.
+    let lines = common::generated(12, 600);
+    let mut log = common::joined(&lines);
+    log.pop(); // the last line has no newline: it still counts
+    let want = ranked(lines.iter().filter_map(|l| l.entry.as_ref()?.url.as_deref()));
+    let valid = lines.iter().filter(|l| l.entry.is_some()).count() as u64;
+    for block_size in [1, 2, 7, 64, 250, 4096, 1 << 20] {
+        let got = top_urls_in_blocks(&log, block_size);
+        let what = format!("{block_size}-byte blocks on one thread");
+        assert_eq!(got["total"], valid, "total (valid lines) with {what}");
+        assert_eq!(got["malformed"], lines.len() as u64 - valid, "malformed lines with {what}");
+        assert_eq!(top_entries(&got), lossy(&want[..20]), "the top 20 URLs with {what}");
+    }
+}
+
+#[test]
+fn each_input_ends_a_line_and_a_blank_line_is_malformed() {
+    let lines = common::generated(13, 50);
+    let entries: Vec<_> = lines.iter().filter(|l| l.entry.is_some()).take(3).collect();
+    let text = |i: usize| &entries[i].text[..];
+    let dir = testkit::scratch_dir();
+    let (first, second) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    // a.log: a line, a blank line, and a last line without its newline; b.log: one line.
+    std::fs::write(&first, [text(0), b"\n\n", text(1)].concat()).expect("the scratch dir is writable");
+    std::fs::write(&second, [text(2), b"\n"].concat()).expect("the scratch dir is writable");
+    let want = ranked(entries.iter().filter_map(|l| Some(&l.entry.as_ref()?.addr[..])));
+    for block_size in [3, 1 << 20] {
+        let inputs = vec![file(&first), file(&second)];
+        let mut config = Config::new(Command::Top { field: Field::Ip, n: 10 }, inputs);
+        config.json = true;
+        config.threads = 1;
+        config.block_size = block_size;
+        let got = common::json_of(&common::run(&config));
+        let what =
+            format!("a.log (a line, a blank line, a line without newline), b.log, {block_size}-byte blocks");
+        assert_eq!(got["total"], 3, "valid lines of {what}: the end of a.log ends its last line");
+        assert_eq!(
+            got["malformed"], 1,
+            "malformed lines of {what}: the blank line, none after b.log's newline"
+        );
+        assert_eq!(top_entries(&got), lossy(&want), "top addresses of {what}");
+    }
 }

@@ -19,41 +19,49 @@ fn words_of_text(text: &str) -> Vec<String> {
 
 #[test]
 fn path_words_are_lowercased_ascii_letter_and_digit_runs() {
-    assert_eq!(words_of_path(b"/static/JS/app.v2.min.js"), ["static", "js", "app", "v2", "min", "js"]);
-    assert_eq!(
-        words_of_path(b"/caf%C3%A9/na\xc3\xafve--2026_x"),
-        ["caf", "c3", "a9", "na", "ve", "2026", "x"]
-    );
-    assert_eq!(words_of_path(b"///"), Vec::<String>::new());
-    assert_eq!(words_of_path(b""), Vec::<String>::new());
-    assert_eq!(words_of_path(b"A"), ["a"]);
+    let cases: [(&[u8], &[&str]); 5] = [
+        (b"/static/JS/app.v2.min.js", &["static", "js", "app", "v2", "min", "js"]),
+        (b"/caf%C3%A9/na\xc3\xafve--2026_x", &["caf", "c3", "a9", "na", "ve", "2026", "x"]),
+        (b"///", &[]),
+        (b"", &[]),
+        (b"A", &["a"]),
+    ];
+    for (path, want) in cases {
+        assert_eq!(words_of_path(path), want, "path_words of \"{}\"", path.escape_ascii());
+    }
 }
 
 #[test]
 fn text_words_are_lowercased_unicode_letter_and_digit_runs() {
+    let text = "Hello, World! It's 2026; café-au-lait, Straße and ΟΔΟΣ.\r\n中文 naïve";
     assert_eq!(
-        words_of_text("Hello, World! It's 2026; café-au-lait, Straße and ΟΔΟΣ.\r\n中文 naïve"),
-        ["hello", "world", "it", "s", "2026", "café", "au", "lait", "straße", "and", "οδος", "中文", "naïve"]
+        words_of_text(text),
+        ["hello", "world", "it", "s", "2026", "café", "au", "lait", "straße", "and", "οδος", "中文", "naïve"],
+        "text_words of {text:?}"
     );
-    assert_eq!(words_of_text(" \t\n..."), Vec::<String>::new());
+    assert_eq!(words_of_text(" \t\n..."), Vec::<String>::new(), "text_words of \" \\t\\n...\"");
 }
 
 #[test]
 fn path_words_of_the_fixture_match_the_oracle() {
     let want = expected("nginx/expected/words.json");
     let got = run_json(Command::Words { n: 1_000_000, text: false }, vec![file(access_log())]);
-    assert_eq!(got["field"], "word");
-    assert_eq!((&got["total"], &got["malformed"]), (&want["total"], &want["malformed"]));
-    assert_eq!(top_entries(&got), top_entries(&want));
+    assert_eq!(got["field"], "word", "field name");
+    assert_eq!(
+        (&got["total"], &got["malformed"]),
+        (&want["total"], &want["malformed"]),
+        "(total, malformed): valid and malformed lines"
+    );
+    assert_eq!(top_entries(&got), top_entries(&want), "top words against the oracle's");
 }
 
 #[test]
 fn text_words_of_the_sample_match_the_oracle() {
     let want = expected("text/expected/words.json");
     let got = run_json(Command::Words { n: 1_000_000, text: true }, vec![file(fixture("text/sample.txt"))]);
-    assert_eq!(got["field"], "word");
+    assert_eq!(got["field"], "word", "field name");
     assert_eq!(got["total"], want["total"], "total is the number of words counted");
-    assert_eq!(top_entries(&got), top_entries(&want));
+    assert_eq!(top_entries(&got), top_entries(&want), "top words against the oracle's");
 }
 
 #[test]
@@ -69,6 +77,6 @@ fn text_words_of_a_generated_text_match_the_truth() {
     let mut config = Config::new(Command::Words { n: 40, text: true }, vec![Input::Stdin]);
     config.json = true;
     let got = common::json_of(&common::run_with_stdin(&config, &text));
-    assert_eq!(top_entries(&got), lossy(&want[..40]));
-    assert_eq!(got["total"], truth.values().sum::<u64>());
+    assert_eq!(top_entries(&got), lossy(&want[..40]), "the top 40 words against the generator's");
+    assert_eq!(got["total"], truth.values().sum::<u64>(), "total: the words written");
 }

@@ -2,8 +2,9 @@
 
 mod common;
 
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
+use logstat::range::copy_range;
 use logstat::{Command, Config, Input, Timestamp, find_range, parse_line};
 
 /// A log in memory that counts how many bytes were read from it.
@@ -126,7 +127,8 @@ fn reads_a_few_blocks_not_the_whole_log() {
     let middle = times.iter().filter_map(|(_, t)| *t).nth(40_000).expect("enough valid lines");
     let mut counting = Counting { inner: Cursor::new(log.clone()), read: 0 };
     let range = find_range(&mut counting, at(middle), at(middle + 60)).expect("reading memory cannot fail");
-    assert_eq!(range, linear_range(&times, log.len() as u64, middle, middle + 60));
+    let want = linear_range(&times, log.len() as u64, middle, middle + 60);
+    assert_eq!(range, want, "find_range for one minute in the middle, against a linear scan");
     let budget = log.len() as u64 / 50;
     assert!(
         counting.read <= budget,
@@ -151,9 +153,9 @@ fn prints_the_valid_lines_in_the_range() {
         .collect();
     let ran =
         common::run(&Config::new(Command::Range { from: at(from), to: at(to) }, vec![Input::Path(path)]));
-    assert_eq!(ran.outcome.exit_code(), 0);
+    assert_eq!(ran.outcome.exit_code(), 0, "exit code");
     assert!(ran.stdout.lines().count() > 100, "the range holds hundreds of lines");
-    assert_eq!(ran.stdout, want);
+    assert_eq!(ran.stdout, want, "the lines printed against the valid lines with from <= time < to");
 }
 
 #[test]
@@ -166,4 +168,103 @@ fn a_range_query_needs_a_file() {
     let ran = common::run(&missing);
     assert_eq!(ran.outcome.exit_code(), 1, "a missing file is an input error");
     assert!(ran.outcome.errors[0].to_string().contains("/no/such/log"), "the message names the file");
+}
+
+/// A line of the combined format written `seconds` after 2026-03-01T00:00:00Z, asking for `path`.
+fn line_at(seconds: u32, path: &str) -> String {
+    let (minute, second) = (seconds / 60, seconds % 60);
+    format!(
+        "10.0.0.1 - - [01/Mar/2026:00:{minute:02}:{second:02} +0000] \"GET {path} HTTP/1.1\" 200 1 \"-\" \"-\""
+    )
+}
+
+#[test]
+fn copy_range_writes_only_the_valid_lines_inside_the_times() {
+    let t0 = 1_772_323_200;
+    // Not sorted (nginx logs a slow request late), with malformed and blank lines, and a last line
+    // without its newline: copy_range checks every line of its byte range itself.
+    let lines = [
+        line_at(5, "/early"),
+        line_at(10, "/a"),
+        "garbage".to_owned(),
+        line_at(30, "/late"),
+        line_at(12, "/b"),
+        String::new(),
+        line_at(9, "/before"),
+        line_at(20, "/at-to"),
+        line_at(19, "/c"),
+    ];
+    let log = lines.join("\n");
+    let (from, to) = (at(t0 + 10), at(t0 + 20));
+    let inside =
+        |text: &String| parse_line(text.as_bytes()).is_ok_and(|r| (t0 + 10..t0 + 20).contains(&r.time.unix));
+    let want: String = lines.iter().filter(|l| inside(l)).map(|l| format!("{l}\n")).collect();
+    let mut out = Vec::new();
+    let whole = 0..log.len() as u64;
+    let written = copy_range(&mut Cursor::new(log.as_bytes()), whole, from, to, &mut out)
+        .expect("reading and writing memory cannot fail");
+    assert_eq!(
+        common::shown(&out),
+        common::shown(want.as_bytes()),
+        "lines written from the whole log for 10 s..20 s"
+    );
+    assert_eq!(written, 3, "the count copy_range returns: /a, /b and /c");
+
+    // Only the byte range is read: a line in time but outside the range is not written.
+    let start =
+        log.find("/late").and_then(|at| log[..at].rfind('\n')).expect("/late is not the first line") + 1;
+    let end = log.find("/c").and_then(|at| log[..at].rfind('\n')).expect("/c is not the first line") + 1;
+    let mut out = Vec::new();
+    let written = copy_range(&mut Cursor::new(log.as_bytes()), start as u64..end as u64, from, to, &mut out)
+        .expect("reading and writing memory cannot fail");
+    let want = format!("{}\n", line_at(12, "/b"));
+    assert_eq!(common::shown(&out), common::shown(want.as_bytes()), "lines written from the range /late../c");
+    assert_eq!(written, 1, "the count copy_range returns for the range /late../c");
+}
+
+/// A writer that fails every write, as a closed pipe or a full disk does.
+struct Failing;
+
+impl Write for Failing {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("the disk is full"))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::Error::other("the disk is full"))
+    }
+}
+
+#[test]
+fn range_tells_a_write_error_from_a_read_error() {
+    let t0 = 1_772_323_200;
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, format!("{}\n{}\n", line_at(0, "/a"), line_at(1, "/b")))
+        .expect("the scratch dir is writable");
+    let command = Command::Range { from: at(t0), to: at(t0 + 60) };
+    let config = Config::new(command.clone(), vec![Input::Path(path)]);
+    let result = logstat::run(&config, &mut &b""[..], &mut Failing, &Default::default());
+    assert!(
+        matches!(result, Err(logstat::Error::Write(_))),
+        "output that cannot be written ends the run with Error::Write; got {result:?}"
+    );
+
+    // Opening a directory succeeds on Linux; reading it fails (EISDIR). The file in it makes the
+    // directory's size nonzero on every file system, so that some read is attempted.
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).expect("the scratch dir is writable");
+    std::fs::write(folder.join("inside"), "x").expect("the scratch dir is writable");
+    let config = Config::new(command, vec![Input::Path(folder)]);
+    let mut out = Vec::new();
+    let result = logstat::run(&config, &mut &b""[..], &mut out, &Default::default());
+    let outcome =
+        result.unwrap_or_else(|err| panic!("an input that cannot be read is not an error of the run: {err}"));
+    assert_eq!(outcome.exit_code(), 1, "exit code when the log cannot be read");
+    assert_eq!(outcome.errors.len(), 1, "errors: one for the unreadable log, {:?}", outcome.errors);
+    assert!(
+        matches!(&outcome.errors[0], logstat::Error::Read { path, .. } if path.ends_with("folder")),
+        "a read error names the log: {:?}",
+        outcome.errors[0]
+    );
 }

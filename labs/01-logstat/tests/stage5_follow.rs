@@ -29,12 +29,12 @@ fn reads_appended_lines_and_holds_back_a_partial_one() {
     let path = dir.path().join("access.log");
     append(&path, "one\ntwo\n");
     let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
-    assert_eq!(poll(&mut follower), ["one", "two"]);
+    assert_eq!(poll(&mut follower), ["one", "two"], "the lines already there");
     assert_eq!(poll(&mut follower), Vec::<String>::new(), "nothing new");
     append(&path, "thr");
     assert_eq!(poll(&mut follower), Vec::<String>::new(), "a line without its newline is not complete");
     append(&path, "ee\nfour\n");
-    assert_eq!(poll(&mut follower), ["three", "four"]);
+    assert_eq!(poll(&mut follower), ["three", "four"], "the held-back line, completed, then the next");
 }
 
 #[test]
@@ -43,9 +43,9 @@ fn starting_at_the_end_skips_what_is_there() {
     let path = dir.path().join("access.log");
     append(&path, "old\n");
     let mut follower = Follower::open(&path, StartAt::End).expect("the file exists");
-    assert_eq!(poll(&mut follower), Vec::<String>::new());
+    assert_eq!(poll(&mut follower), Vec::<String>::new(), "the line written before open");
     append(&path, "new\n");
-    assert_eq!(poll(&mut follower), ["new"]);
+    assert_eq!(poll(&mut follower), ["new"], "the line written after open");
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn waits_for_a_file_that_does_not_exist_yet() {
     let dir = testkit::scratch_dir();
     let path = dir.path().join("later.log");
     let mut follower = Follower::open(&path, StartAt::End).expect("a missing file is not an error");
-    assert_eq!(poll(&mut follower), Vec::<String>::new());
+    assert_eq!(poll(&mut follower), Vec::<String>::new(), "a poll while the file does not exist");
     append(&path, "first\n");
     assert_eq!(poll(&mut follower), ["first"], "a file that appears is read from its start");
 }
@@ -64,7 +64,7 @@ fn follows_a_rename_rotation_and_finishes_the_old_file() {
     let path = dir.path().join("access.log");
     append(&path, "a\n");
     let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
-    assert_eq!(poll(&mut follower), ["a"]);
+    assert_eq!(poll(&mut follower), ["a"], "the line already there");
     // logrotate renames the file; nginx keeps writing to the open one until it reopens its logs.
     let mut nginx = OpenOptions::new().append(true).open(&path).expect("the file exists");
     std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename in the scratch dir");
@@ -84,7 +84,7 @@ fn follows_a_copytruncate_rotation() {
     let path = dir.path().join("access.log");
     append(&path, "line one\nline two\n");
     let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
-    assert_eq!(poll(&mut follower), ["line one", "line two"]);
+    assert_eq!(poll(&mut follower), ["line one", "line two"], "the lines already there");
     std::fs::copy(&path, dir.path().join("access.log.1")).expect("copy in the scratch dir");
     File::options().write(true).open(&path).and_then(|f| f.set_len(0)).expect("truncate the log");
     append(&path, "x\n");
@@ -116,7 +116,7 @@ fn many_rotations_lose_and_repeat_nothing() {
         seen.extend(poll(&mut follower));
     }
     seen.extend(poll(&mut follower));
-    assert_eq!(seen, written);
+    assert_eq!(seen, written, "every line polled against every line written");
 }
 
 /// A writer that several threads can look at.
@@ -181,4 +181,78 @@ fn the_follow_command_prints_new_lines_until_stopped() {
     let want: Vec<String> =
         (first..=appended).map(|n| format!("after {n}")).chain(["rotated".to_owned()]).collect();
     assert_eq!(printed, want, "every line after the first one seen, once, in order");
+}
+
+#[test]
+fn a_new_file_is_read_from_its_start_even_when_it_is_already_longer() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "1\n");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("the file exists");
+    assert_eq!(poll(&mut follower), ["1"], "the line already there");
+    std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename in the scratch dir");
+    // The new file grows past the old offset before the next poll: only its inode tells it apart.
+    append(&path, "the new file's first line\nsecond\n");
+    assert_eq!(
+        poll(&mut follower),
+        ["the new file's first line", "second"],
+        "a new file at the path is read from offset 0, whatever its size"
+    );
+}
+
+#[test]
+fn a_directory_cannot_be_followed() {
+    let dir = testkit::scratch_dir();
+    for start in [StartAt::Beginning, StartAt::End] {
+        // Opening a directory succeeds on Linux: only its metadata says it is not a file.
+        let opened = Follower::open(dir.path(), start);
+        assert!(opened.is_err(), "Follower::open on a directory ({start:?}) must fail, got {opened:?}");
+    }
+    let command = Command::Follow { from_start: true, interval: Duration::from_millis(5) };
+    let config = Config::new(command, vec![Input::Path(dir.path().to_path_buf())]);
+    let outcome = logstat::run(&config, &mut &b""[..], &mut Vec::new(), &AtomicBool::new(false))
+        .expect("an input that cannot be followed is not an error of the run");
+    assert_eq!(outcome.exit_code(), 1, "exit code of follow on a directory");
+    assert_eq!(outcome.errors.len(), 1, "errors: one for the directory, {:?}", outcome.errors);
+    assert!(
+        outcome.errors[0].to_string().contains(&dir.path().display().to_string()),
+        "the error names the path: {}",
+        outcome.errors[0]
+    );
+}
+
+#[test]
+fn follow_ends_with_an_input_error_when_a_poll_fails() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "");
+    let command = Command::Follow { from_start: false, interval: Duration::from_millis(5) };
+    let config = Config::new(command, vec![Input::Path(path.clone())]);
+    let out = Shared::default();
+    let runner = {
+        let mut out = out.clone();
+        std::thread::spawn(move || logstat::run(&config, &mut &b""[..], &mut out, &AtomicBool::new(false)))
+    };
+    let mut appended = 0;
+    testkit::eventually("follow to print an appended line", || {
+        appended += 1;
+        append(&path, &format!("line {appended}\n"));
+        out.text().contains("line") || runner.is_finished()
+    });
+    // The log is rotated away and a directory takes its place: the poll that finds it fails.
+    std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename in the scratch dir");
+    std::fs::create_dir(&path).expect("the scratch dir is writable");
+    testkit::eventually("follow to return after a failed poll", || runner.is_finished());
+    let outcome = match runner.join() {
+        Ok(result) => result.expect("a failed poll is an input error, not an error of the run"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    assert!(!outcome.interrupted, "follow ended on its own, not by the stop flag");
+    assert_eq!(outcome.exit_code(), 1, "exit code of follow after a failed poll");
+    assert_eq!(outcome.errors.len(), 1, "errors: the failed poll, {:?}", outcome.errors);
+    assert!(
+        outcome.errors[0].to_string().contains("access.log"),
+        "the error names the followed path: {}",
+        outcome.errors[0]
+    );
 }

@@ -2,9 +2,14 @@
 
 mod common;
 
+use std::collections::HashSet;
+use std::io::Read;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::ThreadId;
 
 use common::{file, json_of, run_with_stdin, top_entries};
+use logstat::scan::{Cut, Tally, scan};
 use logstat::{Command, Config, Field, Input};
 use serde_json::Value;
 
@@ -59,7 +64,7 @@ fn an_unreadable_input_is_reported_and_the_rest_is_counted() {
     config.json = true;
     let ran = run_with_stdin(&config, b"");
     assert_eq!(ran.outcome.exit_code(), 1, "exit 1 when an input could not be read");
-    assert_eq!(ran.outcome.errors.len(), 1);
+    assert_eq!(ran.outcome.errors.len(), 1, "errors: one for the missing file, {:?}", ran.outcome.errors);
     let message = ran.outcome.errors[0].to_string();
     assert!(message.contains("missing.log"), "the error names the file: {message}");
     let want = run_tuned(Command::Top { field: Field::Status, n: 5 }, vec![file(&good)], b"", 1, 1 << 20);
@@ -72,8 +77,13 @@ fn a_large_generated_log_matches_the_truth() {
     let want = common::ranked(lines.iter().filter_map(|l| l.entry.as_ref().map(|e| &e.addr[..])));
     let got =
         run_tuned(Command::Top { field: Field::Ip, n: 100 }, vec![], &common::joined(&lines), 2, 64 * 1024);
-    assert_eq!(top_entries(&got), common::lossy(&want[..100]));
-    assert_eq!(got["malformed"], lines.iter().filter(|l| l.entry.is_none()).count() as u64);
+    assert_eq!(
+        top_entries(&got),
+        common::lossy(&want[..100]),
+        "the top 100 addresses against the generator's"
+    );
+    let malformed = lines.iter().filter(|l| l.entry.is_none()).count() as u64;
+    assert_eq!(got["malformed"], malformed, "malformed lines against the generator's");
 }
 
 #[test]
@@ -106,4 +116,142 @@ fn a_raised_stop_flag_interrupts_the_run() {
     assert!(outcome.interrupted, "a run asked to stop says it was interrupted");
     assert_eq!(outcome.exit_code(), 130, "the exit code of a run ended by Ctrl-C");
     assert!(out.is_empty(), "an interrupted run prints no partial results");
+}
+
+/// What the [`Probe`] tallies of one scan saw, shared by every thread that ran one.
+#[derive(Default)]
+struct Seen {
+    /// Blocks inside `add_block` right now.
+    in_flight: usize,
+    /// The most blocks ever inside `add_block` at once.
+    most_in_flight: usize,
+    /// The threads that called `add_block`.
+    threads: HashSet<ThreadId>,
+    /// A wait for a second block ran out of time: no later block waits (a scan on one thread
+    /// would otherwise wait once per block).
+    gave_up: bool,
+    /// Bytes handed out by the input so far.
+    served: u64,
+    /// Bytes of the blocks that have entered `add_block`.
+    started: u64,
+    /// `served` when the first block entered `add_block`.
+    served_at_first_block: Option<u64>,
+    /// The most bytes ever served but not yet in a block that entered `add_block`.
+    most_ahead: u64,
+}
+
+/// Shared access to a [`Seen`].
+#[derive(Clone, Default)]
+struct Watch(Arc<Mutex<Seen>>);
+
+impl Watch {
+    fn seen(&self) -> MutexGuard<'_, Seen> {
+        // A poisoned lock means a probe panicked; scan re-raises that panic, which says more.
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A tally that counts bytes and blocks and records which threads count them, and when.
+struct Probe {
+    watch: Watch,
+    /// Hold each block until another one is being counted at the same time (or a deadline passes).
+    hold: bool,
+    bytes: u64,
+}
+
+impl Tally for Probe {
+    fn add_block(&mut self, block: &[u8]) {
+        {
+            let mut seen = self.watch.seen();
+            seen.in_flight += 1;
+            seen.most_in_flight = seen.most_in_flight.max(seen.in_flight);
+            seen.threads.insert(std::thread::current().id());
+            seen.started += block.len() as u64;
+            if seen.served_at_first_block.is_none() {
+                seen.served_at_first_block = Some(seen.served);
+            }
+        }
+        if self.hold && !self.watch.seen().gave_up {
+            // On every core, another worker takes the next block while this one is held here.
+            let paired =
+                testkit::wait_until(testkit::DEFAULT_DEADLINE, || self.watch.seen().most_in_flight >= 2);
+            self.watch.seen().gave_up |= !paired;
+        }
+        self.watch.seen().in_flight -= 1;
+        self.bytes += block.len() as u64;
+    }
+
+    fn merge(&mut self, other: Probe) {
+        self.bytes += other.bytes;
+    }
+}
+
+/// An input in memory that records in `watch` how much of it was handed out.
+struct Watched {
+    data: std::io::Cursor<Vec<u8>>,
+    watch: Watch,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.data.read(buf)?;
+        let mut seen = self.watch.seen();
+        seen.served += read as u64;
+        seen.most_ahead = seen.most_ahead.max(seen.served - seen.started);
+        Ok(read)
+    }
+}
+
+/// Scans `log` from standard input with `threads` probes and `block_size`-byte blocks.
+fn probe_scan(log: &[u8], threads: usize, block_size: usize, hold: bool) -> (u64, Watch) {
+    let mut config = Config::new(Command::Top { field: Field::Ip, n: 1 }, vec![]);
+    config.threads = threads;
+    config.block_size = block_size;
+    let watch = Watch::default();
+    let mut stdin = Watched { data: std::io::Cursor::new(log.to_vec()), watch: watch.clone() };
+    let make = || Probe { watch: watch.clone(), hold, bytes: 0 };
+    let (probe, end) = scan(&config, &mut stdin, &AtomicBool::new(false), Cut::Lines, make);
+    assert!(end.errors.is_empty(), "reading memory cannot fail: {:?}", end.errors);
+    (probe.bytes, watch)
+}
+
+#[test]
+fn two_threads_count_two_blocks_at_the_same_time() {
+    let log = common::joined(&common::generated(37, 400));
+    let (bytes, watch) = probe_scan(&log, 2, 4096, true);
+    let seen = watch.seen();
+    assert!(
+        seen.most_in_flight >= 2,
+        "with threads = 2, two blocks must be counted at once on two threads; at most {} was \
+         (the first block waited {:?} for a second one)",
+        seen.most_in_flight,
+        testkit::DEFAULT_DEADLINE
+    );
+    assert!(seen.threads.len() >= 2, "add_block ran on {} thread(s), not on 2", seen.threads.len());
+    assert_eq!(bytes, log.len() as u64, "bytes counted by the merged tallies against the input's length");
+}
+
+#[test]
+fn the_reader_stays_a_few_blocks_ahead_of_the_counting() {
+    let log = common::joined(&common::generated(38, 4_000));
+    let block_size = 4096;
+    for threads in [1, 2] {
+        let (bytes, watch) = probe_scan(&log, threads, block_size, false);
+        let seen = watch.seen();
+        assert_eq!(bytes, log.len() as u64, "{threads} thread(s): bytes counted against the input's length");
+        let first = seen.served_at_first_block.unwrap_or(u64::MAX);
+        assert!(
+            first < log.len() as u64,
+            "{threads} thread(s): counting must start before the input is read to its end; the first \
+             block reached a tally after {first} of {} bytes",
+            log.len()
+        );
+        let limit = 64 * block_size as u64;
+        assert!(
+            seen.most_ahead <= limit,
+            "{threads} thread(s): the reader got {} bytes ahead of the blocks being counted; a bounded \
+             queue keeps it within a few blocks (at most {limit} bytes, 64 blocks, here)",
+            seen.most_ahead
+        );
+    }
 }

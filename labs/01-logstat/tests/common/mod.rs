@@ -117,3 +117,14 @@ pub fn ranked_counts<'a>(counts: impl IntoIterator<Item = (&'a [u8], u64)>) -> V
     ranked.sort_by(|(ka, ca), (kb, cb)| cb.cmp(ca).then_with(|| ka.cmp(kb)));
     ranked
 }
+
+/// `bytes` as printable ASCII, every other byte escaped (`\xff`, `\n`): how a failing test shows
+/// bytes, so that bytes that are not UTF-8 stay visible.
+pub fn shown(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// A ranking with its keys [`shown`], for messages that must show every byte.
+pub fn shown_ranked(ranked: &[(Vec<u8>, u64)]) -> Vec<(String, u64)> {
+    ranked.iter().map(|(key, count)| (shown(key), *count)).collect()
+}
