@@ -5,9 +5,9 @@ use std::sync::atomic::AtomicBool;
 
 use crate::{Config, Error};
 
-// TODO(stage 2): scan with the tally for the command (crate::tally), then write its report
-// (crate::report) as JSON or a table. TODO(stage 4): range. TODO(stage 5): follow, polling until
-// `stop` is raised.
+// TODO(stage 2): top and summary: scan with the tally for the command (crate::tally), then write
+// its report (crate::report) as JSON or a table. TODO(stage 3): words, the same way.
+// TODO(stage 4): range. TODO(stage 5): follow, polling until `stop` is raised.
 
 /// How a run ended, when it could write its results.
 #[derive(Debug, Default)]

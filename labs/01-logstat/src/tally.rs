@@ -65,11 +65,11 @@ impl PathWordTally {
 
 impl Tally for PathWordTally {
     fn add_block(&mut self, block: &[u8]) {
-        todo!("stage 2: split the block into lines, parse each, count it")
+        todo!("stage 3: split the block into lines, parse each, count the words of its path")
     }
 
     fn merge(&mut self, other: PathWordTally) {
-        todo!("stage 2: add the other tally into this one")
+        todo!("stage 3: add the other tally into this one")
     }
 }
 
@@ -93,11 +93,11 @@ impl TextWordTally {
 
 impl Tally for TextWordTally {
     fn add_block(&mut self, block: &[u8]) {
-        todo!("stage 2: split the block into lines, parse each, count it")
+        todo!("stage 3: count the words of the block's text; bytes that are not UTF-8 separate words")
     }
 
     fn merge(&mut self, other: TextWordTally) {
-        todo!("stage 2: add the other tally into this one")
+        todo!("stage 3: add the other tally into this one")
     }
 }
 
