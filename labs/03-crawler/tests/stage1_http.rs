@@ -85,19 +85,31 @@ fn writes_the_request_line_and_the_host_header() {
 fn parses_a_complete_head_and_says_where_the_body_starts() {
     let (head, len) = ResponseHead::parse(HEAD).unwrap().expect("a complete head");
     assert_eq!(&HEAD[len..], b"hello", "the length covers the head and its empty line");
-    assert_eq!((head.minor_version, head.status, head.reason.as_str()), (1, 200, "OK"));
+    assert_eq!(
+        (head.minor_version, head.status, head.reason.as_str()),
+        (1, 200, "OK"),
+        "(minor version, status, reason) of HEAD"
+    );
     assert_eq!(head.header("content-type"), Some("text/html; charset=utf-8"), "names match in any case");
-    assert_eq!(head.header("X-EMPTY"), Some(""));
+    assert_eq!(head.header("X-EMPTY"), Some(""), "the value of X-Empty, a header with an empty value");
     assert_eq!(
         head.headers_named("Set-Cookie").collect::<Vec<_>>(),
         ["a=1", "b=2"],
         "repeated headers are kept"
     );
-    assert_eq!(head.body_kind(false).unwrap(), BodyKind::Length(5));
-    assert!(head.keep_alive());
+    assert_eq!(
+        head.body_kind(false).unwrap(),
+        BodyKind::Length(5),
+        "the body kind of HEAD (Content-Length: 5)"
+    );
+    assert!(head.keep_alive(), "keep_alive() of an HTTP/1.1 head without Connection: close");
 
     let (head, _) = ResponseHead::parse(b"HTTP/1.0 404 Not Found\r\nServer:  x  \r\n\r\n").unwrap().unwrap();
-    assert_eq!((head.minor_version, head.status, head.reason.as_str()), (0, 404, "Not Found"));
+    assert_eq!(
+        (head.minor_version, head.status, head.reason.as_str()),
+        (0, 404, "Not Found"),
+        "(minor version, status, reason) of an HTTP/1.0 404"
+    );
     assert_eq!(head.header("server"), Some("x"), "whitespace around a value is not part of it");
     assert!(!head.keep_alive(), "HTTP/1.0 closes unless it says keep-alive");
     let (head, _) = ResponseHead::parse(b"HTTP/1.1 204\r\n\r\n").unwrap().unwrap();
@@ -109,8 +121,8 @@ fn an_incomplete_head_is_none_at_every_length() {
     for end in 0..HEAD.len() - 5 {
         assert!(
             ResponseHead::parse(&HEAD[..end]).unwrap().is_none(),
-            "the first {end} bytes are not a complete head: {:?}",
-            String::from_utf8_lossy(&HEAD[..end])
+            "the first {end} bytes are not a complete head: \"{}\"",
+            HEAD[..end].escape_ascii()
         );
     }
 }
@@ -119,8 +131,8 @@ fn an_incomplete_head_is_none_at_every_length() {
 fn accepts_bare_newlines_and_folded_headers() {
     let input = b"HTTP/1.1 200 OK\nA: 1\nLong: first\r\n  second\n\nBODY";
     let (head, len) = ResponseHead::parse(input).unwrap().unwrap();
-    assert_eq!(&input[len..], b"BODY");
-    assert_eq!(head.header("a"), Some("1"));
+    assert_eq!(&input[len..], b"BODY", "what follows the head of \"{}\"", input.escape_ascii());
+    assert_eq!(head.header("a"), Some("1"), "header A of a head with bare newlines");
     assert_eq!(head.header("long"), Some("first second"), "a folded line continues the header");
 }
 
@@ -138,7 +150,7 @@ fn rejects_malformed_heads() {
         b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
     ];
     for head in bad {
-        assert!(ResponseHead::parse(head).is_err(), "accepted {:?}", String::from_utf8_lossy(head));
+        assert!(ResponseHead::parse(head).is_err(), "accepted \"{}\"", head.escape_ascii());
     }
     let huge = [b"HTTP/1.1 200 OK\r\n".as_slice(), &b"X: y\r\n".repeat(MAX_HEAD_BYTES / 4)].concat();
     assert!(
@@ -183,9 +195,13 @@ fn body_framing_follows_rfc_9112() {
         );
     }
     let keep = |head: &str| ResponseHead::parse(head.as_bytes()).unwrap().unwrap().0.keep_alive();
-    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n"));
-    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: upgrade, close\r\n\r\n"));
-    assert!(keep("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n"));
+    for (head, alive) in [
+        ("HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n", false),
+        ("HTTP/1.1 200 OK\r\nConnection: upgrade, close\r\n\r\n", false),
+        ("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n", true),
+    ] {
+        assert_eq!(keep(head), alive, "keep_alive() of {head:?}");
+    }
 }
 
 #[test]
@@ -193,7 +209,11 @@ fn decodes_a_length_body_and_leaves_what_follows() {
     let (body, used, done) = decode_whole(BodyKind::Length(5), b"helloHTTP/1.1 200 OK").unwrap();
     assert_eq!((body.as_slice(), used, done), (&b"hello"[..], 5, true), "the next response is not body");
     let (body, used, done) = decode_whole(BodyKind::Length(5), b"hel").unwrap();
-    assert_eq!((body.as_slice(), used, done), (&b"hel"[..], 3, false));
+    assert_eq!(
+        (body.as_slice(), used, done),
+        (&b"hel"[..], 3, false),
+        "(body, bytes used, done) of a 5-byte body after 3 bytes"
+    );
     let (body, _, done) = decode_whole(BodyKind::Empty, b"").unwrap();
     assert!(body.is_empty() && done, "an empty body is done before any byte");
 }
@@ -204,8 +224,12 @@ fn decodes_chunks_with_extensions_and_trailers() {
     let mut decoder = BodyDecoder::new(BodyKind::Chunked);
     let mut out = Vec::new();
     let used = decoder.decode(input, &mut out).unwrap();
-    assert_eq!(String::from_utf8_lossy(&out), "Wikipedia in\r\n\r\nchunks.");
-    assert!(decoder.is_done());
+    assert_eq!(
+        out.escape_ascii().to_string(),
+        "Wikipedia in\\r\\n\\r\\nchunks.",
+        "the body of chunks with extensions and trailers"
+    );
+    assert!(decoder.is_done(), "is_done() after the last chunk and the trailers");
     assert_eq!(&input[used..], b"NEXT", "decoding stops at the end of the body");
     assert_eq!(
         decoder.trailers(),
@@ -228,8 +252,8 @@ fn rejects_broken_chunked_framing() {
     for input in bad {
         assert!(
             matches!(decode_whole(BodyKind::Chunked, input), Err(HttpError::BadChunk { .. })),
-            "accepted {:?}",
-            String::from_utf8_lossy(input)
+            "accepted \"{}\"",
+            input.escape_ascii()
         );
     }
 }
@@ -238,10 +262,14 @@ fn rejects_broken_chunked_framing() {
 fn only_a_close_delimited_body_may_end_with_the_connection() {
     let mut decoder = BodyDecoder::new(BodyKind::Close);
     let mut out = Vec::new();
-    assert_eq!(decoder.decode(b"all of it", &mut out).unwrap(), 9);
+    assert_eq!(
+        decoder.decode(b"all of it", &mut out).unwrap(),
+        9,
+        "bytes used of \"all of it\", close-delimited"
+    );
     assert!(!decoder.is_done(), "a close-delimited body is not done until the connection ends");
     assert!(decoder.finish(), "the end of the connection completes it");
-    assert_eq!(out, b"all of it");
+    assert_eq!(out, b"all of it", "the close-delimited body, \"{}\"", out.escape_ascii());
     for kind in [BodyKind::Length(10), BodyKind::Chunked] {
         let mut decoder = BodyDecoder::new(kind);
         decoder.decode(b"3\r\nabc", &mut Vec::new()).unwrap();
@@ -258,7 +286,7 @@ proptest! {
         let mut with_head = b"HTTP/1.1 200 OK\r\n".to_vec();
         with_head.extend_from_slice(&bytes);
         if let Ok(Some((head, len))) = ResponseHead::parse(&with_head) {
-            prop_assert!(len <= with_head.len());
+            prop_assert!(len <= with_head.len(), "head length {} of {} bytes", len, with_head.len());
             let _ = head.body_kind(false);
         }
     }
@@ -274,7 +302,7 @@ proptest! {
             let mut out = Vec::new();
             let cut = cut.min(bytes.len());
             if let Ok(used) = decoder.decode(&bytes[..cut], &mut out) {
-                prop_assert!(used <= cut);
+                prop_assert!(used <= cut, "{:?} used {} of {} bytes", kind, used, cut);
                 let _ = decoder.decode(&bytes[cut..], &mut out);
             }
             let _ = decoder.finish();
@@ -291,22 +319,22 @@ proptest! {
         let end = input.len();
         input.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
         let (whole, used, done) = decode_whole(BodyKind::Chunked, &input).unwrap();
-        prop_assert_eq!(&whole, &body);
-        prop_assert!(done);
-        prop_assert_eq!(used, end);
+        prop_assert_eq!(&whole, &body, "the body decoded whole, in chunks of {:?}", sizes);
+        prop_assert!(done, "the body decoded whole is done");
+        prop_assert_eq!(used, end, "bytes used decoding the body whole");
         let (split, done, used) = decode_split(BodyKind::Chunked, &input, &cuts).unwrap();
-        prop_assert_eq!(split, body);
-        prop_assert!(done);
+        prop_assert_eq!(split, body, "the body decoded in pieces cut at {:?}", cuts);
+        prop_assert!(done, "the body decoded in pieces cut at {:?} is done", cuts);
         prop_assert_eq!(used, end, "the bytes after the body are never taken");
     }
 
     #[test]
     fn a_head_parses_the_same_however_it_arrives(cut in 0usize..HEAD.len()) {
         prop_assume!(cut < HEAD.len() - 5);
-        prop_assert!(ResponseHead::parse(&HEAD[..cut]).unwrap().is_none());
+        prop_assert!(ResponseHead::parse(&HEAD[..cut]).unwrap().is_none(), "the head parsed from its first {} bytes", cut);
         let (head, len) = ResponseHead::parse(HEAD).unwrap().unwrap();
-        prop_assert_eq!(len, HEAD.len() - 5);
-        prop_assert_eq!(head.status, 200);
+        prop_assert_eq!(len, HEAD.len() - 5, "the length of the whole head");
+        prop_assert_eq!(head.status, 200, "the status of the whole head");
     }
 }
 
@@ -327,15 +355,24 @@ async fn fetches_a_page_and_says_who_is_asking() {
     let client = Client::new(ClientConfig { user_agent: "stage1-test/1.0".into(), ..client_config() });
     let response = bounded(client.get(&url(&server.url("/hello?x=1")))).await;
     let response = response.unwrap_or_else(|err| panic!("GET failed: {err}"));
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.body, b"<p>hello</p>");
+    assert_eq!(response.status(), 200, "the status of GET /hello?x=1");
+    assert_eq!(
+        response.body,
+        b"<p>hello</p>",
+        "the body of GET /hello?x=1, \"{}\"",
+        response.body.escape_ascii()
+    );
     assert!(response.is_html(), "Content-Type {:?}", response.head.header("content-type"));
     let requests = server.requests();
-    assert_eq!(requests.len(), 1);
+    assert_eq!(requests.len(), 1, "requests the server saw for one GET: {requests:?}");
     let request = &requests[0];
-    assert_eq!((request.method.as_str(), request.target.as_str()), ("GET", "/hello?x=1"));
+    assert_eq!(
+        (request.method.as_str(), request.target.as_str()),
+        ("GET", "/hello?x=1"),
+        "the method and target the server saw"
+    );
     assert_eq!(request.header("host"), Some(server.addr().to_string().as_str()), "Host is host:port");
-    assert_eq!(request.header("user-agent"), Some("stage1-test/1.0"));
+    assert_eq!(request.header("user-agent"), Some("stage1-test/1.0"), "the User-Agent the server saw");
 }
 
 #[tokio::test]
@@ -353,9 +390,9 @@ async fn reads_chunked_and_close_delimited_bodies() {
     for path in ["/chunked", "/close", "/slow", "/chunked"] {
         let response = bounded(client.get(&url(&server.url(path)))).await;
         let response = response.unwrap_or_else(|err| panic!("GET {path} failed: {err}"));
-        assert_eq!(response.status(), 200, "{path}");
-        assert_eq!(response.body.len(), body.len(), "{path}: the whole body");
-        assert!(response.body == body.as_bytes(), "{path}: the body's bytes");
+        assert_eq!(response.status(), 200, "the status of GET {path}");
+        assert_eq!(response.body.len(), body.len(), "the body length of GET {path}: the whole body");
+        assert!(response.body == body.as_bytes(), "the body of GET {path}: the bytes served");
     }
 }
 
@@ -366,15 +403,19 @@ async fn keeps_the_connection_alive_and_reuses_it() {
     let client = Client::new(client_config());
     for path in ["/a", "/b", "/c", "/a", "/b"] {
         let response = bounded(client.get(&url(&server.url(path)))).await;
-        assert_eq!(response.unwrap_or_else(|err| panic!("GET {path}: {err}")).status(), 200);
+        assert_eq!(
+            response.unwrap_or_else(|err| panic!("GET {path}: {err}")).status(),
+            200,
+            "the status of GET {path}"
+        );
     }
     let connections: Vec<u64> = server.requests().iter().map(|r| r.connection).collect();
-    assert_eq!(connections.len(), 5);
+    assert_eq!(connections.len(), 5, "requests the server saw for five GETs");
     assert!(
         connections.iter().all(|&c| c == connections[0]),
         "five requests one after another should share one kept-alive connection, got connections {connections:?}"
     );
-    assert_eq!(server.connections(), 1);
+    assert_eq!(server.connections(), 1, "connections opened for five GETs one after another");
 
     // A close-delimited body ends the connection: the next request needs a new one.
     let server = WebServer::start(Site::new().route("/close", Route::html("x").with(Fault::NoContentLength)));
@@ -396,7 +437,7 @@ async fn a_pooled_connection_that_died_is_retried_once_on_a_new_one() {
     // server had closed it while idle, so it sends the request again on a fresh connection.
     let response = bounded(client.get(&url(&server.url("/second")))).await;
     let response = response.unwrap_or_else(|err| panic!("a dead pooled connection must be retried: {err}"));
-    assert_eq!(response.body, b"second");
+    assert_eq!(response.body, b"second", "the body of GET /second, \"{}\"", response.body.escape_ascii());
     let second = server.requests_for("/second");
     assert_eq!(second.len(), 2, "exactly one retry");
     assert_ne!(second[0].connection, second[1].connection, "the retry is on a new connection");
@@ -405,7 +446,7 @@ async fn a_pooled_connection_that_died_is_retried_once_on_a_new_one() {
     let server = WebServer::start(Site::new().route("/reset", Route::html("x").with(Fault::ResetTimes(1))));
     let result = bounded(Client::new(client_config()).get(&url(&server.url("/reset")))).await;
     assert!(result.is_err(), "a reset on a new connection is an error");
-    assert_eq!(server.requests_for("/reset").len(), 1);
+    assert_eq!(server.requests_for("/reset").len(), 1, "requests for /reset, reset on a new connection");
 }
 
 #[tokio::test]
@@ -423,11 +464,20 @@ async fn follows_redirect_chains_and_stops_loops() {
     let client = Client::new(client_config());
     let response = bounded(client.get(&url(&server.url("/start")))).await;
     let response = response.unwrap_or_else(|err| panic!("the chain should be followed: {err}"));
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.body, b"<p>arrived</p>");
+    assert_eq!(response.status(), 200, "the status at the end of the redirect chain");
+    assert_eq!(
+        response.body,
+        b"<p>arrived</p>",
+        "the body at the end of the redirect chain, \"{}\"",
+        response.body.escape_ascii()
+    );
     assert_eq!(response.url.path(), "/final", "the response says where it came from");
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
-    assert_eq!(targets, ["/start", "/middle/one", "/two?q=1", "/three", "/end", "/final"]);
+    assert_eq!(
+        targets,
+        ["/start", "/middle/one", "/two?q=1", "/three", "/end", "/final"],
+        "the targets requested following the chain from /start"
+    );
 
     let result = bounded(client.get(&url(&server.url("/loop-a")))).await;
     assert!(matches!(result, Err(HttpError::RedirectLoop { .. })), "a loop is an error: {result:?}");
@@ -463,8 +513,15 @@ async fn a_stalled_body_hits_the_body_timeout() {
     let client = Client::new(ClientConfig { body_timeout: Duration::from_millis(300), ..client_config() });
     let started = Instant::now();
     let result = bounded(client.get(&url(&server.url("/stall")))).await;
-    assert!(matches!(result, Err(HttpError::BodyTimeout { .. })), "{result:?}");
-    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(
+        matches!(result, Err(HttpError::BodyTimeout { .. })),
+        "GET of a stalled body with a 300 ms body timeout: {result:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "time to a 300 ms body timeout: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -474,13 +531,16 @@ async fn a_body_that_never_ends_hits_the_timeout_or_the_cap() {
     let result = bounded(timed.get(&url(&server.url("/endless")))).await;
     assert!(
         matches!(result, Err(HttpError::BodyTimeout { .. } | HttpError::BodyTooLarge { .. })),
-        "{result:?}"
+        "GET of an endless body with a 400 ms body timeout: {result:?}"
     );
     let capped =
         Client::new(ClientConfig { max_body: 64, body_timeout: Duration::from_secs(30), ..client_config() });
     let started = Instant::now();
     let result = bounded(capped.get(&url(&server.url("/endless")))).await;
-    assert!(matches!(result, Err(HttpError::BodyTooLarge { limit: 64, .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(HttpError::BodyTooLarge { limit: 64, .. })),
+        "GET of an endless body with a 64-byte cap: {result:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(15), "the cap stops it before the body timeout");
 }
 
@@ -494,7 +554,10 @@ async fn a_body_over_the_cap_is_an_error() {
     let client = Client::new(ClientConfig { max_body: 4096, ..client_config() });
     for path in ["/big", "/big-chunked"] {
         let result = bounded(client.get(&url(&server.url(path)))).await;
-        assert!(matches!(result, Err(HttpError::BodyTooLarge { limit: 4096, .. })), "{path}: {result:?}");
+        assert!(
+            matches!(result, Err(HttpError::BodyTooLarge { limit: 4096, .. })),
+            "GET {path} of 5000 bytes with a 4096-byte cap: {result:?}"
+        );
     }
     let fits = Client::new(ClientConfig { max_body: 5000, ..client_config() });
     assert_eq!(
@@ -511,9 +574,15 @@ async fn a_slow_head_hits_the_header_timeout() {
     let client = Client::new(ClientConfig { header_timeout: Duration::from_millis(300), ..client_config() });
     let started = Instant::now();
     let result = bounded(client.get(&url(&server.url("/slow")))).await;
-    assert!(matches!(result, Err(HttpError::HeaderTimeout { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(HttpError::HeaderTimeout { .. })),
+        "GET of a head 3 s late with a 300 ms header timeout: {result:?}"
+    );
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(300) && took < Duration::from_millis(2500), "took {took:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(2500),
+        "time to a 300 ms header timeout: {took:?}"
+    );
 }
 
 #[tokio::test]

@@ -79,13 +79,13 @@ fn resolves_the_rfc_3986_abnormal_examples() {
 #[test]
 fn parses_the_parts_of_a_url() {
     let u = url("http://Example.com:8080/a/b.html?x=1&y=2#frag");
-    assert_eq!(u.scheme(), "http");
-    assert_eq!(u.host(), Some("Example.com"));
-    assert_eq!((u.port(), u.port_or_default()), (Some(8080), Some(8080)));
-    assert_eq!(u.path(), "/a/b.html");
-    assert_eq!(u.query(), Some("x=1&y=2"));
-    assert_eq!(u.fragment(), Some("frag"));
-    assert_eq!(u.request_target(), "/a/b.html?x=1&y=2");
+    assert_eq!(u.scheme(), "http", "the scheme of {u}");
+    assert_eq!(u.host(), Some("Example.com"), "the host of {u}");
+    assert_eq!((u.port(), u.port_or_default()), (Some(8080), Some(8080)), "the port of {u}");
+    assert_eq!(u.path(), "/a/b.html", "the path of {u}");
+    assert_eq!(u.query(), Some("x=1&y=2"), "the query of {u}");
+    assert_eq!(u.fragment(), Some("frag"), "the fragment of {u}");
+    assert_eq!(u.request_target(), "/a/b.html?x=1&y=2", "the request target of {u}");
     assert_eq!(
         u.to_string(),
         "http://Example.com:8080/a/b.html?x=1&y=2#frag",
@@ -93,25 +93,44 @@ fn parses_the_parts_of_a_url() {
     );
 
     let u = url("http://[::1]:9000");
-    assert_eq!((u.host(), u.port(), u.path()), (Some("[::1]"), Some(9000), ""));
+    assert_eq!((u.host(), u.port(), u.path()), (Some("[::1]"), Some(9000), ""), "(host, port, path) of {u}");
     assert_eq!(u.request_target(), "/", "an empty path is requested as /");
     let u = url("http://h.test?q");
-    assert_eq!((u.path(), u.query(), u.port_or_default()), ("", Some("q"), Some(80)));
+    assert_eq!(
+        (u.path(), u.query(), u.port_or_default()),
+        ("", Some("q"), Some(80)),
+        "(path, query, port) of {u}"
+    );
     let u = url("mailto:someone@example.com");
-    assert_eq!((u.scheme(), u.host(), u.path()), ("mailto", None, "someone@example.com"));
+    assert_eq!(
+        (u.scheme(), u.host(), u.path()),
+        ("mailto", None, "someone@example.com"),
+        "(scheme, host, path) of {u}"
+    );
 }
 
 #[test]
 fn rejects_what_is_not_an_absolute_url() {
-    assert!(matches!(Url::parse("/just/a/path"), Err(UrlError::NoScheme { .. })));
-    assert!(matches!(Url::parse("example.com/x"), Err(UrlError::NoScheme { .. })));
+    for text in ["/just/a/path", "example.com/x"] {
+        let parsed = Url::parse(text);
+        assert!(
+            matches!(parsed, Err(UrlError::NoScheme { .. })),
+            "{text:?} parsed as {parsed:?}, not NoScheme"
+        );
+    }
     assert!(
         matches!(Url::parse("1http://x/"), Err(UrlError::NoScheme { .. })),
         "a scheme starts with a letter"
     );
-    assert!(matches!(Url::parse("http://h:99999/"), Err(UrlError::BadPort { .. })));
-    assert!(matches!(Url::parse("http://h:8o/"), Err(UrlError::BadPort { .. })));
-    assert!(matches!(Url::parse("http://user:pw@h/"), Err(UrlError::UserInfo { .. })));
+    for text in ["http://h:99999/", "http://h:8o/"] {
+        let parsed = Url::parse(text);
+        assert!(
+            matches!(parsed, Err(UrlError::BadPort { .. })),
+            "{text:?} parsed as {parsed:?}, not BadPort"
+        );
+    }
+    let parsed = Url::parse("http://user:pw@h/");
+    assert!(matches!(parsed, Err(UrlError::UserInfo { .. })), "\"http://user:pw@h/\" parsed as {parsed:?}");
     let err = Url::parse("http://h:99999/").unwrap_err();
     assert!(err.to_string().contains("99999"), "the message names the bad part: {err}");
 }
@@ -119,7 +138,11 @@ fn rejects_what_is_not_an_absolute_url() {
 #[test]
 fn encodes_what_may_not_appear_in_a_url() {
     let u = url("  http://h.test/a b/\u{e9}t\u{e9}.html?q=\"x\"&r=<y>\n ");
-    assert_eq!(u.to_string(), "http://h.test/a%20b/%C3%A9t%C3%A9.html?q=%22x%22&r=%3Cy%3E");
+    assert_eq!(
+        u.to_string(),
+        "http://h.test/a%20b/%C3%A9t%C3%A9.html?q=%22x%22&r=%3Cy%3E",
+        "a URL with spaces, non-ASCII letters, quotes and angle brackets, parsed and printed"
+    );
     let u = url("http://h.test/100%/ok%41/%zz");
     assert_eq!(u.path(), "/100%25/ok%41/%25zz", "a % that starts no escape is itself escaped");
     let u = url("http://h.test/a\t/b\r\n/c");
@@ -230,7 +253,7 @@ fn survives_broken_markup() {
     ];
     for (html, expected) in cases {
         let links: Vec<String> = extract_links(html, &page).iter().map(Url::to_string).collect();
-        assert_eq!(links, expected, "in {:?}", String::from_utf8_lossy(html));
+        assert_eq!(links, expected, "the links in \"{}\"", html.escape_ascii());
     }
 }
 
@@ -270,10 +293,10 @@ proptest! {
     #[test]
     fn normalising_twice_changes_nothing(text in url_strategy()) {
         let once = url(&text).normalize();
-        prop_assert_eq!(once.normalize(), once.clone());
+        prop_assert_eq!(once.normalize(), once.clone(), "{} normalised again", once);
         prop_assert_eq!(url(&once.to_string()), once.clone(), "the normal form reads back as itself");
-        prop_assert!(once.path().starts_with('/'));
-        prop_assert!(once.fragment().is_none());
+        prop_assert!(once.path().starts_with('/'), "the path of {} starts with /", once);
+        prop_assert!(once.fragment().is_none(), "the normal form {} has no fragment", once);
         prop_assert!(!once.path().split('/').any(|s| s == "." || s == ".."), "no dot segments in {}", once);
     }
 
@@ -281,7 +304,7 @@ proptest! {
     fn resolving_any_reference_never_panics(base in url_strategy(), reference in "\\PC{0,30}") {
         if let Ok(joined) = url(&base).join(&reference) {
             let normal = joined.normalize();
-            prop_assert_eq!(normal.normalize(), normal);
+            prop_assert_eq!(normal.normalize(), normal.clone(), "{} normalised again", normal);
         }
     }
 
@@ -301,7 +324,7 @@ proptest! {
         let html = pieces.concat();
         for link in extract_links(html.as_bytes(), &url("http://h.test/a/b")) {
             prop_assert_eq!(link.normalize(), link.clone(), "links come out normalised");
-            prop_assert!(matches!(link.scheme(), "http" | "https"), "{}", link);
+            prop_assert!(matches!(link.scheme(), "http" | "https"), "the scheme of link {} in {:?}", link, html);
         }
     }
 }

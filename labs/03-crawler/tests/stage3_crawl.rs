@@ -46,7 +46,10 @@ disallow: /merged
     let other = Robots::parse(text, "other-bot/2.0");
     assert!(!other.is_allowed("/private/x") && other.is_allowed("/merged/y"), "a group with two agents");
     let generic = Robots::parse(text, "crawler/9");
-    assert!(!generic.is_allowed("/generic/1") && generic.is_allowed("/private/x"));
+    assert!(
+        !generic.is_allowed("/generic/1") && generic.is_allowed("/private/x"),
+        "crawler/9 follows the crawler group: /generic/1 disallowed, /private/x allowed"
+    );
     let anyone = Robots::parse(text, "someone-else/1.0");
     assert!(!anyone.is_allowed("/") && !anyone.is_allowed("/a/b"), "the * group disallows everything");
     assert!(anyone.is_allowed("/robots.txt"), "robots.txt itself is always allowed");
@@ -86,18 +89,22 @@ Sitemap: http://h.test/sitemap.xml
         ("/a-x-c", true),
     ];
     for (target, allowed) in cases {
-        assert_eq!(robots.is_allowed(target), allowed, "{target}");
+        assert_eq!(robots.is_allowed(target), allowed, "is_allowed({target:?})");
     }
-    assert_eq!(robots.crawl_delay(), Some(Duration::from_millis(1500)));
+    assert_eq!(
+        robots.crawl_delay(),
+        Some(Duration::from_millis(1500)),
+        "the crawl delay of \"Crawl-delay: 1.5\""
+    );
 
     assert!(Robots::parse("", UA).is_allowed("/anything"), "an empty robots.txt allows everything");
     assert!(
         Robots::parse("Disallow: /x\n", UA).is_allowed("/x"),
         "rules before any User-agent belong to no group"
     );
-    assert!(Robots::allow_all().is_allowed("/x"));
-    assert!(!Robots::disallow_all().is_allowed("/x"));
-    assert!(Robots::disallow_all().is_allowed("/robots.txt"));
+    assert!(Robots::allow_all().is_allowed("/x"), "allow_all() allows /x");
+    assert!(!Robots::disallow_all().is_allowed("/x"), "disallow_all() disallows /x");
+    assert!(Robots::disallow_all().is_allowed("/robots.txt"), "disallow_all() allows /robots.txt");
 }
 
 proptest! {
@@ -115,7 +122,7 @@ proptest! {
         let text: String = lines.iter().map(|(field, value)| format!("{field}: {value}\n")).collect();
         let robots = Robots::parse(&text, UA);
         let _ = robots.is_allowed(&target);
-        prop_assert!(robots.is_allowed("/robots.txt"));
+        prop_assert!(robots.is_allowed("/robots.txt"), "/robots.txt is allowed by {:?}", text);
     }
 }
 
@@ -141,7 +148,7 @@ async fn crawls_exactly_the_pages_within_the_depth() {
         config.concurrency = 8;
         config.per_host = 8;
         let (results, summary) = crawl_all(&config).await;
-        assert!(!summary.interrupted);
+        assert!(!summary.interrupted, "a crawl to depth {max_depth} ran to its end: {summary:?}");
         let html: Vec<_> = results
             .iter()
             .filter(|r| {
@@ -173,7 +180,11 @@ async fn crawls_exactly_the_pages_within_the_depth() {
         for (target, count) in request_counts(&server) {
             assert_eq!(count, 1, "depth {max_depth}: {target} was requested {count} times");
         }
-        assert_eq!(summary.pages, results.len());
+        assert_eq!(
+            summary.pages,
+            results.len(),
+            "the summary's page count against the results, depth {max_depth}"
+        );
     }
 }
 
@@ -199,8 +210,8 @@ async fn each_url_is_fetched_once_however_it_is_spelled() {
     config.concurrency = 4;
     let (results, _) = crawl_all(&config).await;
     let counts = request_counts(&server);
-    assert_eq!(counts.get("/"), Some(&1), "{counts:?}");
-    assert_eq!(counts.get("/a"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("/"), Some(&1), "requests for / under many spellings: {counts:?}");
+    assert_eq!(counts.get("/a"), Some(&1), "requests for /a under many spellings: {counts:?}");
     assert_eq!(counts.get("/a?"), Some(&1), "a query, even empty, makes another URL: {counts:?}");
     assert_eq!(results.len(), 3, "one result per URL: {results:?}");
 }
@@ -213,7 +224,12 @@ async fn the_per_host_limit_holds_and_is_used() {
         config.per_host = per_host;
         config.concurrency = 16;
         let (results, _) = crawl_all(&config).await;
-        assert_eq!(results.len(), 19);
+        assert_eq!(
+            results.len(),
+            19,
+            "results of / and 18 pages, --per-host {per_host}: {:?}",
+            fetched_paths(&results)
+        );
         let max = server.max_in_flight();
         assert!(max <= per_host, "--per-host {per_host}: the server saw {max} requests at once");
         if per_host > 1 {
@@ -229,7 +245,12 @@ async fn the_global_limit_holds() {
     config.per_host = 16;
     config.concurrency = 3;
     let (results, _) = crawl_all(&config).await;
-    assert_eq!(results.len(), 19);
+    assert_eq!(
+        results.len(),
+        19,
+        "results of / and 18 pages, --concurrency 3: {:?}",
+        fetched_paths(&results)
+    );
     let max = server.max_in_flight();
     assert!((2..=3).contains(&max), "--concurrency 3: the server saw {max} requests at once");
 }
@@ -242,11 +263,15 @@ async fn the_politeness_delay_spaces_request_starts() {
     config.per_host = 4;
     let started = Instant::now();
     let (results, _) = crawl_all(&config).await;
-    assert_eq!(results.len(), 6);
+    assert_eq!(results.len(), 6, "results of / and 5 pages with a delay: {:?}", fetched_paths(&results));
     let requests = server.requests();
     assert_eq!(requests.len(), 7, "robots.txt and six pages");
     assert_spaced(&requests, Duration::from_millis(200), Duration::from_millis(150));
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "time to crawl 6 pages 200 ms apart: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,7 +282,12 @@ async fn a_crawl_delay_in_robots_txt_raises_the_delay() {
     config.per_host = 4;
     config.delay = Duration::from_millis(10);
     let (results, _) = crawl_all(&config).await;
-    assert_eq!(results.len(), 5);
+    assert_eq!(
+        results.len(),
+        5,
+        "results of / and 4 pages with a Crawl-delay: {:?}",
+        fetched_paths(&results)
+    );
     // Crawl-delay applies once robots.txt is known: between the pages.
     assert_spaced(&page_requests(&server), Duration::from_millis(250), Duration::from_millis(150));
 }
@@ -282,11 +312,11 @@ async fn robots_txt_is_fetched_once_and_obeyed() {
     let fetched: BTreeSet<String> = fetched_paths(&results).into_keys().collect();
     let expected: BTreeSet<String> =
         ["/", "/private/open/b", "/public", "/p1", "/p2", "/p3"].map(str::to_owned).into();
-    assert_eq!(fetched, expected);
+    assert_eq!(fetched, expected, "the pages fetched under \"Disallow: /private, Allow: /private/open\"");
     assert!(server.requests_for("/private/a").is_empty(), "a disallowed page is never requested");
     assert!(server.requests_for("/private/c").is_empty(), "a disallowed page is never requested");
     assert_eq!(server.requests_for("/robots.txt").len(), 1, "robots.txt is fetched once per host");
-    assert_eq!(summary.disallowed, 2);
+    assert_eq!(summary.disallowed, 2, "pages disallowed: /private/a and /private/c");
 
     let server = WebServer::start(site);
     let mut config = crawl_config(&server);
@@ -305,9 +335,9 @@ async fn a_missing_robots_txt_allows_all_and_a_failing_one_allows_nothing() {
     let server = WebServer::start(fan_out_site(3, Duration::ZERO).route("/robots.txt", Route::status(503)));
     let (results, summary) = crawl_all(&crawl_config(&server)).await;
     assert!(results.is_empty(), "robots.txt fails with 503: nothing may be fetched, got {results:?}");
-    assert_eq!(summary.disallowed, 1);
+    assert_eq!(summary.disallowed, 1, "pages disallowed when robots.txt fails: the start page");
     let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
-    assert_eq!(targets, ["/robots.txt"]);
+    assert_eq!(targets, ["/robots.txt"], "the targets requested when robots.txt fails with 503");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,8 +366,8 @@ async fn failures_are_retried_with_backoff() {
         "gives up after 2 retries"
     );
     assert_eq!(result("/reset").status, Some(200), "a reset is retried: {:?}", result("/reset"));
-    assert_eq!(server.requests_for("/flaky").len(), 3);
-    assert_eq!(server.requests_for("/broken").len(), 3);
+    assert_eq!(server.requests_for("/flaky").len(), 3, "requests for /flaky, 503 twice, with 2 retries");
+    assert_eq!(server.requests_for("/broken").len(), 3, "requests for /broken, always 500, with 2 retries");
     let gaps = start_gaps(&server.requests_for("/flaky"));
     assert!(gaps[0] >= Duration::from_millis(45), "the first retry waits the backoff: {gaps:?}");
     assert!(gaps[1] >= Duration::from_millis(95), "the second waits twice as long: {gaps:?}");
@@ -348,7 +378,7 @@ async fn failures_are_retried_with_backoff() {
     let (results, _) = crawl_all(&config).await;
     let flaky = results.iter().find(|r| target_of(r) == "/flaky").unwrap();
     assert_eq!((flaky.status, flaky.attempts), (Some(503), 1), "no retries");
-    assert_eq!(server.requests_for("/flaky").len(), 1);
+    assert_eq!(server.requests_for("/flaky").len(), 1, "requests for /flaky with no retries");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,14 +388,14 @@ async fn other_hosts_are_left_alone_unless_asked() {
     let site = Site::new().page("/", page_linking(&[&elsewhere, "/here"])).page("/here", "here");
     let server = WebServer::start(site.clone());
     let (results, _) = crawl_all(&crawl_config(&server)).await;
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 2, "results without --all-hosts: {:?}", fetched_paths(&results));
     assert!(other.requests().is_empty(), "another host (another port) is not crawled by default");
 
     let server = WebServer::start(site);
     let mut config = crawl_config(&server);
     config.all_hosts = true;
     let (results, _) = crawl_all(&config).await;
-    assert_eq!(results.len(), 3);
+    assert_eq!(results.len(), 3, "results with --all-hosts: {:?}", fetched_paths(&results));
     assert_eq!(other.requests_for("/elsewhere").len(), 1, "--all-hosts follows it");
     assert_eq!(other.requests_for("/robots.txt").len(), 1, "after asking that host's robots.txt");
 }
@@ -405,7 +435,7 @@ async fn only_html_is_searched_for_links_and_redirects_are_followed() {
     let (results, _) = crawl_all(&crawl_config(&server)).await;
     assert!(server.requests_for("/hidden").is_empty(), "links in a text/plain body are not links");
     let notes = results.iter().find(|r| target_of(r) == "/notes.txt").expect("the text file is fetched");
-    assert_eq!((notes.status, notes.links), (Some(200), 0));
+    assert_eq!((notes.status, notes.links), (Some(200), 0), "(status, links) of /notes.txt, text/plain");
     let old = results.iter().find(|r| target_of(r) == "/old").expect("the redirected URL has a result");
     assert_eq!(old.status, Some(200), "the redirect is followed");
     assert_eq!(

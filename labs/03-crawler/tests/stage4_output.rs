@@ -62,15 +62,18 @@ async fn prints_one_json_line_per_url_with_the_schema() {
     let config = config_for(&[&server.url("/"), "--depth", "2", "--quiet"]).unwrap();
     let (result, stdout) = run(&config).await;
     let outcome = result.unwrap_or_else(|err| panic!("the run failed: {err}"));
-    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.exit_code(), 0, "the exit code of a crawl to depth 2");
     let lines = json_lines(&stdout);
     assert_eq!(lines.len(), 6, "one line per URL:\n{stdout}");
     for line in &lines {
         for key in ["url", "status", "depth", "bytes", "links", "ms", "error"] {
             assert!(line.get(key).is_some(), "no {key:?} in {line}");
         }
-        assert!(line["url"].is_string() && line["depth"].is_u64() && line["bytes"].is_u64());
-        assert!(line["links"].is_u64() && line["ms"].is_u64(), "{line}");
+        assert!(
+            line["url"].is_string() && line["depth"].is_u64() && line["bytes"].is_u64(),
+            "url a string, depth and bytes numbers: {line}"
+        );
+        assert!(line["links"].is_u64() && line["ms"].is_u64(), "links and ms numbers: {line}");
     }
     let by_url = |path: &str| {
         let wanted = server.url(path);
@@ -82,19 +85,25 @@ async fn prints_one_json_line_per_url_with_the_schema() {
     let root = by_url("/");
     assert_eq!(
         (root["status"].as_u64(), root["depth"].as_u64(), root["links"].as_u64()),
-        (Some(200), Some(0), Some(5))
+        (Some(200), Some(0), Some(5)),
+        "(status, depth, links) of the start page: {root}"
     );
     assert!(root["error"].is_null(), "error is null on success: {root}");
     assert_eq!(
         root["bytes"].as_u64(),
-        Some(page_linking(&["/a.html", "/dir/", "/missing", "/data.bin", "/dir/sub/page?x=1"]).len() as u64)
+        Some(page_linking(&["/a.html", "/dir/", "/missing", "/data.bin", "/dir/sub/page?x=1"]).len() as u64),
+        "bytes of the start page: {root}"
     );
     let missing = by_url("/missing");
     assert_eq!(missing["status"].as_u64(), Some(404), "an HTTP error is a status, not an error");
-    assert!(missing["error"].is_null());
+    assert!(missing["error"].is_null(), "error is null for a 404: {missing}");
     let data = by_url("/data.bin");
-    assert_eq!((data["bytes"].as_u64(), data["links"].as_u64()), (Some(3000), Some(0)));
-    assert_eq!(by_url("/dir/")["depth"].as_u64(), Some(1));
+    assert_eq!(
+        (data["bytes"].as_u64(), data["links"].as_u64()),
+        (Some(3000), Some(0)),
+        "(bytes, links) of /data.bin: {data}"
+    );
+    assert_eq!(by_url("/dir/")["depth"].as_u64(), Some(1), "the depth of /dir/: {}", by_url("/dir/"));
     assert_eq!(lines[0]["url"], server.url("/").as_str(), "the start page comes first");
 }
 
@@ -110,7 +119,7 @@ async fn a_failed_fetch_has_an_error_and_no_status() {
     assert_eq!(result.unwrap().exit_code(), 0, "a page that fails is a result, not a failed run");
     let lines = json_lines(&stdout);
     let reset = lines.iter().find(|l| l["url"] == server.url("/reset").as_str()).expect("a line for /reset");
-    assert!(reset["status"].is_null(), "{reset}");
+    assert!(reset["status"].is_null(), "status is null for a reset fetch: {reset}");
     assert!(reset["error"].as_str().is_some_and(|e| !e.is_empty()), "the error says what happened: {reset}");
 }
 
@@ -125,7 +134,7 @@ async fn writes_to_the_out_file_instead_of_stdout() {
     result.unwrap();
     assert!(stdout.is_empty(), "nothing on stdout with --out: {stdout}");
     let text = std::fs::read_to_string(&out).expect("the --out file exists");
-    assert_eq!(json_lines(&text).len(), 6);
+    assert_eq!(json_lines(&text).len(), 6, "lines in the --out file of a crawl to depth 1:\n{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,16 +153,27 @@ async fn saves_pages_in_the_wget_layout() {
     };
     assert_eq!(
         read("index.html"),
-        page_linking(&["/a.html", "/dir/", "/missing", "/data.bin", "/dir/sub/page?x=1"]).as_bytes()
+        page_linking(&["/a.html", "/dir/", "/missing", "/data.bin", "/dir/sub/page?x=1"]).as_bytes(),
+        "the saved index.html, \"{}\"",
+        read("index.html").escape_ascii()
     );
-    assert_eq!(read("a.html"), b"<p>a</p>");
+    assert_eq!(read("a.html"), b"<p>a</p>", "the saved a.html, \"{}\"", read("a.html").escape_ascii());
     assert_eq!(
         read("dir/index.html"),
         page_linking(&["../a.html"]).as_bytes(),
         "a directory path is saved as index.html"
     );
-    assert_eq!(read("data.bin"), vec![7u8; 3000]);
-    assert_eq!(read("dir/sub/page?x=1"), b"<p>with a query</p>");
+    assert!(
+        read("data.bin") == vec![7u8; 3000],
+        "the saved data.bin: 3000 bytes of 7, read {}",
+        read("data.bin").len()
+    );
+    assert_eq!(
+        read("dir/sub/page?x=1"),
+        b"<p>with a query</p>",
+        "the saved dir/sub/page?x=1, \"{}\"",
+        read("dir/sub/page?x=1").escape_ascii()
+    );
     assert!(!host.join("missing").exists(), "a 404 is not saved");
     let mut files = Vec::new();
     let mut stack = vec![save.clone()];
@@ -180,7 +200,7 @@ fn save_paths_never_leave_the_directory() {
         ("http://../x", "/mirror/_/x"),
     ];
     for (input, expected) in cases {
-        assert_eq!(save_path(dir, &url(input)), Path::new(expected), "{input}");
+        assert_eq!(save_path(dir, &url(input)), Path::new(expected), "the save path of {input}");
     }
 }
 
@@ -192,8 +212,8 @@ proptest! {
         let dir = Path::new("/mirror");
         let Ok(u) = crawler::Url::parse(&format!("http://{host}/{path}")) else { return Ok(()) };
         let saved = save_path(dir, &u);
-        prop_assert!(saved.starts_with(dir));
-        prop_assert!(saved.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_))), "{}", saved.display());
+        prop_assert!(saved.starts_with(dir), "{} is under {}", saved.display(), dir.display());
+        prop_assert!(saved.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_))), "{} has only plain components", saved.display());
         prop_assert!(saved.components().count() >= 4, "a host and a file under the directory: {}", saved.display());
     }
 }
@@ -217,7 +237,7 @@ async fn usage_errors_and_an_unreachable_start_are_reported_clearly() {
     let config = config_for(&[&format!("http://127.0.0.1:{port}/"), "--retries", "0", "-q"]).unwrap();
     let (result, stdout) = run(&config).await;
     let err = result.expect_err("an unreachable start page fails the run");
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.exit_code(), 1, "the exit code when the start page is unreachable: {err}");
     let message = err.to_string();
     assert!(
         message.contains(&port.to_string()) && !message.contains('\n'),
@@ -244,5 +264,5 @@ async fn an_interrupted_run_flushes_what_it_has_and_exits_130() {
     assert!(started.elapsed() < Duration::from_secs(3), "it stopped promptly: {:?}", started.elapsed());
     let lines = json_lines(&stdout);
     assert!(!lines.is_empty() && lines.len() < 21, "the results so far, each a whole line: {}", lines.len());
-    assert!(stdout.ends_with('\n'));
+    assert!(stdout.ends_with('\n'), "the output of an interrupted run ends a line: {stdout:?}");
 }
