@@ -61,6 +61,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 timeout: args.timeout,
             },
         ),
+        Some(Command::List(args)) => cmd::list::run(
+            &ws,
+            if args.packages {
+                cmd::list::Listing::Packages
+            } else if args.references {
+                cmd::list::Listing::References
+            } else {
+                cmd::list::Listing::Labs
+            },
+        ),
+        Some(Command::Clean(args)) => cmd::clean::run(
+            &ws,
+            if args.grading { cmd::clean::Scope::Grading } else { cmd::clean::Scope::All },
+        ),
         Some(Command::RunMany(args)) => cmd::run_many::run(
             &ws,
             &cmd::run_many::Options {

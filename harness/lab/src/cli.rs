@@ -19,6 +19,8 @@ Examples:
   cargo lab grade logstat --class subs/ --out grades.csv --timeout 10
   cargo lab verify                           what CI checks of every lab
   cargo lab run-many logstat -n 50 --reference
+  cargo lab list --packages                  the student packages, one a line (for scripts)
+  cargo lab clean --grading                  free the grading workspace's build
 
 Results go to stdout, progress to stderr. Results are cached in target/lab/results/.";
 
@@ -101,6 +103,18 @@ pub enum Command {
     /// without warnings. Verifying every lab also checks that each `{{#include}}` of the book
     /// resolves. Exits 1 if anything is off, naming the file and the item.
     Verify(VerifyArgs),
+
+    /// List the labs: number, package, reference, folder and title.
+    ///
+    /// With --packages (or --references), print only the student (or reference) packages' names,
+    /// one a line, for scripts. Exits 1 when a lab's manifest is broken (named on stderr).
+    List(ListArgs),
+
+    /// Free the harness's files under <target>/lab.
+    ///
+    /// The cached results behind the progress table, the grading workspace and its build, and the
+    /// benchmarks' files. Cargo's own builds are `cargo clean`'s.
+    Clean(CleanArgs),
 
     /// Run every graded test many times and report any that ever failed.
     ///
@@ -218,6 +232,26 @@ pub struct VerifyArgs {
     pub timeout: Option<u64>,
 }
 
+/// Arguments of `cargo lab list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print only the student packages' names, one a line.
+    #[arg(long, conflicts_with = "references")]
+    pub packages: bool,
+
+    /// Print only the reference packages' names, one a line.
+    #[arg(long)]
+    pub references: bool,
+}
+
+/// Arguments of `cargo lab clean`.
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Free only the grading workspace and its build (<target>/lab/grade).
+    #[arg(long)]
+    pub grading: bool,
+}
+
 /// Arguments of `cargo lab run-many`.
 #[derive(Debug, Args)]
 pub struct RunManyArgs {
@@ -285,6 +319,13 @@ mod tests {
         let cli = parse(&["cargo-lab", "grade", "logstat", "--submission", "s", "--gradescope"]).unwrap();
         let Some(Command::Grade(grade)) = cli.command else { panic!("not a grade command") };
         assert_eq!(grade.gradescope, Some(PathBuf::from("results.json")));
+    }
+
+    #[test]
+    fn list_prints_packages_or_references_not_both() {
+        let cli = parse(&["cargo-lab", "list", "--packages"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::List(ListArgs { packages: true, references: false }))));
+        assert!(parse(&["cargo-lab", "list", "--packages", "--references"]).is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! - [`cli`]: the command line (clap derive); never passed past [`app`].
 //! - [`app`]: dispatches a parsed command to its module in [`cmd`].
-//! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`).
+//! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`, `list`,
+//!   `clean`).
 //! - [`manifest`], [`workspace`]: `lab.toml`, the workspace root and lab lookup.
 //! - [`compile`], [`libtest`], [`runner`], [`suite`]: the test engine shared by every command: build
 //!   the test binaries, list their tests, run each one sandboxed, in parallel.

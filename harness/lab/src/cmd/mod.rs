@@ -2,7 +2,9 @@
 //! stages to run, running them, and keeping the student's results in the cache.
 
 pub mod bench;
+pub mod clean;
 pub mod grade;
+pub mod list;
 pub mod run_many;
 pub mod status;
 pub mod test;
