@@ -13,8 +13,16 @@ use testkit::web::Fault;
 #[test]
 fn parses_content_range_examples() {
     let parse = ContentRange::parse;
-    assert_eq!(parse("bytes 0-499/1234"), Some(ContentRange { first: 0, last: 499, complete: Some(1234) }));
-    assert_eq!(parse("bytes 500-999/*"), Some(ContentRange { first: 500, last: 999, complete: None }));
+    assert_eq!(
+        parse("bytes 0-499/1234"),
+        Some(ContentRange { first: 0, last: 499, complete: Some(1234) }),
+        "\"bytes 0-499/1234\" parsed"
+    );
+    assert_eq!(
+        parse("bytes 500-999/*"),
+        Some(ContentRange { first: 500, last: 999, complete: None }),
+        "\"bytes 500-999/*\" parsed: an unknown length"
+    );
     assert_eq!(
         parse("BYTES 7-7/8"),
         Some(ContentRange { first: 7, last: 7, complete: Some(8) }),
@@ -25,7 +33,11 @@ fn parses_content_range_examples() {
         Some(ContentRange { first: 0, last: 0, complete: Some(1) }),
         "surrounding spaces"
     );
-    assert_eq!(ContentRange { first: 10, last: 19, complete: None }.len(), 10);
+    assert_eq!(
+        ContentRange { first: 10, last: 19, complete: None }.len(),
+        10,
+        "len() of bytes 10-19, inclusive"
+    );
 }
 
 #[test]
@@ -61,7 +73,7 @@ proptest! {
             Some(complete) => format!("bytes {first}-{last}/{complete}"),
             None => format!("bytes {first}-{last}/*"),
         };
-        prop_assert_eq!(ContentRange::parse(&text), Some(ContentRange { first, last, complete }));
+        prop_assert_eq!(ContentRange::parse(&text), Some(ContentRange { first, last, complete }), "{:?} parsed", text);
     }
 
     #[test]
@@ -72,7 +84,12 @@ proptest! {
             prop_assert_eq!(ContentRange::parse(&text), None, "{} is reversed", text);
         }
         let text = format!("bytes {last}-{first}/{complete}");
-        prop_assert_eq!(ContentRange::parse(&text).is_some(), first < complete, "{}", text);
+        prop_assert_eq!(
+            ContentRange::parse(&text).is_some(),
+            first < complete,
+            "{:?} is accepted if and only if its last byte is inside the length",
+            text
+        );
     }
 
     #[test]
@@ -89,9 +106,9 @@ fn probe_reads_size_range_support_and_validators_from_head() {
     let dir = testkit::scratch_dir();
     let remote =
         probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false)).expect("the file exists");
-    assert_eq!(remote.size, Some(100_000));
+    assert_eq!(remote.size, Some(100_000), "the size probed from HEAD of a 100000-byte file");
     assert!(remote.ranges, "the server sends Accept-Ranges: bytes");
-    assert_eq!(remote.validator.etag.as_deref(), Some("\"version-1\""));
+    assert_eq!(remote.validator.etag.as_deref(), Some("\"version-1\""), "the ETag probed from HEAD");
     assert!(remote.validator.last_modified.is_some(), "the server sends Last-Modified");
     let requests = server.requests();
     assert_eq!(requests[0].method, "HEAD", "the probe starts with HEAD: {requests:?}");
@@ -133,8 +150,13 @@ fn probe_retries_a_server_that_fails_for_a_while() {
     let dir = testkit::scratch_dir();
     let remote =
         probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false)).expect("the third try works");
-    assert_eq!(remote.size, Some(10_000));
-    assert_eq!(server.requests().iter().filter(|r| r.status == 503).count(), 2);
+    assert_eq!(remote.size, Some(10_000), "the size probed after two 503s");
+    assert_eq!(
+        server.requests().iter().filter(|r| r.status == 503).count(),
+        2,
+        "503 answers before the probe succeeded: {:?}",
+        server.requests()
+    );
 }
 
 #[test]

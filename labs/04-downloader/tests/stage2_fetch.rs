@@ -10,13 +10,17 @@ use testkit::web::{Fault, Route, Site, WebServer};
 
 #[test]
 fn parses_size_examples() {
-    assert_eq!(parse_size("4096"), Ok(4096));
-    assert_eq!(parse_size("512K"), Ok(512 << 10));
-    assert_eq!(parse_size("4M"), Ok(4 << 20));
-    assert_eq!(parse_size("4m"), Ok(4 << 20));
-    assert_eq!(parse_size("4MiB"), Ok(4 << 20));
-    assert_eq!(parse_size("1G"), Ok(1 << 30));
-    assert_eq!(parse_size("2T"), Ok(2 << 40));
+    for (text, size) in [
+        ("4096", 4096),
+        ("512K", 512 << 10),
+        ("4M", 4 << 20),
+        ("4m", 4 << 20),
+        ("4MiB", 4 << 20),
+        ("1G", 1 << 30),
+        ("2T", 2 << 40),
+    ] {
+        assert_eq!(parse_size(text), Ok(size), "parse_size({text:?})");
+    }
     for bad in ["", "M", "0", "0K", "-1", "1.5M", "4X", "4 M", "99999999999999999999", "17179869184G", "4Mi"]
     {
         assert!(parse_size(bad).is_err(), "{bad:?} must be refused");
@@ -29,8 +33,9 @@ proptest! {
     #[test]
     fn parses_every_suffix(n in 1u64..1_000_000, suffix in 0usize..4) {
         let (letter, unit) = [("K", 1u64 << 10), ("M", 1 << 20), ("G", 1 << 30), ("", 1)][suffix];
-        prop_assert_eq!(parse_size(&format!("{n}{letter}")), Ok(n * unit));
-        prop_assert_eq!(parse_size(&format!("{n}{}", letter.to_lowercase())), Ok(n * unit));
+        prop_assert_eq!(parse_size(&format!("{n}{letter}")), Ok(n * unit), "parse_size(\"{}{}\")", n, letter);
+        let lower = letter.to_lowercase();
+        prop_assert_eq!(parse_size(&format!("{n}{lower}")), Ok(n * unit), "parse_size(\"{}{}\")", n, lower);
     }
 
     #[test]
@@ -45,10 +50,10 @@ proptest! {
         prop_assert_eq!(chunks.len() as u64, size.div_ceil(chunk_size), "never more chunks than needed");
         let mut next = 0;
         for (i, chunk) in chunks.iter().enumerate() {
-            prop_assert_eq!(chunk.index, i);
+            prop_assert_eq!(chunk.index, i, "the index of chunk {} of {:?}", i, chunk);
             prop_assert_eq!(chunk.start, next, "chunks are disjoint, ordered, without gaps");
             prop_assert!(chunk.end > chunk.start, "no empty chunk");
-            prop_assert!(chunk.len() <= chunk_size);
+            prop_assert!(chunk.len() <= chunk_size, "{:?} is at most {} bytes", chunk, chunk_size);
             if i + 1 < chunks.len() {
                 prop_assert_eq!(chunk.len(), chunk_size, "only the last chunk is short");
             }
@@ -60,17 +65,17 @@ proptest! {
     #[test]
     fn huge_files_plan_without_overflow(chunk_size in 1u64 << 60..u64::MAX) {
         let chunks = plan(u64::MAX, chunk_size);
-        prop_assert_eq!(chunks.last().map(|c| c.end), Some(u64::MAX));
+        prop_assert_eq!(chunks.last().map(|c| c.end), Some(u64::MAX), "the end of the last chunk of {} bytes", u64::MAX);
     }
 }
 
 #[test]
 fn plans_small_examples() {
-    assert_eq!(plan(0, 4), Vec::<Chunk>::new());
+    assert_eq!(plan(0, 4), Vec::<Chunk>::new(), "plan(0, 4): no chunks for an empty file");
     let bounds: Vec<_> = plan(10, 4).iter().map(|c| (c.start, c.end)).collect();
-    assert_eq!(bounds, [(0, 4), (4, 8), (8, 10)]);
+    assert_eq!(bounds, [(0, 4), (4, 8), (8, 10)], "(start, end) of plan(10, 4)");
     let bounds: Vec<_> = plan(8, 4).iter().map(|c| (c.start, c.end)).collect();
-    assert_eq!(bounds, [(0, 4), (4, 8)]);
+    assert_eq!(bounds, [(0, 4), (4, 8)], "(start, end) of plan(8, 4)");
 }
 
 #[test]
@@ -84,7 +89,10 @@ fn same_bytes_with_any_number_of_connections_and_chunk_size() {
             let config = config(&server, dir.path(), connections, chunk_size);
             let outcome = download(&config)
                 .unwrap_or_else(|err| panic!("{size} bytes, {connections} connections: {err}"));
-            assert_eq!(outcome.size, size as u64);
+            assert_eq!(
+                outcome.size, size as u64,
+                "the size downloaded, {size} bytes, {connections} connections"
+            );
             assert_file(&config, &bytes);
         }
     }
@@ -119,7 +127,7 @@ fn uses_exactly_the_connections_asked_for_and_keeps_them_alive() {
         download(&config).unwrap_or_else(|err| panic!("{connections} connections: {err}"));
         assert_file(&config, &bytes);
         let gets = common::gets(&server.requests());
-        assert_eq!(gets.len(), 32, "one GET per chunk");
+        assert_eq!(gets.len(), 32, "GETs for 32 chunks, -n {connections}: one per chunk");
         let mut used: Vec<u64> = gets.iter().map(|r| r.connection).collect();
         used.sort_unstable();
         used.dedup();
@@ -138,7 +146,7 @@ fn an_empty_file_is_downloaded_as_an_empty_file() {
     let dir = testkit::scratch_dir();
     let config = config(&server, dir.path(), 4, 16_384);
     let outcome = download(&config).expect("an empty file is a file");
-    assert_eq!(outcome.size, 0);
+    assert_eq!(outcome.size, 0, "the size downloaded of an empty file");
     assert_file(&config, b"");
 }
 
@@ -150,7 +158,7 @@ fn a_missing_file_is_a_clear_error_and_creates_nothing() {
     let config = config(&server, dir.path(), 4, 16_384);
     let err = download(&config).expect_err(&format!("nothing is served at {FILE}"));
     assert!(err.to_string().contains("404"), "the error names the status: {err}");
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.exit_code(), 1, "the exit code of a 404: {err}");
     assert!(!config.destination().exists(), "no file is created for a 404");
 }
 
@@ -161,7 +169,10 @@ fn stream_of_unknown_size(fault: Fault) {
     let dir = testkit::scratch_dir();
     let config = config(&server, dir.path(), 4, 16_384);
     let outcome = download(&config).unwrap_or_else(|err| panic!("{fault:?}: {err}"));
-    assert_eq!(outcome.size, 150_000, "{fault:?}");
+    assert_eq!(
+        outcome.size, 150_000,
+        "the size downloaded of 150000 bytes of unknown size, framed by {fault:?}"
+    );
     assert_file(&config, &bytes);
 }
 

@@ -40,7 +40,12 @@ fn a_server_error_is_retried_with_backoff() {
     let config = config(&server, dir.path(), 4, 16_384);
     download(&config).expect("the server recovers after three 503s");
     assert_file(&config, &bytes);
-    assert_eq!(server.requests().iter().filter(|r| r.status == 503).count(), 3);
+    assert_eq!(
+        server.requests().iter().filter(|r| r.status == 503).count(),
+        3,
+        "503 answers of a server that fails three times: {:?}",
+        server.requests()
+    );
 }
 
 #[test]
@@ -88,7 +93,7 @@ fn a_server_that_ignores_ranges_gets_one_stream() {
     assert_file(&config, &bytes);
     let gets = common::gets(&server.requests());
     assert_eq!(gets.len(), 1, "one GET, answered with the whole file, and no other: {gets:?}");
-    assert_eq!(gets[0].status, 200);
+    assert_eq!(gets[0].status, 200, "the status of the one GET to a server that ignores ranges");
 }
 
 #[test]
@@ -118,6 +123,6 @@ fn a_file_that_changes_during_the_download_is_an_error() {
     let changed = body(70 * 1_024, 29);
     server.set_route(FILE, Route::ok("application/octet-stream", changed).with(trickle));
     let err = running.join().expect_err("a download must not splice two versions of a file");
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(err.exit_code(), 1, "the exit code when the file changes: {err}");
     assert!(!config.destination().exists(), "no destination made of two versions");
 }
