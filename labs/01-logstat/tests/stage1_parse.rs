@@ -20,9 +20,9 @@ fn parsers() -> [(&'static str, Parser); 2] {
 
 /// A parse's record with every byte field [`shown`], or `None`: what two parses are compared by,
 /// so that a failure shows bytes as they are in the line.
-fn described(record: Option<LogRecord<'_>>) -> Option<String> {
+fn described(record: Option<LogRecord<'_>>) -> Option<common::Shown> {
     record.map(|r| {
-        format!(
+        common::Shown(format!(
             "addr {} user {} time {} {:+} request {} status {} bytes {} referer {} user agent {}",
             shown(r.addr),
             shown(r.user),
@@ -33,7 +33,7 @@ fn described(record: Option<LogRecord<'_>>) -> Option<String> {
             r.bytes,
             shown(r.referer),
             shown(r.user_agent)
-        )
+        ))
     })
 }
 
@@ -157,7 +157,7 @@ fn splits_the_request_and_finds_each_field() {
         let parts = record.request_parts().expect("a well-formed request");
         assert_eq!(
             (shown(parts.method), shown(parts.target), shown(parts.protocol)),
-            ("GET".to_owned(), "/search?q=rust&page=2".to_owned(), "HTTP/1.1".to_owned()),
+            (shown(b"GET"), shown(b"/search?q=rust&page=2"), shown(b"HTTP/1.1")),
             "{name}: request_parts() (method, target, protocol)"
         );
         let key = |field| record.key(field).map(|key| shown(&key));
@@ -284,7 +284,7 @@ fn quoted_content() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// The fields of a valid line, and the line written from them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Written {
     addr: String,
     user: Vec<u8>,
@@ -296,6 +296,24 @@ struct Written {
     referer: Vec<u8>,
     user_agent: Vec<u8>,
     crlf: bool,
+}
+
+/// Shows the byte fields escaped, as the assertions do, so a shrunk input reads like its line.
+impl std::fmt::Debug for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Written")
+            .field("addr", &self.addr)
+            .field("user", &shown(&self.user))
+            .field("local", &self.local)
+            .field("offset_minutes", &self.offset_minutes)
+            .field("request", &shown(&self.request))
+            .field("status", &self.status)
+            .field("bytes", &self.bytes)
+            .field("referer", &shown(&self.referer))
+            .field("user_agent", &shown(&self.user_agent))
+            .field("crlf", &self.crlf)
+            .finish()
+    }
 }
 
 impl Written {

@@ -120,11 +120,42 @@ pub fn ranked_counts<'a>(counts: impl IntoIterator<Item = (&'a [u8], u64)>) -> V
 
 /// `bytes` as printable ASCII, every other byte escaped (`\xff`, `\n`): how a failing test shows
 /// bytes, so that bytes that are not UTF-8 stay visible.
-pub fn shown(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
+pub fn shown(bytes: &[u8]) -> Shown {
+    Shown(bytes.escape_ascii().to_string())
 }
 
 /// A ranking with its keys [`shown`], for messages that must show every byte.
-pub fn shown_ranked(ranked: &[(Vec<u8>, u64)]) -> Vec<(String, u64)> {
+pub fn shown_ranked(ranked: &[(Vec<u8>, u64)]) -> Vec<(Shown, u64)> {
     ranked.iter().map(|(key, count)| (shown(key), *count)).collect()
+}
+
+/// Text that is already escaped: it prints as it is, in quotes, so that an assertion's `left` and
+/// `right` show `\x00` rather than `\\x00`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Shown(pub String);
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{}\"", self.0)
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::ops::Deref for Shown {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Shown {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
 }
