@@ -54,7 +54,7 @@ fn the_daemon_works_in_the_root_with_umask_027() {
     assert_eq!(cwd.to_str(), Some("/"), "the daemon must not keep a directory busy");
     let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid)).expect("status is readable");
     let umask = status.lines().find_map(|line| line.strip_prefix("Umask:")).map(str::trim);
-    assert_eq!(umask, Some("0027"));
+    assert_eq!(umask, Some("0027"), "the daemon's umask, from /proc/{}/status", daemon.pid);
 }
 
 #[test]
@@ -62,7 +62,11 @@ fn stdin_is_dev_null_and_output_goes_to_the_log() {
     let mut daemon = Daemon::start(&[], &["sh", "-c", "echo hello from the command; exec sleep 1000"]);
     let fds = descriptors(daemon.pid);
     let log = daemon.log.to_str().expect("UTF-8").to_string();
-    assert_eq!(fds.iter().find(|(fd, _)| *fd == 0).map(|(_, to)| to.as_str()), Some("/dev/null"));
+    assert_eq!(
+        fds.iter().find(|(fd, _)| *fd == 0).map(|(_, to)| to.as_str()),
+        Some("/dev/null"),
+        "where the daemon's fd 0 points; its descriptors: {fds:?}"
+    );
     for out in [1, 2] {
         assert_eq!(
             fds.iter().find(|(fd, _)| *fd == out).map(|(_, to)| to),
@@ -81,7 +85,12 @@ fn no_inherited_descriptor_survives_in_the_daemon_or_its_command() {
     let leaked_path = scratch.path().join("leaked");
     let leaked = File::create(&leaked_path).expect("create");
     // SAFETY: clearing FD_CLOEXEC on a descriptor `leaked` owns.
-    assert_eq!(unsafe { libc::fcntl(leaked.as_raw_fd(), libc::F_SETFD, 0) }, 0);
+    assert_eq!(
+        unsafe { libc::fcntl(leaked.as_raw_fd(), libc::F_SETFD, 0) },
+        0,
+        "fcntl(F_SETFD, 0) on the leaked descriptor: {}",
+        std::io::Error::last_os_error()
+    );
 
     let mut daemon = Daemon::start(&[], SLEEP);
     let child = daemon.child();

@@ -16,8 +16,9 @@ fn a_second_start_fails_naming_the_running_pid() {
     let output = start_at(&daemon.pidfile, &second_log, &[], SLEEP);
     assert_eq!(output.status.code(), Some(1), "a second start fails");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("already running"), "the error says why: {stderr}");
-    assert!(stderr.contains(&daemon.pid.to_string()), "the error names pid {}: {stderr}", daemon.pid);
+    let shown = output.stderr.escape_ascii();
+    assert!(stderr.contains("already running"), "the error says why: {shown}");
+    assert!(stderr.contains(&daemon.pid.to_string()), "the error names pid {}: {shown}", daemon.pid);
     assert!(is_alive(daemon.pid), "the first daemon still runs");
     let text = std::fs::read_to_string(&daemon.pidfile).expect("the pid file is still there");
     assert_eq!(text.trim(), daemon.pid.to_string(), "the pid file is untouched");
@@ -37,7 +38,7 @@ fn a_stale_pid_file_is_taken_over() {
     if let Ok(pid) = text.trim().parse::<i32>() {
         common::kill_daemon(pid, &[]);
     }
-    assert!(output.status.success(), "start takes over: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "start takes over a stale pid file: {}", output.stderr.escape_ascii());
     assert_ne!(text.trim(), dead_pid.to_string(), "the pid file names the new daemon");
 }
 
@@ -48,7 +49,9 @@ fn status_says_running_stale_or_not_running() {
     assert_eq!(running.status.code(), Some(0), "running: exit 0");
     assert!(
         String::from_utf8_lossy(&running.stdout).contains(&daemon.pid.to_string()),
-        "status names the pid"
+        "status names the pid {}: {}",
+        daemon.pid,
+        running.stdout.escape_ascii()
     );
 
     let missing = daemon.dir.path().join("missing.pid");
@@ -70,10 +73,14 @@ fn the_lock_excludes_a_second_holder_until_the_first_closes() {
     let mut first = PidFile::acquire(&path).expect("the first acquire succeeds");
     first.write_pid(4242).expect("write");
     match PidFile::acquire(&path) {
-        Err(Error::AlreadyRunning { pid, .. }) => assert_eq!(pid, 4242),
+        Err(Error::AlreadyRunning { pid, .. }) => assert_eq!(pid, 4242, "the pid a second acquire names"),
         other => panic!("expected AlreadyRunning, got {other:?}"),
     }
-    assert_eq!(pidfile::status(&path).expect("status"), pidfile::Status::Running(4242));
+    assert_eq!(
+        pidfile::status(&path).expect("status"),
+        pidfile::Status::Running(4242),
+        "the status of a locked pid file naming 4242"
+    );
     drop(first);
     // The lock lives as long as any copy of its descriptor: another test of this binary forking a
     // child holds a copy until the child's exec closes it. So wait for the release, briefly.
@@ -88,7 +95,11 @@ fn the_lock_excludes_a_second_holder_until_the_first_closes() {
     let second = taken.expect("taken over");
     second.remove().expect("remove");
     assert!(!path.exists(), "remove deletes the file");
-    assert_eq!(pidfile::status(&path).expect("status"), pidfile::Status::NotRunning);
+    assert_eq!(
+        pidfile::status(&path).expect("status"),
+        pidfile::Status::NotRunning,
+        "the status once the file is removed"
+    );
 }
 
 proptest! {
@@ -100,7 +111,7 @@ proptest! {
         let path = scratch.path().join("p.pid");
         let mut file = PidFile::acquire(&path).expect("acquire");
         file.write_pid(pid).expect("write");
-        prop_assert_eq!(pidfile::read_pid(&path).expect("read"), Some(pid));
+        prop_assert_eq!(pidfile::read_pid(&path).expect("read"), Some(pid), "the pid read back after writing {}", pid);
     }
 
     #[test]
@@ -109,6 +120,6 @@ proptest! {
         let path = scratch.path().join("p.pid");
         std::fs::write(&path, &text).expect("write");
         let read = pidfile::read_pid(&path);
-        prop_assert!(matches!(read, Err(Error::BadPidFile { .. }) | Ok(None)), "{read:?}");
+        prop_assert!(matches!(read, Err(Error::BadPidFile { .. }) | Ok(None)), "a pid file holding {:?} read as {:?}", text, read);
     }
 }

@@ -25,7 +25,7 @@ fn stop_leaves_no_process_and_no_pid_file() {
     jobs.iter().for_each(|&job| daemon.track(job));
 
     let output = superd(&["stop", "--pidfile", path_str(&daemon.pidfile), "--timeout", "10"]);
-    assert!(output.status.success(), "stop succeeds: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "stop succeeds: {}", output.stderr.escape_ascii());
     assert!(!is_alive(daemon.pid), "stop returns once the daemon is gone");
     assert!(!daemon.pidfile.exists(), "a clean exit removes the pid file");
     testkit::eventually("the command and its jobs are gone", || {
@@ -42,9 +42,13 @@ fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
     daemon.wait_for_log("trapped");
     let started = Instant::now();
     let output = superd(&["stop", "--pidfile", path_str(&daemon.pidfile), "--timeout", "10"]);
-    assert!(output.status.success(), "stop succeeds: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "stop succeeds: {}", output.stderr.escape_ascii());
     assert!(started.elapsed() >= Duration::from_millis(200), "the command had its 200 ms to exit");
-    assert!(!is_alive(daemon.pid) && !daemon.pidfile.exists());
+    assert!(
+        !is_alive(daemon.pid) && !daemon.pidfile.exists(),
+        "after stop, daemon {} is gone and its pid file removed",
+        daemon.pid
+    );
     testkit::eventually("the command is gone", || !is_alive(shell));
 }
 
@@ -78,7 +82,7 @@ fn reload_reopens_the_log_after_rotation() {
     std::fs::rename(&daemon.log, &rotated).expect("rotate");
 
     let output = superd(&["reload", "--pidfile", path_str(&daemon.pidfile)]);
-    assert!(output.status.success(), "reload succeeds: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "reload succeeds: {}", output.stderr.escape_ascii());
     daemon.wait_for_log("superd: reopened log");
 
     // The next command writes to the new file too.
@@ -101,7 +105,7 @@ fn a_running_commands_output_follows_the_rotated_log() {
     let rotated = daemon.dir.path().join("superd.log.1");
     std::fs::rename(&daemon.log, &rotated).expect("rotate");
     let output = superd(&["reload", "--pidfile", path_str(&daemon.pidfile)]);
-    assert!(output.status.success(), "reload succeeds: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "reload succeeds: {}", output.stderr.escape_ascii());
     daemon.wait_for_log("superd: reopened log");
     // Lines written after the reopen reach the new file while the same command still runs.
     let old_ticks = std::fs::read_to_string(&rotated).expect("the rotated log").matches("tick").count();
@@ -120,7 +124,11 @@ fn stop_and_reload_without_a_daemon() {
     assert_eq!(stop.status.code(), Some(0), "stopping what is not running succeeds, as LSB asks");
     let reload = superd(&["reload", "--pidfile", path_str(&pidfile)]);
     assert_eq!(reload.status.code(), Some(1), "reloading what is not running fails");
-    assert!(String::from_utf8_lossy(&reload.stderr).contains("not running"));
+    assert!(
+        String::from_utf8_lossy(&reload.stderr).contains("not running"),
+        "reload without a daemon says it is not running: {}",
+        reload.stderr.escape_ascii()
+    );
 }
 
 /// Writes the configuration file `path` (replacing it whole, as an editor would).
@@ -133,7 +141,7 @@ fn write_config(path: &Path, text: &str) {
 /// `superd reload`, which must succeed.
 fn reload(daemon: &Daemon) {
     let output = superd(&["reload", "--pidfile", path_str(&daemon.pidfile)]);
-    assert!(output.status.success(), "reload succeeds: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "reload succeeds: {}", output.stderr.escape_ascii());
 }
 
 #[test]
@@ -162,7 +170,7 @@ fn reload_runs_the_new_command_from_the_next_restart() {
     daemon.new_child(first);
     // The output line, not the reload's line quoting the command.
     daemon.wait_for_log("\nsecond command\n");
-    assert!(is_alive(daemon.pid));
+    assert!(is_alive(daemon.pid), "daemon {} still runs after the restart with the new command", daemon.pid);
 }
 
 #[test]
@@ -227,14 +235,19 @@ fn a_bad_config_file_at_start_is_an_error_naming_it() {
         write_config(&config, text);
         let output = start_at(&pidfile, &log, &["--config", path_str(&config)], SLEEP);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "a bad file ({text:?}) is an error: {stderr}");
-        assert!(stderr.contains(path_str(&config)), "the message names the file: {stderr}");
+        let shown = output.stderr.escape_ascii();
+        assert_eq!(output.status.code(), Some(1), "a bad file ({text:?}) is an error: {shown}");
+        assert!(stderr.contains(path_str(&config)), "the message names the file: {shown}");
         assert!(!pidfile.exists(), "nothing was started");
     }
     let missing = scratch.path().join("missing.toml");
     let output = start_at(&pidfile, &log, &["--config", path_str(&missing)], SLEEP);
     assert_eq!(output.status.code(), Some(1), "a missing file is an error");
-    assert!(String::from_utf8_lossy(&output.stderr).contains(path_str(&missing)));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(path_str(&missing)),
+        "the message names the missing file: {}",
+        output.stderr.escape_ascii()
+    );
 }
 
 fn base() -> Settings {
@@ -252,8 +265,16 @@ fn base() -> Settings {
 
 #[test]
 fn an_empty_file_keeps_the_command_lines_settings() {
-    assert_eq!(merge(&base(), "").expect("an empty file is valid"), base());
-    assert_eq!(merge(&base(), "# only a comment\n").expect("a comment is valid"), base());
+    assert_eq!(
+        merge(&base(), "").expect("an empty file is valid"),
+        base(),
+        "the settings merged with an empty file"
+    );
+    assert_eq!(
+        merge(&base(), "# only a comment\n").expect("a comment is valid"),
+        base(),
+        "the settings merged with a file of one comment"
+    );
 }
 
 #[test]
@@ -268,7 +289,8 @@ fn merge_refuses_unknown_keys_wrong_types_and_an_empty_command() {
     ] {
         assert!(matches!(merge(&base(), text), Err(ConfigError::Syntax(_))), "{text:?} is refused");
     }
-    assert!(matches!(merge(&base(), "command = []"), Err(ConfigError::EmptyCommand)));
+    let empty = merge(&base(), "command = []");
+    assert!(matches!(empty, Err(ConfigError::EmptyCommand)), "\"command = []\" merged as {empty:?}");
     let message = merge(&base(), "restart_maximum = 3").expect_err("unknown key").to_string();
     assert!(message.contains("restart_maximum"), "the message names the key: {message}");
 }

@@ -46,7 +46,11 @@ fn a_command_dying_too_often_is_given_up() {
     assert!(!daemon.pidfile.exists(), "giving up removes the pid file");
     let log = daemon.log_text();
     assert!(log.contains("superd: giving up: 3 restarts within 60000 ms"), "the log says why:\n{log}");
-    assert_eq!(restarts_logged(&log), [(1, 20), (2, 40), (3, 80)]);
+    assert_eq!(
+        restarts_logged(&log),
+        [(1, 20), (2, 40), (3, 80)],
+        "(restart, backoff ms) logged for a command that always fails:\n{log}"
+    );
     assert_eq!(log.matches("superd: started pid").count(), 4, "the first run and three restarts:\n{log}");
 }
 
@@ -71,12 +75,24 @@ fn policy(restart_max: u32, window_ms: u64, backoff_ms: u64, backoff_max_ms: u64
 fn restarts_outside_the_window_are_forgotten() {
     let mut restarts = Restarts::new(&policy(2, 1000, 10, 1000));
     let t0 = Instant::now();
-    assert_eq!(restarts.next(t0), Some(Duration::from_millis(10)));
-    assert_eq!(restarts.next(t0 + Duration::from_millis(100)), Some(Duration::from_millis(20)));
+    assert_eq!(restarts.next(t0), Some(Duration::from_millis(10)), "the delay of the first restart, at 0 ms");
+    assert_eq!(
+        restarts.next(t0 + Duration::from_millis(100)),
+        Some(Duration::from_millis(20)),
+        "the delay of the second restart, at 100 ms"
+    );
     assert_eq!(restarts.next(t0 + Duration::from_millis(200)), None, "a third within 1 s is too many");
     // A second after the first restart, it has left the window: one slot again, backoff from 20.
-    assert_eq!(restarts.next(t0 + Duration::from_millis(1000)), Some(Duration::from_millis(20)));
-    assert_eq!(restarts.next(t0 + Duration::from_millis(2000)), Some(Duration::from_millis(10)));
+    assert_eq!(
+        restarts.next(t0 + Duration::from_millis(1000)),
+        Some(Duration::from_millis(20)),
+        "the delay at 1000 ms, once the first restart left the window"
+    );
+    assert_eq!(
+        restarts.next(t0 + Duration::from_millis(2000)),
+        Some(Duration::from_millis(10)),
+        "the delay at 2000 ms, once every earlier restart left the window"
+    );
 }
 
 proptest! {
@@ -95,7 +111,10 @@ proptest! {
         for gap in gaps {
             at += Duration::from_millis(gap);
             if let Some(delay) = restarts.next(at) {
-                prop_assert!(delay >= Duration::from_millis(1) && delay <= Duration::from_millis(50));
+                prop_assert!(
+                    delay >= Duration::from_millis(1) && delay <= Duration::from_millis(50),
+                    "a delay of {:?}, outside the backoff's 1..=50 ms", delay
+                );
                 granted.push(at);
             }
             let in_window = granted.iter().filter(|&&g| at.duration_since(g) < Duration::from_millis(window)).count();
@@ -109,7 +128,7 @@ proptest! {
         let now = Instant::now();
         for i in 0..n {
             let expected = Duration::from_millis(base.saturating_mul(1u64 << i.min(40)).min(cap));
-            prop_assert_eq!(restarts.next(now), Some(expected));
+            prop_assert_eq!(restarts.next(now), Some(expected), "the delay of restart {} with backoff {} ms, cap {} ms", i + 1, base, cap);
         }
     }
 }

@@ -123,7 +123,7 @@ impl Daemon {
         let dir = testkit::scratch_dir();
         let (pidfile, log) = (dir.path().join("superd.pid"), dir.path().join("superd.log"));
         let output = start_at(&pidfile, &log, options, command);
-        assert!(output.status.success(), "superd start failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "superd start failed: {}", output.stderr.escape_ascii());
         let text = std::fs::read_to_string(&pidfile).expect("start returns once the pid file is written");
         let pid: i32 = text.trim().parse().unwrap_or_else(|_| panic!("the pid file holds a pid: {text:?}"));
         Daemon { dir, pidfile, log, pid, seen: vec![pid] }
