@@ -56,9 +56,14 @@ pub enum Reads {
 /// idle connection costs the same whatever it once did.
 const KEEP_CAPACITY: usize = 16 << 10;
 
+/// Output encoded ahead of the socket: a response the codec can encode in parts
+/// ([`Codec::encode_part`]) is encoded only this far ahead of what is written, so a large answer
+/// streams through a buffer of about this size instead of being built whole.
+pub const STREAM_AHEAD: usize = 256 << 10;
+
 /// One client connection over stream `T` (a non-blocking socket) framed by codec `C`.
 #[derive(Debug)]
-pub struct Connection<T, C> {
+pub struct Connection<T, C: Codec> {
     stream: T,
     codec: C,
     id: ConnId,
@@ -68,6 +73,10 @@ pub struct Connection<T, C> {
     /// Encoded responses; `output[written..]` is still to be sent.
     output: Vec<u8>,
     written: usize,
+    /// What is left of a response being encoded in parts; no request is handled until it is out.
+    rest: Option<C::Response>,
+    /// The input may hold whole requests not yet handled: they came while `rest` was streamed.
+    unhandled: bool,
     max_input: usize,
     max_output: usize,
     /// The client half-closed: no more requests will come.
@@ -97,6 +106,8 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
             input: Vec::new(),
             output: Vec::new(),
             written: 0,
+            rest: None,
+            unhandled: false,
             max_input,
             max_output,
             read_closed: false,
@@ -160,14 +171,17 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         self.closed = true;
     }
 
-    /// Whether the loop should wait for the socket to become readable.
+    /// Whether the loop should wait for the socket to become readable: not while a response is
+    /// being streamed (the next request waits for it). After a writable event on a connection not
+    /// registered for reading, the loop calls [`on_readable`](Self::on_readable) at once: a
+    /// streamed response may have ended, with requests waiting in the input and no edge to come.
     pub fn wants_read(&self) -> bool {
-        todo!("stage 1: read interest unless closed, closing or half-closed")
+        todo!("stage 1: read interest unless closed, closing or half-closed; stage 5: not while streaming")
     }
 
     /// Whether the loop should wait for the socket to become writable: there is output pending.
     pub fn wants_write(&self) -> bool {
-        todo!("stage 1: write interest while output is pending")
+        todo!("stage 1: write interest while output is pending; stage 5: or more is left to encode")
     }
 
     /// Whether the connection is done and should be dropped.

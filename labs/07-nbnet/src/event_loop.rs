@@ -16,6 +16,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
+use crate::codec::Codec;
 use crate::connection::{Activity, ConnId, Connection, Reads, Times};
 use crate::error::Error;
 use crate::handle::{Handle, Message};
@@ -31,7 +32,7 @@ const LISTENER: Token = Token(usize::MAX - 1);
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A connection in the slab, with the interest it is registered for and its times.
-struct Slot<C> {
+struct Slot<C: Codec> {
     conn: Connection<TcpStream, C>,
     interest: Interest,
     times: Times,

@@ -141,6 +141,22 @@ fn a_client_closing_without_a_word_is_dropped() {
     assert!(client.read(&mut byte).is_err(), "nothing is said to a client that said nothing");
 }
 
+#[test]
+fn a_request_longer_than_max_input_closes_the_connection() {
+    let server = start_loop(Options { max_input: 64 << 10, ..Options::default() });
+    let mut other = connect(server.addr);
+    assert_eq!(ask(&mut other, "before"), "before", "the echo of the other client");
+    let mut flood = connect(server.addr);
+    // 512 KiB with no line end: under the test codec's own limit (1 MiB), far over max_input. The
+    // write fails once the server hangs up, which is the point.
+    let _ = flood.write_all(&vec![b'x'; 512 << 10]);
+    testkit::eventually("the connection holding more than max_input is closed", || {
+        server.stats.closed.load(Relaxed) == 1
+    });
+    assert_eq!(read_to_close(&mut flood), b"", "a request never finished is never answered");
+    assert_eq!(ask(&mut other, "after"), "after", "the other connection is served throughout");
+}
+
 /// Closes `stream` with a reset (SO_LINGER of 0) instead of a FIN.
 fn reset(stream: TcpStream) {
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };

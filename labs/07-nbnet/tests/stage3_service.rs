@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use common::{ask, connect, read_exactly, read_line, read_to_close, start_loop};
-use nbnet::{Codec, CodecError, Context, EventLoop, LengthCodec, LineCodec, Options, Service, Timers};
+use nbnet::{
+    Codec, CodecError, ConnId, Context, EventLoop, LengthCodec, LineCodec, Options, Service, Timers,
+};
 use proptest::prelude::*;
 
 /// Feeds `wire` to `codec` in pieces cut at `cuts`, as reads would deliver it, and collects the
@@ -180,6 +182,43 @@ fn a_deadline_closes_a_connection_however_active() {
         server.stats.timeouts.load(Relaxed) == 1
     });
     let _ = read_to_close(&mut client);
+}
+
+#[test]
+fn an_idle_loop_wakes_for_its_timers_alone() {
+    let server = start_loop(Options { idle_timeout: Some(Duration::from_millis(300)), ..Options::default() });
+    let mut short = connect(server.addr);
+    assert_eq!(ask(&mut short, "deadline 100"), "ok", "the answer to the deadline request");
+    let mut idle = connect(server.addr);
+    assert_eq!(ask(&mut idle, "hello"), "hello", "the echo");
+    // From here no byte moves: only the poll timeout, the earliest timer, brings the loop round.
+    assert_eq!(read_to_close(&mut short), b"", "the deadline closes its connection on a silent loop");
+    assert_eq!(read_to_close(&mut idle), b"", "the idle timeout closes its connection on a silent loop");
+    testkit::eventually("both closes are counted as timeouts", || server.stats.timeouts.load(Relaxed) == 2);
+}
+
+/// The connection an `id` request was answered on.
+fn conn_id(answer: &str) -> ConnId {
+    let (token, generation) = answer.split_once(' ').expect("`id` answers TOKEN GENERATION");
+    ConnId { token: token.parse().expect("a token"), generation: generation.parse().expect("a generation") }
+}
+
+#[test]
+fn a_late_handle_write_never_reaches_the_slots_next_connection() {
+    let server = start_loop(Options::default());
+    let mut first = connect(server.addr);
+    let old = conn_id(&ask(&mut first, "id"));
+    first.write_all(b"quit\n").expect("write");
+    assert_eq!(read_to_close(&mut first), b"", "quit closes the first connection");
+    testkit::eventually("the first connection is dropped", || server.stats.closed.load(Relaxed) == 1);
+    let mut second = connect(server.addr);
+    let new = conn_id(&ask(&mut second, "id"));
+    assert_eq!(new.token, old.token, "the freed slot is reused: the case generations are for");
+    assert_ne!(new.generation, old.generation, "a new occupant of the slot has a new generation");
+    // A write computed for the first connection arrives only now; the channel keeps the order.
+    assert!(server.handle.write(old, b"stale".to_vec()), "the loop takes the late write");
+    assert!(server.handle.write(new, b"fresh\n".to_vec()), "the loop takes the write for the second");
+    assert_eq!(read_line(&mut second), "fresh", "the write for the slot's earlier connection is dropped");
 }
 
 #[test]

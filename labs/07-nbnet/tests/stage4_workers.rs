@@ -4,10 +4,11 @@
 mod common;
 
 use std::io::Write;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
-use common::{Echo, ask, connect, read_line, read_to_close, start_server};
-use nbnet::{Options, Server};
+use common::{Echo, ask, connect, read_line, read_to_close, run_server, start_server};
+use nbnet::{LoopStats, Options, Server};
 
 fn accepted(server: &common::RunningServer) -> Vec<u64> {
     server.stats.iter().map(|stats| stats.accepted.load(Relaxed)).collect()
@@ -73,6 +74,26 @@ fn connections_past_the_limit_are_refused_until_one_closes() {
         let mut answer = [0; 6];
         std::io::Read::read_exact(&mut client, &mut answer).is_ok() && &answer == b"retry\n"
     });
+}
+
+#[test]
+fn a_burst_of_connections_past_the_limit_is_refused_by_the_acceptor() {
+    let server =
+        Server::bind(common::localhost(), Echo, Options { workers: 2, max_conns: 3, ..Options::default() })
+            .expect("bind 127.0.0.1:0");
+    // All queued before the server runs: the acceptor takes them off the queue faster than any
+    // worker can adopt one, so the limit holds only if the acceptor counts them itself.
+    let clients: Vec<_> = (0..40).map(|_| connect(server.local_addr())).collect();
+    let server = run_server(server);
+    let total = |count: fn(&LoopStats) -> &AtomicU64| -> u64 {
+        server.stats.iter().map(|stats| count(stats).load(Relaxed)).sum()
+    };
+    testkit::eventually("every connection is taken on or refused", || {
+        total(|s| &s.accepted) + total(|s| &s.refused) == 40
+    });
+    assert_eq!(total(|s| &s.accepted), 3, "connections taken on by the workers, over all of them");
+    assert_eq!(total(|s| &s.refused), 37, "connections refused past the limit");
+    drop(clients);
 }
 
 #[test]

@@ -9,12 +9,15 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 
-use common::{START_TIME, connect, mc, mcs, read_to_close, start_memkv, start_memkv_manual};
-use nbnet::Codec;
+use common::{
+    START_TIME, connect, mc, mcs, read_exactly, read_to_close, start_memkv, start_memkv_manual, start_server,
+};
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
-    Command, ManualClock, MemcacheCodec, Store, StoreConfig, StoreMode, StoreStatus, SystemClock,
+    Command, ManualClock, MemcacheCodec, MemcacheService, Store, StoreConfig, StoreMode, StoreStatus,
+    SystemClock,
 };
+use nbnet::{Codec, Options};
 use proptest::prelude::*;
 
 /// Runs `(request, answer)` pairs in order on one connection and checks each answer exactly.
@@ -133,6 +136,50 @@ fn an_item_over_one_megabyte_is_refused_and_its_data_swallowed() {
     fits.extend_from_slice(b"\r\n");
     assert_eq!(mc(&mut client, &fits), b"STORED\r\n");
     assert_eq!(mc(&mut client, b"get fits\r\n").len(), "VALUE fits 0 1000000\r\n".len() + 1_000_002 + 5);
+}
+
+#[test]
+fn a_too_large_item_is_refused_from_its_line_and_its_data_discarded_as_it_comes() {
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    // 10 MB: more than a connection may hold of one request (`max_input`, 4 MiB by default).
+    client.write_all(b"set big 0 0 10000000\r\n").expect("write the command line");
+    let refusal = b"SERVER_ERROR object too large for cache\r\n";
+    assert_eq!(
+        read_exactly(&mut client, refusal.len()).escape_ascii().to_string(),
+        refusal.escape_ascii().to_string(),
+        "the answer to the line alone, before any of the data is sent"
+    );
+    let mut data = vec![b'x'; 10_000_000];
+    data.extend_from_slice(b"\r\nget big\r\n");
+    assert_eq!(
+        mc(&mut client, &data).escape_ascii().to_string(),
+        "END\\r\\n",
+        "the answer after the 10 MB are swallowed: the connection survives and nothing was stored"
+    );
+}
+
+#[test]
+fn a_multi_get_larger_than_max_output_is_streamed() {
+    let store = StoreConfig { memory_limit: 256 << 20, shards: 4 };
+    let store = Arc::new(Store::new(store, Arc::new(ManualClock::new(START_TIME))));
+    let options = Options { workers: 2, max_output: 2 << 20, ..Options::default() };
+    let server = start_server(MemcacheService::new(store, 2), options);
+    let mut client = connect(server.addr);
+    let value = "v".repeat(1_000_000);
+    let mut want = String::new();
+    for i in 0..16 {
+        let set = format!("set k{i} 0 0 1000000\r\n{value}\r\n");
+        assert_eq!(mcs(&mut client, &set), "STORED\r\n", "the answer to set k{i}");
+        want.push_str(&format!("VALUE k{i} 0 1000000\r\n{value}\r\n"));
+    }
+    want.push_str("END\r\n");
+    let keys: Vec<String> = (0..16).map(|i| format!("k{i}")).collect();
+    // 16 MB of answer, far over the 2 MiB a connection may have waiting (`max_output`) and more
+    // than the socket buffers hold: it must be encoded as the socket takes it, not built whole.
+    let got = mc(&mut client, format!("get {}\r\n", keys.join(" ")).as_bytes());
+    assert_eq!(got.len(), want.len(), "the length of the 16-key answer");
+    assert!(got == want.as_bytes(), "the 16-key answer, byte for byte");
 }
 
 #[test]

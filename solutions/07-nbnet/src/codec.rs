@@ -12,8 +12,9 @@ use std::io::Write;
 pub trait Codec: Send + 'static {
     /// What a client sends.
     type Request;
-    /// What the server answers.
-    type Response;
+    /// What the server answers; `Send`, as the rest of one being streamed lives in its
+    /// connection, which a worker's loop takes to its thread.
+    type Response: Send;
 
     /// The first request at the start of `buf` and the number of bytes it took, or `Ok(None)` when
     /// `buf` holds only part of one (the caller reads more and calls again with the bytes appended).
@@ -25,6 +26,23 @@ pub trait Codec: Send + 'static {
 
     /// Appends `response`'s bytes to `out`.
     fn encode(&mut self, response: Self::Response, out: &mut Vec<u8>);
+
+    /// Appends the start of `response` to `out`, stopping at a boundary of the codec's choosing
+    /// once `out` is `limit` bytes long or more, and returns what is left to encode later (`None`
+    /// when all of it is written). A connection calls it again with the rest as the socket drains,
+    /// so a large answer is never held whole in memory. Each call encodes at least one part when
+    /// `out` is shorter than `limit`.
+    ///
+    /// The default encodes the whole response: right for codecs whose responses are small.
+    fn encode_part(
+        &mut self,
+        response: Self::Response,
+        out: &mut Vec<u8>,
+        _limit: usize,
+    ) -> Option<Self::Response> {
+        self.encode(response, out);
+        None
+    }
 }
 
 /// Bytes no request can start with.

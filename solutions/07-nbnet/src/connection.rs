@@ -69,9 +69,14 @@ pub enum Reads {
 /// idle connection costs the same whatever it once did.
 const KEEP_CAPACITY: usize = 16 << 10;
 
+/// Output encoded ahead of the socket: a response the codec can encode in parts
+/// ([`Codec::encode_part`]) is encoded only this far ahead of what is written, so a large answer
+/// streams through a buffer of about this size instead of being built whole.
+pub const STREAM_AHEAD: usize = 256 << 10;
+
 /// One client connection over stream `T` (a non-blocking socket) framed by codec `C`.
 #[derive(Debug)]
-pub struct Connection<T, C> {
+pub struct Connection<T, C: Codec> {
     stream: T,
     codec: C,
     id: ConnId,
@@ -81,6 +86,10 @@ pub struct Connection<T, C> {
     /// Encoded responses; `output[written..]` is still to be sent.
     output: Vec<u8>,
     written: usize,
+    /// What is left of a response being encoded in parts; no request is handled until it is out.
+    rest: Option<C::Response>,
+    /// The input may hold whole requests not yet handled: they came while `rest` was streamed.
+    unhandled: bool,
     max_input: usize,
     max_output: usize,
     /// The client half-closed: no more requests will come.
@@ -110,6 +119,8 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
             input: Vec::new(),
             output: Vec::new(),
             written: 0,
+            rest: None,
+            unhandled: false,
             max_input,
             max_output,
             read_closed: false,
@@ -144,7 +155,17 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         reads: Reads,
     ) -> Activity {
         let mut activity = Activity::default();
-        while self.wants_read() {
+        loop {
+            if self.unhandled && self.rest.is_none() && !self.closing && !self.closed {
+                // Requests that came while a response was streamed, waiting in the input.
+                self.unhandled = false;
+                self.take(&[], service, handle, &mut activity);
+                self.flush(&mut activity);
+                continue;
+            }
+            if !self.wants_read() {
+                break;
+            }
             match self.stream.read(scratch) {
                 Ok(0) => self.read_closed = true,
                 Ok(n) => {
@@ -152,7 +173,7 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
                     self.take(&scratch[..n], service, handle, &mut activity);
                     // Write as we go, so a pipelining client's responses do not pile up here.
                     self.flush(&mut activity);
-                    if reads == Reads::UntilShort && n < scratch.len() {
+                    if reads == Reads::UntilShort && n < scratch.len() && !self.unhandled {
                         break;
                     }
                 }
@@ -161,7 +182,7 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
                 // A reset (ECONNRESET) or any other error: nothing more can be said to this peer.
                 Err(_) => self.closed = true,
             }
-            if reads == Reads::One {
+            if reads == Reads::One && !self.unhandled {
                 break;
             }
         }
@@ -201,14 +222,17 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         self.closed = true;
     }
 
-    /// Whether the loop should wait for the socket to become readable.
+    /// Whether the loop should wait for the socket to become readable: not while a response is
+    /// being streamed (the next request waits for it). After a writable event on a connection not
+    /// registered for reading, the loop calls [`on_readable`](Self::on_readable) at once: a
+    /// streamed response may have ended, with requests waiting in the input and no edge to come.
     pub fn wants_read(&self) -> bool {
-        !self.closed && !self.closing && !self.read_closed
+        !self.closed && !self.closing && !self.read_closed && self.rest.is_none()
     }
 
     /// Whether the loop should wait for the socket to become writable: there is output pending.
     pub fn wants_write(&self) -> bool {
-        !self.closed && self.pending() > 0
+        !self.closed && (self.pending() > 0 || self.rest.is_some())
     }
 
     /// Whether the connection is done and should be dropped.
@@ -248,6 +272,7 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         if self.closing {
             self.input.clear();
         }
+        self.unhandled = self.rest.is_some() && !self.input.is_empty();
         if self.input.len() > self.max_input {
             self.closed = true;
         }
@@ -265,14 +290,15 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         activity: &mut Activity,
     ) -> usize {
         let mut used = 0;
-        while used < data.len() && !self.closing && !self.closed {
+        while used < data.len() && !self.closing && !self.closed && self.rest.is_none() {
             match self.codec.decode(&data[used..]) {
                 Ok(Some((request, len))) => {
                     used += len.max(1);
                     activity.requests += 1;
                     let mut cx = Context::new(self.id, self.peer, handle);
                     if let Some(response) = service.call(request, &mut cx) {
-                        self.codec.encode(response, &mut self.output);
+                        let limit = self.written + STREAM_AHEAD;
+                        self.rest = self.codec.encode_part(response, &mut self.output, limit);
                         // Bound the output while a pipelined batch is handled, not only after it:
                         // 64 KiB of `get`s of a 1 MiB item would otherwise be gigabytes.
                         if self.pending() > self.max_output {
@@ -300,7 +326,11 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
     /// Writes pending output until done or `WouldBlock`, then closes the connection if more than
     /// `max_output` is still unsent: its client is not reading its responses.
     fn flush(&mut self, activity: &mut Activity) {
-        while !self.closed && self.written < self.output.len() {
+        loop {
+            self.refill();
+            if self.closed || self.written == self.output.len() {
+                break;
+            }
             match self.stream.write(&self.output[self.written..]) {
                 Ok(0) => self.closed = true,
                 Ok(n) => {
@@ -330,10 +360,23 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         }
     }
 
+    /// Encodes more of a streamed response once less than [`STREAM_AHEAD`] is left to write.
+    fn refill(&mut self) {
+        if self.pending() >= STREAM_AHEAD {
+            return;
+        }
+        let Some(rest) = self.rest.take() else { return };
+        // Move the unsent tail to the front first, so the buffer stays about STREAM_AHEAD long.
+        self.output.drain(..self.written);
+        self.written = 0;
+        self.rest = self.codec.encode_part(rest, &mut self.output, STREAM_AHEAD);
+    }
+
     /// Moves to closed when nothing is left to do: the client half-closed, or we are closing, and
     /// every response is written.
     fn settle(&mut self) {
-        if (self.read_closed || self.closing) && self.pending() == 0 {
+        let done = self.closing || (self.read_closed && !self.unhandled);
+        if done && self.pending() == 0 && self.rest.is_none() {
             self.closed = true;
         }
     }

@@ -223,11 +223,14 @@ impl<S: Service> EpollLoop<S> {
                 continue;
             }
             let token = token as usize;
-            let Some((conn, _)) = self.conns.get_mut(token) else { continue };
+            let Some((conn, registered)) = self.conns.get_mut(token) else { continue };
             let writable = flags & (libc::EPOLLOUT as u32) != 0;
             let mut activity = if writable { conn.on_writable() } else { Activity::default() };
             let hup = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
-            if flags & hup != 0 {
+            // Not registered for reading: a streamed response may just have ended, with requests
+            // waiting in the input and no event to come.
+            let resumed = writable && !registered.0;
+            if flags & hup != 0 || resumed {
                 let reads = if self.rules.drain_reads { Reads::UntilWouldBlock } else { Reads::One };
                 let read = conn.on_readable(&self.service, None, &mut self.scratch, reads);
                 activity = activity.merge(read);

@@ -16,6 +16,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 
+use crate::codec::Codec;
 use crate::connection::{Activity, ConnId, Connection, Reads, Times};
 use crate::error::Error;
 use crate::handle::{Handle, Message};
@@ -37,7 +38,7 @@ pub(crate) fn is_out_of_resources(err: &io::Error) -> bool {
 }
 
 /// A connection in the slab, with the interest it is registered for and its times.
-struct Slot<C> {
+struct Slot<C: Codec> {
     conn: Connection<TcpStream, C>,
     interest: Interest,
     times: Times,
@@ -282,6 +283,10 @@ impl<S: Service> EventLoop<S> {
     fn ready(&mut self, token: usize, reads: Option<Reads>, writable: bool) {
         let Some(slot) = self.conns.get_mut(token) else { return };
         let mut activity = if writable { slot.conn.on_writable() } else { Activity::default() };
+        // Not registered for reading: a streamed response may just have ended, with requests
+        // waiting in the input and bytes in the socket, and no edge to say so.
+        let resumed = writable && !slot.interest.is_readable();
+        let reads = reads.or(resumed.then_some(Reads::UntilWouldBlock));
         if let Some(reads) = reads {
             let read = slot.conn.on_readable(&*self.service, Some(&self.handle), &mut self.scratch, reads);
             activity = activity.merge(read);

@@ -56,6 +56,17 @@ pub fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usiz
     }
 }
 
+/// What went wrong with a read, said for a test's failure message: a timeout as the wait it was,
+/// not as `EAGAIN`.
+fn read_failure(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            format!("the server sent nothing for {READ_TIMEOUT:?}")
+        }
+        _ => format!("the read failed: {err}"),
+    }
+}
+
 /// The tests' own line framing (so stage 1 does not depend on the stage 3 codecs): `\n`-ended
 /// lines, answered with `\n`-ended lines.
 #[derive(Debug, Default)]
@@ -81,7 +92,8 @@ impl Codec for Lines {
 
 /// The test service: echoes each line, except
 /// `big N` (N bytes of `b`), `deadline MS` (close the connection MS from now; answers `ok`),
-/// `later X` (answers `done X` from another thread through the loop's handle), `quit`.
+/// `later X` (answers `done X` from another thread through the loop's handle), `id` (answers the
+/// connection's token and generation), `quit`.
 #[derive(Debug, Default)]
 pub struct Echo;
 
@@ -106,6 +118,9 @@ impl Service for Echo {
             let (id, what) = (cx.id(), what.to_string());
             std::thread::spawn(move || handle.write(id, format!("done {what}\n").into_bytes()));
             return None;
+        }
+        if text == "id" {
+            return Some(format!("{} {}", cx.id().token, cx.id().generation).into_bytes());
         }
         if text == "quit" {
             cx.close();
@@ -148,11 +163,12 @@ impl RunningLoop {
 }
 
 impl Drop for RunningLoop {
+    /// Asks the loop to shut down but does not wait for it: a test that checks shutdown waits with
+    /// [`wait_done`](RunningLoop::wait_done), and a stage 1 loop, which has no shutdown yet
+    /// (stage 3), must not fail every test at its end. Its thread ends with the test process.
     fn drop(&mut self) {
         self.handle.shutdown();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }
 
@@ -167,7 +183,11 @@ pub struct RunningServer {
 
 /// Starts a [`Server`] serving `service` with `options` on 127.0.0.1, port 0.
 pub fn start_server<S: Service>(service: S, options: Options) -> RunningServer {
-    let server = Server::bind(localhost(), service, options).expect("bind 127.0.0.1:0");
+    run_server(Server::bind(localhost(), service, options).expect("bind 127.0.0.1:0"))
+}
+
+/// Runs a bound [`Server`] on a thread (connections made since it was bound wait in its queue).
+pub fn run_server<S: Service>(server: Server<S>) -> RunningServer {
     let (addr, handle, stats) = (server.local_addr(), server.handle(), server.stats());
     let (tx, done) = mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -214,20 +234,22 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
 }
 
 /// Reads exactly `n` bytes.
+#[track_caller]
 pub fn read_exactly(stream: &mut TcpStream, n: usize) -> Vec<u8> {
     let mut buf = vec![0; n];
     let mut got = 0;
     while got < n {
         match read_some(stream, &mut buf[got..]) {
-            Ok(0) => panic!("the connection closed after {got} of {n} bytes"),
+            Ok(0) => panic!("waiting for {n} bytes of answer: the connection closed after {got}"),
             Ok(read) => got += read,
-            Err(err) => panic!("reading {n} bytes: {err} (after {got})"),
+            Err(err) => panic!("waiting for {n} bytes of answer: {} after {got}", read_failure(&err)),
         }
     }
     buf
 }
 
 /// Reads until the server closes the connection (a reset counts as closed); returns what came.
+#[track_caller]
 pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     let mut all = Vec::new();
     let mut buf = [0; 64 << 10];
@@ -236,33 +258,42 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
             Ok(0) => return all,
             Ok(n) => all.extend_from_slice(&buf[..n]),
             Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => return all,
-            Err(err) => panic!("the server did not close the connection: {err} (after {} bytes)", all.len()),
+            Err(err) => panic!(
+                "waiting for the server to close the connection: {} after {} bytes",
+                read_failure(&err),
+                all.len()
+            ),
         }
     }
 }
 
 /// Sends `line` plus `\n` and reads one `\n`-ended line back (without it).
+#[track_caller]
 pub fn ask(stream: &mut TcpStream, line: &str) -> String {
     stream.write_all(format!("{line}\n").as_bytes()).expect("write a request");
     read_line(stream)
 }
 
 /// Reads one `\n`-ended line (without it), a byte at a time.
+#[track_caller]
 pub fn read_line(stream: &mut TcpStream) -> String {
     let mut line = Vec::new();
     let mut byte = [0; 1];
     loop {
         match read_some(stream, &mut byte) {
-            Ok(0) => panic!("the connection closed after {:?}", String::from_utf8_lossy(&line)),
+            Ok(0) => panic!("waiting for a line: the connection closed after \"{}\"", line.escape_ascii()),
             Ok(_) if byte[0] == b'\n' => return String::from_utf8(line).expect("UTF-8 answer"),
             Ok(_) => line.push(byte[0]),
-            Err(err) => panic!("reading a line: {err} (after {:?})", String::from_utf8_lossy(&line)),
+            Err(err) => {
+                panic!("waiting for a line: {} after \"{}\"", read_failure(&err), line.escape_ascii())
+            }
         }
     }
 }
 
 /// Sends `request` then `version\r\n` to a memcached server and returns everything it answered
 /// before its `VERSION` line: exactly `request`'s answer, however many lines it has (or none).
+#[track_caller]
 pub fn mc(stream: &mut TcpStream, request: &[u8]) -> Vec<u8> {
     let mut wire = request.to_vec();
     wire.extend_from_slice(b"version\r\n");
@@ -275,10 +306,27 @@ pub fn mc(stream: &mut TcpStream, request: &[u8]) -> Vec<u8> {
             return got;
         }
         match read_some(stream, &mut buf) {
-            Ok(0) => panic!("the connection closed; the answer so far: {:?}", String::from_utf8_lossy(&got)),
+            Ok(0) => panic!(
+                "waiting for the answer to {}: the connection closed after {}",
+                shown(request),
+                shown(&got)
+            ),
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(err) => panic!("reading an answer: {err}; so far: {:?}", String::from_utf8_lossy(&got)),
+            Err(err) => panic!(
+                "waiting for the answer to {}: {} after {}",
+                shown(request),
+                read_failure(&err),
+                shown(&got)
+            ),
         }
+    }
+}
+
+/// `bytes` quoted and escaped for a failure message, cut after 200 bytes.
+pub fn shown(bytes: &[u8]) -> String {
+    match bytes.get(..200) {
+        Some(head) if bytes.len() > 200 => format!("\"{}\"… ({} bytes)", head.escape_ascii(), bytes.len()),
+        _ => format!("\"{}\"", bytes.escape_ascii()),
     }
 }
 
@@ -293,6 +341,7 @@ fn find_version_line(got: &[u8]) -> Option<usize> {
 }
 
 /// `mc` as text, for readable failures.
+#[track_caller]
 pub fn mcs(stream: &mut TcpStream, request: &str) -> String {
     String::from_utf8(mc(stream, request.as_bytes())).expect("a text answer")
 }

@@ -191,6 +191,24 @@ impl Codec for MemcacheCodec {
     fn encode(&mut self, response: Response, out: &mut Vec<u8>) {
         encode(&response, out);
     }
+
+    /// `VALUE` blocks one item at a time, so a many-key `get` streams: `out` ends at most one item
+    /// ([`ITEM_SIZE_MAX`]) past `limit`. Other answers are small and go whole.
+    fn encode_part(&mut self, response: Response, out: &mut Vec<u8>, limit: usize) -> Option<Response> {
+        let Response::Values { items, cas } = response else {
+            encode(&response, out);
+            return None;
+        };
+        let mut items = items.into_iter();
+        while out.len() < limit {
+            let Some((key, item)) = items.next() else {
+                out.extend_from_slice(b"END\r\n");
+                return None;
+            };
+            encode_value(&key, &item, cas, out);
+        }
+        Some(Response::Values { items: items.collect(), cas })
+    }
 }
 
 /// The data bytes (value and `\r\n`) following a too-large storage command at the start of `buf`.
@@ -218,15 +236,7 @@ pub fn encode(response: &Response, out: &mut Vec<u8>) {
         }
         Response::Values { items, cas } => {
             for (key, item) in items {
-                out.extend_from_slice(b"VALUE ");
-                out.extend_from_slice(key);
-                let _ = write!(out, " {} {}", item.flags, item.data.len());
-                if *cas {
-                    let _ = write!(out, " {}", item.cas);
-                }
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(&item.data);
-                out.extend_from_slice(b"\r\n");
+                encode_value(key, item, *cas, out);
             }
             out.extend_from_slice(b"END\r\n");
         }
@@ -237,6 +247,20 @@ pub fn encode(response: &Response, out: &mut Vec<u8>) {
             out.extend_from_slice(b"END\r\n");
         }
     }
+}
+
+/// One `VALUE key flags bytes [cas]` block and its data.
+fn encode_value(key: &[u8], item: &Item, cas: bool, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"VALUE ");
+    out.extend_from_slice(key);
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, " {} {}", item.flags, item.data.len());
+    if cas {
+        let _ = write!(out, " {}", item.cas);
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&item.data);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The space-separated tokens of a line (runs of spaces count as one).
