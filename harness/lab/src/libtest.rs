@@ -18,21 +18,24 @@ pub fn ran_one_passing_test(stdout: &str) -> bool {
 }
 
 /// The first panic in `output`: the line with `panicked at` and the message after it, trimmed, at
-/// most [`MESSAGE_LINES`] lines.
+/// most [`MESSAGE_LINES`] lines with a note of how many more there were. A property test's failure
+/// is kept whole: its minimal failing input is what the student needs, and a cut one misleads.
 pub fn panic_message(output: &str) -> Option<String> {
     let mut lines = output.lines();
     let first = lines.by_ref().find(|line| line.contains(" panicked at "))?;
     // With --nocapture the panic can land on the line where libtest wrote `test name ... `.
     let first = &first[first.find("thread '").unwrap_or(0)..];
     let mut message = vec![first.trim_end()];
-    for line in lines {
-        if is_after_message(line) || message.len() >= MESSAGE_LINES {
-            break;
-        }
-        message.push(line.trim_end());
-    }
+    message.extend(lines.take_while(|line| !is_after_message(line)).map(str::trim_end));
     while message.last().is_some_and(|line| line.trim().is_empty()) {
         message.pop();
+    }
+    let is_property_test = message.iter().any(|line| line.contains("minimal failing input"));
+    if !is_property_test && message.len() > MESSAGE_LINES {
+        let more = message.len() - (MESSAGE_LINES - 1);
+        message.truncate(MESSAGE_LINES - 1);
+        let note = format!("… {more} more line(s): run the test alone with `cargo test` to see them all");
+        return Some(format!("{}\n{note}", message.join("\n")));
     }
     Some(message.join("\n"))
 }
@@ -135,8 +138,26 @@ test result: FAILED. 0 passed; 1 failed
         }
         let message = panic_message(&output).unwrap();
         assert_eq!(message.lines().count(), MESSAGE_LINES);
+        assert!(
+            message.ends_with("… 32 more line(s): run the test alone with `cargo test` to see them all"),
+            "{message}"
+        );
         let two = "thread 'w' panicked at a.rs:1:1:\nfirst\nthread 'main' panicked at b.rs:2:2:\nsecond\n";
         assert_eq!(panic_message(two).unwrap(), "thread 'w' panicked at a.rs:1:1:\nfirst");
+    }
+
+    #[test]
+    fn keeps_a_property_tests_minimal_failing_input_whole() {
+        let mut output =
+            String::from("thread 'agrees' panicked at tests/stage1.rs:9:1:\nTest failed: left != right.\n");
+        output.push_str("minimal failing input: line = [\n");
+        for i in 0..40 {
+            output.push_str(&format!("    {i},\n"));
+        }
+        output.push_str("]\n\tsuccesses: 3\n\tlocal rejects: 0\n");
+        let message = panic_message(&output).unwrap();
+        assert_eq!(message.lines().count(), 46, "{message}");
+        assert!(message.contains("    39,\n]"), "{message}");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`, `list`,
 //!   `clean`).
 //! - [`manifest`], [`workspace`]: `lab.toml`, the workspace root and lab lookup.
-//! - [`compile`], [`libtest`], [`runner`], [`suite`]: the test engine shared by every command: build
-//!   the test binaries, list their tests, run each one sandboxed, in parallel.
+//! - [`compile`], [`libtest`], [`runner`], [`suite`], [`test_order`]: the test engine shared by every
+//!   command: build the test binaries, list their tests in their file's order, run each one
+//!   sandboxed, in parallel.
 //! - [`interrupt`]: Ctrl-C kills the test process groups before exiting.
 //! - [`score`]: per-stage pass counts and points.
 //! - [`cache`]: the per-lab results behind the instant status table.
@@ -47,6 +48,7 @@ mod score;
 mod style;
 mod suite;
 mod sync;
+mod test_order;
 mod workspace;
 
 use std::process::ExitCode;

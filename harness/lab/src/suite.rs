@@ -17,6 +17,7 @@ use anyhow::Context;
 use crate::compile::{Build, Cargo};
 use crate::libtest;
 use crate::runner::{self, Finished, Limits, Outcome, TestProcess};
+use crate::test_order;
 use crate::workspace::Package;
 
 /// A stage to run: its id and the test targets that make it up.
@@ -126,7 +127,11 @@ impl Suite<'_> {
             for target in &stage.targets {
                 let Some(exe) = executables.get(target) else { continue };
                 match list_tests(exe, &self.package.dir, &env) {
-                    Ok(tests) => {
+                    Ok(mut tests) => {
+                        let source = test_order::test_source(&self.package.dir, target);
+                        if let Ok(text) = std::fs::read_to_string(source) {
+                            test_order::sort_by_source(&mut tests, &text);
+                        }
                         for test in tests {
                             let name = if stage.targets.len() > 1 {
                                 format!("{target}::{test}")
@@ -188,7 +193,7 @@ impl Suite<'_> {
         });
         meter.finish();
         let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
-        // Job order (stage, target, name), repeats of one test together.
+        // Job order (stage, target, the test file's order), repeats of one test together.
         results.sort_by_key(|(index, _)| (index % jobs.len().max(1), *index));
         results.into_iter().map(|(_, run)| run).collect()
     }

@@ -269,6 +269,44 @@ fn status_table_uses_the_cache_until_sources_change() {
 }
 
 #[test]
+fn a_fresh_clone_tests_only_the_labs_begun() {
+    let course = Course::new();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.name=Course", "-c", "user.email=course@example.invalid"])
+            .args(args)
+            .current_dir(&course.root)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "the course"]);
+
+    let out = course.lab(&[]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "{text}\n{}", stderr(&out));
+    assert!(!stderr(&out).contains("testing it"), "a fresh clone builds nothing: {}", stderr(&out));
+    assert!(text.contains(" 1 adder   not started: cargo lab test adder"), "{text}");
+    assert!(text.contains("2 lab(s) not started (src/ as committed) were not built or tested"), "{text}");
+    assert!(!course.root.join("target").exists(), "nothing was built");
+
+    write(&course.root.join("labs/01-adder/src/lib.rs"), &format!("{ADDER_SKELETON}// begun\n"));
+    let out = course.lab(&[]);
+    let text = stdout(&out);
+    assert!(
+        stderr(&out).contains("adder: never run; testing it"),
+        "an edited lab is tested: {}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("sloppy: never run"), "{}", stderr(&out));
+    assert!(text.contains(" 1 adder   add 0/2 ✗  twice 0/1 ✗"), "{text}");
+    assert!(text.contains(" 2 sloppy  not started"), "{text}");
+}
+
+#[test]
 fn verify_accepts_a_sound_lab_and_catches_a_sloppy_one() {
     let course = Course::new();
     let out = course.lab(&["verify", "adder"]);

@@ -1,7 +1,9 @@
 //! `cargo lab` with no command: every lab's progress, stage by stage, and what to do next.
 //!
 //! Results come from the cache when the lab's sources have not changed since they were obtained;
-//! labs whose cache is missing or stale are tested first (with `--no-run`, never).
+//! labs whose cache is missing or stale are tested first (with `--no-run`, never). A lab never tested
+//! whose `src/` is as committed has not been started: it is not built or tested, so that `cargo lab`
+//! on a fresh clone answers at once instead of building every lab to print zeros.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -22,6 +24,8 @@ enum Known {
     Stale(Cached),
     /// Nothing (only with `--no-run`).
     NotRun,
+    /// Never tested, and its `src/` is as committed: not begun.
+    NotStarted,
     /// Testing it failed for a reason that is the course's, not the student's (already reported).
     Broken,
 }
@@ -62,6 +66,7 @@ fn known_state(ws: &Workspace, lab: &Lab, no_run: bool, jobs: usize) -> anyhow::
         Some(cached) if cached.is_fresh_for(lab, &fingerprint) => Known::Fresh(cached),
         Some(cached) if no_run => Known::Stale(cached),
         None if no_run => Known::NotRun,
+        None if is_untouched(ws, lab) => Known::NotStarted,
         cached => {
             let why = if cached.is_some() { "changed since its last run" } else { "never run" };
             eprintln!("{}: {why}; testing it…", lab.manifest.name);
@@ -78,6 +83,20 @@ fn known_state(ws: &Workspace, lab: &Lab, no_run: bool, jobs: usize) -> anyhow::
             Known::Fresh(cmd::save_results(ws, lab, &fingerprint, &tested)?)
         }
     })
+}
+
+/// Whether git says the lab's `src/` is exactly as committed. Outside a git checkout (or without git)
+/// nothing can be said, and the lab counts as begun.
+fn is_untouched(ws: &Workspace, lab: &Lab) -> bool {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&ws.root)
+        .args(["status", "--porcelain", "--untracked-files=all", "--"])
+        .arg(lab.dir.join("src"))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    matches!(output, Ok(output) if output.status.success() && output.stdout.is_empty())
 }
 
 fn render(labs: &[(&Lab, Known)], style: Style) -> String {
@@ -97,6 +116,13 @@ fn render(labs: &[(&Lab, Known)], style: Style) -> String {
                     style.dim(&format!("not run yet: cargo lab test {}", lab.manifest.name))
                 );
             }
+            Known::NotStarted => {
+                let _ = write!(
+                    out,
+                    "{}",
+                    style.dim(&format!("not started: cargo lab test {}", lab.manifest.name))
+                );
+            }
             Known::Broken => {
                 let _ = write!(out, "{}", style.red("cannot be tested (see the error above)"));
             }
@@ -108,6 +134,17 @@ fn render(labs: &[(&Lab, Known)], style: Style) -> String {
             }
         }
         out.push('\n');
+    }
+    let not_started = labs.iter().filter(|(_, state)| matches!(state, Known::NotStarted)).count();
+    if not_started > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&format!(
+                "{not_started} lab(s) not started (src/ as committed) were not built or tested; \
+                 `cargo lab test <lab>` tests one."
+            ))
+        );
     }
     out.push('\n');
     out.push_str(&next_step(labs, style));
@@ -143,13 +180,16 @@ fn next_step(labs: &[(&Lab, Known)], style: Style) -> String {
                 broken = true;
                 continue;
             }
-            Known::NotRun => {
+            Known::NotRun | Known::NotStarted => {
                 let _ = writeln!(
                     out,
                     "{} lab {} {name}: run its tests.",
                     style.bold("Next:"),
                     lab.manifest.number
                 );
+                if let Some(chapter) = &lab.manifest.chapter {
+                    let _ = writeln!(out, "  Read: {chapter}");
+                }
                 let _ = writeln!(out, "  Run:  cargo lab test {name}");
                 return out;
             }
@@ -255,6 +295,16 @@ mod tests {
         let text = render(&labs, Style::plain());
         assert!(text.contains(" 2 kv       cannot be tested"), "{text}");
         assert!(text.contains("Some labs cannot be tested"), "{text}");
+    }
+
+    #[test]
+    fn labs_not_started_are_named_not_run() {
+        let (a, b) = (lab("logstat", 1), lab("kv", 2));
+        let labs = [(&a, Known::NotStarted), (&b, Known::NotStarted)];
+        let text = render(&labs, Style::plain());
+        assert!(text.contains(" 1 logstat  not started: cargo lab test logstat"), "{text}");
+        assert!(text.contains("2 lab(s) not started (src/ as committed) were not built or tested"), "{text}");
+        assert!(text.contains("Next: lab 1 logstat: run its tests."), "{text}");
     }
 
     #[test]
