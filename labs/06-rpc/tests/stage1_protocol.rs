@@ -78,8 +78,8 @@ fn the_header_is_laid_out_byte_by_byte() {
         b'e', b'c', b'h', b'o',         // method
         0xAA, 0xBB,                     // payload
     ];
-    assert_eq!(bytes, expected);
-    assert_eq!(frame.encoded_len(), expected.len());
+    assert_eq!(bytes, expected, "the bytes of {frame:?}, field by field");
+    assert_eq!(frame.encoded_len(), expected.len(), "encoded_len() of {frame:?}");
     let none = Frame::new(Kind::Cancel, 9, Vec::new()).to_bytes().unwrap();
     assert_eq!(
         none,
@@ -91,11 +91,11 @@ fn the_header_is_laid_out_byte_by_byte() {
 #[test]
 fn kinds_have_their_wire_values() {
     for (value, kind) in (1..=8).zip(KINDS) {
-        assert_eq!(kind as u8, value);
-        assert_eq!(Kind::from_u8(value), Some(kind));
+        assert_eq!(kind as u8, value, "the wire value of {kind:?}");
+        assert_eq!(Kind::from_u8(value), Some(kind), "Kind::from_u8({value})");
     }
-    assert_eq!(Kind::from_u8(0), None);
-    assert_eq!(Kind::from_u8(9), None);
+    assert_eq!(Kind::from_u8(0), None, "Kind::from_u8(0)");
+    assert_eq!(Kind::from_u8(9), None, "Kind::from_u8(9)");
 }
 
 #[test]
@@ -107,8 +107,12 @@ fn a_frame_needs_all_its_bytes() {
         assert_eq!(decoder.next_frame(), Ok(None), "incomplete until the last byte");
     }
     decoder.extend(&bytes[bytes.len() - 1..]);
-    assert_eq!(decoder.next_frame().unwrap().unwrap(), Frame::request(7, "ping", vec![1, 2, 3]));
-    assert_eq!(decoder.next_frame(), Ok(None));
+    assert_eq!(
+        decoder.next_frame().unwrap().unwrap(),
+        Frame::request(7, "ping", vec![1, 2, 3]),
+        "the frame decoded once its last byte came"
+    );
+    assert_eq!(decoder.next_frame(), Ok(None), "the next frame, with no bytes left");
 }
 
 #[test]
@@ -117,7 +121,7 @@ fn an_oversized_frame_is_refused_from_its_length_alone() {
     decoder.extend(&[0x7F, 0xFF, 0xFF, 0xFF]);
     let err = decoder.next_frame().expect_err("2 GB is over the maximum");
     assert!(matches!(err, FrameError::TooLarge { len: 0x7FFF_FFFF, max: 1024 }), "{err:?}");
-    assert!(err.is_fatal());
+    assert!(err.is_fatal(), "an oversized length is fatal: {err:?}");
     let mut exactly = FrameDecoder::new(1024);
     let payload = vec![0; 1024 - 15];
     let fits = Frame::new(Kind::Item, 1, payload).to_bytes().unwrap();
@@ -130,10 +134,11 @@ fn a_length_shorter_than_the_header_is_malformed() {
     let mut decoder = FrameDecoder::new(1024);
     decoder.extend(&[0, 0, 0, 3, 1, 1, 0]);
     let err = decoder.next_frame().expect_err("3 bytes cannot hold a header");
-    assert!(err.is_fatal(), "{err:?}");
+    assert!(err.is_fatal(), "a length of 3, shorter than a header, is fatal: {err:?}");
     let mut runs_past = FrameDecoder::new(1024);
     runs_past.extend(&[0, 0, 0, 15, 1, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 200]);
-    assert!(runs_past.next_frame().expect_err("a method of 200 bytes in a 15-byte frame").is_fatal());
+    let err = runs_past.next_frame().expect_err("a method of 200 bytes in a 15-byte frame");
+    assert!(err.is_fatal(), "a method running past its frame is fatal: {err:?}");
 }
 
 #[test]
@@ -152,23 +157,38 @@ fn unknown_versions_and_kinds_are_skipped_with_their_id() {
     let mut decoder = FrameDecoder::new(1024);
     decoder.extend(&stream);
     let err = decoder.next_frame().unwrap_err();
-    assert!(matches!(err, FrameError::UnknownVersion { version: 9, id: 41 }), "{err:?}");
-    assert!(!err.is_fatal() && err.id() == Some(41));
+    assert!(
+        matches!(err, FrameError::UnknownVersion { version: 9, id: 41 }),
+        "the error of frame 41, version 9: {err:?}"
+    );
+    assert!(
+        !err.is_fatal() && err.id() == Some(41),
+        "an unknown version is not fatal and names id 41: {err:?}"
+    );
     assert_eq!(decoder.next_frame().unwrap().unwrap().id, 3, "the next frame is intact");
     let err = decoder.next_frame().unwrap_err();
-    assert!(matches!(err, FrameError::UnknownKind { kind: 200, id: 42 }), "{err:?}");
+    assert!(
+        matches!(err, FrameError::UnknownKind { kind: 200, id: 42 }),
+        "the error of frame 42, kind 200: {err:?}"
+    );
     let err = decoder.next_frame().unwrap_err();
     assert_eq!(err.id(), Some(43), "a method that is not UTF-8: {err:?}");
-    assert!(!err.is_fatal());
-    assert_eq!(decoder.next_frame().unwrap().unwrap().payload, b"ok");
-    assert_eq!(decoder.next_frame(), Ok(None));
+    assert!(!err.is_fatal(), "a method that is not UTF-8 is not fatal: {err:?}");
+    let last = decoder.next_frame().unwrap().unwrap();
+    assert_eq!(last.payload, b"ok", "the payload of the last frame, \"{}\"", last.payload.escape_ascii());
+    assert_eq!(decoder.next_frame(), Ok(None), "the next frame, with no bytes left");
 }
 
 #[test]
 fn a_method_name_over_255_bytes_cannot_be_encoded() {
     let frame = Frame::request(1, &"m".repeat(256), vec![]);
-    assert!(matches!(frame.to_bytes(), Err(FrameError::MethodTooLong { len: 256 })));
-    assert!(Frame::request(1, &"m".repeat(255), vec![]).to_bytes().is_ok());
+    let encoded = frame.to_bytes();
+    assert!(
+        matches!(encoded, Err(FrameError::MethodTooLong { len: 256 })),
+        "a method of 256 bytes encoded as {encoded:?}"
+    );
+    let encoded = Frame::request(1, &"m".repeat(255), vec![]).to_bytes();
+    assert!(encoded.is_ok(), "a method of 255 bytes encoded as {encoded:?}");
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,11 +211,11 @@ proptest! {
     #[test]
     fn frames_round_trip(frame in frame_strategy()) {
         let bytes = frame.to_bytes().unwrap();
-        prop_assert_eq!(bytes.len(), frame.encoded_len());
+        prop_assert_eq!(bytes.len(), frame.encoded_len(), "encoded_len() of {:?}", frame);
         let mut decoder = FrameDecoder::new(1 << 20);
         decoder.extend(&bytes);
-        prop_assert_eq!(decoder.next_frame().unwrap(), Some(frame));
-        prop_assert_eq!(decoder.next_frame().unwrap(), None);
+        prop_assert_eq!(decoder.next_frame().unwrap(), Some(frame.clone()), "{:?} encoded and decoded", frame);
+        prop_assert_eq!(decoder.next_frame().unwrap(), None, "the next frame after {:?}", frame);
     }
 
     #[test]
@@ -207,8 +227,8 @@ proptest! {
         for frame in &frames {
             rpc::encode(frame, &mut bytes).unwrap();
         }
-        prop_assert_eq!(decode_all(&bytes, &cuts), frames.clone());
-        prop_assert_eq!(decode_all(&bytes, &[]), frames);
+        prop_assert_eq!(decode_all(&bytes, &cuts), frames.clone(), "the frames decoded from pieces cut at {:?}", cuts);
+        prop_assert_eq!(decode_all(&bytes, &[]), frames, "the frames decoded from one piece");
     }
 
     #[test]
@@ -217,7 +237,10 @@ proptest! {
         decoder.extend(&bytes);
         for _ in 0..bytes.len() + 1 {
             match decoder.next_frame() {
-                Ok(Some(frame)) => prop_assert!(frame.encoded_len() <= bytes.len()),
+                Ok(Some(frame)) => prop_assert!(
+                    frame.encoded_len() <= bytes.len(),
+                    "{:?} decoded from only {} bytes", frame, bytes.len()
+                ),
                 Ok(None) => break,
                 Err(err) if err.is_fatal() => break,
                 Err(_) => {}
@@ -253,7 +276,7 @@ proptest! {
     fn payloads_round_trip(name in ".{0,20}", values in prop::collection::vec(any::<u32>(), 0..20), limit: Option<u64>, pair: (i16, bool)) {
         let sample = Sample { name, values, limit, pair };
         let bytes = to_payload(&sample).unwrap();
-        prop_assert_eq!(from_payload::<Sample>(&bytes).unwrap(), sample);
+        prop_assert_eq!(from_payload::<Sample>(&bytes).unwrap(), sample.clone(), "{:?} through the payload codec", sample);
     }
 
     #[test]

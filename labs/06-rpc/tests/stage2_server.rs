@@ -21,17 +21,26 @@ async fn methods_are_called_by_name() {
 
     conn.send(&request(1, "echo", b"hello".to_vec())).await;
     let answer = conn.expect().await;
-    assert_eq!((answer.kind, answer.id, &answer.payload[..]), (Kind::Response, 1, &b"hello"[..]));
+    assert_eq!(
+        (answer.kind, answer.id, &answer.payload[..]),
+        (Kind::Response, 1, &b"hello"[..]),
+        "(kind, id, payload) answering echo \"hello\"; payload \"{}\"",
+        answer.payload.escape_ascii()
+    );
 
     conn.send(&request(2, "add", to_payload(&(40u32, 2u32)).unwrap())).await;
     let answer = conn.expect().await;
-    assert_eq!((answer.kind, answer.id), (Kind::Response, 2));
-    assert_eq!(from_payload::<u32>(&answer.payload).unwrap(), 42);
+    assert_eq!((answer.kind, answer.id), (Kind::Response, 2), "(kind, id) answering add(40, 2): {answer:?}");
+    assert_eq!(from_payload::<u32>(&answer.payload).unwrap(), 42, "the result of add(40, 2)");
 
     conn.send(&request(3, "nope", vec![])).await;
     let answer = conn.expect().await;
-    assert_eq!(answer.id, 3);
-    assert_eq!(remote_error(&answer).code, ErrorCode::UnknownMethod);
+    assert_eq!(answer.id, 3, "the id answering the unknown method \"nope\": {answer:?}");
+    assert_eq!(
+        remote_error(&answer).code,
+        ErrorCode::UnknownMethod,
+        "the error code of the unknown method \"nope\""
+    );
 
     conn.send(&request(4, "add", b"\xFF".to_vec())).await;
     let answer = conn.expect().await;
@@ -72,7 +81,7 @@ async fn a_thousand_concurrent_calls_on_one_connection_finish_in_reverse() {
     let mut order = Vec::new();
     for _ in 0..CALLS {
         let answer = conn.expect().await;
-        assert_eq!(answer.kind, Kind::Response, "{answer:?}");
+        assert_eq!(answer.kind, Kind::Response, "the kind of an answer to turn: {answer:?}");
         let i = answer.id - 100;
         assert_eq!(from_payload::<u64>(&answer.payload).unwrap(), i * 3, "the answer belongs to its request");
         order.push(i);
@@ -94,9 +103,13 @@ async fn a_deadline_cancels_the_handler() {
     frame.deadline = Some(Duration::from_millis(100));
     conn.send(&frame).await;
     let answer = conn.expect().await;
-    assert_eq!(answer.id, 5);
-    assert_eq!(remote_error(&answer).code, ErrorCode::DeadlineExceeded);
-    assert!(started.load(Ordering::SeqCst));
+    assert_eq!(answer.id, 5, "the id answering hang with a 100 ms deadline: {answer:?}");
+    assert_eq!(
+        remote_error(&answer).code,
+        ErrorCode::DeadlineExceeded,
+        "the error code of hang past its deadline"
+    );
+    assert!(started.load(Ordering::SeqCst), "the hang handler started before its deadline passed");
     eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
     server.stop().await;
 }
@@ -162,7 +175,7 @@ async fn a_cancel_frame_aborts_the_call() {
     let mut conn = RawConn::connect(server.addr).await;
     conn.send(&request(8, "hang", vec![])).await;
     eventually("the handler to start", || started.load(Ordering::SeqCst)).await;
-    assert!(!dropped.load(Ordering::SeqCst));
+    assert!(!dropped.load(Ordering::SeqCst), "the hang handler runs until it is cancelled");
     conn.send(&Frame::new(Kind::Cancel, 8, vec![])).await;
     eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
     conn.send(&request(9, "echo", b"still here".to_vec())).await;
@@ -197,12 +210,18 @@ async fn the_in_flight_bound_holds_on_one_connection() {
     // A second connection is not held up by the first one's bound.
     let mut other = RawConn::connect(server.addr).await;
     other.send(&request(1, "echo", b"x".to_vec())).await;
-    assert_eq!(other.expect().await.payload, b"x");
+    let answer = other.expect().await;
+    assert_eq!(
+        answer.payload,
+        b"x",
+        "echo \"x\" on a second connection, \"{}\"",
+        answer.payload.escape_ascii()
+    );
     assert_eq!(gauge.now(), BOUND, "no more than the bound started");
     gate.open();
     for _ in 0..50 {
         let answer = conn.expect().await;
-        assert_eq!(answer.payload, [answer.id as u8]);
+        assert_eq!(answer.payload, [answer.id as u8], "the payload answering wait {}", answer.id);
     }
     assert_eq!(gauge.max(), BOUND, "at most {BOUND} handlers ran at once");
     server.stop().await;
@@ -216,21 +235,35 @@ async fn bad_versions_and_kinds_get_an_error_frame_and_the_connection_carries_on
     bytes[4] = 2;
     conn.send_bytes(&bytes).await;
     let answer = conn.expect().await;
-    assert_eq!(answer.id, 77);
-    assert_eq!(remote_error(&answer).code, ErrorCode::UnsupportedVersion);
+    assert_eq!(answer.id, 77, "the id answering frame 77 of version 2: {answer:?}");
+    assert_eq!(
+        remote_error(&answer).code,
+        ErrorCode::UnsupportedVersion,
+        "the error code of frame 77 of version 2"
+    );
 
     let mut bytes = request(78, "echo", vec![]).to_bytes().unwrap();
     bytes[5] = 99;
     conn.send_bytes(&bytes).await;
     let answer = conn.expect().await;
-    assert_eq!((answer.id, remote_error(&answer).code), (78, ErrorCode::UnknownKind));
+    assert_eq!(
+        (answer.id, remote_error(&answer).code),
+        (78, ErrorCode::UnknownKind),
+        "(id, error code) answering frame 78 of kind 99"
+    );
 
     conn.send(&Frame::new(Kind::Response, 79, vec![])).await;
     let answer = conn.expect().await;
     assert_eq!((answer.id, answer.kind), (79, Kind::Error), "a client does not send responses");
 
     conn.send(&request(80, "echo", b"fine".to_vec())).await;
-    assert_eq!(conn.expect().await.payload, b"fine");
+    let answer = conn.expect().await;
+    assert_eq!(
+        answer.payload,
+        b"fine",
+        "echo \"fine\" after the bad frames, \"{}\"",
+        answer.payload.escape_ascii()
+    );
     server.stop().await;
 }
 
@@ -241,12 +274,22 @@ async fn an_oversized_frame_gets_an_error_and_the_connection_closes() {
     let mut conn = RawConn::connect(server.addr).await;
     conn.send_bytes(&[0x40, 0, 0, 0, 1, 1]).await;
     let answer = conn.expect().await;
-    assert_eq!(remote_error(&answer).code, ErrorCode::BadFrame);
+    assert_eq!(
+        remote_error(&answer).code,
+        ErrorCode::BadFrame,
+        "the error code of a 1 GiB frame over a 4096-byte maximum"
+    );
     assert_eq!(conn.recv().await, None, "the server closes the connection");
     // The server itself is fine.
     let mut again = RawConn::connect(server.addr).await;
     again.send(&request(1, "echo", b"ok".to_vec())).await;
-    assert_eq!(again.expect().await.payload, b"ok");
+    let answer = again.expect().await;
+    assert_eq!(
+        answer.payload,
+        b"ok",
+        "echo \"ok\" on a new connection, \"{}\"",
+        answer.payload.escape_ascii()
+    );
     server.stop().await;
 }
 
@@ -282,7 +325,12 @@ async fn shutdown_finishes_the_calls_in_flight() {
     assert!(!task.is_finished(), "serve waits for the call in flight");
     gate.open();
     let answer = conn.expect().await;
-    assert_eq!((answer.kind, &answer.payload[..]), (Kind::Response, &b"done"[..]));
+    assert_eq!(
+        (answer.kind, &answer.payload[..]),
+        (Kind::Response, &b"done"[..]),
+        "(kind, payload) answering the call in flight at shutdown; payload \"{}\"",
+        answer.payload.escape_ascii()
+    );
     within("serve", task).await.unwrap().unwrap();
 }
 
@@ -299,6 +347,10 @@ async fn shutdown_cancels_calls_that_outlive_the_grace_period() {
     assert!(dropped.load(Ordering::SeqCst), "the handler was cancelled");
     // Closing without a word is acceptable too.
     if let Some(answer) = conn.recv().await {
-        assert_eq!(remote_error(&answer).code, ErrorCode::ShuttingDown);
+        assert_eq!(
+            remote_error(&answer).code,
+            ErrorCode::ShuttingDown,
+            "the error code of a call cancelled at shutdown"
+        );
     }
 }

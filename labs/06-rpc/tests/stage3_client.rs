@@ -42,7 +42,7 @@ async fn concurrent_calls_share_one_connection() {
     }
     while let Some(done) = calls.join_next().await {
         let (n, answer) = done.unwrap();
-        assert_eq!(answer.unwrap(), n * n);
+        assert_eq!(answer.unwrap(), n * n, "square({n}) among 300 concurrent calls");
     }
     let mut ports = HashSet::new();
     for _ in 0..10 {
@@ -50,7 +50,7 @@ async fn concurrent_calls_share_one_connection() {
     }
     assert_eq!(ports.len(), 1, "every call used the same connection");
     let echoed: Vec<String> = client.call("echo", &vec!["a".to_owned(), "b".to_owned()]).await.unwrap();
-    assert_eq!(echoed, ["a", "b"]);
+    assert_eq!(echoed, ["a", "b"], "echo of [\"a\", \"b\"] through the typed call");
     server.stop().await;
 }
 
@@ -61,10 +61,10 @@ async fn remote_errors_come_back_as_errors() {
     let server = start(service, ServerConfig::default()).await;
     let client = Client::connect(server.addr, fast()).await.unwrap();
     let err = client.call::<(), ()>("missing", &()).await.unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::UnknownMethod), "{err}");
+    assert_eq!(err.code(), Some(ErrorCode::UnknownMethod), "the error code of calling \"missing\": {err}");
     let err = client.call::<(), ()>("fail", &()).await.unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::Internal));
-    assert!(err.to_string().contains("it broke"), "{err}");
+    assert_eq!(err.code(), Some(ErrorCode::Internal), "the error code of \"fail\": {err}");
+    assert!(err.to_string().contains("it broke"), "the error of \"fail\" carries its message: {err}");
     assert_eq!(
         client.call::<_, Vec<u8>>("echo", &vec![1u8]).await.unwrap(),
         [1],
@@ -80,8 +80,8 @@ async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
     let client = Client::connect(server.addr, fast()).await.unwrap();
     let begin = Instant::now();
     let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(begin.elapsed() < Duration::from_secs(2));
+    assert!(matches!(err, Error::Timeout { .. }), "the error of hang with a 150 ms timeout: {err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(2), "time to a 150 ms timeout: {:?}", begin.elapsed());
     eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
     server.stop().await;
 }
@@ -141,14 +141,18 @@ async fn every_one_of_many_calls_keeps_its_timeout() {
         answered.spawn(async move {
             for _ in 0..300 {
                 let echo = client.call_raw("echo", b"x".to_vec(), Some(Duration::from_secs(60))).await;
-                assert_eq!(echo.expect("an echo"), b"x");
+                let echo = echo.expect("an echo");
+                assert_eq!(echo, b"x", "echo \"x\" while calls wait, \"{}\"", echo.escape_ascii());
             }
         });
     }
     within("the answered calls", answered.join_all()).await;
     let outcomes = within("every waiting call to time out", waiting.join_all()).await;
     for outcome in outcomes {
-        assert!(matches!(outcome, Err(Error::Timeout { .. })), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(Error::Timeout { .. })),
+            "the outcome of an unanswered call: {outcome:?}"
+        );
     }
     server.abort();
 }
@@ -165,7 +169,7 @@ async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
     eventually("the long call to start", || started.load(Ordering::SeqCst)).await;
     let begin = Instant::now();
     let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err, Error::Timeout { .. }), "the error of the short call: {err:?}");
     assert!(begin.elapsed() < Duration::from_secs(2), "the short call waited for the long one's timeout");
     assert!(!long.is_finished(), "the long call still waits for its answer");
     long.abort();
@@ -185,7 +189,8 @@ async fn dropping_a_call_cancels_it_on_the_server() {
     eventually("the handler to start", || started.load(Ordering::SeqCst)).await;
     call.abort();
     eventually("the handler to be dropped", || dropped.load(Ordering::SeqCst)).await;
-    assert_eq!(client.call_raw("echo", b"x".to_vec(), None).await.unwrap(), b"x");
+    let echo = client.call_raw("echo", b"x".to_vec(), None).await.unwrap();
+    assert_eq!(echo, b"x", "echo \"x\" after a cancelled call, \"{}\"", echo.escape_ascii());
     server.stop().await;
 }
 
@@ -194,7 +199,7 @@ async fn a_server_killed_mid_call_gives_an_error_not_a_hang() {
     let mut server = ServerProcess::start(&[]);
     let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
     let pong: Vec<String> = client.call("ping", &Vec::<String>::new()).await.unwrap();
-    assert_eq!(pong, ["pong"]);
+    assert_eq!(pong, ["pong"], "the answer of ping to rpc serve");
     let caller = Arc::clone(&client);
     let call = tokio::spawn(async move {
         caller.call_raw("sleep", rpc::to_payload(&vec!["60000".to_owned()]).unwrap(), None).await
@@ -203,7 +208,10 @@ async fn a_server_killed_mid_call_gives_an_error_not_a_hang() {
     let _: Vec<String> = client.call("ping", &Vec::<String>::new()).await.unwrap();
     server.kill();
     let err = within("the call", call).await.unwrap().unwrap_err();
-    assert!(matches!(err, Error::ConnectionLost { .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::ConnectionLost { .. }),
+        "the error of a call whose server was killed: {err:?}"
+    );
     let err = client.call::<_, Vec<String>>("ping", &Vec::<String>::new()).await.unwrap_err();
     assert!(err.is_connection_error(), "a later call fails too: {err:?}");
 }
@@ -220,7 +228,7 @@ async fn the_client_reconnects_after_a_server_restart() {
     let begin = Instant::now();
     let err = client.call::<(), u16>("peer", &()).await.unwrap_err();
     assert!(err.is_connection_error(), "no server: {err:?}");
-    assert!(begin.elapsed() < Duration::from_secs(3), "and not after a long hang");
+    assert!(begin.elapsed() < Duration::from_secs(3), "and not after a long hang: {:?}", begin.elapsed());
 
     let second = start_on(TcpListener::bind(addr).await.unwrap(), basic_service(), ServerConfig::default());
     let mut after = None;
@@ -243,16 +251,17 @@ async fn a_pool_fails_over_from_a_dead_address() {
     let begin = Instant::now();
     for i in 0..20u32 {
         let answer: u32 = pool.call("echo", &i).await.unwrap();
-        assert_eq!(answer, i);
+        assert_eq!(answer, i, "echo {i} through a pool with dead addresses");
     }
     assert!(
         begin.elapsed() < Duration::from_secs(4),
         "dead addresses are skipped, not retried on every call"
     );
-    assert!(matches!(Pool::new(&[], fast()), Err(Error::NoAddresses)));
+    let empty = Pool::new(&[], fast());
+    assert!(matches!(empty, Err(Error::NoAddresses)), "a pool of no addresses: {:?}", empty.err());
     let all_dead = Pool::new(&[dead], fast()).unwrap();
     let err = all_dead.call::<u32, u32>("echo", &1).await.unwrap_err();
-    assert!(matches!(err, Error::AllFailed { .. }), "{err:?}");
+    assert!(matches!(err, Error::AllFailed { .. }), "the error of a pool of dead addresses: {err:?}");
     live.stop().await;
 }
 
@@ -262,7 +271,7 @@ async fn short_mode_connects_once_per_call() {
     let short = ShortClient::new(server.addr, fast());
     let mut ports = HashSet::new();
     for i in 0..5u32 {
-        assert_eq!(short.call::<u32, u32>("echo", &i).await.unwrap(), i);
+        assert_eq!(short.call::<u32, u32>("echo", &i).await.unwrap(), i, "echo {i} in short mode");
         ports.insert(short.call::<(), u16>("peer", &()).await.unwrap());
     }
     assert_eq!(ports.len(), 5, "a new connection for every call");
@@ -274,6 +283,6 @@ async fn connecting_to_nothing_fails_after_the_backoff() {
     let dead = dead_addr().await;
     let begin = Instant::now();
     let err = Client::connect(dead, fast()).await.unwrap_err();
-    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
-    assert!(begin.elapsed() < Duration::from_secs(3));
+    assert!(matches!(err, Error::Connect { .. }), "the error of connecting to a dead address: {err:?}");
+    assert!(begin.elapsed() < Duration::from_secs(3), "time to give up connecting: {:?}", begin.elapsed());
 }

@@ -79,8 +79,8 @@ async fn two_streams_and_calls_share_a_connection() {
         got_a.extend(next_a.map(Result::unwrap));
         got_b.extend(next_b.map(Result::unwrap));
     }
-    assert_eq!(got_a, (0..50).collect::<Vec<_>>());
-    assert_eq!(got_b, (0..30).collect::<Vec<_>>());
+    assert_eq!(got_a, (0..50).collect::<Vec<_>>(), "the messages of stream a, count 50, read in turn with b");
+    assert_eq!(got_b, (0..30).collect::<Vec<_>>(), "the messages of stream b, count 30, read in turn with a");
     server.stop().await;
 }
 
@@ -90,14 +90,19 @@ async fn a_server_error_ends_the_stream() {
     let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
     let client = Client::connect(server.addr, config(8)).await.unwrap();
     let mut sub = client.subscribe("fail", &()).await.unwrap();
-    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 1);
-    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 2);
+    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 1, "the first message of \"fail\"");
+    assert_eq!(sub.next::<u32>().await.unwrap().unwrap(), 2, "the second message of \"fail\"");
     let err = sub.next::<u32>().await.unwrap().unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::Internal), "{err}");
-    assert!(sub.next::<u32>().await.is_none());
+    assert_eq!(err.code(), Some(ErrorCode::Internal), "the error code ending \"fail\": {err}");
+    let after = sub.next::<u32>().await;
+    assert!(after.is_none(), "the next message after the error ended the stream: {after:?}");
     let mut missing = client.subscribe("nothing", &()).await.unwrap();
     let err = missing.next::<u32>().await.unwrap().unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::UnknownMethod));
+    assert_eq!(
+        err.code(),
+        Some(ErrorCode::UnknownMethod),
+        "the error code of subscribing to \"nothing\": {err}"
+    );
     server.stop().await;
 }
 
@@ -108,7 +113,7 @@ async fn dropping_the_subscription_stops_the_producer() {
     let client = Client::connect(server.addr, config(16)).await.unwrap();
     let mut sub = client.subscribe("forever", &()).await.unwrap();
     for expected in 0..40u64 {
-        assert_eq!(sub.next::<u64>().await.unwrap().unwrap(), expected);
+        assert_eq!(sub.next::<u64>().await.unwrap().unwrap(), expected, "message {expected} of \"forever\"");
     }
     drop(sub);
     eventually("the producer to be stopped", || dropped.load(Ordering::SeqCst)).await;
@@ -131,7 +136,11 @@ async fn a_subscriber_that_never_reads_holds_the_producer_to_the_window() {
     tokio::task::yield_now().await;
     assert_eq!(produced.load(Ordering::SeqCst), WINDOW as usize, "the producer waits for credit");
     for expected in 0..1000u64 {
-        assert_eq!(within("a message", sub.next::<u64>()).await.unwrap().unwrap(), expected);
+        assert_eq!(
+            within("a message", sub.next::<u64>()).await.unwrap().unwrap(),
+            expected,
+            "message {expected} of \"forever\" through a window of {WINDOW}"
+        );
     }
     let seen = produced.load(Ordering::SeqCst);
     assert!(seen <= 1000 + WINDOW as usize, "reading grants credit, a window at a time: {seen}");

@@ -48,15 +48,20 @@ async fn a_program_runs_and_its_output_and_status_come_back() {
     let (server, log) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
     let output = run(&client, &sh("echo out; echo err >&2; exit 3", 10_000)).await.unwrap();
-    assert_eq!(output.stdout, b"out\n");
-    assert_eq!(output.stderr, b"err\n");
-    assert_eq!((output.exit.code, output.exit.status()), (Some(3), 3));
-    assert!(!output.exit.timed_out && !output.exit.truncated);
-    assert!(output.pid > 0);
+    let what = "sh -c 'echo out; echo err >&2; exit 3'";
+    assert_eq!(output.stdout, b"out\n", "the stdout of {what}: \"{}\"", output.stdout.escape_ascii());
+    assert_eq!(output.stderr, b"err\n", "the stderr of {what}: \"{}\"", output.stderr.escape_ascii());
+    assert_eq!((output.exit.code, output.exit.status()), (Some(3), 3), "(exit code, status) of {what}");
+    assert!(
+        !output.exit.timed_out && !output.exit.truncated,
+        "{what} neither timed out nor was truncated: {:?}",
+        output.exit
+    );
+    assert!(output.pid > 0, "the pid of {what}: {}", output.pid);
     let events = log.lock().unwrap().clone();
     assert!(events.iter().any(|e| e.program == SH && e.verdict.is_ok()), "runs are logged");
     let ok = run(&client, &sh("true", 10_000)).await.unwrap();
-    assert_eq!(ok.exit.status(), 0);
+    assert_eq!(ok.exit.status(), 0, "the status of sh -c true: {:?}", ok.exit);
     let killed = run(&client, &sh("kill -TERM $$", 10_000)).await.unwrap();
     assert_eq!((killed.exit.signal, killed.exit.status()), (Some(15), 143), "a signal is 128 + N");
     server.stop().await;
@@ -71,7 +76,13 @@ async fn arguments_are_passed_without_a_shell() {
         args: vec!["-c".into(), "printf '[%s]' \"$@\"".into(), "x".into(), "a b".into(), "$HOME;*".into()],
         timeout_ms: 10_000,
     };
-    assert_eq!(run(&client, &request).await.unwrap().stdout, b"[a b][$HOME;*]");
+    let stdout = run(&client, &request).await.unwrap().stdout;
+    assert_eq!(
+        stdout,
+        b"[a b][$HOME;*]",
+        "the stdout of printf '[%s]' with the arguments \"a b\" and \"$HOME;*\": \"{}\"",
+        stdout.escape_ascii()
+    );
     server.stop().await;
 }
 
@@ -85,7 +96,11 @@ async fn output_is_streamed_as_it_comes() {
         panic!("the first event says the program started");
     };
     let next = within("the first line, while the program still runs", events.next::<ExecEvent>()).await;
-    assert_eq!(next.unwrap().unwrap(), ExecEvent::Stdout(b"first\n".to_vec()));
+    assert_eq!(
+        next.unwrap().unwrap(),
+        ExecEvent::Stdout(b"first\n".to_vec()),
+        "the event after Started, from echo first; exec sleep 1000"
+    );
     assert!(!live_in_group(pid).is_empty(), "it is still running");
     drop(events);
     eventually("a cancelled exec to kill its group", || live_in_group(pid).is_empty()).await;
@@ -97,11 +112,21 @@ async fn a_command_that_never_exits_is_killed_with_its_children() {
     let (server, _) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
     let output = run(&client, &sh("sleep 1000 & sleep 1000", 300)).await.unwrap();
-    assert!(output.exit.timed_out, "{:?}", output.exit);
-    assert_eq!(output.exit.signal, Some(9));
+    assert!(output.exit.timed_out, "sleep 1000 with a 300 ms timeout timed out: {:?}", output.exit);
+    assert_eq!(
+        output.exit.signal,
+        Some(9),
+        "the signal that ended sleep 1000 at its timeout: {:?}",
+        output.exit
+    );
     eventually("every process of the group to be gone", || live_in_group(output.pid).is_empty()).await;
     let leftover = run(&client, &sh("sleep 1000 & echo started", 30_000)).await.unwrap();
-    assert_eq!(leftover.stdout, b"started\n");
+    assert_eq!(
+        leftover.stdout,
+        b"started\n",
+        "the stdout of sleep 1000 & echo started: \"{}\"",
+        leftover.stdout.escape_ascii()
+    );
     eventually("a background child to die with its program", || live_in_group(leftover.pid).is_empty()).await;
     server.stop().await;
 }
@@ -112,9 +137,9 @@ async fn output_is_capped() {
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
     let output =
         run(&client, &sh("head -c 300000 /dev/zero; head -c 50 /dev/zero >&2", 10_000)).await.unwrap();
-    assert_eq!(output.stdout.len(), 10_000);
-    assert_eq!(output.stderr.len(), 50);
-    assert!(output.exit.truncated);
+    assert_eq!(output.stdout.len(), 10_000, "stdout bytes of 300000 written, capped at 10000");
+    assert_eq!(output.stderr.len(), 50, "stderr bytes of 50 written, under the cap");
+    assert!(output.exit.truncated, "truncated is set for output over the cap: {:?}", output.exit);
     assert_eq!(output.exit.status(), 0, "the program ran to the end");
     server.stop().await;
 }
@@ -126,16 +151,23 @@ async fn a_program_not_on_the_allow_list_is_refused_and_logged() {
     for program in ["/bin/echo", "sh", "/bin/../bin/sh", ""] {
         let request = ExecRequest { program: program.into(), args: vec!["hi".into()], timeout_ms: 1000 };
         let err = run(&client, &request).await.unwrap_err();
-        assert_eq!(err.code(), Some(ErrorCode::Forbidden), "{program:?}: {err}");
+        assert_eq!(err.code(), Some(ErrorCode::Forbidden), "the error code of running {program:?}: {err}");
     }
     let events = log.lock().unwrap().clone();
     let refused: Vec<&str> =
         events.iter().filter(|e| e.verdict.is_err()).map(|e| e.program.as_str()).collect();
-    assert_eq!(refused, ["/bin/echo", "sh", "/bin/../bin/sh", ""]);
+    assert_eq!(
+        refused,
+        ["/bin/echo", "sh", "/bin/../bin/sh", ""],
+        "the programs the audit log records as refused"
+    );
     let nothing = AllowList::parse("# only comments\n\n");
-    assert!(!nothing.allows(SH));
+    assert!(!nothing.allows(SH), "an allow-list of only comments allows {SH}");
     let list = AllowList::parse("/bin/sh   # the shell\n  /usr/bin/env\n#/bin/rm\n");
-    assert!(list.allows("/bin/sh") && list.allows("/usr/bin/env") && !list.allows("/bin/rm"));
+    assert!(
+        list.allows("/bin/sh") && list.allows("/usr/bin/env") && !list.allows("/bin/rm"),
+        "the list allows /bin/sh and /usr/bin/env, not the commented-out /bin/rm"
+    );
     server.stop().await;
 }
 
@@ -151,26 +183,40 @@ async fn unsigned_wrongly_signed_expired_and_replayed_requests_are_refused() {
     let in_a_minute = SystemTime::now() + Duration::from_secs(60);
 
     let unsigned = Envelope::unsigned(body.clone());
-    assert_eq!(refused(&client, &unsigned).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = refused(&client, &unsigned).await;
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "the error code of an unsigned envelope: {err}");
     let err = collect(exec(&client, None, &sh("echo ran", 5000)).await.unwrap()).await.unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated));
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "the error code of exec with no secret: {err}");
 
     let wrong = Envelope::sign(&Secret::new(b"guess".to_vec()), "exec", body.clone(), in_a_minute);
-    assert_eq!(refused(&client, &wrong).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = refused(&client, &wrong).await;
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "the error code of a wrong secret: {err}");
 
     let mut tampered = Envelope::sign(&secret(), "exec", body.clone(), in_a_minute);
     tampered.body = to_payload(&sh("echo other", 5000)).unwrap();
-    assert_eq!(refused(&client, &tampered).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = refused(&client, &tampered).await;
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "the error code of a tampered body: {err}");
 
     let other_method = Envelope::sign(&secret(), "not-exec", body.clone(), in_a_minute);
-    assert_eq!(refused(&client, &other_method).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = refused(&client, &other_method).await;
+    assert_eq!(
+        err.code(),
+        Some(ErrorCode::Unauthenticated),
+        "the error code of a signature for not-exec: {err}"
+    );
 
     let expired = Envelope::sign(&secret(), "exec", body.clone(), SystemTime::now() - Duration::from_secs(1));
-    assert_eq!(refused(&client, &expired).await.code(), Some(ErrorCode::Unauthenticated));
+    let err = refused(&client, &expired).await;
+    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "the error code of an expired envelope: {err}");
 
     let good = Envelope::sign(&secret(), "exec", body, in_a_minute);
     let output = collect(exec_envelope(&client, &good).await.unwrap()).await.unwrap();
-    assert_eq!(output.stdout, b"ran\n");
+    assert_eq!(
+        output.stdout,
+        b"ran\n",
+        "the stdout of a good envelope: \"{}\"",
+        output.stdout.escape_ascii()
+    );
     let err = refused(&client, &good).await;
     assert_eq!(err.code(), Some(ErrorCode::Unauthenticated), "a replay: {err}");
     assert!(log.lock().unwrap().iter().filter(|e| e.verdict.is_err()).count() >= 6, "refusals are logged");
@@ -182,7 +228,11 @@ async fn a_server_without_a_secret_runs_nothing() {
     let (server, _) = exec_server(|config| config.secret = None).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
     let err = run(&client, &sh("echo hi", 1000)).await.unwrap_err();
-    assert_eq!(err.code(), Some(ErrorCode::Unauthenticated));
+    assert_eq!(
+        err.code(),
+        Some(ErrorCode::Unauthenticated),
+        "the error code of a server without a secret: {err}"
+    );
     server.stop().await;
 }
 
@@ -192,9 +242,10 @@ fn the_nonce_cache_is_bounded_and_forgets_at_expiry() {
     let verifier = Verifier::new(Some(secret()), Duration::from_secs(60), 2);
     let sign = |ttl| Envelope::sign(&secret(), "exec", b"x".to_vec(), now + Duration::from_secs(ttl));
     let (a, b, c) = (sign(10), sign(20), sign(30));
-    assert_eq!(verifier.verify("exec", &a, now), Ok(()));
-    assert!(matches!(verifier.verify("exec", &a, now), Err(AuthError::Replayed { .. })));
-    assert_eq!(verifier.verify("exec", &b, now), Ok(()));
+    assert_eq!(verifier.verify("exec", &a, now), Ok(()), "verifying a, the first time");
+    let again = verifier.verify("exec", &a, now);
+    assert!(matches!(again, Err(AuthError::Replayed { .. })), "verifying a, a second time: {again:?}");
+    assert_eq!(verifier.verify("exec", &b, now), Ok(()), "verifying b, with room for a second nonce");
     assert_eq!(
         verifier.verify("exec", &c, now),
         Err(AuthError::CacheFull),
@@ -207,9 +258,13 @@ fn the_nonce_cache_is_bounded_and_forgets_at_expiry() {
         "a itself is expired"
     );
     let far = sign(3600);
-    assert!(matches!(verifier.verify("exec", &far, now), Err(AuthError::TooFarAhead { .. })));
+    let ahead = verifier.verify("exec", &far, now);
+    assert!(
+        matches!(ahead, Err(AuthError::TooFarAhead { .. })),
+        "an envelope expiring in an hour: {ahead:?}"
+    );
     let none = Verifier::new(None, Duration::from_secs(60), 10);
-    assert_eq!(none.verify("exec", &sign(10), now), Err(AuthError::NoSecret));
+    assert_eq!(none.verify("exec", &sign(10), now), Err(AuthError::NoSecret), "a verifier without a secret");
 }
 
 #[test]
@@ -236,15 +291,21 @@ fn rpc_exec_exits_with_the_programs_status() {
         ])
         .output()
         .unwrap();
-    assert_eq!(ran.status.code(), Some(7), "{ran:?}");
-    assert_eq!(ran.stdout, b"hello\n");
-    assert_eq!(ran.stderr, b"oops\n");
+    let (stdout, stderr) = (ran.stdout.escape_ascii(), ran.stderr.escape_ascii());
+    assert_eq!(ran.status.code(), Some(7), "the exit code of rpc exec of exit 7; stderr: \"{stderr}\"");
+    assert_eq!(ran.stdout, b"hello\n", "the stdout of rpc exec: \"{stdout}\"");
+    assert_eq!(ran.stderr, b"oops\n", "the stderr of rpc exec: \"{stderr}\"");
 
     let ok = Command::new(testkit::lab_binary!("rpc"))
         .args(["exec", &addr, "--secret-file", secret_file, "--", SH, "-c", "true"])
         .output()
         .unwrap();
-    assert_eq!(ok.status.code(), Some(0));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "the exit code of rpc exec of true: \"{}\"",
+        ok.stderr.escape_ascii()
+    );
 
     let unsigned = Command::new(testkit::lab_binary!("rpc"))
         .args(["exec", &addr, "--", SH, "-c", "true"])
@@ -255,15 +316,28 @@ fn rpc_exec_exits_with_the_programs_status() {
         .args(["exec", &addr, "--secret-file", secret_file, "--", "/bin/echo", "x"])
         .output()
         .unwrap();
-    assert_eq!(forbidden.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&forbidden.stderr).contains("allow-list"), "{forbidden:?}");
+    let shown = forbidden.stderr.escape_ascii();
+    assert_eq!(forbidden.status.code(), Some(1), "the exit code of rpc exec of /bin/echo: \"{shown}\"");
+    assert!(
+        String::from_utf8_lossy(&forbidden.stderr).contains("allow-list"),
+        "the error of rpc exec of /bin/echo names the allow-list: \"{shown}\""
+    );
 
     let call =
         Command::new(testkit::lab_binary!("rpc")).args(["call", &addr, "echo", "a", "b c"]).output().unwrap();
-    assert_eq!((call.status.code(), &call.stdout[..]), (Some(0), &b"a\nb c\n"[..]));
+    assert_eq!(
+        (call.status.code(), &call.stdout[..]),
+        (Some(0), &b"a\nb c\n"[..]),
+        "(exit code, stdout) of rpc call echo a \"b c\"; stdout \"{}\"",
+        call.stdout.escape_ascii()
+    );
     let usage = Command::new(testkit::lab_binary!("rpc")).args(["exec", &addr]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2), "no program is a usage error");
     let help = Command::new(testkit::lab_binary!("rpc")).args(["--help"]).output().unwrap();
-    let help = String::from_utf8_lossy(&help.stdout);
-    assert!(["echo", "ping", "time", "serve", "exec"].iter().all(|word| help.contains(word)), "{help}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        ["echo", "ping", "time", "serve", "exec"].iter().all(|word| text.contains(word)),
+        "rpc --help names echo, ping, time, serve and exec: \"{}\"",
+        help.stdout.escape_ascii()
+    );
 }
