@@ -17,8 +17,12 @@ use hashbrown::HashMap;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Counter {
-    counts: HashMap<Box<[u8]>, u64>,
+    counts: HashMap<Key, u64>,
 }
+
+/// A counted key, owned by the map so that it outlives the block it was read from. A boxed slice
+/// is the simple choice; the chapter's section on measuring says what the reference stores instead.
+type Key = Box<[u8]>;
 
 impl Counter {
     /// An empty counter.
