@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cmd::list::Listing::Labs
             },
         ),
+        Some(Command::Export(args)) => cmd::export::run(&ws, &args.dir),
         Some(Command::Clean(args)) => cmd::clean::run(
             &ws,
             if args.grading { cmd::clean::Scope::Grading } else { cmd::clean::Scope::All },

@@ -21,6 +21,7 @@ Examples:
   cargo lab run-many logstat -n 50 --reference
   cargo lab list --packages                  the student packages, one a line (for scripts)
   cargo lab clean --grading                  free the grading workspace's build
+  cargo lab export ../class-2027             the class template: the course without solutions/
 
 Results go to stdout, progress to stderr. Results are cached in target/lab/results/.";
 
@@ -109,6 +110,15 @@ pub enum Command {
     /// With --packages (or --references), print only the student (or reference) packages' names,
     /// one a line, for scripts. Exits 1 when a lab's manifest is broken (named on stderr).
     List(ListArgs),
+
+    /// Write the class template: the course without its reference solutions, ready to hand out.
+    ///
+    /// Copies the course's files (what git tracks) to DIR, leaving out `solutions/` and `.ci/`; fixes
+    /// the root Cargo.toml's members and the lock file so that the template builds as it is; and
+    /// replaces the book's quotations of the references with a line saying they are left out.
+    /// `cargo lab` and `cargo lab test` work in the template; grade what students make of it from
+    /// the full course with `cargo lab grade`.
+    Export(ExportArgs),
 
     /// Free the harness's files under <target>/lab.
     ///
@@ -242,6 +252,14 @@ pub struct ListArgs {
     /// Print only the reference packages' names, one a line.
     #[arg(long)]
     pub references: bool,
+}
+
+/// Arguments of `cargo lab export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Where to write the template: a folder that does not exist yet, or an empty one.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Arguments of `cargo lab clean`.

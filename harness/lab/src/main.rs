@@ -10,7 +10,7 @@
 //! - [`cli`]: the command line (clap derive); never passed past [`app`].
 //! - [`app`]: dispatches a parsed command to its module in [`cmd`].
 //! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`, `list`,
-//!   `clean`).
+//!   `clean`, `export`).
 //! - [`manifest`], [`workspace`]: `lab.toml`, the workspace root and lab lookup.
 //! - [`compile`], [`libtest`], [`runner`], [`suite`], [`test_order`]: the test engine shared by every
 //!   command: build the test binaries, list their tests in their file's order, run each one

@@ -382,6 +382,60 @@ fn verify_parity_names_every_drifted_file_and_item() {
 }
 
 #[test]
+fn an_exported_class_template_works_and_its_submissions_grade() {
+    let course = Course::new();
+    write(
+        &course.root.join("book/src/adder.md"),
+        "# Adder\n\n```rust\n{{#include ../../solutions/01-adder/src/lib.rs}}\n```\n",
+    );
+    write(&course.root.join("README.md"), "# The course\n");
+    let class = course.root.parent().unwrap().join("class");
+    let out = course.lab(&["export", class.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+    assert!(!class.join("solutions").exists(), "the template has no references");
+    assert!(class.join("labs/01-adder/tests/stage1_add.rs").is_file(), "the graded tests are in it");
+    let manifest = std::fs::read_to_string(class.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("solutions"), "the workspace lists no reference: {manifest}");
+    let page = std::fs::read_to_string(class.join("book/src/adder.md")).unwrap();
+    assert!(
+        !page.contains("solutions/") && page.contains("left out"),
+        "the book quotes no reference: {page}"
+    );
+    assert!(std::fs::read_to_string(class.join("README.md")).unwrap().contains("cargo lab export"));
+
+    let again = course.lab(&["export", class.to_str().unwrap()]);
+    assert_eq!(code(&again), 1, "export does not write over a folder");
+    assert!(stderr(&again).contains("already exists and is not empty"), "{}", stderr(&again));
+
+    // A student works in the template: `cargo lab test` builds and grades their crate there.
+    let student = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
+            .args(args)
+            .current_dir(&class)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = student(&["test", "adder"]);
+    assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("0/3 tests pass."), "{}", stdout(&out));
+    let out = student(&["test", "adder", "--reference"]);
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("adder-ref"), "a missing reference is named: {}", stderr(&out));
+    write(&class.join("labs/01-adder/src/lib.rs"), ADDER_SOLUTION);
+    let out = student(&["test", "adder"]);
+    assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
+
+    // The instructor grades the student's copy from the full course.
+    let out = course.lab(&["grade", "adder", "--submission", class.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["score"], 20.0, "{json}");
+}
+
+#[test]
 fn run_many_reports_tests_that_ever_fail() {
     let course = Course::new();
     let out = course.lab(&["run-many", "adder", "-n", "3", "--reference"]);

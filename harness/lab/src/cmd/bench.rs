@@ -63,11 +63,12 @@ type Side = BTreeMap<String, (Ran, Vec<Median>)>;
 ///
 /// # Errors
 ///
-/// An unknown lab or bench, a missing reference, or cargo failing to start.
+/// An unknown lab or bench, or cargo failing to start.
 pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
     let lab = ws.lab(&options.lab)?;
     let student = lab.student();
-    let reference = ws.reference(lab)?;
+    // A class template (`cargo lab export`) has no references: then only your medians are shown.
+    let reference = ws.reference(lab).ok();
     let cargo = Cargo { root: &ws.root, target_dir: None, echo: true };
     let mut targets = bench_targets(&cargo, &student.name)?;
     if let Some(only) = &options.bench {
@@ -86,9 +87,18 @@ pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
     }
     let bench_dir = ws.state_dir().join("bench");
     let yours = run_side(&cargo, &student, &targets, &bench_dir.join("yours"), &options.criterion_args)?;
-    let theirs =
-        run_side(&cargo, &reference, &targets, &bench_dir.join("reference"), &options.criterion_args)?;
-    let text = render(&targets, &yours, &theirs, Style::for_stdout());
+    let theirs = match &reference {
+        Some(reference) => {
+            run_side(&cargo, reference, &targets, &bench_dir.join("reference"), &options.criterion_args)?
+        }
+        None => Side::new(),
+    };
+    let mut text = render(&targets, &yours, &theirs, Style::for_stdout());
+    if reference.is_none() {
+        text.push_str(
+            "\nThe reference is not in this checkout (a class copy): only your medians are shown.\n",
+        );
+    }
     output::print(&text)?;
     let all_ran = yours.values().chain(theirs.values()).all(|(ran, _)| *ran == Ran::Ok);
     Ok(if all_ran { ExitCode::SUCCESS } else { ExitCode::FAILURE })

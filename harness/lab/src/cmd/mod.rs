@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod clean;
+pub mod export;
 pub mod grade;
 pub mod list;
 pub mod run_many;
