@@ -19,6 +19,9 @@ const CONTEXT: &[u8] = b"rpc-lab signed request v1\0";
 #[derive(Clone)]
 pub struct Secret(Vec<u8>);
 
+// TODO(stage 5): the tag is HMAC-SHA256 (hmac, sha2) over CONTEXT, the method's length and the
+// method, the expiry, the nonce and the body; verify with verify_slice (constant time).
+
 impl Secret {
     /// A secret of these bytes.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Secret {
@@ -31,10 +34,7 @@ impl Secret {
     ///
     /// [`Error::File`] when it cannot be read or is empty.
     pub fn from_file(path: &Path) -> Result<Secret, Error> {
-        todo!(
-            "stage 5: read the secret in {}, without a trailing newline; refuse an empty one",
-            path.display()
-        )
+        todo!("stage 5: read the file, drop a trailing newline, refuse an empty secret")
     }
 }
 
@@ -65,7 +65,7 @@ impl Envelope {
 
     /// `body` signed with `secret` for `method`, valid until `expires`, with a fresh random nonce.
     pub fn sign(secret: &Secret, method: &str, body: Vec<u8>, expires: SystemTime) -> Envelope {
-        todo!("stage 5: sign {} bytes for {method} until {expires:?} with a fresh random nonce", body.len())
+        todo!("stage 5: tag the method, expiry, a fresh random nonce and the body with HMAC-SHA256")
     }
 }
 
@@ -133,13 +133,13 @@ impl Verifier {
     ///
     /// An [`AuthError`].
     pub fn verify(&self, method: &str, envelope: &Envelope, now: SystemTime) -> Result<(), AuthError> {
-        todo!("stage 5: check {envelope:?} for {method} at {now:?}: signature, expiry, then the nonce")
+        todo!("stage 5: check the signature (in constant time), then the expiry, then the nonce")
     }
 }
 
 /// 128 random bits from the kernel; a clock-and-counter mix if /dev/urandom is unreadable (still
 /// unique, which is all a nonce must be).
-pub(crate) fn random_nonce() -> u128 {
+fn random_nonce() -> u128 {
     let mut bytes = [0u8; 16];
     if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).is_ok() {
         return u128::from_ne_bytes(bytes);

@@ -2,7 +2,7 @@
 //! and is re-established with exponential backoff when it breaks.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -67,7 +67,9 @@ impl Default for ClientConfig {
 pub struct Client {
     addr: SocketAddr,
     config: ClientConfig,
-    link: Mutex<Option<Link>>,
+    /// Shared behind one `Arc`: each call takes a clone, one reference count to bump rather than
+    /// the several a `Link` holds.
+    link: Mutex<Option<Arc<Link>>>,
     /// Held while connecting, so one caller reconnects and the others wait for it.
     connecting: tokio::sync::Mutex<()>,
 }
@@ -99,9 +101,14 @@ impl Client {
         &self.config
     }
 
+    // TODO(stage 3): a link is live until Link::is_closed; reconnect holding `connecting`, and
+    // look again once you hold it, so one caller connects and the others take its link.
+
     /// The live connection, reconnecting with backoff if there is none.
-    async fn link(&self) -> Result<Link, Error> {
-        todo!("stage 3: the live connection, or a new one made with connect_with_backoff")
+    async fn link(&self) -> Result<Arc<Link>, Error> {
+        todo!(
+            "stage 3: the live connection, or a new one made with connect_with_backoff by one caller at a time"
+        )
     }
 
     /// Calls `method` with raw bytes, waiting at most `timeout` (`None`: for ever). Dropping the
@@ -117,7 +124,7 @@ impl Client {
         payload: Vec<u8>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, Error> {
-        self.link().await?.call(method, payload, timeout).await
+        self.link().await?.call(method, &payload, timeout).await
     }
 
     /// Calls `method` with `request` encoded in postcard and decodes the answer, within the
@@ -164,9 +171,5 @@ impl Client {
 /// Connects to `addr`, trying again after 1, 2, 4… times the backoff, at most the configured
 /// number of attempts.
 pub(crate) async fn connect_with_backoff(addr: SocketAddr, config: &ClientConfig) -> Result<Link, Error> {
-    todo!(
-        "stage 3: connect to {addr}, up to {} attempts, doubling the wait from {:?}",
-        config.connect_attempts,
-        config.backoff
-    )
+    todo!("stage 3: connect, up to connect_attempts times, doubling the wait from backoff to backoff_max")
 }

@@ -95,6 +95,10 @@ pub struct FrameDecoder {
     failed: Option<FrameError>,
 }
 
+// TODO(stage 1): keep a read position (`start`) into `buf` rather than removing each frame's
+// bytes from its front, and compact when the consumed part is large; check a length against
+// `max_frame` before waiting for its body; after a fatal error, return it again (`failed`).
+
 impl FrameDecoder {
     /// A decoder refusing frames over `max_frame` bytes (without the length prefix).
     pub fn new(max_frame: usize) -> FrameDecoder {
@@ -103,7 +107,7 @@ impl FrameDecoder {
 
     /// Appends bytes read from the stream.
     pub fn extend(&mut self, bytes: &[u8]) {
-        todo!("stage 1: buffer {} more bytes", bytes.len())
+        todo!("stage 1: append the bytes to the buffer")
     }
 
     /// Bytes buffered and not yet returned as frames.

@@ -75,7 +75,7 @@ pub struct AllowList {
 impl AllowList {
     /// Parses an allow file: one program path per line; blank lines and `#` comments ignored.
     pub fn parse(text: &str) -> AllowList {
-        todo!("stage 5: the program paths in {text:?}, one per line, without # comments")
+        todo!("stage 5: the program paths of the text, one per line, without # comments and blank lines")
     }
 
     /// The allow file at `path`.
@@ -91,7 +91,7 @@ impl AllowList {
 
     /// Whether `program` may run.
     pub fn allows(&self, program: &str) -> bool {
-        todo!("stage 5: may {program:?} run?")
+        todo!("stage 5: is the program exactly one of the allowed paths?")
     }
 }
 
@@ -161,6 +161,10 @@ pub struct ExecService {
     verifier: Verifier,
 }
 
+// TODO(stage 5): the `exec` stream: decode the Envelope, verify it, decode the ExecRequest, check
+// the allow-list, cap the timeout at max_timeout, tell the audit log the verdict, then run it with
+// crate::process::run_program.
+
 impl ExecService {
     /// The service with `config`.
     pub fn new(config: ExecConfig) -> ExecService {
@@ -170,13 +174,15 @@ impl ExecService {
 
     /// Registers the `exec` stream on `service`.
     pub fn register(self, service: &mut Service) {
-        todo!("stage 5: register the exec stream on {service:?}")
+        todo!(
+            "stage 5: register a stream that verifies the envelope, checks the allow-list, then runs the program"
+        )
     }
 }
 
 /// `request` signed with `secret` (or unsigned when `None`), valid for `ttl`.
 pub fn envelope(request: &ExecRequest, secret: Option<&Secret>, ttl: Duration) -> Envelope {
-    todo!("stage 5: {request:?} signed for {ttl:?} (or unsigned)")
+    todo!("stage 5: the request in postcard, signed to expire after ttl (or unsigned without a secret)")
 }
 
 /// Starts `request` on the server behind `client`, signed with `secret` for 60 seconds; the
@@ -221,5 +227,5 @@ pub struct ExecOutput {
 ///
 /// The server's refusal, a broken connection, or a stream that ends without an exit report.
 pub async fn collect(events: Subscription) -> Result<ExecOutput, Error> {
-    todo!("stage 5: read {events:?} to its exit report")
+    todo!("stage 5: gather the events, stdout and stderr, up to the exit report")
 }

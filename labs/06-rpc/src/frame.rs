@@ -47,7 +47,7 @@ pub enum Kind {
 impl Kind {
     /// The kind with this wire value, if there is one.
     pub fn from_u8(value: u8) -> Option<Kind> {
-        todo!("stage 1: the Kind whose wire value is {value}, or None")
+        todo!("stage 1: the Kind with this wire value, or None")
     }
 }
 
@@ -95,12 +95,17 @@ impl Frame {
     }
 }
 
+// TODO(stage 1): encode, straight into `out`; a deadline under 1 ms must not encode as 0, which
+// means none, and one over u32::MAX ms is capped.
+
 /// Appends `frame` to `out`: length, header, method, payload.
 ///
 /// # Errors
 ///
 /// [`FrameError::MethodTooLong`] for a method name over 255 bytes, [`FrameError::TooLarge`] for a
 /// frame whose length does not fit the 32-bit prefix.
+// Until it is written, `out` is only passed through, which clippy would rather see as a slice.
+#[allow(clippy::ptr_arg)]
 pub fn encode(frame: &Frame, out: &mut Vec<u8>) -> Result<(), FrameError> {
-    todo!("stage 1: append {frame:?} to out (capacity {}): length, header, method, payload", out.capacity())
+    todo!("stage 1: append the length, the header, the method and the payload, big-endian")
 }

@@ -30,11 +30,13 @@
 #![allow(unused_variables, dead_code)]
 
 pub mod auth;
+mod bound;
 pub mod builtin;
 pub mod cli;
 pub mod client;
 pub mod config;
 mod connection;
+mod deadlines;
 pub mod decode;
 pub mod error;
 pub mod exec;

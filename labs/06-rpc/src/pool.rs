@@ -31,6 +31,9 @@ pub struct Pool {
     next: AtomicUsize,
 }
 
+// TODO(stage 3): call_raw fails over only on Error::Connect (the request never left); an
+// address that failed to connect is marked down (`down_until`) and skipped for a while.
+
 impl Pool {
     /// A pool over `addrs`; connections are made on first use.
     ///
@@ -57,9 +60,7 @@ impl Pool {
     /// be reached or a connection broke mid-call.
     pub async fn call_raw(&self, method: &str, payload: Vec<u8>) -> Result<Vec<u8>, Error> {
         todo!(
-            "stage 3: call {method} ({} bytes) on the next of {} servers, failing over when one cannot be reached",
-            payload.len(),
-            self.members.len()
+            "stage 3: call the next server round-robin; fail over to the others only when one cannot be reached"
         )
     }
 

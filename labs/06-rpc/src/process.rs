@@ -8,6 +8,10 @@ use crate::exec::ExecRequest;
 use crate::push::Publisher;
 use crate::status::RemoteError;
 
+// TODO(stage 5): Command::process_group(0), no shell; read stdout and stderr in one select! loop
+// with child.wait(), all under timeout_at; kill(-pgid, SIGKILL) (libc) at the timeout, when the
+// program exits, and from a guard's Drop when the call is cancelled.
+
 /// Runs `request` and publishes its events: `Started`, output chunks, then `Exited`.
 pub(crate) async fn run_program(
     request: &ExecRequest,
@@ -16,6 +20,6 @@ pub(crate) async fn run_program(
     publisher: &mut Publisher,
 ) -> Result<(), RemoteError> {
     todo!(
-        "stage 5: run {request:?} in its own process group for at most {timeout:?}, streaming up to {max_output} bytes of each output"
+        "stage 5: spawn the program in its own process group, stream its capped output, kill the group at the end"
     )
 }

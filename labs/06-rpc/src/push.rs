@@ -16,17 +16,21 @@ use crate::error::Error;
 use crate::frame::Frame;
 use crate::link::Link;
 use crate::status::{RemoteError, decode_answer, to_payload};
+use crate::writer::Outbound;
 
 /// The server's end of a stream: sends messages as the subscriber's credit allows.
 #[derive(Debug)]
 pub struct Publisher {
     id: u64,
-    out: mpsc::Sender<Vec<u8>>,
+    out: mpsc::Sender<Outbound>,
     credit: Arc<Semaphore>,
 }
 
+// TODO(stage 4): a credit is a permit of `credit`, forgotten once spent: only a credit frame, which
+// the connection turns into added permits, gives it back.
+
 impl Publisher {
-    pub(crate) fn new(id: u64, out: mpsc::Sender<Vec<u8>>, credit: Arc<Semaphore>) -> Publisher {
+    pub(crate) fn new(id: u64, out: mpsc::Sender<Outbound>, credit: Arc<Semaphore>) -> Publisher {
         Publisher { id, out, credit }
     }
 
@@ -36,11 +40,7 @@ impl Publisher {
     ///
     /// When the connection is gone.
     pub async fn send_raw(&mut self, payload: Vec<u8>) -> Result<(), RemoteError> {
-        todo!(
-            "stage 4: wait for a credit, then send an item frame of {} bytes for stream {}",
-            payload.len(),
-            self.id
-        )
+        todo!("stage 4: wait for a credit and spend it for good, then send an item frame for this stream")
     }
 
     /// Sends one message, encoded in postcard, first waiting for a credit.
@@ -90,7 +90,9 @@ impl Subscription {
     ///
     /// The server's error that ended the stream, or the connection's loss.
     pub async fn next_raw(&mut self) -> Option<Result<Vec<u8>, Error>> {
-        todo!("stage 4: the next item of stream {}, granting credit back as items are taken", self.id)
+        todo!(
+            "stage 4: the next item, granting credit back every half window taken; the end or an error ends it"
+        )
     }
 
     /// The next message decoded as a `T`; `None` once the stream has ended.
@@ -112,6 +114,6 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        todo!("stage 4: forget stream {} and, unless it ended, cancel it on the server", self.id)
+        todo!("stage 4: unless the stream has ended, cancel it (which also stops waiting for its frames)")
     }
 }

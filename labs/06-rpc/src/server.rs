@@ -57,6 +57,9 @@ pub struct Server {
     config: Arc<ServerConfig>,
 }
 
+// TODO(stage 2): serve: select! over accepting, reaping finished connections and the shutdown;
+// a CancellationToken tells every connection (crate::connection) to stop.
+
 impl Server {
     /// A server of `service` with `config`.
     pub fn new(service: Service, config: ServerConfig) -> Server {
@@ -77,7 +80,7 @@ impl Server {
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         todo!(
-            "stage 2: accept connections on {listener:?} and serve each until shutdown, then finish the calls in flight"
+            "stage 2: accept and serve each connection until shutdown, then wait for every connection to finish"
         )
     }
 }

@@ -29,7 +29,7 @@ impl ShortClient {
     ///
     /// As [`crate::Client::call_raw`].
     pub async fn call_raw(&self, method: &str, payload: Vec<u8>) -> Result<Vec<u8>, Error> {
-        todo!("stage 3: connect to {}, call {method} with {} bytes, close", self.addr, payload.len())
+        todo!("stage 3: connect once (a Link), make the call, and let the connection close")
     }
 
     /// Connects, calls `method` with `request` in postcard, decodes the answer, and closes.

@@ -81,7 +81,7 @@ pub fn to_payload<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, postcard:
 ///
 /// When the bytes are not a `T`.
 pub fn from_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Error> {
-    todo!("stage 1: decode {} bytes of postcard", bytes.len())
+    todo!("stage 1: decode the bytes from postcard")
 }
 
 /// A call's request in postcard; a failure names the method it was for.
