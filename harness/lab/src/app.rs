@@ -32,6 +32,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 timeout: args.timeout,
             },
         ),
+        Some(Command::Watch(args)) => cmd::watch::run(
+            &ws,
+            &cmd::test::Options {
+                lab: args.lab,
+                stage: None,
+                reference: false,
+                jobs: jobs(args.jobs),
+                timeout: args.timeout,
+            },
+        ),
         Some(Command::Bench(args)) => cmd::bench::run(
             &ws,
             &cmd::bench::Options { lab: args.lab, bench: args.bench, criterion_args: args.criterion_args },

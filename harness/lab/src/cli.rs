@@ -14,6 +14,7 @@ Examples:
   cargo lab                                  every lab's progress, and what to do next
   cargo lab test logstat                     run lab 1's graded tests
   cargo lab test 1 --stage parse             only its first stage
+  cargo lab watch logstat                    test again at every save
   cargo lab bench logstat -- --quick         your medians against the reference's
   cargo lab grade logstat --submission ../alice --json
   cargo lab grade logstat --class subs/ --out grades.csv --timeout 10
@@ -68,6 +69,13 @@ pub enum Command {
     /// and the first failure's message. Exits 0 only when every test passes. Testing your crate
     /// (not --reference) also updates the results behind `cargo lab`.
     Test(TestArgs),
+
+    /// Test the stage you are working on each time you save a file of the lab.
+    ///
+    /// Tests every stage once, then waits; each save of a `.rs` or `.toml` file under the lab's
+    /// folder tests the first failing stage again, and when that stage passes, the whole lab, to
+    /// find the next one. Ctrl-C stops watching.
+    Watch(WatchArgs),
 
     /// Benchmark a lab against its reference solution.
     ///
@@ -147,6 +155,22 @@ pub struct TestArgs {
     /// Test the reference solution instead of your crate.
     #[arg(long)]
     pub reference: bool,
+
+    /// Test processes to run at once [default: number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<NonZeroUsize>,
+
+    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+/// Arguments of `cargo lab watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
 
     /// Test processes to run at once [default: number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]

@@ -9,7 +9,7 @@
 //!
 //! - [`cli`]: the command line (clap derive); never passed past [`app`].
 //! - [`app`]: dispatches a parsed command to its module in [`cmd`].
-//! - [`cmd`]: one file per command (`status`, `test`, `bench`, `grade`, `verify`, `run-many`, `list`,
+//! - [`cmd`]: one file per command (`status`, `test`, `watch`, `bench`, `grade`, `verify`, `run-many`, `list`,
 //!   `clean`, `export`).
 //! - [`manifest`], [`workspace`]: `lab.toml`, the workspace root and lab lookup.
 //! - [`compile`], [`libtest`], [`runner`], [`suite`], [`test_order`]: the test engine shared by every

@@ -436,6 +436,56 @@ fn an_exported_class_template_works_and_its_submissions_grade() {
 }
 
 #[test]
+fn watch_tests_the_current_stage_at_every_save() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+
+    let course = Course::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
+        .args(["watch", "adder"])
+        .current_dir(&course.root)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, read) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !seen.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match read.recv_timeout(left) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+                Err(_) => panic!("watch never printed {needle:?}; it printed:\n{seen}"),
+            }
+        }
+        seen.clear();
+    };
+
+    wait_for("Watching labs/01-adder/: save a file to test stage add again");
+    write(&course.root.join("labs/01-adder/src/lib.rs"), ADDER_SOLUTION);
+    wait_for("Stage passed; testing the whole lab.");
+    wait_for("Every stage passes. Watching for more changes.");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
 fn run_many_reports_tests_that_ever_fail() {
     let course = Course::new();
     let out = course.lab(&["run-many", "adder", "-n", "3", "--reference"]);

@@ -10,6 +10,7 @@ pub mod run_many;
 pub mod status;
 pub mod test;
 pub mod verify;
+pub mod watch;
 
 use std::time::Duration;
 

@@ -3,15 +3,15 @@
 use std::process::ExitCode;
 
 use crate::cache;
-use crate::cmd::{self, RunSpec};
+use crate::cmd::{self, RunSpec, Tested};
 use crate::output;
 use crate::report;
 use crate::style::Style;
 use crate::suite::Progress;
 use crate::workspace::Workspace;
 
-/// What `cargo lab test` was asked.
-#[derive(Debug)]
+/// What `cargo lab test` (or `watch`) was asked.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The lab.
     pub lab: String,
@@ -32,6 +32,17 @@ pub struct Options {
 /// An unknown lab or stage, a missing reference, cargo failing for a reason other than a compile
 /// error, or the cache not being writable.
 pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
+    let tested = test_and_report(ws, options)?;
+    Ok(if tested.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Runs the tests, prints the report, updates the cache (for the student's crate) and returns what
+/// the run gave: `cargo lab test` once, `cargo lab watch` at every save.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn test_and_report(ws: &Workspace, options: &Options) -> anyhow::Result<Tested> {
     let lab = ws.lab(&options.lab)?;
     let stages = cmd::stage_plans(lab, options.stage.as_deref())?;
     let package = if options.reference { ws.reference(lab)? } else { lab.student() };
@@ -57,5 +68,5 @@ pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
         Style::for_stdout(),
     );
     output::print(&text)?;
-    Ok(if tested.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(tested)
 }
