@@ -21,8 +21,9 @@
 //! - [`worker`]: the worker side ([`serve_worker`]).
 //! - [`error`]: what can go wrong ([`Error`]).
 
-// The todo!() bodies leave their arguments, some private fields and imports unused until you write
-// them: delete these lines when the lab is done, and the compiler will point at anything left over.
+// The todo!() bodies leave their arguments, and the imports, fields and helpers they will use,
+// unused until you write them: delete this line when the lab is done, and the compiler will point
+// at anything left over.
 #![allow(unused_variables, unused_imports, dead_code)]
 
 pub mod access;

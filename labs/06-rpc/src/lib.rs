@@ -24,10 +24,10 @@
 //! - [`builtin`]: `echo`, `ping`, `time`, `sleep`; [`config`] and [`run()`]: the `rpc` command.
 //! - [`error`]: what can go wrong ([`Error`]).
 
-// The todo!() bodies leave their arguments, and the fields and helpers they will use, unused
-// until you write them: delete these lines when the lab is done, and the compiler will point at
-// anything left over.
-#![allow(unused_variables, dead_code)]
+// The todo!() bodies leave their arguments, and the imports, fields and helpers they will use,
+// unused until you write them: delete this line when the lab is done, and the compiler will point
+// at anything left over.
+#![allow(unused_variables, unused_imports, dead_code)]
 
 pub mod auth;
 mod bound;
