@@ -76,6 +76,15 @@ pub enum Command {
         /// No answer wanted.
         noreply: bool,
     },
+    /// `gat EXPTIME KEY…` (`cas: false`) or `gats EXPTIME KEY…`: get, and set each item's expiry.
+    GetAndTouch {
+        /// The new expiry time of every item found.
+        exptime: i64,
+        /// The keys, in order (none is allowed, as in memcached: the answer is `END`).
+        keys: Vec<Vec<u8>>,
+        /// Whether CAS values are asked for (`gats`).
+        cas: bool,
+    },
     /// `incr KEY DELTA` or `decr KEY DELTA`.
     Arith {
         /// The key.
@@ -105,10 +114,21 @@ pub enum Command {
     },
     /// `version`.
     Version,
-    /// `stats`.
+    /// `stats` (and `stats ` with a trailing space, as libmemcached sends it).
     Stats,
-    /// `verbosity LEVEL`: accepted and ignored.
+    /// `stats GROUP …`: one of the groups memcached answers besides the general one.
+    StatsGroup(StatsGroup),
+    /// `verbosity LEVEL [noreply]`: remembered for `stats settings`; memkv logs through `tracing`.
     Verbosity {
+        /// The level asked for, capped at 2 as memcached caps it.
+        level: u32,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `cache_memlimit MEGABYTES [noreply]`: a new memory limit.
+    CacheMemlimit {
+        /// The limit in MiB (8 at least).
+        megabytes: u32,
         /// No answer wanted.
         noreply: bool,
     },
@@ -135,6 +155,34 @@ pub enum Command {
     },
 }
 
+/// The `stats` groups served, each as memcached 1.6 answers it (`stats conns` is not served: it
+/// is memcached's view of its own connection table, and no client library sends it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsGroup {
+    /// `stats settings`: the server's settings.
+    Settings,
+    /// `stats items`: memkv has one item class, number 1.
+    Items,
+    /// `stats slabs`: memkv's memory, as one slab class.
+    Slabs,
+    /// `stats sizes`: memcached's size histogram, which is disabled by default.
+    Sizes,
+    /// `stats reset`: zero the counters; answered `RESET`.
+    Reset,
+    /// `stats detail on` (true) or `stats detail off`: answered `OK`.
+    Detail(bool),
+    /// `stats detail dump`: the per-prefix counters, none kept; answered `END`.
+    DetailDump,
+    /// `stats cachedump CLASS LIMIT`: the keys of item class `CLASS` (memkv's are all in class 1),
+    /// at most `LIMIT` of them (0: all), as `ITEM` lines; libmemcached's `memcdump` sends it.
+    CacheDump {
+        /// The item class, below 64.
+        class: u32,
+        /// How many keys at most; 0 for all.
+        limit: u32,
+    },
+}
+
 /// One answer.
 #[derive(Debug, Clone)]
 pub enum Response {
@@ -153,6 +201,8 @@ pub enum Response {
     },
     /// `STAT name value` lines and `END`.
     Stats(Vec<(&'static str, String)>),
+    /// `ITEM key [BYTES b; EXPIRES s]` lines and `END`: `stats cachedump`.
+    Dump(Vec<(Vec<u8>, Arc<Item>)>),
 }
 
 /// The codec of a memcached connection: [`parse`], plus the bytes still to swallow after a
@@ -206,6 +256,14 @@ pub fn encode(response: &Response, out: &mut Vec<u8>) {
         Response::Stats(stats) => {
             for (name, value) in stats {
                 let _ = write!(out, "STAT {name} {value}\r\n");
+            }
+            out.extend_from_slice(b"END\r\n");
+        }
+        Response::Dump(items) => {
+            for (key, item) in items {
+                out.extend_from_slice(b"ITEM ");
+                out.extend_from_slice(key);
+                let _ = write!(out, " [{} b; {} s]\r\n", item.data.len(), item.expires());
             }
             out.extend_from_slice(b"END\r\n");
         }

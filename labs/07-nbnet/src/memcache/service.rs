@@ -2,7 +2,7 @@
 //! memcached's exact [`Response`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::memcache::VERSION;
 use crate::memcache::protocol::{Command, MemcacheCodec, Response};
@@ -13,6 +13,8 @@ use crate::service::{Context, Service};
 #[derive(Debug, Default)]
 struct Counters {
     cmd_touch: AtomicU64,
+    /// The level `verbosity` last set, for `stats settings`.
+    verbosity: AtomicU32,
 }
 
 /// memcached on a [`Store`] shared by every worker.

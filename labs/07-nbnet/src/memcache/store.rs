@@ -6,7 +6,7 @@
 //! evicted as the least recently used).
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use slab::Slab;
@@ -162,7 +162,8 @@ pub struct Store {
     next_cas: AtomicU64,
     flush_at: AtomicU64,
     total_items: AtomicU64,
-    limit: usize,
+    /// The memory limit: `cache_memlimit` changes it while workers run.
+    limit: AtomicUsize,
 }
 
 impl Store {
@@ -186,6 +187,28 @@ impl Store {
         todo!(
             "stage 5: 0 never; < 0 expired; up to 30 days from now; beyond, a Unix time (expired if before the start)"
         )
+    }
+
+    /// The live item under `key`, its expiry set anew from `exptime` (`gat`).
+    pub fn get_and_touch(&self, key: &[u8], exptime: i64) -> Option<Arc<Item>> {
+        todo!("stage 5: get, and set the live item's expiry as touch does")
+    }
+
+    /// The live items, most recently used first within each shard, at most `limit` of them (0: all):
+    /// `stats cachedump`.
+    pub fn dump(&self, limit: usize) -> Vec<(Vec<u8>, Arc<Item>)> {
+        todo!("stage 5: walk each shard's LRU list from its head, skipping dead items")
+    }
+
+    /// Sets a new memory limit, shared among the shards as at the start; a shard over its new
+    /// share evicts as it next stores.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        todo!("stage 5: the new limit, and each shard's share of it")
+    }
+
+    /// Zeroes the counters (`stats reset`): hits, misses, sets, evictions and items ever stored.
+    pub fn reset_stats(&self) {
+        todo!("stage 5: zero the shards' counters and the count of items ever stored")
     }
 
     /// The live item under `key`.

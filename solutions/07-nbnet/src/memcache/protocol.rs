@@ -82,6 +82,15 @@ pub enum Command {
         /// No answer wanted.
         noreply: bool,
     },
+    /// `gat EXPTIME KEY…` (`cas: false`) or `gats EXPTIME KEY…`: get, and set each item's expiry.
+    GetAndTouch {
+        /// The new expiry time of every item found.
+        exptime: i64,
+        /// The keys, in order (none is allowed, as in memcached: the answer is `END`).
+        keys: Vec<Vec<u8>>,
+        /// Whether CAS values are asked for (`gats`).
+        cas: bool,
+    },
     /// `incr KEY DELTA` or `decr KEY DELTA`.
     Arith {
         /// The key.
@@ -111,10 +120,21 @@ pub enum Command {
     },
     /// `version`.
     Version,
-    /// `stats`.
+    /// `stats` (and `stats ` with a trailing space, as libmemcached sends it).
     Stats,
-    /// `verbosity LEVEL`: accepted and ignored.
+    /// `stats GROUP …`: one of the groups memcached answers besides the general one.
+    StatsGroup(StatsGroup),
+    /// `verbosity LEVEL [noreply]`: remembered for `stats settings`; memkv logs through `tracing`.
     Verbosity {
+        /// The level asked for, capped at 2 as memcached caps it.
+        level: u32,
+        /// No answer wanted.
+        noreply: bool,
+    },
+    /// `cache_memlimit MEGABYTES [noreply]`: a new memory limit.
+    CacheMemlimit {
+        /// The limit in MiB (8 at least).
+        megabytes: u32,
         /// No answer wanted.
         noreply: bool,
     },
@@ -141,6 +161,34 @@ pub enum Command {
     },
 }
 
+/// The `stats` groups served, each as memcached 1.6 answers it (`stats conns` is not served: it
+/// is memcached's view of its own connection table, and no client library sends it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsGroup {
+    /// `stats settings`: the server's settings.
+    Settings,
+    /// `stats items`: memkv has one item class, number 1.
+    Items,
+    /// `stats slabs`: memkv's memory, as one slab class.
+    Slabs,
+    /// `stats sizes`: memcached's size histogram, which is disabled by default.
+    Sizes,
+    /// `stats reset`: zero the counters; answered `RESET`.
+    Reset,
+    /// `stats detail on` (true) or `stats detail off`: answered `OK`.
+    Detail(bool),
+    /// `stats detail dump`: the per-prefix counters, none kept; answered `END`.
+    DetailDump,
+    /// `stats cachedump CLASS LIMIT`: the keys of item class `CLASS` (memkv's are all in class 1),
+    /// at most `LIMIT` of them (0: all), as `ITEM` lines; libmemcached's `memcdump` sends it.
+    CacheDump {
+        /// The item class, below 64.
+        class: u32,
+        /// How many keys at most; 0 for all.
+        limit: u32,
+    },
+}
+
 /// One answer.
 #[derive(Debug, Clone)]
 pub enum Response {
@@ -159,6 +207,8 @@ pub enum Response {
     },
     /// `STAT name value` lines and `END`.
     Stats(Vec<(&'static str, String)>),
+    /// `ITEM key [BYTES b; EXPIRES s]` lines and `END`: `stats cachedump`.
+    Dump(Vec<(Vec<u8>, Arc<Item>)>),
 }
 
 /// The codec of a memcached connection: [`parse`], plus the bytes still to swallow after a
@@ -215,7 +265,7 @@ impl Codec for MemcacheCodec {
 fn too_large_data(buf: &[u8]) -> usize {
     let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let vlen = tokens(line).nth(4).and_then(parse_i64).unwrap_or(0);
+    let vlen = tokens(line).nth(4).and_then(parse_i32).unwrap_or(0);
     usize::try_from(vlen).map_or(0, |n| n.saturating_add(2))
 }
 
@@ -243,6 +293,14 @@ pub fn encode(response: &Response, out: &mut Vec<u8>) {
         Response::Stats(stats) => {
             for (name, value) in stats {
                 let _ = write!(out, "STAT {name} {value}\r\n");
+            }
+            out.extend_from_slice(b"END\r\n");
+        }
+        Response::Dump(items) => {
+            for (key, item) in items {
+                out.extend_from_slice(b"ITEM ");
+                out.extend_from_slice(key);
+                let _ = write!(out, " [{} b; {} s]\r\n", item.data.len(), item.expires());
             }
             out.extend_from_slice(b"END\r\n");
         }
@@ -275,6 +333,12 @@ pub fn parse_u64(token: &[u8]) -> Option<u64> {
         return None;
     }
     digits.iter().try_fold(0u64, |n, &d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+}
+
+/// A number as memcached's `safe_strtol` stores it in an `int32_t`: read as a `long`, then cut to
+/// its low 32 bits, so `4294967297` is 1 and `2147483648` is negative.
+fn parse_i32(token: &[u8]) -> Option<i32> {
+    parse_i64(token).map(|n| n as i32)
 }
 
 /// A signed decimal as memcached's `safe_strtol` takes it.
@@ -338,6 +402,19 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
             }
             Command::Get { keys: words[1..].iter().map(|key| key.to_vec()).collect(), cas: name == b"gets" }
         }
+        b"gat" | b"gats" => {
+            if n < 2 {
+                return error("ERROR");
+            }
+            let Some(exptime) = parse_i32(words[1]) else {
+                return error("CLIENT_ERROR invalid exptime argument");
+            };
+            if (2..n).any(long_key) {
+                return error(BAD_FORMAT);
+            }
+            let keys = words[2..].iter().map(|key| key.to_vec()).collect();
+            Command::GetAndTouch { exptime: exptime.into(), keys, cas: name == b"gats" }
+        }
         b"set" | b"add" | b"replace" | b"append" | b"prepend" | b"cas" => {
             return Ok(parse_storage(name, &words, buf, used));
         }
@@ -380,11 +457,11 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
             if long_key(1) {
                 return Ok(Some((Command::Error { reply: BAD_FORMAT, noreply }, used)));
             }
-            let Some(exptime) = parse_i64(words[2]) else {
+            let Some(exptime) = parse_i32(words[2]) else {
                 let reply = "CLIENT_ERROR invalid exptime argument";
                 return Ok(Some((Command::Error { reply, noreply }, used)));
             };
-            Command::Touch { key: words[1].to_vec(), exptime, noreply }
+            Command::Touch { key: words[1].to_vec(), exptime: exptime.into(), noreply }
         }
         b"flush_all" => {
             if n > 3 {
@@ -392,8 +469,8 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
             }
             let noreply = n > 1 && last_is_noreply;
             let delay = if n - usize::from(noreply) == 2 {
-                match parse_i64(words[1]) {
-                    Some(delay) => delay,
+                match parse_i32(words[1]) {
+                    Some(delay) => delay.into(),
                     None => {
                         let reply = "CLIENT_ERROR invalid exptime argument";
                         return Ok(Some((Command::Error { reply, noreply }, used)));
@@ -407,19 +484,83 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
         b"version" => Command::Version,
         b"quit" => Command::Quit,
         b"stats" if n == 1 => Command::Stats,
+        b"stats" => return Ok(Some((parse_stats(&words), used))),
         b"verbosity" => {
             if !(2..=3).contains(&n) {
                 return error("ERROR");
             }
-            let noreply = n == 3 && last_is_noreply;
-            if parse_u64(words[1]).is_none() {
+            // memcached takes a last `noreply` as such wherever it is, even as the level.
+            let noreply = last_is_noreply;
+            let Some(level) = parse_u32(words[1]) else {
                 return Ok(Some((Command::Error { reply: BAD_FORMAT, noreply }, used)));
-            }
-            Command::Verbosity { noreply }
+            };
+            Command::Verbosity { level: level.min(2), noreply }
         }
+        b"cache_memlimit" => {
+            if !(2..=3).contains(&n) {
+                return error("ERROR");
+            }
+            let noreply = last_is_noreply;
+            let reply = match parse_u32(words[1]) {
+                None => "ERROR",
+                Some(..8) => "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m",
+                Some(1_000_000_001..) => "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes",
+                Some(megabytes) => return Ok(Some((Command::CacheMemlimit { megabytes, noreply }, used))),
+            };
+            return Ok(Some((Command::Error { reply, noreply }, used)));
+        }
+        // memcached answers this unless started with -A; memkv never shuts down on a client's word.
+        b"shutdown" => return error("ERROR: shutdown not enabled"),
         _ => return error("ERROR"),
     };
     Ok(Some((command, used)))
+}
+
+/// `stats GROUP …` (two words or more), as memcached 1.6's `process_stat` reads it: words after
+/// the group are ignored, except for `detail` and `cachedump`, which take arguments.
+fn parse_stats(words: &[&[u8]]) -> Command {
+    let error = |reply: &'static str| Command::Error { reply, noreply: false };
+    let group = match words[1] {
+        b"settings" => StatsGroup::Settings,
+        b"items" => StatsGroup::Items,
+        b"slabs" => StatsGroup::Slabs,
+        b"sizes" => StatsGroup::Sizes,
+        b"reset" => StatsGroup::Reset,
+        b"detail" => match words.get(2).copied() {
+            Some(b"on") => StatsGroup::Detail(true),
+            Some(b"off") => StatsGroup::Detail(false),
+            Some(b"dump") => StatsGroup::DetailDump,
+            _ => return error("CLIENT_ERROR usage: stats detail on|off|dump"),
+        },
+        b"cachedump" => {
+            if words.len() < 4 {
+                return error("CLIENT_ERROR bad command line");
+            }
+            let (Some(class), Some(limit)) = (parse_u32(words[2]), parse_u32(words[3])) else {
+                return error(BAD_FORMAT);
+            };
+            if class >= 64 {
+                return error("CLIENT_ERROR Illegal slab id");
+            }
+            StatsGroup::CacheDump { class, limit }
+        }
+        _ => return error("ERROR"),
+    };
+    Command::StatsGroup(group)
+}
+
+/// A number as memcached's `safe_strtoul` stores it in a `uint32_t`: `strtoul` negates a `-`
+/// number, which is then refused if it reads as negative (so `-0` is 0), and the low 32 bits kept.
+fn parse_u32(token: &[u8]) -> Option<u32> {
+    let n = match token.strip_prefix(b"-") {
+        Some(rest) if !rest.starts_with(b"+") => parse_u64(rest)?.wrapping_neg(),
+        Some(_) => return None,
+        None => parse_u64(token)?,
+    };
+    if token.starts_with(b"-") && (n as i64) < 0 {
+        return None;
+    }
+    Some(n as u32)
 }
 
 /// A storage command whose line ends at `used`: its arguments, then its data block.
@@ -435,9 +576,10 @@ fn parse_storage(name: &[u8], words: &[&[u8]], buf: &[u8], used: usize) -> Optio
     if words[1].len() > KEY_MAX {
         return bad;
     }
-    // memcached reads the flags as an unsigned long and keeps the low 32 bits.
+    // memcached reads the flags as an unsigned long and keeps the low 32 bits; the expiry and the
+    // length as longs kept in 32-bit ints.
     let (Some(flags), Some(exptime), Some(vlen)) =
-        (parse_u64(words[2]), parse_i64(words[3]), parse_i64(words[4]))
+        (parse_u32(words[2]), parse_i32(words[3]), parse_i32(words[4]))
     else {
         return bad;
     };
@@ -449,7 +591,8 @@ fn parse_storage(name: &[u8], words: &[&[u8]], buf: &[u8], used: usize) -> Optio
     } else {
         0
     };
-    let Ok(vlen) = usize::try_from(vlen) else { return bad };
+    // memcached adds 2 for the `\r\n` to an int, so it refuses what would overflow it.
+    let Some(vlen) = usize::try_from(vlen).ok().filter(|&n| n <= i32::MAX as usize - 2) else { return bad };
     if is_too_large(words[1].len(), vlen) {
         return Some((Command::TooLarge { noreply }, used));
     }
@@ -471,8 +614,8 @@ fn parse_storage(name: &[u8], words: &[&[u8]], buf: &[u8], used: usize) -> Optio
     let command = Command::Store {
         mode,
         key: words[1].to_vec(),
-        flags: flags as u32,
-        exptime,
+        flags,
+        exptime: exptime.into(),
         data: buf[used..used + vlen].to_vec(),
         cas,
         noreply,

@@ -2,10 +2,10 @@
 //! memcached's exact [`Response`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::memcache::VERSION;
-use crate::memcache::protocol::{Command, MemcacheCodec, Response};
+use crate::memcache::protocol::{Command, ITEM_SIZE_MAX, MemcacheCodec, Response, StatsGroup};
 use crate::memcache::store::{Delta, Store, StoreStatus};
 use crate::service::{Context, Service};
 
@@ -13,6 +13,8 @@ use crate::service::{Context, Service};
 #[derive(Debug, Default)]
 struct Counters {
     cmd_touch: AtomicU64,
+    /// The level `verbosity` last set, for `stats settings`.
+    verbosity: AtomicU32,
 }
 
 /// memcached on a [`Store`] shared by every worker.
@@ -41,6 +43,16 @@ impl MemcacheService {
                 let mut items = Vec::with_capacity(keys.len());
                 for key in keys {
                     if let Some(item) = self.store.get(&key) {
+                        items.push((key, item));
+                    }
+                }
+                (Response::Values { items, cas }, false)
+            }
+            Command::GetAndTouch { exptime, keys, cas } => {
+                let mut items = Vec::with_capacity(keys.len());
+                for key in keys {
+                    self.counters.cmd_touch.fetch_add(1, Relaxed);
+                    if let Some(item) = self.store.get_and_touch(&key, exptime) {
                         items.push((key, item));
                     }
                 }
@@ -82,7 +94,15 @@ impl MemcacheService {
             }
             Command::Version => (Response::Text(format!("VERSION {VERSION}")), false),
             Command::Stats => (Response::Stats(self.stats()), false),
-            Command::Verbosity { noreply } => (Response::Line("OK"), noreply),
+            Command::StatsGroup(group) => (self.stats_group(group), false),
+            Command::Verbosity { level, noreply } => {
+                self.counters.verbosity.store(level, Relaxed);
+                (Response::Line("OK"), noreply)
+            }
+            Command::CacheMemlimit { megabytes, noreply } => {
+                self.store.set_memory_limit(megabytes as usize * (1 << 20));
+                (Response::Line("OK"), noreply)
+            }
             Command::BadDataChunk { noreply } => (Response::Line("CLIENT_ERROR bad data chunk"), noreply),
             Command::TooLarge { noreply } => {
                 (Response::Line("SERVER_ERROR object too large for cache"), noreply)
@@ -91,6 +111,41 @@ impl MemcacheService {
             Command::Quit | Command::Swallowed => return None,
         };
         (!noreply).then_some(response)
+    }
+
+    /// The answer to `stats GROUP`.
+    fn stats_group(&self, group: StatsGroup) -> Response {
+        let store = self.store.stats();
+        match group {
+            StatsGroup::Settings => Response::Stats(vec![
+                ("maxbytes", store.limit.to_string()),
+                ("verbosity", self.counters.verbosity.load(Relaxed).to_string()),
+                ("evictions", "on".to_string()),
+                ("num_threads", self.threads.to_string()),
+                ("cas_enabled", "yes".to_string()),
+                ("item_size_max", ITEM_SIZE_MAX.to_string()),
+            ]),
+            StatsGroup::Items if store.items == 0 => Response::Stats(Vec::new()),
+            StatsGroup::Items => Response::Stats(vec![
+                ("items:1:number", store.items.to_string()),
+                ("items:1:evicted", store.evictions.to_string()),
+            ]),
+            StatsGroup::Slabs => Response::Stats(vec![
+                ("active_slabs", u64::from(store.items > 0).to_string()),
+                ("total_malloced", store.bytes.to_string()),
+            ]),
+            StatsGroup::Sizes => Response::Stats(vec![("sizes_status", "disabled".to_string())]),
+            StatsGroup::Reset => {
+                self.store.reset_stats();
+                self.counters.cmd_touch.store(0, Relaxed);
+                Response::Line("RESET")
+            }
+            StatsGroup::Detail(_) => Response::Line("OK"),
+            StatsGroup::DetailDump => Response::Line("END"),
+            // Every item is in class 1.
+            StatsGroup::CacheDump { class: 1, limit } => Response::Dump(self.store.dump(limit as usize)),
+            StatsGroup::CacheDump { .. } => Response::Dump(Vec::new()),
+        }
     }
 
     /// The `STAT` lines.

@@ -6,7 +6,7 @@
 //! evicted as the least recently used).
 
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use slab::Slab;
@@ -279,7 +279,8 @@ pub struct Store {
     next_cas: AtomicU64,
     flush_at: AtomicU64,
     total_items: AtomicU64,
-    limit: usize,
+    /// The memory limit: `cache_memlimit` changes it while workers run.
+    limit: AtomicUsize,
 }
 
 impl Store {
@@ -295,7 +296,7 @@ impl Store {
             next_cas: AtomicU64::new(0),
             flush_at: AtomicU64::new(0),
             total_items: AtomicU64::new(0),
-            limit: config.memory_limit,
+            limit: AtomicUsize::new(config.memory_limit),
         }
     }
 
@@ -341,6 +342,60 @@ impl Store {
             cas: self.next_cas.fetch_add(1, Relaxed) + 1,
             expires: AtomicU64::new(expires),
             stored: now,
+        }
+    }
+
+    /// The live item under `key`, its expiry set anew from `exptime` (`gat`).
+    pub fn get_and_touch(&self, key: &[u8], exptime: i64) -> Option<Arc<Item>> {
+        let now = self.now();
+        let expires = self.expiry_at(exptime, now);
+        let (mut shard, found) = self.lookup(key, now);
+        let Some(i) = found else {
+            shard.misses += 1;
+            return None;
+        };
+        shard.hits += 1;
+        let item = Arc::clone(&shard.nodes[i].item);
+        item.expires.store(expires, Relaxed);
+        Some(item)
+    }
+
+    /// The live items, most recently used first within each shard, at most `limit` of them (0: all):
+    /// `stats cachedump`.
+    pub fn dump(&self, limit: usize) -> Vec<(Vec<u8>, Arc<Item>)> {
+        let (now, flush_at) = (self.now(), self.flush_at.load(Relaxed));
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        let mut items = Vec::new();
+        for shard in &self.shards {
+            let shard = lock(shard);
+            let mut i = shard.head;
+            while i != NIL && items.len() < limit {
+                let node = &shard.nodes[i];
+                if is_live(&node.item, now, flush_at) {
+                    items.push((node.key.to_vec(), Arc::clone(&node.item)));
+                }
+                i = node.next;
+            }
+        }
+        items
+    }
+
+    /// Sets a new memory limit, shared among the shards as at the start; a shard over its new
+    /// share evicts as it next stores.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        self.limit.store(bytes, Relaxed);
+        let per_shard = bytes / self.shards.len();
+        for shard in &self.shards {
+            lock(shard).limit = per_shard;
+        }
+    }
+
+    /// Zeroes the counters (`stats reset`): hits, misses, sets, evictions and items ever stored.
+    pub fn reset_stats(&self) {
+        self.total_items.store(0, Relaxed);
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            (shard.hits, shard.misses, shard.sets, shard.evictions) = (0, 0, 0, 0);
         }
     }
 
@@ -459,7 +514,7 @@ impl Store {
     /// The counters now.
     pub fn stats(&self) -> StoreStats {
         let mut stats = StoreStats {
-            limit: self.limit as u64,
+            limit: self.limit.load(Relaxed) as u64,
             total_items: self.total_items.load(Relaxed),
             ..StoreStats::default()
         };
