@@ -2,6 +2,9 @@
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
 use common::{access_log, expected, file, lossy, ranked, run_json, shown_ranked, top_entries};
 use logstat::{Command, Config, Counter, Field};
 use proptest::prelude::*;
@@ -32,6 +35,78 @@ fn counter_ranks_by_count_then_by_key_bytes() {
         (6, 3, 0),
         "(len(), get(\"a\"), get(\"zz\"))"
     );
+}
+
+/// The system allocator, counting the allocations of each thread, so that a test can see whether
+/// `Counter::add` copies a key it already has.
+struct CountingAllocator;
+
+thread_local! {
+    /// Allocations (and reallocations) this thread has made.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts one allocation on this thread. A `Cell<u64>` needs no destructor, so reaching it
+/// never allocates; `try_with` skips the count while the thread's locals are being torn down.
+fn count_allocation() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call goes to the system allocator with the caller's arguments unchanged; counting
+// only touches a thread-local `Cell`.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_allocation();
+        // SAFETY: the caller upholds `alloc`'s contract, which is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_allocation();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_allocation();
+        // SAFETY: `ptr` came from this allocator, that is from `System`, with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, that is from `System`, with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+#[test]
+fn counter_copies_a_key_only_the_first_time() {
+    // Short keys like most paths, and long ones like user agents.
+    let mut keys: Vec<Vec<u8>> = (0..150).map(|i| format!("/static/asset-{i}.js").into_bytes()).collect();
+    keys.extend(
+        (0..50).map(|i| format!("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 {i}").into_bytes()),
+    );
+    let mut counter = Counter::new();
+    for key in &keys {
+        counter.add(key, 1);
+    }
+    let before = ALLOCATIONS.with(Cell::get);
+    for _ in 0..50 {
+        for key in &keys {
+            counter.add(key, 1);
+        }
+    }
+    let made = ALLOCATIONS.with(Cell::get) - before;
+    assert_eq!(
+        made, 0,
+        "allocations while adding 10,000 times to keys already counted: look a key up by the borrowed \
+         bytes, and copy it only when it is new"
+    );
+    assert_eq!(counter.get(&keys[7]), 51, "get() of a key added 51 times");
+    assert_eq!(counter.get(&keys[170]), 51, "get() of a long key added 51 times");
 }
 
 #[test]
