@@ -80,3 +80,16 @@ fn text_words_of_a_generated_text_match_the_truth() {
     assert_eq!(top_entries(&got), lossy(&want[..40]), "the top 40 words against the generator's");
     assert_eq!(got["total"], truth.values().sum::<u64>(), "total: the words written");
 }
+
+#[test]
+fn bytes_that_are_not_utf8_separate_the_words_of_a_text() {
+    // \xff and \xfe are never UTF-8; \xc3\xaf is ï; a lone \xc3 is the start of a sequence cut short.
+    let text = b"caf\xffe NA\xc3\xafVE na\xc3\xafve\n\xfe\xffword word\xc3 x";
+    let mut config = Config::new(Command::Words { n: 10, text: true }, vec![Input::Stdin]);
+    config.json = true;
+    let got = common::json_of(&common::run_with_stdin(&config, text));
+    let want: Vec<(String, u64)> =
+        [("naïve", 2), ("word", 2), ("caf", 1), ("e", 1), ("x", 1)].map(|(w, c)| (w.to_owned(), c)).into();
+    assert_eq!(top_entries(&got), want, "words of \"{}\"", text.escape_ascii());
+    assert_eq!(got["total"], 7, "total: the words counted in \"{}\"", text.escape_ascii());
+}
