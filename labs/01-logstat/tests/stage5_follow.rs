@@ -256,3 +256,32 @@ fn follow_ends_with_an_input_error_when_a_poll_fails() {
         outcome.errors[0]
     );
 }
+
+#[test]
+fn the_stop_flag_ends_follow_in_the_middle_of_a_long_interval() {
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    append(&path, "only\n");
+    let command = Command::Follow { from_start: true, interval: Duration::from_secs(3600) };
+    let config = Config::new(command, vec![Input::Path(path)]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let out = Shared::default();
+    let runner = {
+        let (stop, mut out) = (Arc::clone(&stop), out.clone());
+        std::thread::spawn(move || logstat::run(&config, &mut &b""[..], &mut out, &stop))
+    };
+    // Once the line is printed, the next poll finds nothing and follow waits out its hour.
+    testkit::eventually("follow to print the line already there", || {
+        out.text().contains("only\n") || runner.is_finished()
+    });
+    stop.store(true, Ordering::Relaxed);
+    testkit::eventually("follow to return soon after the stop flag, not after its 1-hour interval", || {
+        runner.is_finished()
+    });
+    let outcome = match runner.join() {
+        Ok(result) => result.expect("run succeeds"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    assert!(outcome.interrupted, "follow ended by the stop flag says it was interrupted");
+    assert_eq!(outcome.exit_code(), 130, "exit code of an interrupted follow");
+}
