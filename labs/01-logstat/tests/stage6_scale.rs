@@ -255,3 +255,46 @@ fn the_reader_stays_a_few_blocks_ahead_of_the_counting() {
         );
     }
 }
+
+/// A tally that raises the stop flag as soon as it is given a block, and counts the bytes it is given.
+struct Stopper {
+    stop: Arc<AtomicBool>,
+    bytes: u64,
+}
+
+impl Tally for Stopper {
+    fn add_block(&mut self, block: &[u8]) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.bytes += block.len() as u64;
+    }
+
+    fn merge(&mut self, other: Stopper) {
+        self.bytes += other.bytes;
+    }
+}
+
+#[test]
+fn a_stop_flag_raised_during_a_scan_ends_it_within_a_few_blocks() {
+    let log = common::joined(&common::generated(39, 4_000));
+    let block_size = 4096;
+    for threads in [1, 2] {
+        let mut config = Config::new(Command::Top { field: Field::Ip, n: 1 }, vec![]);
+        config.threads = threads;
+        config.block_size = block_size;
+        let stop = Arc::new(AtomicBool::new(false));
+        let make = || Stopper { stop: Arc::clone(&stop), bytes: 0 };
+        let (tally, end) = scan(&config, &mut &log[..], &stop, Cut::Lines, make);
+        assert!(
+            end.interrupted,
+            "{threads} thread(s): a scan whose stop flag was raised says it was interrupted"
+        );
+        let limit = 64 * block_size as u64;
+        assert!(
+            tally.bytes <= limit,
+            "{threads} thread(s): {} of {} bytes were counted after the first block raised the stop flag; \
+             the flag is checked between blocks (at most {limit} bytes, 64 blocks, here)",
+            tally.bytes,
+            log.len()
+        );
+    }
+}
