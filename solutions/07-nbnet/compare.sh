@@ -3,8 +3,10 @@
 # one run, on loopback:
 #
 #   1. correctness: the same client script (pymemcache: set/get/gets/cas/incr/decr/delete/touch,
-#      many-key get, noreply, errors; and raw protocol lines byte for byte) against both servers,
-#      whose outputs must be identical; libmemcached's memccp/memccat/memcstat against memkv;
+#      many-key get, noreply, errors, cache_memlimit, stats groups, shutdown; and raw protocol
+#      lines byte for byte, gat/gats, verbosity, stats groups and memcached's 32-bit numbers among
+#      them) against both servers, whose outputs must be identical; libmemcached's conformance
+#      suite (memccapable -a) and its memccp/memccat/memcstat/memcdump against memkv;
 #   2. throughput: the lab's own load generator (`memload`: 50 connections, one request in flight
 #      each, 90 % gets and 10 % sets of 1 KiB values over 10,000 keys) against each server in
 #      turn, alternating the order, the median of a few rounds: ops/s, p50 and p99 latency;
@@ -30,7 +32,7 @@ for candidate in python3 /usr/bin/python3; do
   if "$candidate" -c 'import pymemcache' 2>/dev/null; then python=$candidate; break; fi
 done
 [ -n "$python" ] || { echo "compare.sh: python3 with pymemcache is needed" >&2; exit 2; }
-for tool in "$memcached" memccp memccat memcstat; do
+for tool in "$memcached" memccp memccat memcstat memcdump memccapable; do
   command -v "$tool" >/dev/null || { echo "compare.sh: $tool is needed" >&2; exit 2; }
 done
 # Every idle connection is a descriptor in the client and in the server.
@@ -121,6 +123,11 @@ show("get 2 MB", lambda: c.get("huge"))
 keys = [f"k{i}" for i in range(200)]
 show("set_many", lambda: c.set_many({k: k.encode() * 3 for k in keys}, noreply=False))
 show("get_many 200", lambda: sorted(c.get_many(keys).items()) == sorted((k, k.encode() * 3) for k in keys))
+show("cache_memlimit", lambda: c.cache_memlimit(64))
+show("stats sizes", lambda: c.stats("sizes"))
+show("stats settings has maxbytes", lambda: b"maxbytes" in c.stats("settings"))
+show("stats slabs is a dict", lambda: isinstance(c.stats("slabs"), dict))
+show("shutdown", lambda: c.shutdown())
 c.close()
 
 # Raw lines, byte for byte, each on a fresh connection.
@@ -128,7 +135,21 @@ raw = [b"bogus\r\n", b"\r\n", b"get\r\n", b"set a 0 0\r\n", b"set a x 0 1\r\nx\r
        b"set a 0 0 3\r\nabcde\r\n", b"incr a x\r\n", b"incr a -1\r\n", b"delete a 5\r\n", b"touch a x\r\n",
        b"flush_all x\r\n", b"verbosity x\r\n", b"verbosity 1\r\n", b"get " + b"k" * 251 + b"\r\n",
        b"set k 0 0 1 noreply\r\nxx\r\n", b"cas k 0 0 1\r\ny\r\n", b"set k 0 0 1\nx\r\nget k\n",
-       b"set f 42 0 1\r\nx\r\nget f\r\n", b"set a 0 0 1\r\nx\r\nquit\r\nget a\r\n"]
+       b"set f 42 0 1\r\nx\r\nget f\r\n", b"set a 0 0 1\r\nx\r\nquit\r\nget a\r\n",
+       b"verbosity noreply\r\n", b"verbosity x noreply\r\n", b"verbosity 1 2\r\n", b"verbosity 1 2 3\r\n",
+       b"version x\r\n", b"incr\r\n", b"decr a 18446744073709551616\r\n",
+       b"set n 0 0 2\r\n10\r\nincr n 18446744073709551615\r\n", b"set n 0 0 3\r\n5 x\r\nincr n 1\r\n",
+       b"set n 0 0 3\r\n-10\r\nincr n 1\r\n", b"gat\r\n", b"gat 10\r\n", b"gat x a\r\n", b"gats 10 nope\r\n",
+       b"gat 1 " + b"k" * 251 + b"\r\n", b"set g 3 0 1\r\nx\r\ngat 100 g nope\r\n",
+       b"set g 0 0 1\r\nx\r\ngat -1 g\r\nget g\r\n", b"stats reset\r\n", b"stats reset x\r\n",
+       b"stats detail on\r\n", b"stats detail off\r\n", b"stats detail dump\r\n", b"stats detail\r\n",
+       b"stats sizes\r\n", b"stats bogus\r\n", b"stats cachedump 2 0\r\n", b"stats cachedump 64 0\r\n",
+       b"stats cachedump 1\r\n", b"stats cachedump x 0\r\n", b"cache_memlimit 7\r\n", b"cache_memlimit x\r\n",
+       b"cache_memlimit 2000000000\r\n", b"cache_memlimit 64 noreply\r\n", b"cache_memlimit 64\r\n",
+       b"shutdown\r\n", b"set c 0 4294967297 1\r\nx\r\nget c\r\n", b"set c 0 2147483648 1\r\nx\r\nget c\r\n",
+       b"set d 0 0 4294967298\r\nxy\r\nget d\r\n", b"set d 0 0 2147483646\r\n",
+       b"set e 18446744073709551615 0 1\r\nx\r\nget e\r\n", b"set e -0 0 1\r\nx\r\nget e\r\n",
+       b"set e 0 0 1\r\nx\r\ntouch e 2147483648\r\nget e\r\n"]
 for line in raw:
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(line + b"version\r\n")
@@ -155,14 +176,24 @@ else
   failures=$((failures + 1))
 fi
 
+# libmemcached's conformance suite, ASCII protocol (it flushes the server first).
+if memccapable -a -h 127.0.0.1 -p "$kv_port" >"$work/memccapable.out" 2>&1 && grep -q "All tests passed" "$work/memccapable.out"; then
+  echo "memccapable: every ASCII conformance test passes against memkv" >&2
+else
+  echo "compare.sh: memccapable -a failed against memkv:" >&2
+  cat "$work/memccapable.out" >&2
+  failures=$((failures + 1))
+fi
+
 # libmemcached's tools: a file copied in with memccp and out with memccat (which adds a newline)
-# gives the same bytes from both servers; memcstat reads memkv's stats.
+# gives the same bytes from both servers; memcstat reads memkv's stats and memcdump its keys.
 head -c 300000 /dev/urandom >"$work/blob.bin"
 copy() { (cd "$work" && memccp --servers="127.0.0.1:$1" blob.bin && memccat --servers="127.0.0.1:$1" blob.bin); }
 if copy "$mc_port" >"$work/blob.memcached" && copy "$kv_port" >"$work/blob.memkv" &&
   cmp -s "$work/blob.memcached" "$work/blob.memkv" && head -c 300000 "$work/blob.memkv" | cmp -s - "$work/blob.bin" &&
-  memcstat --servers="127.0.0.1:$kv_port" | grep -q curr_items; then
-  echo "libmemcached: memccp, memccat and memcstat give the same results against memkv" >&2
+  memcstat --servers="127.0.0.1:$kv_port" | grep -q curr_items &&
+  memcdump --servers="127.0.0.1:$kv_port" | grep -qx blob.bin; then
+  echo "libmemcached: memccp, memccat, memcstat and memcdump give the same results against memkv" >&2
 else
   echo "compare.sh: libmemcached's tools failed against memkv" >&2
   failures=$((failures + 1))

@@ -16,7 +16,7 @@ use nbnet::Options;
 fn echoes_a_line() {
     let server = start_loop(Options::default());
     let mut client = connect(server.addr);
-    assert_eq!(ask(&mut client, "hello"), "hello");
+    assert_eq!(ask(&mut client, "hello"), "hello", "the echo of hello");
     assert_eq!(ask(&mut client, "again"), "again", "the connection stays open for the next request");
 }
 
@@ -27,8 +27,8 @@ fn a_client_sending_one_byte_at_a_time_is_answered() {
     for &byte in b"hello world\nsecond line\n" {
         client.write_all(&[byte]).expect("write one byte");
     }
-    assert_eq!(read_line(&mut client), "hello world");
-    assert_eq!(read_line(&mut client), "second line");
+    assert_eq!(read_line(&mut client), "hello world", "the line read back");
+    assert_eq!(read_line(&mut client), "second line", "the line read back");
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn a_thousand_pipelined_requests_in_one_write_are_answered_in_order() {
     client.write_all(wire.as_bytes()).expect("write 1000 requests at once");
     let want = wire.len();
     let got = read_exactly(&mut client, want);
-    assert_eq!(String::from_utf8(got).unwrap(), wire);
+    assert_eq!(String::from_utf8(got).unwrap(), wire, "the 1000 answers, in order");
     testkit::eventually("1000 requests are counted", || server.stats.requests.load(Relaxed) == 1000);
 }
 
@@ -57,7 +57,7 @@ fn a_response_larger_than_the_socket_buffer_is_written_in_parts() {
 fn a_client_that_never_reads_is_closed_and_others_are_unaffected() {
     let server = start_loop(Options { max_output: 256 << 10, ..Options::default() });
     let mut other = connect(server.addr);
-    assert_eq!(ask(&mut other, "before"), "before");
+    assert_eq!(ask(&mut other, "before"), "before", "the echo of before");
     let mut hog = connect(server.addr);
     // 40 MB of answers that are never read: far more than the socket buffers hold.
     let requests = "big 1000000\n".repeat(40);
@@ -76,7 +76,11 @@ fn a_half_closed_client_gets_every_answer_then_the_close() {
     let mut client = connect(server.addr);
     client.write_all(b"one\ntwo\nthree\n").expect("write");
     client.shutdown(std::net::Shutdown::Write).expect("half-close");
-    assert_eq!(read_to_close(&mut client), b"one\ntwo\nthree\n");
+    assert_eq!(
+        read_to_close(&mut client).escape_ascii().to_string(),
+        "one\\ntwo\\nthree\\n",
+        "what the server sent before it closed the connection"
+    );
     testkit::eventually("the connection is dropped", || server.stats.active.load(Relaxed) == 0);
 }
 
@@ -84,13 +88,13 @@ fn a_half_closed_client_gets_every_answer_then_the_close() {
 fn a_peer_reset_closes_that_connection_only() {
     let server = start_loop(Options::default());
     let mut keeper = connect(server.addr);
-    assert_eq!(ask(&mut keeper, "hi"), "hi");
+    assert_eq!(ask(&mut keeper, "hi"), "hi", "the echo of hi");
     let resetter = connect(server.addr);
     (&resetter).write_all(b"big 5000000\n").expect("write");
     reset(resetter);
     testkit::eventually("the reset connection is dropped", || server.stats.closed.load(Relaxed) == 1);
-    assert_eq!(ask(&mut keeper, "still here"), "still here");
-    assert_eq!(server.stats.active.load(Relaxed), 1);
+    assert_eq!(ask(&mut keeper, "still here"), "still here", "the echo of still here");
+    assert_eq!(server.stats.active.load(Relaxed), 1, "the loop's active count");
 }
 
 #[test]
@@ -109,9 +113,9 @@ fn hundreds_of_connections_are_served_by_one_thread() {
         client.write_all(format!("client {i}\n").as_bytes()).expect("write");
     }
     for (i, client) in clients.iter_mut().enumerate() {
-        assert_eq!(read_line(client), format!("client {i}"));
+        assert_eq!(read_line(client), format!("client {i}"), "the line read back");
     }
-    assert_eq!(server.stats.accepted.load(Relaxed), 300);
+    assert_eq!(server.stats.accepted.load(Relaxed), 300, "the loop's accepted count");
 }
 
 #[test]
@@ -119,7 +123,11 @@ fn quit_closes_after_the_earlier_answers_and_counts_bytes() {
     let server = start_loop(Options::default());
     let mut client = connect(server.addr);
     client.write_all(b"a\nb\nquit\nnever answered\n").expect("write");
-    assert_eq!(read_to_close(&mut client), b"a\nb\n");
+    assert_eq!(
+        read_to_close(&mut client).escape_ascii().to_string(),
+        "a\\nb\\n",
+        "what the server sent before it closed the connection"
+    );
     testkit::eventually("the bytes are counted", || {
         // At least up to `quit` was read; what follows may or may not have been.
         server.stats.bytes_read.load(Relaxed) >= 9 && server.stats.bytes_written.load(Relaxed) == 4
@@ -153,7 +161,11 @@ fn a_request_longer_than_max_input_closes_the_connection() {
     testkit::eventually("the connection holding more than max_input is closed", || {
         server.stats.closed.load(Relaxed) == 1
     });
-    assert_eq!(read_to_close(&mut flood), b"", "a request never finished is never answered");
+    assert_eq!(
+        read_to_close(&mut flood).escape_ascii().to_string(),
+        "",
+        "a request never finished is never answered"
+    );
     assert_eq!(ask(&mut other, "after"), "after", "the other connection is served throughout");
 }
 

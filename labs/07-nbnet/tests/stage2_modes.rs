@@ -71,12 +71,12 @@ fn edge_triggered_reports_a_descriptor_once_per_change() {
     epoll.add(b.as_raw_fd(), 9, true, false, Trigger::Edge).expect("add");
     a.write_all(b"x").expect("write");
     let mut events = Vec::with_capacity(8);
-    assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).expect("wait"), 1);
+    assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).expect("wait"), 1, "events for the first data");
     assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).expect("wait"), 0, "no new edge, no event");
     a.write_all(b"y").expect("write");
     assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).expect("wait"), 1, "new data is a new edge");
     let mut buf = [0; 8];
-    assert_eq!(b.read(&mut buf).expect("read"), 2);
+    assert_eq!(b.read(&mut buf).expect("read"), 2, "bytes read: both writes");
     epoll.modify(b.as_raw_fd(), 9, true, true, Trigger::Edge).expect("modify");
     assert_eq!(epoll.wait(&mut events, Some(Duration::ZERO)).expect("wait"), 1, "writable after MOD");
     epoll.delete(b.as_raw_fd()).expect("delete");
@@ -94,7 +94,7 @@ fn an_edge_triggered_reader_that_reads_one_chunk_per_event_stalls() {
     let stats = server.stats();
     assert_eq!(stats.bytes_read, CHUNK as u64, "one chunk read, and no event ever comes for the rest");
     assert_eq!(stats.bytes_written, 0, "the line is never complete, so never answered");
-    assert_eq!(server.connections(), 1);
+    assert_eq!(server.connections(), 1, "connections open: the stalled one");
 }
 
 #[test]
@@ -105,7 +105,11 @@ fn an_edge_triggered_reader_that_drains_serves_everything() {
     client.write_all(&line).expect("write 16 KiB");
     let total = line.len() as u64;
     assert!(turn_until(&mut server, |s| s.stats().bytes_written == total), "the whole line is echoed");
-    assert_eq!(read_exactly(&mut client, line.len()), line);
+    assert_eq!(
+        read_exactly(&mut client, line.len()).escape_ascii().to_string(),
+        line.escape_ascii().to_string(),
+        "the 16 KiB line echoed back"
+    );
 }
 
 #[test]
@@ -120,7 +124,11 @@ fn a_level_triggered_reader_may_read_one_chunk_per_event() {
         "level-triggered reports the rest"
     );
     assert!(server.stats().wakeups >= 16, "one wakeup per chunk: {:?}", server.stats());
-    assert_eq!(read_exactly(&mut client, line.len()), line);
+    assert_eq!(
+        read_exactly(&mut client, line.len()).escape_ascii().to_string(),
+        line.escape_ascii().to_string(),
+        "the 16 KiB line echoed back"
+    );
 }
 
 #[test]
@@ -134,7 +142,7 @@ fn level_triggered_write_interest_with_nothing_to_write_spins() {
         events += server.turn(Some(Duration::from_secs(1))).expect("epoll_wait");
     }
     assert_eq!(events, 100, "an idle connection wakes every wait: a busy loop");
-    assert_eq!(server.stats().wakeups - before, 100);
+    assert_eq!(server.stats().wakeups - before, 100, "wakeups in the 100 waits");
 }
 
 #[test]
@@ -155,7 +163,7 @@ fn edge_triggered_write_interest_does_not_spin() {
     assert!(turn_until(&mut server, |s| s.stats().bytes_written == 5), "answered");
     let turns = settle(&mut server);
     assert!(turns < 10, "writability is reported once per edge, not on every wait ({turns} turns)");
-    assert_eq!(server.turn(Some(QUIET)).expect("epoll_wait"), 0);
+    assert_eq!(server.turn(Some(QUIET)).expect("epoll_wait"), 0, "events on the idle edge-triggered loop");
 }
 
 #[test]
@@ -169,6 +177,6 @@ fn the_epoll_loop_closes_connections_that_hang_up() {
             turn_until(&mut server, |s| s.connections() == 0),
             "{trigger:?}: a hang-up closes the connection"
         );
-        assert_eq!(server.stats().closed, 1);
+        assert_eq!(server.stats().closed, 1, "{trigger:?}: connections closed");
     }
 }

@@ -14,6 +14,13 @@ use nbnet::{
 };
 use proptest::prelude::*;
 
+/// A decoded frame with its payload as escaped text, for readable failures.
+fn text(
+    decoded: Result<Option<(Vec<u8>, usize)>, CodecError>,
+) -> Result<Option<(String, usize)>, CodecError> {
+    decoded.map(|frame| frame.map(|(payload, used)| (payload.escape_ascii().to_string(), used)))
+}
+
 /// Feeds `wire` to `codec` in pieces cut at `cuts`, as reads would deliver it, and collects the
 /// requests decoded; `Err` as soon as the codec refuses.
 fn decode_in_pieces<C: Codec>(
@@ -43,27 +50,35 @@ fn the_length_codec_frames_with_a_ten_digit_header() {
     let mut wire = Vec::new();
     codec.encode(b"hello".to_vec(), &mut wire);
     codec.encode(Vec::new(), &mut wire);
-    assert_eq!(wire, b"0000000005hello0000000000");
-    assert_eq!(codec.decode(&wire).unwrap(), Some((b"hello".to_vec(), 15)));
-    assert_eq!(codec.decode(&wire[15..]).unwrap(), Some((Vec::new(), 10)));
-    assert_eq!(codec.decode(b"00000000").unwrap(), None, "a partial header waits");
-    assert_eq!(codec.decode(b"0000000005hel").unwrap(), None, "a partial payload waits");
+    assert_eq!(wire.escape_ascii().to_string(), "0000000005hello0000000000", "two frames encoded");
+    assert_eq!(text(codec.decode(&wire)), Ok(Some(("hello".into(), 15))), "the first frame and its length");
+    assert_eq!(
+        text(codec.decode(&wire[15..])),
+        Ok(Some((String::new(), 10))),
+        "the empty frame and its length"
+    );
+    assert_eq!(text(codec.decode(b"00000000")), Ok(None), "a partial header waits");
+    assert_eq!(text(codec.decode(b"0000000005hel")), Ok(None), "a partial payload waits");
     assert!(matches!(codec.decode(b"00000x0005hello"), Err(CodecError::BadHeader { .. })));
-    assert_eq!(codec.decode(b"0000000101"), Err(CodecError::TooLong { len: 101, max: 100 }));
+    assert_eq!(
+        text(codec.decode(b"0000000101")),
+        Err(CodecError::TooLong { len: 101, max: 100 }),
+        "a header over the limit"
+    );
 }
 
 #[test]
 fn the_line_codec_cuts_at_line_ends() {
     let mut codec = LineCodec::new(8);
-    assert_eq!(codec.decode(b"ab\r\ncd\n").unwrap(), Some((b"ab".to_vec(), 4)));
-    assert_eq!(codec.decode(b"cd\n").unwrap(), Some((b"cd".to_vec(), 3)));
-    assert_eq!(codec.decode(b"\n").unwrap(), Some((Vec::new(), 1)));
-    assert_eq!(codec.decode(b"abc").unwrap(), None);
+    assert_eq!(text(codec.decode(b"ab\r\ncd\n")), Ok(Some(("ab".into(), 4))), "a line ended by \\r\\n");
+    assert_eq!(text(codec.decode(b"cd\n")), Ok(Some(("cd".into(), 3))), "a line ended by \\n");
+    assert_eq!(text(codec.decode(b"\n")), Ok(Some((String::new(), 1))), "an empty line");
+    assert_eq!(text(codec.decode(b"abc")), Ok(None), "a line without its end waits");
     assert!(matches!(codec.decode(b"0123456789\n"), Err(CodecError::TooLong { .. })));
     assert!(matches!(codec.decode(b"0123456789ab"), Err(CodecError::TooLong { .. })), "no end in sight");
     let mut out = Vec::new();
     codec.encode(b"ok".to_vec(), &mut out);
-    assert_eq!(out, b"ok\n");
+    assert_eq!(out.escape_ascii().to_string(), "ok\\n", "a line encoded");
 }
 
 proptest! {
@@ -91,7 +106,7 @@ proptest! {
         for payload in &payloads {
             codec.encode(payload.clone(), &mut wire);
         }
-        prop_assert_eq!(decode_in_pieces(&mut codec, &wire, &cuts).unwrap(), payloads);
+        prop_assert_eq!(decode_in_pieces(&mut codec, &wire, &cuts).unwrap(), payloads, "the frames decoded from pieces");
     }
 
     #[test]
@@ -102,7 +117,7 @@ proptest! {
         let mut codec = LineCodec::new(100);
         let wire: String = lines.iter().map(|line| format!("{line}\r\n")).collect();
         let want: Vec<Vec<u8>> = lines.iter().map(|line| line.as_bytes().to_vec()).collect();
-        prop_assert_eq!(decode_in_pieces(&mut codec, wire.as_bytes(), &cuts).unwrap(), want);
+        prop_assert_eq!(decode_in_pieces(&mut codec, wire.as_bytes(), &cuts).unwrap(), want, "the lines decoded from pieces");
     }
 }
 
@@ -129,9 +144,17 @@ fn an_nbnet_service_over_length_frames() {
     let mut client = connect(addr);
     client.write_all(b"0000000005hello00000").expect("write");
     client.write_all(b"00003abc0000000000").expect("write");
-    assert_eq!(read_exactly(&mut client, 38), b"0000000005HELLO0000000003ABC0000000000");
+    assert_eq!(
+        read_exactly(&mut client, 38).escape_ascii().to_string(),
+        "0000000005HELLO0000000003ABC0000000000",
+        "the bytes read back"
+    );
     client.write_all(b"garbage!!!").expect("write");
-    assert_eq!(read_to_close(&mut client), b"", "a bad header closes the connection");
+    assert_eq!(
+        read_to_close(&mut client).escape_ascii().to_string(),
+        "",
+        "a bad header closes the connection"
+    );
     handle.shutdown();
     thread.join().expect("the loop does not panic").expect("the loop ends cleanly");
 }
@@ -143,14 +166,14 @@ fn timers_come_due_earliest_first() {
     timers.schedule(now + Duration::from_secs(3), 3, 0);
     timers.schedule(now + Duration::from_secs(1), 1, 0);
     timers.schedule(now + Duration::from_secs(2), 2, 5);
-    assert_eq!(timers.len(), 3);
-    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(1)));
+    assert_eq!(timers.len(), 3, "timers pending");
+    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(1)), "the earliest deadline");
     let mut due = Vec::new();
     timers.expire(now, &mut due);
     assert!(due.is_empty(), "nothing is due yet");
     timers.expire(now + Duration::from_secs(2), &mut due);
-    assert_eq!(due, [(1, 0), (2, 5)]);
-    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(3)));
+    assert_eq!(due, [(1, 0), (2, 5)], "the (token, generation) pairs due, earliest first");
+    assert_eq!(timers.next_deadline(), Some(now + Duration::from_secs(3)), "the deadline left");
     assert!(!timers.is_empty());
 }
 
@@ -159,24 +182,28 @@ fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
     let server = start_loop(Options { idle_timeout: Some(Duration::from_millis(300)), ..Options::default() });
     let mut idle = connect(server.addr);
     let mut busy = connect(server.addr);
-    assert_eq!(ask(&mut idle, "hello"), "hello");
+    assert_eq!(ask(&mut idle, "hello"), "hello", "the echo of hello");
     let started = Instant::now();
     while server.stats.timeouts.load(Relaxed) == 0 {
         assert!(started.elapsed() < Duration::from_secs(10), "the idle connection is never closed");
-        assert_eq!(ask(&mut busy, "tick"), "tick");
+        assert_eq!(ask(&mut busy, "tick"), "tick", "the echo of tick");
         std::thread::sleep(Duration::from_millis(20)); // the busy client's pace, not a wait for a condition
     }
     assert!(started.elapsed() >= Duration::from_millis(250), "not closed before its idle time");
-    assert_eq!(read_to_close(&mut idle), b"");
+    assert_eq!(
+        read_to_close(&mut idle).escape_ascii().to_string(),
+        "",
+        "what the server sent before it closed the connection"
+    );
     assert_eq!(ask(&mut busy, "still open"), "still open", "activity keeps a connection open");
-    assert_eq!(server.stats.timeouts.load(Relaxed), 1);
+    assert_eq!(server.stats.timeouts.load(Relaxed), 1, "the loop's timeouts count");
 }
 
 #[test]
 fn a_deadline_closes_a_connection_however_active() {
     let server = start_loop(Options::default());
     let mut client = connect(server.addr);
-    assert_eq!(ask(&mut client, "deadline 200"), "ok");
+    assert_eq!(ask(&mut client, "deadline 200"), "ok", "the echo of deadline 200");
     testkit::eventually("the deadline closes the connection", || {
         let _ = client.write_all(b"tick\n");
         server.stats.timeouts.load(Relaxed) == 1
@@ -192,8 +219,16 @@ fn an_idle_loop_wakes_for_its_timers_alone() {
     let mut idle = connect(server.addr);
     assert_eq!(ask(&mut idle, "hello"), "hello", "the echo");
     // From here no byte moves: only the poll timeout, the earliest timer, brings the loop round.
-    assert_eq!(read_to_close(&mut short), b"", "the deadline closes its connection on a silent loop");
-    assert_eq!(read_to_close(&mut idle), b"", "the idle timeout closes its connection on a silent loop");
+    assert_eq!(
+        read_to_close(&mut short).escape_ascii().to_string(),
+        "",
+        "the deadline closes its connection on a silent loop"
+    );
+    assert_eq!(
+        read_to_close(&mut idle).escape_ascii().to_string(),
+        "",
+        "the idle timeout closes its connection on a silent loop"
+    );
     testkit::eventually("both closes are counted as timeouts", || server.stats.timeouts.load(Relaxed) == 2);
 }
 
@@ -209,7 +244,7 @@ fn a_late_handle_write_never_reaches_the_slots_next_connection() {
     let mut first = connect(server.addr);
     let old = conn_id(&ask(&mut first, "id"));
     first.write_all(b"quit\n").expect("write");
-    assert_eq!(read_to_close(&mut first), b"", "quit closes the first connection");
+    assert_eq!(read_to_close(&mut first).escape_ascii().to_string(), "", "quit closes the first connection");
     testkit::eventually("the first connection is dropped", || server.stats.closed.load(Relaxed) == 1);
     let mut second = connect(server.addr);
     let new = conn_id(&ask(&mut second, "id"));
@@ -226,14 +261,18 @@ fn another_thread_answers_through_the_handle() {
     let server = start_loop(Options::default());
     let mut client = connect(server.addr);
     client.write_all(b"later 1\n").expect("write");
-    assert_eq!(read_line(&mut client), "done 1");
-    assert_eq!(ask(&mut client, "now"), "now");
+    assert_eq!(read_line(&mut client), "done 1", "the line read back");
+    assert_eq!(ask(&mut client, "now"), "now", "the echo of now");
     // A handle write for a connection that has gone is dropped, not sent to the slot's next owner.
     client.write_all(b"later 2\nquit\n").expect("write");
     let rest = read_to_close(&mut client);
-    assert!(rest.is_empty() || rest == b"done 2\n", "{rest:?}");
+    assert!(
+        rest.is_empty() || rest == b"done 2\n",
+        "after quit, nothing or the late answer: \"{}\"",
+        rest.escape_ascii()
+    );
     let mut next = connect(server.addr);
-    assert_eq!(ask(&mut next, "fresh"), "fresh");
+    assert_eq!(ask(&mut next, "fresh"), "fresh", "the echo of fresh");
 }
 
 #[test]
@@ -241,13 +280,13 @@ fn shutdown_with_connections_open_closes_them_and_returns() {
     let server = start_loop(Options::default());
     let mut clients: Vec<_> = (0..5).map(|_| connect(server.addr)).collect();
     for client in &mut clients {
-        assert_eq!(ask(client, "hi"), "hi");
+        assert_eq!(ask(client, "hi"), "hi", "the echo of hi");
     }
     clients[0].write_all(b"half a requ").expect("write");
     server.handle.shutdown();
     server.wait_done().expect("run returns Ok after a shutdown");
     for client in &mut clients {
-        assert_eq!(read_to_close(client), b"", "every connection is closed");
+        assert_eq!(read_to_close(client).escape_ascii().to_string(), "", "every connection is closed");
     }
     assert!(std::net::TcpStream::connect(server.addr).is_err(), "the listener is closed");
 }

@@ -51,15 +51,27 @@ fn storage_commands() {
 fn gets_and_cas() {
     let (server, _clock) = start_memkv_manual();
     let mut client = connect(server.addr);
-    assert_eq!(mcs(&mut client, "set k 0 0 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "set k 0 0 1\r\nx\r\n"), "STORED\r\n", "the answer to set k 0 0 1");
     let answer = mcs(&mut client, "gets k\r\n");
     let header = answer.lines().next().unwrap().to_string();
     let unique: u64 = header.rsplit(' ').next().unwrap().parse().expect("a CAS value");
-    assert_eq!(answer, format!("VALUE k 0 1 {unique}\r\nx\r\nEND\r\n"));
-    assert_eq!(mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\ny\r\n")), "STORED\r\n");
-    assert_eq!(mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\nz\r\n")), "EXISTS\r\n");
-    assert_eq!(mcs(&mut client, "cas nope 0 0 1 1\r\nz\r\n"), "NOT_FOUND\r\n");
-    assert_eq!(mcs(&mut client, "get k\r\n"), "VALUE k 0 1\r\ny\r\nEND\r\n");
+    assert_eq!(answer, format!("VALUE k 0 1 {unique}\r\nx\r\nEND\r\n"), "the answer to gets k");
+    assert_eq!(
+        mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\ny\r\n")),
+        "STORED\r\n",
+        "the answer to cas k 0 0 1 {unique}"
+    );
+    assert_eq!(
+        mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\nz\r\n")),
+        "EXISTS\r\n",
+        "the answer to cas k 0 0 1 {unique}"
+    );
+    assert_eq!(
+        mcs(&mut client, "cas nope 0 0 1 1\r\nz\r\n"),
+        "NOT_FOUND\r\n",
+        "the answer to cas nope 0 0 1 1"
+    );
+    assert_eq!(mcs(&mut client, "get k\r\n"), "VALUE k 0 1\r\ny\r\nEND\r\n", "the answer to get k");
     let second = mcs(&mut client, "gets k\r\n");
     assert_ne!(second, format!("VALUE k 0 1 {unique}\r\ny\r\nEND\r\n"), "every change gets a new CAS value");
 }
@@ -244,12 +256,24 @@ fn an_item_over_one_megabyte_is_refused_and_its_data_swallowed() {
     let mut request = b"set big 0 0 2000000\r\n".to_vec();
     request.extend(std::iter::repeat_n(b'x', 2_000_000));
     request.extend_from_slice(b"\r\nget big\r\n");
-    assert_eq!(mc(&mut client, &request), b"SERVER_ERROR object too large for cache\r\nEND\r\n");
+    assert_eq!(
+        mc(&mut client, &request).escape_ascii().to_string(),
+        "SERVER_ERROR object too large for cache\\r\\nEND\\r\\n",
+        "the answer to the request"
+    );
     let mut fits = b"set fits 0 0 1000000\r\n".to_vec();
     fits.extend(std::iter::repeat_n(b'y', 1_000_000));
     fits.extend_from_slice(b"\r\n");
-    assert_eq!(mc(&mut client, &fits), b"STORED\r\n");
-    assert_eq!(mc(&mut client, b"get fits\r\n").len(), "VALUE fits 0 1000000\r\n".len() + 1_000_002 + 5);
+    assert_eq!(
+        mc(&mut client, &fits).escape_ascii().to_string(),
+        "STORED\\r\\n",
+        "the answer to the request"
+    );
+    assert_eq!(
+        mc(&mut client, b"get fits\r\n").len(),
+        "VALUE fits 0 1000000\r\n".len() + 1_000_002 + 5,
+        "the length of the answer to get fits"
+    );
 }
 
 #[test]
@@ -301,7 +325,11 @@ fn an_item_bigger_than_its_share_of_memory_is_refused() {
     let mut request = b"set big 0 0 100000\r\n".to_vec();
     request.extend(std::iter::repeat_n(b'x', 100_000));
     request.extend_from_slice(b"\r\nget big\r\n");
-    assert_eq!(mc(&mut client, &request), b"SERVER_ERROR out of memory storing object\r\nEND\r\n");
+    assert_eq!(
+        mc(&mut client, &request).escape_ascii().to_string(),
+        "SERVER_ERROR out of memory storing object\\r\\nEND\\r\\n",
+        "the answer to the request"
+    );
 }
 
 #[test]
@@ -311,7 +339,11 @@ fn a_client_sending_one_byte_at_a_time_is_answered() {
     for &byte in b"set a 3 0 5\r\nhello\r\nget a\r\n" {
         client.write_all(&[byte]).expect("write one byte");
     }
-    assert_eq!(mcs(&mut client, ""), "STORED\r\nVALUE a 3 5\r\nhello\r\nEND\r\n");
+    assert_eq!(
+        mcs(&mut client, ""),
+        "STORED\r\nVALUE a 3 5\r\nhello\r\nEND\r\n",
+        "the answers to the bytes sent"
+    );
 }
 
 #[test]
@@ -343,7 +375,11 @@ fn a_thousand_pipelined_requests_in_one_write() {
             format!("value{i}").len()
         ));
     }
-    assert_eq!(String::from_utf8(mc(&mut client, wire.as_bytes())).unwrap(), want);
+    assert_eq!(
+        String::from_utf8(mc(&mut client, wire.as_bytes())).unwrap(),
+        want,
+        "the answers to 500 sets and gets"
+    );
 }
 
 #[test]
@@ -351,25 +387,29 @@ fn quit_closes_the_connection() {
     let (server, _clock) = start_memkv_manual();
     let mut client = connect(server.addr);
     client.write_all(b"set a 0 0 1\r\nx\r\nquit\r\nget a\r\n").expect("write");
-    assert_eq!(read_to_close(&mut client), b"STORED\r\n");
+    assert_eq!(
+        read_to_close(&mut client).escape_ascii().to_string(),
+        "STORED\\r\\n",
+        "what the server sent before it closed the connection"
+    );
 }
 
 #[test]
 fn relative_expiry_follows_the_clock() {
     let (server, clock) = start_memkv_manual();
     let mut client = connect(server.addr);
-    assert_eq!(mcs(&mut client, "set a 0 10 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "set a 0 10 1\r\nx\r\n"), "STORED\r\n", "the answer to set a 0 10 1");
     clock.advance(9);
-    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n", "the answer to get a");
     clock.advance(1);
     assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n", "expired at exactly its time");
-    assert_eq!(mcs(&mut client, "set b 0 -1 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "set b 0 -1 1\r\nx\r\n"), "STORED\r\n", "the answer to set b 0 -1 1");
     assert_eq!(mcs(&mut client, "get b\r\n"), "END\r\n", "a negative time expires at once");
-    assert_eq!(mcs(&mut client, "set c 0 5 1\r\nx\r\n"), "STORED\r\n");
-    assert_eq!(mcs(&mut client, "touch c 100\r\n"), "TOUCHED\r\n");
+    assert_eq!(mcs(&mut client, "set c 0 5 1\r\nx\r\n"), "STORED\r\n", "the answer to set c 0 5 1");
+    assert_eq!(mcs(&mut client, "touch c 100\r\n"), "TOUCHED\r\n", "the answer to touch c 100");
     clock.advance(50);
     assert_eq!(mcs(&mut client, "get c\r\n"), "VALUE c 0 1\r\nx\r\nEND\r\n", "touch moved the expiry");
-    assert_eq!(mcs(&mut client, "set d 0 0 1\r\nx\r\n"), "STORED\r\n");
+    assert_eq!(mcs(&mut client, "set d 0 0 1\r\nx\r\n"), "STORED\r\n", "the answer to set d 0 0 1");
     clock.advance(1_000_000_000);
     assert_eq!(mcs(&mut client, "get d\r\n"), "VALUE d 0 1\r\nx\r\nEND\r\n", "0 never expires");
 }
@@ -379,16 +419,28 @@ fn an_expiry_over_thirty_days_is_a_unix_time() {
     let (server, clock) = start_memkv_manual();
     let mut client = connect(server.addr);
     let at = START_TIME + 100;
-    assert_eq!(mcs(&mut client, &format!("set a 0 {at} 1\r\nx\r\n")), "STORED\r\n");
+    assert_eq!(
+        mcs(&mut client, &format!("set a 0 {at} 1\r\nx\r\n")),
+        "STORED\r\n",
+        "the answer to set a 0 {at} 1"
+    );
     clock.advance(99);
-    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n", "the answer to get a");
     clock.advance(1);
-    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n");
+    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n", "the answer to get a");
     let past = START_TIME - 5;
-    assert_eq!(mcs(&mut client, &format!("set b 0 {past} 1\r\nx\r\n")), "STORED\r\n");
+    assert_eq!(
+        mcs(&mut client, &format!("set b 0 {past} 1\r\nx\r\n")),
+        "STORED\r\n",
+        "the answer to set b 0 {past} 1"
+    );
     assert_eq!(mcs(&mut client, "get b\r\n"), "END\r\n", "a Unix time in the past has expired");
     let thirty_days = 60 * 60 * 24 * 30;
-    assert_eq!(mcs(&mut client, &format!("set c 0 {thirty_days} 1\r\nx\r\n")), "STORED\r\n");
+    assert_eq!(
+        mcs(&mut client, &format!("set c 0 {thirty_days} 1\r\nx\r\n")),
+        "STORED\r\n",
+        "the answer to set c 0 {thirty_days} 1"
+    );
     clock.advance(thirty_days - 1);
     assert_eq!(
         mcs(&mut client, "get c\r\n"),
@@ -401,12 +453,12 @@ fn an_expiry_over_thirty_days_is_a_unix_time() {
 fn flush_all_with_a_delay_waits_for_its_time() {
     let (server, clock) = start_memkv_manual();
     let mut client = connect(server.addr);
-    assert_eq!(mcs(&mut client, "set a 0 0 1\r\nx\r\n"), "STORED\r\n");
-    assert_eq!(mcs(&mut client, "flush_all 10\r\n"), "OK\r\n");
+    assert_eq!(mcs(&mut client, "set a 0 0 1\r\nx\r\n"), "STORED\r\n", "the answer to set a 0 0 1");
+    assert_eq!(mcs(&mut client, "flush_all 10\r\n"), "OK\r\n", "the answer to flush_all 10");
     clock.advance(9);
-    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n");
+    assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n", "the answer to get a");
     clock.advance(1);
-    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n");
+    assert_eq!(mcs(&mut client, "get a\r\n"), "END\r\n", "the answer to get a");
 }
 
 #[test]
@@ -417,11 +469,19 @@ fn the_least_recently_used_items_are_evicted_under_the_memory_limit() {
     let value = vec![b'v'; 1000];
     let hot: Vec<String> = (0..10).map(|i| format!("hot{i}")).collect();
     for key in &hot {
-        assert_eq!(store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0), StoreStatus::Stored);
+        assert_eq!(
+            store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0),
+            StoreStatus::Stored,
+            "the status of set {key}"
+        );
     }
     for i in 0..5000 {
         let key = format!("cold{i}");
-        assert_eq!(store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0), StoreStatus::Stored);
+        assert_eq!(
+            store.store(StoreMode::Set, key.as_bytes(), 0, 0, value.clone(), 0),
+            StoreStatus::Stored,
+            "the status of set {key}"
+        );
         for key in &hot {
             assert!(store.get(key.as_bytes()).is_some(), "{key}, used all along, is kept");
         }
@@ -431,7 +491,7 @@ fn the_least_recently_used_items_are_evicted_under_the_memory_limit() {
     assert!(stats.evictions > 3000, "the cold items made room for each other: {stats:?}");
     assert!(store.get(b"cold0").is_none(), "the oldest cold item was evicted");
     assert!(store.get(b"cold4999").is_some(), "the newest is kept");
-    assert_eq!(stats.limit, limit as u64);
+    assert_eq!(stats.limit, limit as u64, "the limit the store reports");
 }
 
 #[test]
@@ -440,7 +500,11 @@ fn the_server_reports_evictions_in_stats() {
     let mut client = connect(server.addr);
     let value = "v".repeat(10_000);
     for i in 0..300 {
-        assert_eq!(mcs(&mut client, &format!("set k{i} 0 0 10000\r\n{value}\r\n")), "STORED\r\n");
+        assert_eq!(
+            mcs(&mut client, &format!("set k{i} 0 0 10000\r\n{value}\r\n")),
+            "STORED\r\n",
+            "the answer to set k{i} 0 0 10000"
+        );
     }
     let stats = mcs(&mut client, "stats\r\n");
     let stat = |name: &str| -> u64 {
@@ -449,7 +513,7 @@ fn the_server_reports_evictions_in_stats() {
     };
     assert!(stat("evictions") > 0, "{stats}");
     assert!(stat("bytes") <= 1 << 20, "{stats}");
-    assert_eq!(stat("limit_maxbytes"), 1 << 20);
+    assert_eq!(stat("limit_maxbytes"), 1 << 20, "limit_maxbytes");
     assert!(stats.ends_with("END\r\n"));
 }
 
@@ -457,7 +521,11 @@ fn the_server_reports_evictions_in_stats() {
 fn workers_share_one_store() {
     let (server, _clock) = start_memkv_manual();
     let mut setup = connect(server.addr);
-    assert_eq!(mcs(&mut setup, "set counter 0 0 1\r\n0\r\n"), "STORED\r\n");
+    assert_eq!(
+        mcs(&mut setup, "set counter 0 0 1\r\n0\r\n"),
+        "STORED\r\n",
+        "the answer to set counter 0 0 1"
+    );
     let threads: Vec<_> = (0..4)
         .map(|_| {
             let addr = server.addr;
@@ -473,18 +541,23 @@ fn workers_share_one_store() {
     for thread in threads {
         thread.join().expect("a client thread");
     }
-    assert_eq!(mcs(&mut setup, "get counter\r\n"), "VALUE counter 0 4\r\n1000\r\nEND\r\n");
+    assert_eq!(
+        mcs(&mut setup, "get counter\r\n"),
+        "VALUE counter 0 4\r\n1000\r\nEND\r\n",
+        "the answer to get counter"
+    );
 }
 
 #[test]
 fn the_parser_reads_commands_and_waits_for_data() {
     assert_eq!(
         parse(b"gets a b\r\n").unwrap(),
-        Some((Command::Get { keys: vec![b"a".to_vec(), b"b".to_vec()], cas: true }, 10))
+        Some((Command::Get { keys: vec![b"a".to_vec(), b"b".to_vec()], cas: true }, 10)),
+        "the parse of gets a b"
     );
     assert_eq!(parse(b"set k 1 2 3\r\nab").unwrap(), None, "the data block is not all there");
     let (command, used) = parse(b"set k 1 2 3 noreply\r\nabc\r\nget").unwrap().unwrap();
-    assert_eq!(used, 26);
+    assert_eq!(used, 26, "bytes used by the set line and its data");
     assert_eq!(
         command,
         Command::Store {
@@ -495,7 +568,8 @@ fn the_parser_reads_commands_and_waits_for_data() {
             data: b"abc".to_vec(),
             cas: 0,
             noreply: true
-        }
+        },
+        "the parse of a set with noreply"
     );
     assert_eq!(parse(b"get a").unwrap(), None, "a line without its end");
     assert!(
@@ -504,7 +578,8 @@ fn the_parser_reads_commands_and_waits_for_data() {
     );
     assert_eq!(
         parse(b"incr k 5\n").unwrap(),
-        Some((Command::Arith { key: b"k".to_vec(), delta: 5, incr: true, noreply: false }, 9))
+        Some((Command::Arith { key: b"k".to_vec(), delta: 5, incr: true, noreply: false }, 9)),
+        "the parse of incr k 5, ended by \\n alone"
     );
 }
 
@@ -555,8 +630,8 @@ proptest! {
             wire.extend_from_slice(b"\r\nget k0 k1\r\nbogus\r\n");
         }
         let whole = decode_all(&wire, &[]);
-        prop_assert_eq!(whole.len(), values.len() * 3);
-        prop_assert_eq!(decode_all(&wire, &cuts), whole);
+        prop_assert_eq!(whole.len(), values.len() * 3, "commands decoded from the whole stream");
+        prop_assert_eq!(decode_all(&wire, &cuts), whole, "the commands decoded from pieces");
     }
 }
 
@@ -574,7 +649,7 @@ proptest! {
         let keys: Vec<Vec<u8>> = keys.iter().map(|key| key.as_bytes().to_vec()).collect();
         // memcached keeps the expiry in a 32-bit int.
         let want = Command::GetAndTouch { exptime: i64::from(exptime as i32), keys, cas };
-        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())));
+        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())), "the parse of {:?}", line);
     }
 
     #[test]
@@ -589,14 +664,14 @@ proptest! {
             cas: 0,
             noreply: false,
         };
-        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())));
+        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())), "the parse of {:?}", line);
     }
 
     #[test]
     fn verbosity_takes_a_last_noreply_wherever_it_is(level in any::<u32>(), noreply in any::<bool>()) {
         let line = if noreply { format!("verbosity {level} noreply\r\n") } else { format!("verbosity {level}\r\n") };
         let want = Command::Verbosity { level: level.min(2), noreply };
-        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())));
+        prop_assert_eq!(parse(line.as_bytes()).unwrap(), Some((want, line.len())), "the parse of {:?}", line);
     }
 }
 
@@ -660,19 +735,23 @@ fn the_binary_serves_and_exits_0_on_sigterm_and_130_on_sigint() {
     for (signal, code) in [(libc::SIGTERM, 0), (libc::SIGINT, 130)] {
         let (mut child, addr) = spawn_memkv();
         let mut client = connect(addr);
-        assert_eq!(mcs(&mut client, "set a 0 0 2\r\nhi\r\n"), "STORED\r\n");
-        assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 2\r\nhi\r\nEND\r\n");
+        assert_eq!(mcs(&mut client, "set a 0 0 2\r\nhi\r\n"), "STORED\r\n", "the answer to set a 0 0 2");
+        assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 2\r\nhi\r\nEND\r\n", "the answer to get a");
         // SAFETY: kill has no memory-safety preconditions; the pid is our live child's.
         unsafe { libc::kill(child.0.id() as i32, signal) };
         assert_eq!(exit_code(&mut child.0), Some(code), "signal {signal}");
-        assert_eq!(read_to_close(&mut client), b"", "connections are closed on shutdown");
+        assert_eq!(
+            read_to_close(&mut client).escape_ascii().to_string(),
+            "",
+            "connections are closed on shutdown"
+        );
     }
 }
 
 #[test]
 fn the_binary_has_help_and_refuses_bad_usage() {
     let help = Process::new(testkit::lab_binary!("memkv")).arg("--help").output().expect("memkv runs");
-    assert_eq!(help.status.code(), Some(0));
+    assert_eq!(help.status.code(), Some(0), "the exit code of --help");
     let text = String::from_utf8_lossy(&help.stdout);
     for flag in ["--listen", "--threads", "--memory", "--max-conns"] {
         assert!(text.contains(flag), "--help documents {flag}:\n{text}");
