@@ -227,8 +227,8 @@ fn top_urls_in_blocks(log: &[u8], block_size: usize) -> serde_json::Value {
 
 #[test]
 fn every_line_counts_once_whatever_the_block_size() {
-    // Generated lines are 100 to 400 bytes long: most block sizes here are shorter than one line,
-    // so lines cross block boundaries, and some lie across several blocks.
+    // Generated lines are a few hundred bytes long: most block sizes here are shorter than a line,
+    // so lines cross block boundaries, and many lie across several blocks.
     let lines = common::generated(12, 600);
     let mut log = common::joined(&lines);
     log.pop(); // the last line has no newline: it still counts

@@ -151,7 +151,7 @@ impl Watch {
     }
 }
 
-/// A tally that counts bytes and blocks and records which threads count them, and when.
+/// A tally that counts bytes and records which threads count its blocks, and when.
 struct Probe {
     watch: Watch,
     /// Hold each block until another one is being counted at the same time (or a deadline passes).
@@ -197,7 +197,8 @@ impl Read for Watched {
         let read = self.data.read(buf)?;
         let mut seen = self.watch.seen();
         seen.served += read as u64;
-        seen.most_ahead = seen.most_ahead.max(seen.served - seen.started);
+        // Saturating: a scan that hands some bytes out twice must fail on its counts, not panic here.
+        seen.most_ahead = seen.most_ahead.max(seen.served.saturating_sub(seen.started));
         Ok(read)
     }
 }
