@@ -97,6 +97,7 @@ impl Default for LengthCodec {
     }
 }
 
+// TODO(stage 3): nbNet's framing, and below it lines; both wait (Ok(None)) for what is missing.
 impl Codec for LengthCodec {
     type Request = Vec<u8>;
     type Response = Vec<u8>;

@@ -87,6 +87,14 @@ pub struct Connection<T, C: Codec> {
     overflowed: bool,
 }
 
+// TODO(stage 1): on_readable, on_writable, wants_read, wants_write and pending, with private helpers
+// of your own: read as `reads` says, decode every whole request, answer through the service, write
+// until WouldBlock; close a connection whose unfinished request outgrows max_input, or whose client
+// leaves more than max_output unread.
+// TODO(stage 3): queue (a Handle's write) and close_after_flush (a graceful shutdown).
+// TODO(stage 5): streaming: encode a response with Codec::encode_part only STREAM_AHEAD ahead of the
+// socket, keep what is left in `rest`, and handle no request until it is out; requests read
+// meanwhile wait in the input (`unhandled`) and are handled as soon as it is.
 impl<T: Read + Write, C: Codec> Connection<T, C> {
     /// A new open connection, holding at most `max_input` bytes of an incomplete request and
     /// `max_output` bytes of unsent responses.

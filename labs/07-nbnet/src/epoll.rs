@@ -161,6 +161,8 @@ impl<S: Service> EpollLoop<S> {
         self.listener.local_addr()
     }
 
+    // TODO(stage 2): one epoll_wait, then what Rules says: drain or read once, drop write interest or
+    // keep it; EPOLL_CTL_MOD only when the interest changes.
     /// One `epoll_wait` (up to `timeout`) and the handling of what it reported; returns the number
     /// of events.
     ///

@@ -147,6 +147,13 @@ impl<S: Service> EventLoop<S> {
         Arc::clone(&self.stats)
     }
 
+    // TODO(stage 1): poll, accept until WouldBlock (counting each connection in `live` and refusing
+    // past max_conns), drive each ready connection, and re-register only when its interest changes.
+    // TODO(stage 3): sleep no longer than the earliest timer; a due timer whose generation is not the
+    // slot's is stale; read the Handle's messages when the waker fires (a Write whose ConnId is not
+    // the slot's occupant is dropped); shut down gracefully.
+    // TODO(stage 5): after a writable event on a connection not registered for reading, call
+    // on_readable at once (a streamed answer may have ended with requests waiting).
     /// Runs until shut down through a [`Handle`].
     ///
     /// # Errors

@@ -36,6 +36,7 @@ impl Default for Options {
     }
 }
 
+// TODO(stage 4): worker_count.
 impl Options {
     /// The number of workers to start: `workers`, or the number of cores when it is 0.
     pub fn worker_count(&self) -> usize {

@@ -95,6 +95,8 @@ impl<S: Service> Server<S> {
         todo!("stage 4: each worker's stats, in order")
     }
 
+    // TODO(stage 4): the acceptor counts a connection in `live` before handing it over, so the limit
+    // holds however many come at once; then the worker's Handle (channel and waker) takes it.
     /// Runs the workers on their threads and accepts on this one, until shut down.
     ///
     /// # Errors

@@ -14,6 +14,7 @@ pub struct Timers {
     heap: BinaryHeap<Reverse<(Instant, usize, u64)>>,
 }
 
+// TODO(stage 3): a BinaryHeap of Reverse((instant, token, generation)).
 impl Timers {
     /// No deadlines.
     pub fn new() -> Self {

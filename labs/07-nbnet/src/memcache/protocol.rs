@@ -114,7 +114,10 @@ pub enum Command {
     },
     /// `version`.
     Version,
-    /// `stats` (and `stats ` with a trailing space, as libmemcached sends it).
+    /// `stats` (and `stats ` with a trailing space, as libmemcached sends it): answered with
+    /// `STAT name value` lines and `END`. Clients and the tests read at least `pid`, `uptime`,
+    /// `time`, `version`, `threads`, `cmd_get`, `cmd_set`, `get_hits`, `get_misses`,
+    /// `limit_maxbytes`, `bytes`, `curr_items`, `total_items` and `evictions`.
     Stats,
     /// `stats GROUP …`: one of the groups memcached answers besides the general one.
     StatsGroup(StatsGroup),
@@ -212,6 +215,8 @@ pub struct MemcacheCodec {
     swallow: usize,
 }
 
+// TODO(stage 5): decode swallows what is left of a too-large item before parsing; encode_part
+// streams a get's VALUE blocks.
 impl Codec for MemcacheCodec {
     type Request = Command;
     type Response = Response;
@@ -294,8 +299,37 @@ pub fn parse_i64(token: &[u8]) -> Option<i64> {
     todo!("stage 5: an optional sign, then digits, no overflow")
 }
 
+// TODO(stage 5): the contract above, line by line; the tests hold memcached's exact answers.
 /// The first command at the start of `buf` and the bytes it took, or `Ok(None)` when it is not all
 /// there yet.
+///
+/// # The contract, as memcached 1.6 reads a line
+///
+/// - **Tokens.** The line (its `\r\n` or bare `\n` dropped) is split at runs of spaces; names are
+///   lower case (`GET` is unknown). A command with the wrong number of tokens, counting its name,
+///   is answered `ERROR`: `get`/`gets` 2 or more; `gat`/`gats` 2 or more (the expiry, then keys:
+///   none is allowed and answered `END`); `set`/`add`/`replace`/`append`/`prepend` 5, or 6 with
+///   `noreply`; `cas` 6 or 7; `delete` 2 to 4 (`delete K [0] [noreply]`, anything else there is
+///   `CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]`); `incr`/`decr` and
+///   `touch` 3 or 4; `flush_all` 1 to 3; `verbosity` and `cache_memlimit` 2 or 3; `stats` 1 or
+///   more (see [`StatsGroup`]); `version`, `quit` and `shutdown` any. An unknown name is `ERROR`.
+/// - **Arguments.** A key over [`KEY_MAX`] bytes is [`BAD_FORMAT`]. Numbers are read as memcached
+///   stores them: flags as an unsigned long cut to 32 bits (`-0` is 0, `-1` is refused), the
+///   expiry and the data length as longs cut to 32 bits (`4294967297` is 1, `2147483648`
+///   negative), a length below 0 or over 2^31 − 3 is [`BAD_FORMAT`], a delta is a `u64` with an
+///   optional `+` ([`parse_u64`]). A bad delta is `CLIENT_ERROR invalid numeric delta argument`, a
+///   bad expiry `CLIENT_ERROR invalid exptime argument`.
+/// - **What `used` counts.** The line, and for a storage command its data block and the `\r\n`
+///   after it; `Ok(None)` until all of that is there. A data block not ended by `\r\n` is
+///   [`Command::BadDataChunk`], using the line and `length + 2` bytes. A storage command for an
+///   item over [`ITEM_SIZE_MAX`] (key, data and [`ITEM_OVERHEAD`]) is [`Command::TooLarge`] at
+///   once, using the line alone: its data is not waited for, and [`MemcacheCodec`] discards it as
+///   it arrives ([`Command::Swallowed`]), so a connection never holds it.
+/// - **`noreply`.** A last token `noreply` silences the answer of storage commands, `delete`,
+///   `incr`/`decr`, `touch`, `flush_all`, `verbosity` and `cache_memlimit`, their `CLIENT_ERROR`
+///   answers included ([`Command::Error`] carries it); `ERROR` for a wrong token count is always
+///   answered. For `verbosity` and `cache_memlimit`, as in memcached, a last `noreply` counts
+///   wherever it stands, even in place of the level.
 ///
 /// # Errors
 ///

@@ -25,6 +25,7 @@ pub struct MemcacheService {
     counters: Counters,
 }
 
+// TODO(stage 5): apply each command to the store and answer with memcached's exact line.
 impl MemcacheService {
     /// A service on `store`; `threads` is reported by `stats`.
     pub fn new(store: Arc<Store>, threads: usize) -> Self {

@@ -166,6 +166,8 @@ pub struct Store {
     limit: AtomicUsize,
 }
 
+// TODO(stage 5): each shard a hash map into a slab of nodes linked as an LRU list (head: most
+// recent); expire lazily on lookup; evict from the tail to make room.
 impl Store {
     /// An empty store timed by `clock`.
     pub fn new(config: StoreConfig, clock: Arc<dyn Clock>) -> Self {
