@@ -2,7 +2,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use datasets::text::{TextSpec, write_text};
-use mapreduce::{Config, WordCount};
+use mapreduce::{JobConfig, WordCount};
 
 fn wordcount(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -15,9 +15,9 @@ fn wordcount(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(10);
     for workers in [1, 2] {
-        let config = Config { workers, reducers: 4, split_size: 1 << 20, ..Config::default() };
+        let config = JobConfig { workers, reducers: 4, split_size: 1 << 20, ..JobConfig::default() };
         group.bench_function(format!("{workers}-worker"), |b| {
-            b.iter(|| mapreduce::run(&WordCount, &inputs, &config).expect("in-memory run"))
+            b.iter(|| mapreduce::run_job(&WordCount, &inputs, &config).expect("in-memory run"))
         });
     }
     group.finish();

@@ -60,7 +60,7 @@ pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::Frame`] for a frame cut short or longer than [`MAX_FRAME`]; [`Error::Io`] when `input`
+/// [`Error::Frame`] for a frame cut short or longer than [`MAX_FRAME`]; [`Error::Sys`] when `input`
 /// fails.
 pub fn read_frame(input: &mut impl Read) -> Result<Option<Vec<u8>>> {
     todo!("stage 3: read the length (None at a clean end), refuse more than MAX_FRAME, read the payload")

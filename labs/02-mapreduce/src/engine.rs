@@ -24,7 +24,7 @@ pub enum Mode {
 
 /// How to run a job.
 #[derive(Clone, Debug)]
-pub struct Config {
+pub struct JobConfig {
     /// Map workers (threads or processes), and reduce threads. At least 1.
     pub workers: usize,
     /// Reducers: partitions of the output, one `part-NNNNN` file each. At least 1.
@@ -39,7 +39,7 @@ pub struct Config {
     pub spill_dir: Option<PathBuf>,
 }
 
-impl Default for Config {
+impl Default for JobConfig {
     fn default() -> Self {
         Self {
             workers: 1,
@@ -119,10 +119,10 @@ type Reduced = (usize, Vec<(String, String)>, usize);
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("a.txt");
 /// std::fs::write(&path, "The cat and the hat\n").unwrap();
-/// let config = mapreduce::Config { workers: 2, reducers: 3, ..mapreduce::Config::default() };
-/// let output = mapreduce::run(&mapreduce::WordCount, &[path], &config).unwrap();
+/// let config = mapreduce::JobConfig { workers: 2, reducers: 3, ..mapreduce::JobConfig::default() };
+/// let output = mapreduce::run_job(&mapreduce::WordCount, &[path], &config).unwrap();
 /// assert_eq!(output.merged()[3], ("the".to_owned(), "2".to_owned()));
 /// ```
-pub fn run(job: &dyn Job, inputs: &[PathBuf], config: &Config) -> Result<Output> {
+pub fn run_job(job: &dyn Job, inputs: &[PathBuf], config: &JobConfig) -> Result<Output> {
     todo!("stage 2: plan splits, map them on a pool of threads into the shuffle, then reduce each partition")
 }

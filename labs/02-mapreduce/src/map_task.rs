@@ -30,7 +30,7 @@ pub struct MapOutput {
 ///
 /// # Errors
 ///
-/// [`Error::Read`] when the split's file cannot be read.
+/// [`Error::File`] when the split's file cannot be read.
 pub fn map_split(job: &dyn Job, split: &Split, reducers: usize) -> Result<MapOutput> {
     todo!("stage 1: read the split, map each line, combine each key, cut into sorted runs by partition_of")
 }

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Barrier, Condvar, Mutex, MutexGuard};
+use std::sync::{Barrier, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::codec::{HELLO, Message, decode, encode, read_frame, write_frame};
@@ -173,9 +173,7 @@ fn spawn(command: &WorkerCommand, fault: Option<Fault>, children: &Mutex<Vec<Chi
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     while !seen.ends_with(HELLO) {
-        if seen.len() > 1 << 20
-            || stdout.read(&mut byte).map_err(|err| Error::io("cannot read from a worker", err))? == 0
-        {
+        if seen.len() > 1 << 20 || stdout.read(&mut byte).map_err(Error::sys("read from a worker"))? == 0 {
             return Err(Error::Frame("the worker exited before saying hello".into()));
         }
         seen.push(byte[0]);
@@ -194,5 +192,5 @@ fn fail(board: &Mutex<Board>, err: Error) {
 
 /// Locks `mutex`, carrying on past a thread that panicked holding it (the data is still counts).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

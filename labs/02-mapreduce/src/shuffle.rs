@@ -61,10 +61,8 @@ impl Shuffle {
     ///
     /// When the spill directory cannot be created.
     pub fn new(reducers: usize, memory: usize, dir: &std::path::Path) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("mapreduce-spill-")
-            .tempdir_in(dir)
-            .map_err(|err| Error::io(format!("cannot create a spill directory in {}", dir.display()), err))?;
+        let dir =
+            tempfile::Builder::new().prefix("mapreduce-spill-").tempdir_in(dir).map_err(Error::file(dir))?;
         Ok(Self {
             partitions: (0..reducers.max(1)).map(|_| Mutex::default()).collect(),
             budget: memory / reducers.max(1),

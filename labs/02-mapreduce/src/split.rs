@@ -30,7 +30,7 @@ pub struct Split {
 ///
 /// # Errors
 ///
-/// [`Error::Read`] when an input's size cannot be read.
+/// [`Error::File`] when an input's size cannot be read.
 ///
 /// # Panics
 ///

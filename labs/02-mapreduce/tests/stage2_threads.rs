@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{config, counts, text_file};
-use mapreduce::{Config, Job, Record, WordCount, partition_of};
+use mapreduce::{Job, JobConfig, Record, WordCount, partition_of};
 
 #[test]
 fn word_count_is_the_truth_for_any_workers_and_reducers() {
@@ -20,7 +20,7 @@ fn word_count_is_the_truth_for_any_workers_and_reducers() {
     for workers in [1, 2, 4] {
         for reducers in [1, 3, 8] {
             let output =
-                mapreduce::run(&WordCount, &[a.clone(), b.clone()], &config(workers, reducers)).unwrap();
+                mapreduce::run_job(&WordCount, &[a.clone(), b.clone()], &config(workers, reducers)).unwrap();
             assert_eq!(
                 counts(&output),
                 truth,
@@ -43,7 +43,7 @@ fn word_count_is_the_truth_for_any_workers_and_reducers() {
 fn reducers_own_their_keys_in_sorted_order() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = text_file(dir.path(), "a.txt", 3, 50_000);
-    let output = mapreduce::run(&WordCount, &[path], &config(2, 4)).unwrap();
+    let output = mapreduce::run_job(&WordCount, &[path], &config(2, 4)).unwrap();
     for (reducer, pairs) in output.partitions.iter().enumerate() {
         assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0), "reducer {reducer}'s keys are sorted and unique");
         for (key, _) in pairs {
@@ -60,12 +60,12 @@ fn a_tiny_memory_budget_spills_and_changes_nothing() {
     let spills = tempfile::tempdir().unwrap();
     let (path, truth) = text_file(dir.path(), "a.txt", 4, 150_000);
     for (workers, reducers) in [(1, 1), (2, 3)] {
-        let config = Config {
+        let config = JobConfig {
             memory: 8 * 1024,
             spill_dir: Some(spills.path().to_owned()),
             ..config(workers, reducers)
         };
-        let output = mapreduce::run(&WordCount, std::slice::from_ref(&path), &config).unwrap();
+        let output = mapreduce::run_job(&WordCount, std::slice::from_ref(&path), &config).unwrap();
         assert_eq!(counts(&output), truth, "{workers} workers, {reducers} reducers, 8 KiB");
         let stats = &output.stats;
         assert!(
@@ -78,7 +78,7 @@ fn a_tiny_memory_budget_spills_and_changes_nothing() {
             "runs merged, at least one per spill, {workers} workers, {reducers} reducers: {stats:?}"
         );
     }
-    let big = mapreduce::run(&WordCount, &[path], &config(2, 3)).unwrap();
+    let big = mapreduce::run_job(&WordCount, &[path], &config(2, 3)).unwrap();
     assert_eq!(big.stats.spills, 0, "spills of 150 kB of text under the default budget");
     assert!(
         std::fs::read_dir(spills.path()).unwrap().next().is_none(),
@@ -115,8 +115,8 @@ fn a_custom_job_without_combiner_sees_every_value() {
         expected.into_iter().map(|(k, (n, max))| (k, format!("{n} lines, longest {max}"))).collect();
     expected.sort();
     for workers in [1, 3] {
-        let config = Config { memory: 4 * 1024, split_size: 4 * 1024, ..config(workers, 2) };
-        let output = mapreduce::run(&LinesByLength, std::slice::from_ref(&path), &config).unwrap();
+        let config = JobConfig { memory: 4 * 1024, split_size: 4 * 1024, ..config(workers, 2) };
+        let output = mapreduce::run_job(&LinesByLength, std::slice::from_ref(&path), &config).unwrap();
         assert_eq!(output.merged(), expected, "lines by length without a combiner, {workers} workers");
         assert_eq!(output.stats.records, 4_000, "records read from 4000 lines, {workers} workers");
         assert!(
@@ -132,9 +132,9 @@ fn empty_and_missing_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, b"").unwrap();
-    let output = mapreduce::run(&WordCount, &[empty], &config(2, 2)).unwrap();
+    let output = mapreduce::run_job(&WordCount, &[empty], &config(2, 2)).unwrap();
     assert!(output.merged().is_empty(), "the output of an empty input: {:?}", output.merged());
     assert_eq!(output.partitions.len(), 2, "partitions of an empty input with 2 reducers");
-    let err = mapreduce::run(&WordCount, &[dir.path().join("missing.txt")], &config(2, 2)).unwrap_err();
+    let err = mapreduce::run_job(&WordCount, &[dir.path().join("missing.txt")], &config(2, 2)).unwrap_err();
     assert!(err.to_string().contains("missing.txt"), "the error names the input: {err}");
 }

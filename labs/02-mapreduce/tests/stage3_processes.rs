@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::{config, counts, text_file, worker_options};
 use mapreduce::{
-    Config, Error, Fault, Job, JobSpec, MapOutput, Message, Mode, Record, Split, WordCount, decode, encode,
-    read_frame, write_frame,
+    Error, Fault, Job, JobConfig, JobSpec, MapOutput, Message, Mode, Record, Split, WordCount, decode,
+    encode, read_frame, write_frame,
 };
 use proptest::prelude::*;
 
@@ -85,10 +85,10 @@ fn faults_travel_in_the_environment() {
     assert_eq!(Fault::from_env("nonsense"), None, "the fault in \"nonsense\"");
 }
 
-fn processes(workers: usize, reducers: usize, fault: Option<Fault>) -> Config {
+fn processes(workers: usize, reducers: usize, fault: Option<Fault>) -> JobConfig {
     let mut options = worker_options();
     options.fault = fault;
-    Config { mode: Mode::Processes(options), ..config(workers, reducers) }
+    JobConfig { mode: Mode::Processes(options), ..config(workers, reducers) }
 }
 
 #[test]
@@ -96,8 +96,8 @@ fn processes_give_the_same_output_as_threads() {
     let dir = tempfile::tempdir().unwrap();
     let (path, truth) = text_file(dir.path(), "a.txt", 5, 100_000);
     let inputs = [path];
-    let threads = mapreduce::run(&WordCount, &inputs, &config(2, 3)).unwrap();
-    let procs = mapreduce::run(&WordCount, &inputs, &processes(2, 3, None)).unwrap();
+    let threads = mapreduce::run_job(&WordCount, &inputs, &config(2, 3)).unwrap();
+    let procs = mapreduce::run_job(&WordCount, &inputs, &processes(2, 3, None)).unwrap();
     assert_eq!(procs.partitions, threads.partitions, "partitions in worker processes and in threads");
     assert_eq!(counts(&procs), truth, "word counts of 100 kB of text in worker processes");
     assert_eq!(procs.stats.worker_failures, 0, "worker failures with no fault: {:?}", procs.stats);
@@ -110,8 +110,9 @@ fn a_killed_worker_has_its_task_rerun() {
     let (path, truth) = text_file(dir.path(), "a.txt", 6, 100_000);
     for workers in [1, 2] {
         // The first worker dies on its first task; 25 small splits leave it no chance to miss it.
-        let config = Config { split_size: 4 * 1024, ..processes(workers, 2, Some(Fault::Crash { task: 1 })) };
-        let output = mapreduce::run(&WordCount, std::slice::from_ref(&path), &config)
+        let config =
+            JobConfig { split_size: 4 * 1024, ..processes(workers, 2, Some(Fault::Crash { task: 1 })) };
+        let output = mapreduce::run_job(&WordCount, std::slice::from_ref(&path), &config)
             .unwrap_or_else(|err| panic!("{workers} workers: {err}"));
         assert_eq!(counts(&output), truth, "{workers} workers, one crash");
         let stats = &output.stats;
@@ -127,7 +128,7 @@ fn a_straggler_gets_a_backup_task() {
     let started = Instant::now();
     // The first worker sleeps 40 s on its first task: only a backup can end the job in time.
     let fault = Fault::Straggle { task: 1, delay: Duration::from_secs(40) };
-    let output = mapreduce::run(&WordCount, &[path], &processes(2, 2, Some(fault))).unwrap();
+    let output = mapreduce::run_job(&WordCount, &[path], &processes(2, 2, Some(fault))).unwrap();
     assert_eq!(counts(&output), truth, "word counts of 100 kB of text with a straggler");
     assert!(output.stats.backups >= 1, "backup tasks with a straggler: {:?}", output.stats);
     assert!(started.elapsed() < Duration::from_secs(30), "the job waited for its straggler");
@@ -149,7 +150,7 @@ impl Job for Local {
 fn a_job_without_a_spec_cannot_go_to_processes() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = text_file(dir.path(), "a.txt", 8, 1_000);
-    let err = mapreduce::run(&Local, &[path], &processes(1, 1, None)).unwrap_err();
+    let err = mapreduce::run_job(&Local, &[path], &processes(1, 1, None)).unwrap_err();
     assert!(matches!(err, Error::NotShippable), "{err}");
 }
 

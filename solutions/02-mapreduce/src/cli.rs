@@ -1,4 +1,5 @@
-//! The command line, as clap parses it. `main` turns it into a [`mapreduce::Config`].
+//! The command line: clap's view of the arguments, turned into a validated [`crate::Config`] by
+//! [`crate::Config::try_from`] and never passed further.
 
 use std::path::PathBuf;
 
@@ -8,9 +9,13 @@ use clap::{Parser, ValueEnum};
 ///
 /// The output is `key<TAB>value` lines sorted by key, the same for any number of workers. With
 /// `--out DIR`, each reducer writes `DIR/part-NNNNN` instead. `top-urls` prints the 10 most
-/// requested URLs (all counts go to `--out`).
+/// requested URLs (all counts go to `--out`). Ctrl-C or SIGTERM stops the job without writing its
+/// output; a second Ctrl-C ends the process at once.
+///
+/// Exit status: 0 on success, 1 when an input, a worker or the output fails, 2 on a usage error,
+/// 130 when interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "mapreduce", version)]
+#[command(name = "mapreduce", version, max_term_width = 100)]
 pub struct Cli {
     /// The job to run.
     #[arg(value_enum)]

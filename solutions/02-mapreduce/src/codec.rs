@@ -66,7 +66,7 @@ pub fn write_frame(out: &mut impl Write, payload: &[u8]) -> io::Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::Frame`] for a frame cut short or longer than [`MAX_FRAME`]; [`Error::Io`] when `input`
+/// [`Error::Frame`] for a frame cut short or longer than [`MAX_FRAME`]; [`Error::Sys`] when `input`
 /// fails.
 pub fn read_frame(input: &mut impl Read) -> Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
@@ -77,7 +77,7 @@ pub fn read_frame(input: &mut impl Read) -> Result<Option<Vec<u8>>> {
             Ok(0) => return Err(Error::Frame("end of input inside a frame's length".into())),
             Ok(n) => got += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(Error::io("cannot read a frame", err)),
+            Err(err) => return Err(Error::sys("read a frame")(err)),
         }
     }
     let len = u32::from_le_bytes(len) as usize;
@@ -86,7 +86,7 @@ pub fn read_frame(input: &mut impl Read) -> Result<Option<Vec<u8>>> {
     }
     // Read through `take` rather than preallocating: a bogus length must not allocate a gigabyte.
     let mut payload = Vec::new();
-    input.take(len as u64).read_to_end(&mut payload).map_err(|err| Error::io("cannot read a frame", err))?;
+    input.take(len as u64).read_to_end(&mut payload).map_err(Error::sys("read a frame"))?;
     if payload.len() < len {
         return Err(Error::Frame(format!("frame cut short: {} of {len} bytes", payload.len())));
     }

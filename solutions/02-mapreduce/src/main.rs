@@ -1,18 +1,23 @@
-//! The `mapreduce` command: parse the arguments, run the job, print or write the output. Run as
-//! `mapreduce worker`, it is a worker process serving tasks on stdin/stdout.
+//! The `mapreduce` command: parse the arguments, run the job until done or Ctrl-C, report errors,
+//! exit with a meaningful code. Run as `mapreduce worker`, it is a worker process serving tasks on
+//! stdin/stdout.
 
-mod cli;
-
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
-use cli::{Cli, JobName, ModeName};
-use mapreduce::{Config, JobSpec, Mode, ProcessOptions, WorkerCommand};
+use mapreduce::Config;
+use mapreduce::cli::Cli;
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 fn main() -> ExitCode {
     // The hidden worker mode: the coordinator starts this same binary with `worker`.
     if std::env::args_os().nth(1).is_some_and(|arg| arg == "worker") {
+        // Ctrl-C reaches the whole process group: the coordinator decides when its workers stop
+        // (by closing their input), so a worker does not die of it.
+        let _ = signal_hook::flag::register(SIGINT, Arc::new(AtomicBool::new(false)));
         return match mapreduce::serve_worker(io::stdin().lock(), io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -22,91 +27,36 @@ fn main() -> ExitCode {
         };
     }
     let cli = Cli::parse();
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err)
-            if err.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
+    let config = match Config::try_from(cli) {
+        Ok(config) => config,
         Err(err) => {
-            // Every message already names its cause: print it once, not the whole source chain.
             eprintln!("mapreduce: {err}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run(cli: &Cli) -> anyhow::Result<()> {
-    let spec = match cli.job {
-        JobName::Wordcount => JobSpec::WordCount,
-        JobName::TopUrls => JobSpec::TopUrls,
-        JobName::Status => JobSpec::Status,
-        JobName::Index => JobSpec::Index,
-    };
-    let mode = match cli.mode {
-        ModeName::Threads => Mode::Threads,
-        ModeName::Processes => {
-            let exe = std::env::current_exe()
-                .map_err(|err| anyhow::anyhow!("cannot find this program to start workers: {err}"))?;
-            Mode::Processes(ProcessOptions::new(WorkerCommand::new(exe).arg("worker")))
+            return ExitCode::from(err.exit_code());
         }
     };
-    let config = Config {
-        workers: cli.workers.max(1),
-        reducers: cli.reducers.max(1),
-        memory: cli.memory << 20,
-        split_size: cli.split.max(1) << 20,
-        mode,
-        spill_dir: None,
-    };
-    let job = spec.job(&cli.files);
-    let output = mapreduce::run(job.as_ref(), &cli.files, &config)?;
-    if cli.stats {
-        let s = &output.stats;
-        eprintln!(
-            "map {:.3}s (spill {:.3}s, {} spills, {} bytes) reduce {:.3}s; {} tasks, {} attempts, {} records, {} pairs emitted, {} shuffled, {} runs merged, {} failures, {} reruns, {} backups",
-            s.map_time.as_secs_f64(),
-            s.spill_time.as_secs_f64(),
-            s.spills,
-            s.spill_bytes,
-            s.reduce_time.as_secs_f64(),
-            s.map_tasks,
-            s.map_attempts,
-            s.records,
-            s.emitted,
-            s.shuffled,
-            s.runs_merged,
-            s.worker_failures,
-            s.reruns,
-            s.backups,
-        );
+    // Ctrl-C or SIGTERM raises the flag; run() writes nothing and exits 130. A second Ctrl-C, while
+    // the first is being handled, ends the process at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
-    if let Some(dir) = &cli.out {
-        std::fs::create_dir_all(dir)
-            .map_err(|err| anyhow::anyhow!("cannot create {}: {err}", dir.display()))?;
-        for (reducer, pairs) in output.partitions.iter().enumerate() {
-            let path = dir.join(format!("part-{reducer:05}"));
-            let file = std::fs::File::create(&path)
-                .map_err(|err| anyhow::anyhow!("cannot create {}: {err}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            for (key, value) in pairs {
-                writeln!(out, "{key}\t{value}")?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let result = mapreduce::run(&config, &stop, &mut out)
+        .and_then(|outcome| out.flush().map(|()| outcome).map_err(mapreduce::Error::Write));
+    match result {
+        Ok(outcome) => {
+            if config.stats {
+                eprintln!("mapreduce: {}", outcome.stats);
             }
-            out.flush().map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+            ExitCode::from(outcome.exit_code())
         }
-        return Ok(());
-    }
-    let mut out = BufWriter::new(io::stdout().lock());
-    if let JobName::TopUrls = cli.job {
-        for (url, count) in mapreduce::top_n(&output.merged(), 10) {
-            writeln!(out, "{url}\t{count}")?;
-        }
-    } else {
-        for (key, value) in output.merged() {
-            writeln!(out, "{key}\t{value}")?;
+        // `mapreduce … | head` closes the pipe early: that is success, not an error.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mapreduce: {err}");
+            ExitCode::from(err.exit_code())
         }
     }
-    out.flush()?;
-    Ok(())
 }

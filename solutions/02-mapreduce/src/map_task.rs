@@ -30,14 +30,14 @@ pub struct MapOutput {
 ///
 /// # Errors
 ///
-/// [`Error::Read`] when the split's file cannot be read.
+/// [`Error::File`] when the split's file cannot be read.
 // ANCHOR: map_split
 pub fn map_split(job: &dyn Job, split: &Split, reducers: usize) -> Result<MapOutput> {
     let read = || -> std::io::Result<Vec<u8>> {
         let mut file = File::open(&split.path)?;
         read_split(&mut file, split.start, split.end)
     };
-    let data = read().map_err(|source| Error::Read { path: split.path.clone(), source })?;
+    let data = read().map_err(Error::file(&split.path))?;
     let mut table: HashMap<String, Vec<u64>> = HashMap::new();
     let mut output = MapOutput { runs: vec![Vec::new(); reducers], ..MapOutput::default() };
     for line in data.split_inclusive(|&b| b == b'\n') {

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::{Barrier, Condvar, Mutex, MutexGuard};
+use std::sync::{Barrier, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::codec::{HELLO, Message, decode, encode, read_frame, write_frame};
@@ -207,7 +207,7 @@ pub fn run_map_phase(
                     let message =
                         Message::Task { id: task, job: spec, split: splits[task].clone(), reducers };
                     let reply = write_frame(&mut worker.stdin, &encode(&message))
-                        .map_err(|err| Error::io("cannot write to a worker", err))
+                        .map_err(Error::sys("write to a worker"))
                         .and_then(|()| read_frame(&mut worker.stdout))
                         .and_then(|frame| {
                             frame.ok_or_else(|| Error::Frame("worker closed its output".into()))
@@ -269,7 +269,7 @@ pub fn run_map_phase(
         // Wait for the last task, then kill the stragglers so their slots' threads stop reading.
         let mut b = lock(&board);
         while !b.finished() {
-            b = changed.wait(b).unwrap_or_else(|e| e.into_inner());
+            b = changed.wait(b).unwrap_or_else(PoisonError::into_inner);
         }
         drop(b);
         for child in lock(&children).iter_mut() {
@@ -279,8 +279,8 @@ pub fn run_map_phase(
     for child in lock(&children).iter_mut() {
         let _ = child.wait();
     }
-    *stats = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    match board.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+    *stats = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
+    match board.into_inner().unwrap_or_else(PoisonError::into_inner).error {
         Some(err) => Err(err),
         None => Ok(()),
     }
@@ -316,7 +316,7 @@ fn next_task(mut board: MutexGuard<'_, Board>, changed: &Condvar, stats: &Mutex<
             lock(stats).backups += 1;
             return Some(task);
         }
-        board = changed.wait(board).unwrap_or_else(|e| e.into_inner());
+        board = changed.wait(board).unwrap_or_else(PoisonError::into_inner);
     }
 }
 // ANCHOR_END: next_task
@@ -342,9 +342,7 @@ fn spawn(command: &WorkerCommand, fault: Option<Fault>, children: &Mutex<Vec<Chi
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     while !seen.ends_with(HELLO) {
-        if seen.len() > 1 << 20
-            || stdout.read(&mut byte).map_err(|err| Error::io("cannot read from a worker", err))? == 0
-        {
+        if seen.len() > 1 << 20 || stdout.read(&mut byte).map_err(Error::sys("read from a worker"))? == 0 {
             return Err(Error::Frame("the worker exited before saying hello".into()));
         }
         seen.push(byte[0]);
@@ -363,5 +361,5 @@ fn fail(board: &Mutex<Board>, err: Error) {
 
 /// Locks `mutex`, carrying on past a thread that panicked holding it (the data is still counts).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -5,8 +5,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::job::Job;
@@ -73,10 +73,8 @@ impl Shuffle {
     ///
     /// When the spill directory cannot be created.
     pub fn new(reducers: usize, memory: usize, dir: &std::path::Path) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("mapreduce-spill-")
-            .tempdir_in(dir)
-            .map_err(|err| Error::io(format!("cannot create a spill directory in {}", dir.display()), err))?;
+        let dir =
+            tempfile::Builder::new().prefix("mapreduce-spill-").tempdir_in(dir).map_err(Error::file(dir))?;
         Ok(Self {
             partitions: (0..reducers.max(1)).map(|_| Mutex::default()).collect(),
             budget: memory / reducers.max(1),
@@ -97,7 +95,7 @@ impl Shuffle {
         if run.is_empty() {
             return Ok(());
         }
-        let mut part = self.partitions[partition].lock().unwrap_or_else(|e| e.into_inner());
+        let mut part = self.partitions[partition].lock().unwrap_or_else(PoisonError::into_inner);
         part.bytes += run.iter().map(|(key, _)| pair_bytes(key)).sum::<usize>();
         part.runs.push(run);
         if part.bytes > self.budget {
@@ -105,8 +103,7 @@ impl Shuffle {
             let mut merged: Vec<(String, u64)> = part.runs.drain(..).flatten().collect();
             merged.sort_by(|a, b| a.0.cmp(&b.0));
             let path = self.dir.path().join(format!("p{partition}-{}.run", part.files.len()));
-            let bytes = write_run(&path, &merged)
-                .map_err(|err| Error::io(format!("cannot write spill {}", path.display()), err))?;
+            let bytes = write_run(&path, &merged).map_err(Error::file(&path))?;
             part.files.push(path);
             part.bytes = 0;
             self.spills.fetch_add(1, Ordering::Relaxed);
@@ -139,23 +136,23 @@ impl Shuffle {
     /// When a spill file cannot be read back.
     // ANCHOR: reduce
     pub fn reduce(&self, partition: usize, job: &dyn Job) -> Result<(Vec<(String, String)>, usize)> {
-        let mut part = self.partitions[partition].lock().unwrap_or_else(|e| e.into_inner());
+        let mut part = self.partitions[partition].lock().unwrap_or_else(PoisonError::into_inner);
         let mut sources: Vec<Box<dyn Iterator<Item = PairRead>>> = Vec::new();
         for path in &part.files {
-            let reader = RunReader::open(path)
-                .map_err(|err| Error::io(format!("cannot open spill {}", path.display()), err))?;
+            let reader = RunReader::open(path).map_err(Error::file(path))?;
             sources.push(Box::new(reader));
         }
         for run in std::mem::take(&mut part.runs) {
             sources.push(Box::new(run.into_iter().map(Ok)));
         }
         let runs = sources.len();
-        let read_err = |err| Error::io("cannot read a spill back", err);
+        // Runs in memory cannot fail to read: an error comes from source `i`, the spill file `i`.
+        let read_err = |source: usize, err| Error::file(&part.files[source])(err);
         // The heap holds each source's smallest unread pair; ties by source number keep it total.
         let mut heap = BinaryHeap::new();
         for (source, iter) in sources.iter_mut().enumerate() {
             if let Some(pair) = iter.next() {
-                let (key, value) = pair.map_err(read_err)?;
+                let (key, value) = pair.map_err(|err| read_err(source, err))?;
                 heap.push(Reverse((key, source, value)));
             }
         }
@@ -164,7 +161,7 @@ impl Shuffle {
         while let Some(Reverse((key, source, value))) = heap.pop() {
             values.push(value);
             if let Some(pair) = sources[source].next() {
-                let (next_key, next_value) = pair.map_err(read_err)?;
+                let (next_key, next_value) = pair.map_err(|err| read_err(source, err))?;
                 heap.push(Reverse((next_key, source, next_value)));
             }
             let key_done = heap.peek().is_none_or(|Reverse((next, _, _))| *next != key);

@@ -30,7 +30,7 @@ pub struct Split {
 ///
 /// # Errors
 ///
-/// [`Error::Read`] when an input's size cannot be read.
+/// [`Error::File`] when an input's size cannot be read.
 ///
 /// # Panics
 ///
@@ -39,7 +39,7 @@ pub fn plan_splits(inputs: &[PathBuf], split_size: u64) -> Result<Vec<Split>> {
     assert!(split_size > 0, "split_size must be positive");
     let mut splits = Vec::new();
     for (file, path) in inputs.iter().enumerate() {
-        let len = std::fs::metadata(path).map_err(|source| Error::Read { path: path.clone(), source })?.len();
+        let len = std::fs::metadata(path).map_err(Error::file(path))?.len();
         let mut start = 0;
         while start < len {
             let end = (start + split_size).min(len);

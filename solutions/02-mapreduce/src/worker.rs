@@ -21,7 +21,7 @@ pub const CRASH_EXIT_CODE: i32 = 86;
 // ANCHOR: serve_worker
 pub fn serve_worker(mut input: impl Read, mut output: impl Write) -> Result<()> {
     let fault = std::env::var(FAULT_ENV).ok().and_then(|value| Fault::from_env(&value));
-    output.write_all(HELLO).and_then(|()| output.flush()).map_err(|err| Error::io("cannot greet", err))?;
+    output.write_all(HELLO).and_then(|()| output.flush()).map_err(Error::sys("greet the coordinator"))?;
     let mut served = 0;
     while let Some(frame) = read_frame(&mut input)? {
         let Message::Task { id, job, split, reducers } = decode(&frame)? else {
@@ -37,7 +37,7 @@ pub fn serve_worker(mut input: impl Read, mut output: impl Write) -> Result<()> 
             Ok(output) => Message::Done { id, output },
             Err(err) => Message::Failed { id, message: err.to_string() },
         };
-        write_frame(&mut output, &encode(&reply)).map_err(|err| Error::io("cannot reply", err))?;
+        write_frame(&mut output, &encode(&reply)).map_err(Error::sys("reply to the coordinator"))?;
     }
     Ok(())
 }

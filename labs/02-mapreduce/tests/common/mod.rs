@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use datasets::nginx::{LogGenerator, LogLine, LogSpec};
 use datasets::text::{TextSpec, write_text};
-use mapreduce::{Config, Output, ProcessOptions, WorkerCommand};
+use mapreduce::{JobConfig, Output, ProcessOptions, WorkerCommand};
 
 /// The environment variable that makes the `child_worker` helper test serve tasks.
 pub const WORKER_ENV: &str = "MAPREDUCE_TEST_WORKER";
@@ -47,8 +47,8 @@ pub fn log_file(
 }
 
 /// A threads-mode config with small splits, so that even small inputs make many map tasks.
-pub fn config(workers: usize, reducers: usize) -> Config {
-    Config { workers, reducers, split_size: 16 * 1024, ..Config::default() }
+pub fn config(workers: usize, reducers: usize) -> JobConfig {
+    JobConfig { workers, reducers, split_size: 16 * 1024, ..JobConfig::default() }
 }
 
 /// The merged output with its values read as counts.
