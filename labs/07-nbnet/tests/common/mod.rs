@@ -157,8 +157,16 @@ pub fn start_loop(options: Options) -> RunningLoop {
 
 impl RunningLoop {
     /// Waits for `run` to return (after a shutdown) and gives its result.
+    #[track_caller]
     pub fn wait_done(&self) -> Result<(), nbnet::Error> {
-        self.done.recv_timeout(testkit::DEFAULT_DEADLINE).expect("run returns after shutdown")
+        match self.done.recv_timeout(testkit::DEFAULT_DEADLINE) {
+            Ok(ran) => ran,
+            Err(_) => panic!(
+                "waiting for EventLoop::run to return after Handle::shutdown: it had not within {:?} \
+                 (it must read the waker's Shutdown message, finish its connections and return)",
+                testkit::DEFAULT_DEADLINE
+            ),
+        }
     }
 }
 
