@@ -93,23 +93,51 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// A call other than on a named file failed.
+    #[error("{call}: {source}")]
+    Sys {
+        /// The call, as `current_dir`.
+        call: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The report could not be written to standard output (a full disk, a closed pipe).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
+    /// An option is out of range (a timeout of 0). A usage error: exit 2.
+    #[error("invalid option: {0}")]
+    BadOption(String),
     /// The stop flag was raised (Ctrl-C): the workers stopped and the state was saved for `--resume`.
     #[error("interrupted; rerun with --resume to continue")]
     Interrupted,
 }
 
 impl Error {
-    /// The process exit code for this error: 130 when interrupted, 1 otherwise.
+    /// An [`Error::File`] for `path`, for `map_err`: `.map_err(Error::file(&path))?`.
+    pub fn file(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::File { path, source }
+    }
+
+    /// An [`Error::Sys`] for the call `call`, for `map_err`: `.map_err(Error::sys("current_dir"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
+    /// The process exit code for this error: 2 for a usage error, 130 when interrupted (the state
+    /// is saved: the destination is not there, so this is no success), 1 for the rest.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::BadOption(_) => 2,
             Error::Interrupted => 130,
             _ => 1,
         }
     }
 
-    /// A [`Error::File`] for `path`, for `map_err`.
-    pub fn file(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
-        let path = path.into();
-        move |source| Error::File { path, source }
+    /// Whether this is a write to a pipe whose reader has gone (`downloader … | head`): not a
+    /// failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
     }
 }

@@ -1,9 +1,12 @@
-//! What to download and how: one validated run, built by the command line or by a test.
+//! What to download and how: one validated run, built from the command line
+//! ([`Config::try_from`]) or by a test.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::Url;
+use crate::cli::Cli;
+use crate::{Error, Url};
 
 /// The default size of one chunk: large enough that a request's round trip is small beside its
 /// transfer, small enough that four connections share a file of a few tens of MiB.
@@ -45,12 +48,14 @@ pub struct Config {
     pub max_unsynced: u64,
     /// Draw a progress bar on standard error.
     pub progress: bool,
+    /// Write a line naming the file saved, and its size, to the output of [`crate::run()`].
+    pub report: bool,
 }
 
 impl Config {
     /// A download of `url` with the defaults: 4 connections, 4 MiB chunks, 5 retries starting at
     /// 250 ms, 10 s connect and stall timeouts, the state saved every 20 ms with at most 16 MiB
-    /// unsynced, no progress bar.
+    /// unsynced, no progress bar, no report.
     pub fn new(url: Url) -> Config {
         Config {
             url,
@@ -67,6 +72,7 @@ impl Config {
             save_interval: Duration::from_millis(20),
             max_unsynced: 16 << 20,
             progress: false,
+            report: false,
         }
     }
 
@@ -74,6 +80,31 @@ impl Config {
     /// when the path ends in `/`).
     pub fn destination(&self) -> PathBuf {
         self.output.clone().unwrap_or_else(|| PathBuf::from(self.url.file_name().unwrap_or("index.html")))
+    }
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = Error;
+
+    /// Checks what clap cannot (a timeout that is a positive number of seconds) and decides on the
+    /// progress bar: only when standard error is a terminal.
+    fn try_from(cli: Cli) -> Result<Config, Error> {
+        let timeout =
+            Duration::try_from_secs_f64(cli.timeout).ok().filter(|timeout| !timeout.is_zero()).ok_or_else(
+                || Error::BadOption(format!("--timeout {} is not a positive number of seconds", cli.timeout)),
+            )?;
+        let mut config = Config::new(cli.url);
+        config.output = cli.output;
+        config.connections = usize::from(cli.connections);
+        config.chunk_size = cli.chunk_size;
+        config.sha256 = cli.sha256;
+        config.resume = cli.resume;
+        config.retries = cli.retries;
+        config.connect_timeout = timeout;
+        config.stall_timeout = timeout;
+        config.progress = !cli.quiet && std::io::stderr().is_terminal();
+        config.report = !cli.quiet;
+        Ok(config)
     }
 }
 
@@ -92,4 +123,20 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn a_timeout_that_is_not_positive_is_a_usage_error() {
+        for timeout in ["0", "-1", "nan"] {
+            let cli = Cli::parse_from(["downloader", "http://127.0.0.1/f", "--timeout", timeout]);
+            let err = Config::try_from(cli).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "the exit code of --timeout {timeout}: {err}");
+        }
+    }
 }

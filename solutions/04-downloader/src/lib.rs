@@ -18,8 +18,11 @@
 //!   attempts; [`progress`]: the shared byte counter and the bar ([`Progress`]).
 //! - [`state`]: the resumable state file ([`State`]).
 //! - [`download`](mod@download): one download from probe to rename ([`download()`], [`Outcome`]).
-//! - [`config`]: what to download and how ([`Config`]); [`error`]: what can go wrong ([`Error`]).
+//! - [`cli`], [`config`]: the arguments, and the validated [`Config`] they become: what to
+//!   download and how; [`run`](mod@run): the command ([`run()`]); [`error`]: what can go wrong
+//!   ([`Error`]), and the exit code each error means.
 
+pub mod cli;
 pub mod config;
 pub mod content_range;
 pub mod download;
@@ -29,6 +32,7 @@ pub mod plan;
 pub mod probe;
 pub mod progress;
 pub mod retry;
+pub mod run;
 pub mod size;
 pub mod state;
 pub mod url;
@@ -41,6 +45,7 @@ pub use error::Error;
 pub use plan::{Chunk, plan};
 pub use probe::{Remote, Validator, probe};
 pub use progress::Progress;
+pub use run::run;
 pub use size::{SizeError, parse_size};
 pub use state::{State, StateError};
 pub use url::{Url, UrlError};
