@@ -134,7 +134,8 @@ mod tests {
     #[test]
     fn a_timeout_that_is_not_positive_is_a_usage_error() {
         for timeout in ["0", "-1", "nan"] {
-            let cli = Cli::parse_from(["downloader", "http://127.0.0.1/f", "--timeout", timeout]);
+            let arg = format!("--timeout={timeout}");
+            let cli = Cli::try_parse_from(["downloader", "http://127.0.0.1/f", &arg]).unwrap();
             let err = Config::try_from(cli).unwrap_err();
             assert_eq!(err.exit_code(), 2, "the exit code of --timeout {timeout}: {err}");
         }
