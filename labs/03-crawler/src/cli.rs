@@ -1,13 +1,9 @@
-//! The command line: clap's view of the arguments, turned into a validated [`Config`].
+//! The command line: clap's view of the arguments, turned into a validated [`crate::Config`] by
+//! [`crate::Config::try_from`] and never passed further.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
-
-use crate::config::Config;
-use crate::error::Error;
-use crate::url::Url;
 
 /// Crawl a web site over plain HTTP, politely, and report every URL fetched as a JSON line.
 ///
@@ -16,7 +12,8 @@ use crate::url::Url;
 /// {"url", "status", "depth", "bytes", "links", "ms", "error", ...}. With --save, pages are also
 /// mirrored to disk like wget does (DIR/host:port/path, index.html for directories).
 ///
-/// Only http:// URLs: this crawler speaks no TLS. Ctrl-C stops the crawl and keeps what was found.
+/// Only http:// URLs: this crawler speaks no TLS. Ctrl-C or SIGTERM stops the crawl and keeps what
+/// was found; a second Ctrl-C ends the process at once.
 ///
 /// Exit status: 0 on success, 1 when the start page cannot be fetched, 2 on a usage error, 130 when
 /// interrupted.
@@ -70,51 +67,6 @@ pub struct Cli {
     /// Never draw the progress line.
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-impl TryFrom<Cli> for Config {
-    type Error = Error;
-
-    fn try_from(cli: Cli) -> Result<Config, Error> {
-        let bad_url = |reason: String| Error::BadStartUrl { input: cli.url.clone(), reason };
-        let start = Url::parse(&cli.url).map_err(|err| bad_url(err.to_string()))?;
-        if !start.scheme().eq_ignore_ascii_case("http") {
-            let reason = if start.scheme().eq_ignore_ascii_case("https") {
-                "https is not supported: this crawler speaks plain HTTP only (no TLS)".to_owned()
-            } else {
-                format!("scheme {:?} is not http", start.scheme())
-            };
-            return Err(bad_url(reason));
-        }
-        if start.host().is_none_or(str::is_empty) {
-            return Err(bad_url("it has no host".to_owned()));
-        }
-        for (name, value) in [("--concurrency", cli.concurrency), ("--per-host", cli.per_host)] {
-            if value == 0 {
-                return Err(Error::BadOption(format!("{name} must be at least 1")));
-            }
-        }
-        let mut config = Config::new(start);
-        let crawl = &mut config.crawl;
-        crawl.max_depth = cli.depth;
-        crawl.max_pages = cli.max_pages;
-        crawl.concurrency = cli.concurrency;
-        crawl.per_host = cli.per_host;
-        crawl.delay = Duration::from_millis(cli.delay);
-        crawl.all_hosts = cli.all_hosts;
-        crawl.obey_robots = !cli.ignore_robots;
-        crawl.retries = cli.retries;
-        crawl.save = cli.save;
-        crawl.client.user_agent = cli.user_agent;
-        crawl.client.max_body = cli.max_body;
-        let timeout = Duration::from_secs(cli.timeout.max(1));
-        crawl.client.connect_timeout = timeout;
-        crawl.client.header_timeout = timeout;
-        crawl.client.body_timeout = timeout * 3;
-        config.out = cli.out;
-        config.progress = !cli.quiet;
-        Ok(config)
-    }
 }
 
 #[cfg(test)]

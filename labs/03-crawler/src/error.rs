@@ -211,11 +211,19 @@ pub enum Error {
         /// Why, as in the page's `error` field.
         reason: String,
     },
-    /// The output file could not be created.
-    #[error("cannot create {}: {source}", path.display())]
-    Create {
+    /// A file (the output) could not be created or written.
+    #[error("{}: {source}", path.display())]
+    File {
         /// The file.
         path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A call other than on a named file failed (starting the async runtime).
+    #[error("{call}: {source}")]
+    Sys {
+        /// The call, as `start the tokio runtime`.
+        call: String,
         /// What the operating system said.
         source: io::Error,
     },
@@ -225,6 +233,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// An [`Error::File`] for `path`, for `map_err`: `.map_err(Error::file(&path))?`.
+    pub fn file(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::File { path, source }
+    }
+
+    /// An [`Error::Sys`] for the call `call`, for `map_err`: `.map_err(Error::sys("bind"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
     /// The exit code for this error: 2 for usage errors, 1 for the rest.
     pub fn exit_code(&self) -> u8 {
         match self {

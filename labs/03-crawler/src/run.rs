@@ -28,7 +28,7 @@ impl Outcome {
 ///
 /// # Errors
 ///
-/// [`Error::Create`] when the output file cannot be created, [`Error::Write`] when a line cannot be
+/// [`Error::File`] when the output file cannot be created, [`Error::Write`] when a line cannot be
 /// written, and [`Error::Start`] when the start page could not be fetched at all (its line is
 /// written first).
 pub async fn run(

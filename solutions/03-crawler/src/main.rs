@@ -1,15 +1,17 @@
-//! The `crawler` command: parse the arguments, crawl until done or Ctrl-C, exit with a meaningful
-//! code.
+//! The `crawler` command: parse the arguments, crawl until done or Ctrl-C, report errors, exit with
+//! a meaningful code.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use crawler::Config;
 use crawler::cli::Cli;
+use crawler::{Config, Error};
+use tokio::signal::unix::{SignalKind, signal};
 
 fn main() -> ExitCode {
-    let config = match Config::try_from(Cli::parse()) {
+    let cli = Cli::parse();
+    let config = match Config::try_from(cli) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("crawler: {err}");
@@ -19,25 +21,15 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("crawler: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
+            let err = Error::sys("start the tokio runtime")(err);
+            eprintln!("crawler: {err}");
+            return ExitCode::from(err.exit_code());
         }
     };
     let result = runtime.block_on(async {
-        // The first Ctrl-C stops the crawl and keeps its results; a second one ends the process.
-        let shutdown = async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tokio::spawn(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                    std::process::exit(130);
-                });
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
         let mut out = io::BufWriter::new(io::stdout());
-        let result = crawler::run(&config, shutdown, &mut out).await;
-        result.and_then(|outcome| out.flush().map(|()| outcome).map_err(crawler::Error::Write))
+        let result = crawler::run(&config, shutdown(), &mut out).await;
+        result.and_then(|outcome| out.flush().map(|()| outcome).map_err(Error::Write))
     });
     // In-flight requests were abandoned: do not wait for them.
     runtime.shutdown_background();
@@ -50,4 +42,30 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// Resolves on the first Ctrl-C (SIGINT) or SIGTERM: the crawl stops and keeps its results. From then
+/// on, a second Ctrl-C ends the process at once with 130.
+async fn shutdown() {
+    // A signal that cannot be listened for never comes: wait on the other one.
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => drop(terminate.recv().await),
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
 }

@@ -32,7 +32,7 @@ impl Outcome {
 ///
 /// # Errors
 ///
-/// [`Error::Create`] when the output file cannot be created, [`Error::Write`] when a line cannot be
+/// [`Error::File`] when the output file cannot be created, [`Error::Write`] when a line cannot be
 /// written, and [`Error::Start`] when the start page could not be fetched at all (its line is
 /// written first).
 pub async fn run(
@@ -44,8 +44,7 @@ pub async fn run(
     let mut file;
     let out: &mut dyn Write = match &config.out {
         Some(path) => {
-            let created =
-                File::create(path).map_err(|source| Error::Create { path: path.clone(), source })?;
+            let created = File::create(path).map_err(Error::file(path))?;
             file = io::BufWriter::new(created);
             &mut file
         }

@@ -2,7 +2,7 @@
 //! host, redirects followed, every wait bounded by a timeout.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -185,7 +185,7 @@ impl Client {
 
     /// How many idle connections the pool holds, over all hosts.
     pub fn idle_connections(&self) -> usize {
-        self.idle.lock().map_or(0, |idle| idle.values().map(Vec::len).sum())
+        self.idle().values().map(Vec::len).sum()
     }
 
     async fn connect(&self, host: &str, port: u16, key: &str) -> Result<TcpStream, HttpError> {
@@ -274,15 +274,20 @@ impl Client {
     }
 
     fn take_idle(&self, key: &str) -> Option<TcpStream> {
-        self.idle.lock().ok()?.get_mut(key)?.pop()
+        self.idle().get_mut(key)?.pop()
     }
 
     fn put_idle(&self, key: &str, stream: TcpStream) {
-        if let Ok(mut idle) = self.idle.lock() {
-            let streams = idle.entry(key.to_owned()).or_default();
-            if streams.len() < self.config.max_idle_per_host {
-                streams.push(stream);
-            }
+        let mut idle = self.idle();
+        let streams = idle.entry(key.to_owned()).or_default();
+        if streams.len() < self.config.max_idle_per_host {
+            streams.push(stream);
         }
+    }
+
+    /// The idle connections, locked. A thread that panicked holding them left whole streams in
+    /// whole vectors: carry on with them.
+    fn idle(&self) -> MutexGuard<'_, HashMap<String, Vec<TcpStream>>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
