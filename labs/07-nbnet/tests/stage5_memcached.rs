@@ -9,7 +9,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 
-use common::{START_TIME, connect, mc, mcs, read_to_close, start_memkv, start_memkv_manual, start_server};
+use common::{
+    START_TIME, connect, mc, mcs, read_exactly, read_to_close, start_memkv, start_memkv_manual, start_server,
+};
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
     Command, ManualClock, MemcacheCodec, MemcacheService, Store, StoreConfig, StoreMode, StoreStatus,
@@ -315,6 +317,47 @@ fn a_multi_get_larger_than_max_output_is_streamed() {
     let got = mc(&mut client, format!("get {}\r\n", keys.join(" ")).as_bytes());
     assert_eq!(got.len(), want.len(), "the length of the 16-key answer");
     assert!(got == want.as_bytes(), "the 16-key answer, byte for byte");
+}
+
+#[test]
+fn requests_pipelined_behind_a_streamed_answer_are_answered_in_order() {
+    let store = StoreConfig { memory_limit: 256 << 20, shards: 4 };
+    let store = Arc::new(Store::new(store, Arc::new(ManualClock::new(START_TIME))));
+    let options = Options { workers: 2, max_output: 2 << 20, ..Options::default() };
+    let server = start_server(MemcacheService::new(store, 2), options);
+    let mut client = connect(server.addr);
+    let value = "v".repeat(1_000_000);
+    let mut want = String::new();
+    for i in 0..16 {
+        let set = format!("set k{i} 0 0 1000000\r\n{value}\r\n");
+        assert_eq!(mcs(&mut client, &set), "STORED\r\n", "the answer to set k{i}");
+        want.push_str(&format!("VALUE k{i} 0 1000000\r\n{value}\r\n"));
+    }
+    want.push_str("END\r\nSTORED\r\nVALUE x 0 1\r\ny\r\nEND\r\n");
+    // A small receive buffer, so the 16 MB answer ends on a writable event long after the set and
+    // the get behind it were read, with no more bytes coming to wake the connection for them.
+    set_receive_buffer(&client, 64 << 10);
+    let keys: Vec<String> = (0..16).map(|i| format!("k{i}")).collect();
+    let request = format!("get {}\r\nset x 0 0 1\r\ny\r\nget x\r\n", keys.join(" "));
+    client.write_all(request.as_bytes()).expect("write the pipelined requests");
+    let got = read_exactly(&mut client, want.len());
+    assert!(got == want.as_bytes(), "the three answers, in order, byte for byte");
+}
+
+/// Sets `stream`'s SO_RCVBUF.
+fn set_receive_buffer(stream: &std::net::TcpStream, bytes: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt reads `bytes`, a valid int of the size given, during the call.
+    let done = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(done, 0, "the result of setsockopt(SO_RCVBUF)");
 }
 
 #[test]
