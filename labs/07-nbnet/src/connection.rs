@@ -161,7 +161,8 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         )
     }
 
-    /// Queues `bytes` (a response computed elsewhere) and writes what can be written at once.
+    /// Queues `bytes` (a response computed elsewhere) and writes what can be written at once. A
+    /// response being streamed is encoded whole first, so the bytes never land inside it.
     pub fn queue(&mut self, bytes: &[u8]) -> Activity {
         todo!(
             "stage 3: append bytes computed by another thread to the output and write what the socket takes"

@@ -199,10 +199,15 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
         activity
     }
 
-    /// Queues `bytes` (a response computed elsewhere) and writes what can be written at once.
+    /// Queues `bytes` (a response computed elsewhere) and writes what can be written at once. A
+    /// response being streamed is encoded whole first, so the bytes never land inside it.
     pub fn queue(&mut self, bytes: &[u8]) -> Activity {
         let mut activity = Activity::default();
         if !self.closed {
+            // After the whole of a response being streamed, never inside it.
+            if let Some(rest) = self.rest.take() {
+                self.codec.encode(rest, &mut self.output);
+            }
             self.output.extend_from_slice(bytes);
             self.flush(&mut activity);
         }

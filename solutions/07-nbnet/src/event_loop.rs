@@ -370,7 +370,18 @@ impl<S: Service> EventLoop<S> {
                     if slot.conn.id() != id {
                         continue;
                     }
-                    let activity = slot.conn.queue(&bytes);
+                    let mut activity = slot.conn.queue(&bytes);
+                    // A streamed response it finished may leave requests waiting, and no edge to come.
+                    if !slot.interest.is_readable() && slot.conn.wants_read() {
+                        let reads = Reads::UntilWouldBlock;
+                        let read = slot.conn.on_readable(
+                            &*self.service,
+                            Some(&self.handle),
+                            &mut self.scratch,
+                            reads,
+                        );
+                        activity = activity.merge(read);
+                    }
                     self.account(id.token, activity);
                 }
                 Message::Adopt(stream) => self.adopt(stream, None),
