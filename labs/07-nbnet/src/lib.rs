@@ -21,11 +21,10 @@
 //! - [`memcache`]: a memcached text-protocol server on the library.
 //! - [`options`], [`stats`], [`error`]: settings, counters and errors; [`cli`]: the `memkv` command.
 
-// The todo!() bodies leave their arguments, fields and imports unused until you write them (and
-// clippy cannot yet see why a parameter is a Vec): delete these lines when the lab is done, and
-// the compiler will point at anything left over.
+// The todo!() bodies leave their arguments, and the imports, fields and helpers they will use,
+// unused until you write them: delete this line when the lab is done, and the compiler will point
+// at anything left over.
 #![allow(unused_variables, unused_imports, dead_code)]
-#![allow(clippy::ptr_arg)]
 
 pub mod cli;
 pub mod codec;
