@@ -1,11 +1,10 @@
-//! The command line: clap's view of the arguments, turned into a [`Config`].
+//! The command line: clap's view of the arguments, turned into a validated [`crate::Config`] by
+//! [`crate::Config::try_from`] and never passed further.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
-use crate::config::{Command, Config};
 
 /// Serve RPC methods and run allow-listed commands for authenticated callers, or call a server.
 ///
@@ -19,9 +18,12 @@ use crate::config::{Command, Config};
 /// and only for a caller who signs the request with the server's secret (--secret-file on both
 /// sides). Signed requests expire after a minute and cannot be replayed.
 ///
+/// Ctrl-C or SIGTERM stops a server gracefully, and a call or exec at once; a second Ctrl-C ends the
+/// process at once.
+///
 /// Exit status: 0 on success, 1 on an error, 2 on a usage error, 130 when a call or exec is
 /// interrupted; `rpc exec` exits with the program's status (128 + N when signal N killed it), and
-/// `rpc serve` with 0 after a graceful shutdown on Ctrl-C or SIGTERM.
+/// `rpc serve` with 0 after a graceful shutdown.
 #[derive(Debug, Parser)]
 #[command(name = "rpc", version, max_term_width = 100, verbatim_doc_comment)]
 pub struct Cli {
@@ -68,9 +70,6 @@ pub enum Sub {
         /// Give up after S seconds.
         #[arg(long, value_name = "S", default_value_t = 30.0)]
         timeout: f64,
-        /// The shared secret (used by methods that need authentication).
-        #[arg(long, value_name = "PATH")]
-        secret_file: Option<PathBuf>,
     },
     /// Run PROGRAM with ARGS on the server at ADDR, streaming its output; exit with its status.
     Exec {
@@ -87,25 +86,6 @@ pub enum Sub {
         #[arg(value_name = "PROGRAM", required = true, last = true)]
         command: Vec<String>,
     },
-}
-
-impl From<Cli> for Config {
-    fn from(cli: Cli) -> Config {
-        let seconds = |s: f64| std::time::Duration::from_secs_f64(s.clamp(0.0, 1e9));
-        let command = match cli.command {
-            Sub::Serve { listen, allow, secret_file, max_in_flight, grace } => {
-                Command::Serve { listen, allow, secret_file, max_in_flight, grace: seconds(grace) }
-            }
-            Sub::Call { addr, method, args, timeout, secret_file } => {
-                Command::Call { addr, method, args, timeout: seconds(timeout), secret_file }
-            }
-            Sub::Exec { addr, timeout, secret_file, mut command } => {
-                let program = command.remove(0);
-                Command::Exec { addr, program, args: command, timeout: seconds(timeout), secret_file }
-            }
-        };
-        Config { command }
-    }
 }
 
 #[cfg(test)]

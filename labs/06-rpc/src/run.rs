@@ -18,8 +18,8 @@ use crate::status::{encode_request, from_payload};
 pub struct Outcome(pub u8);
 
 impl Outcome {
-    /// The exit status.
-    pub fn exit_code(self) -> u8 {
+    /// The exit status: 0, 130 when interrupted, or what `rpc exec`'s program exited with.
+    pub fn exit_code(&self) -> u8 {
         self.0
     }
 }
@@ -28,15 +28,17 @@ impl Outcome {
 const INTERRUPTED: u8 = 130;
 
 /// Runs `config`, writing results to `out` (the bound address, answers, a program's stdout) and a
-/// program's stderr to standard error.
+/// program's stderr to standard error, until done or until `shutdown` completes: a server then
+/// shuts down gracefully, a call or exec stops waiting and the outcome is 130.
 ///
 /// # Errors
 ///
-/// When the server cannot listen, a file cannot be read, or a call fails.
+/// When the server cannot listen ([`Error::Sys`]), a file cannot be read ([`Error::File`]), a call
+/// fails, or `out` cannot be written ([`Error::Write`]).
 pub async fn run(
     config: &Config,
     shutdown: impl Future<Output = ()>,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> Result<Outcome, Error> {
     match &config.command {
         Command::Serve { listen, allow, secret_file, max_in_flight, grace } => {
@@ -54,25 +56,30 @@ pub async fn run(
                 }
             }));
             ExecService::new(exec).register(&mut service);
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            writeln!(out, "{}", listener.local_addr()?)?;
-            out.flush()?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.map_err(Error::sys(format!("bind {listen}")))?;
+            let bound = listener.local_addr().map_err(Error::sys("getsockname"))?;
+            writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(Error::Write)?;
             let config =
                 ServerConfig { max_in_flight: *max_in_flight, grace: *grace, ..ServerConfig::default() };
-            Server::new(service, config).serve(listener, shutdown).await?;
+            Server::new(service, config)
+                .serve(listener, shutdown)
+                .await
+                .map_err(Error::sys(format!("serve on {bound}")))?;
             Ok(Outcome(0))
         }
-        Command::Call { addr, method, args, timeout, secret_file: _ } => {
+        Command::Call { addr, method, args, timeout } => {
             let client = Client::connect(*addr, ClientConfig::default()).await?;
             let payload = encode_request(method, args)?;
             let answer = tokio::select! {
                 answer = client.call_raw(method, payload, Some(*timeout)) => answer?,
                 () = shutdown => return Ok(Outcome(INTERRUPTED)),
             };
-            match from_payload::<Vec<String>>(&answer) {
-                Ok(items) => items.iter().try_for_each(|item| writeln!(out, "{item}"))?,
-                Err(_) => writeln!(out, "{answer:?}")?,
-            }
+            let written = match from_payload::<Vec<String>>(&answer) {
+                Ok(items) => items.iter().try_for_each(|item| writeln!(out, "{item}")),
+                Err(_) => writeln!(out, "{answer:?}"),
+            };
+            written.and_then(|()| out.flush()).map_err(Error::Write)?;
             Ok(Outcome(0))
         }
         Command::Exec { addr, program, args, timeout, secret_file } => {
@@ -91,8 +98,7 @@ pub async fn run(
                 match event.transpose()? {
                     Some(ExecEvent::Started { .. }) => {}
                     Some(ExecEvent::Stdout(bytes)) => {
-                        out.write_all(&bytes)?;
-                        out.flush()?;
+                        out.write_all(&bytes).and_then(|()| out.flush()).map_err(Error::Write)?;
                     }
                     Some(ExecEvent::Stderr(bytes)) => {
                         let _ = std::io::stderr().write_all(&bytes);

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::io::Read;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -33,13 +33,12 @@ impl Secret {
     ///
     /// [`Error::File`] when it cannot be read or is empty.
     pub fn from_file(path: &Path) -> Result<Secret, Error> {
-        let file_error = |source| Error::File { path: path.to_owned(), source };
-        let mut bytes = std::fs::read(path).map_err(file_error)?;
+        let mut bytes = std::fs::read(path).map_err(Error::file(path))?;
         while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             bytes.pop();
         }
         if bytes.is_empty() {
-            return Err(file_error(std::io::Error::new(
+            return Err(Error::file(path)(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "the secret is empty",
             )));
@@ -173,7 +172,7 @@ impl Verifier {
         if envelope.expires_ms - now_ms > max_ms {
             return Err(AuthError::TooFarAhead { max_ms });
         }
-        let mut seen = self.seen.lock().expect("not poisoned");
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         while let Some(&(expires, nonce)) = seen.by_expiry.first() {
             if expires > now_ms {
                 break;

@@ -2,7 +2,7 @@
 //! and is re-established with exponential backoff when it breaks.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -112,13 +112,18 @@ impl Client {
             return Ok(link);
         }
         let link = Arc::new(connect_with_backoff(self.addr, &self.config).await?);
-        *self.link.lock().expect("not poisoned") = Some(Arc::clone(&link));
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&link));
         Ok(link)
     }
     // ANCHOR_END: link
 
     fn live(&self) -> Option<Arc<Link>> {
-        self.link.lock().expect("not poisoned").as_ref().filter(|link| !link.is_closed()).cloned()
+        self.link
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|link| !link.is_closed())
+            .cloned()
     }
 
     /// Calls `method` with raw bytes, waiting at most `timeout` (`None`: for ever). Dropping the

@@ -66,19 +66,55 @@ pub enum Error {
     #[error("a pool needs at least one address")]
     NoAddresses,
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// Why.
         source: io::Error,
     },
-    /// A socket operation failed.
-    #[error("{0}")]
-    Io(#[from] io::Error),
+    /// A call other than on a named file failed, as `bind 127.0.0.1:7000`.
+    #[error("{call}: {source}")]
+    Sys {
+        /// The call, with what it was called on.
+        call: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The results could not be written to standard output (a full disk, a closed pipe).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
+    /// An option is out of range (a timeout of 0). A usage error: exit 2.
+    #[error("invalid option: {0}")]
+    BadOption(String),
 }
 
 impl Error {
+    /// An [`Error::File`] for `path`, for `map_err`: `.map_err(Error::file(&path))?`.
+    pub fn file(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::File { path, source }
+    }
+
+    /// An [`Error::Sys`] for the call `call`, for `map_err`: `.map_err(Error::sys("accept"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
+    /// The process exit code for this error: 2 for a usage error, 1 for the rest.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadOption(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether this is a write to a pipe whose reader has gone (`rpc call … | head`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+
     /// The server's error code, when the server answered with an error.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -90,6 +126,6 @@ impl Error {
     /// Whether the call may be tried again elsewhere: the request did not reach a server, or the
     /// connection broke (a pool fails over on these).
     pub fn is_connection_error(&self) -> bool {
-        matches!(self, Error::Connect { .. } | Error::ConnectionLost { .. } | Error::Io(_))
+        matches!(self, Error::Connect { .. } | Error::ConnectionLost { .. })
     }
 }

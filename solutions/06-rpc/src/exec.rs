@@ -91,8 +91,7 @@ impl AllowList {
     ///
     /// [`Error::File`] when it cannot be read.
     pub fn load(path: &Path) -> Result<AllowList, Error> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| Error::File { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(Error::file(path))?;
         Ok(AllowList::parse(&text))
     }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
@@ -107,7 +107,7 @@ impl Link {
     /// Stops waiting for frames with `id` and sends a cancel frame for it, without waiting (from
     /// a drop); on a closed connection there is nothing to cancel.
     pub(crate) fn cancel(&self, id: u64) {
-        self.shared.pending.lock().expect("not poisoned").waiters.remove(&id);
+        self.shared.pending.lock().unwrap_or_else(PoisonError::into_inner).waiters.remove(&id);
         let cancel = Frame::new(Kind::Cancel, id, Vec::new()).into();
         if let Err(mpsc::error::TrySendError::Full(cancel)) = self.out.try_send(cancel) {
             let out = self.out.clone();
@@ -122,7 +122,7 @@ impl Link {
     /// dropped by the reader or refused here, never left waiting on a dead connection. A call's
     /// deadline joins the connection's queue; the reader is told when it is the earliest.
     fn register(&self, id: u64, waiter: Waiter, deadline: Option<Instant>) -> Result<(), Error> {
-        let mut pending = self.shared.pending.lock().expect("not poisoned");
+        let mut pending = self.shared.pending.lock().unwrap_or_else(PoisonError::into_inner);
         if self.shared.closed.get().is_some() {
             drop(pending);
             return Err(self.lost());
@@ -270,13 +270,13 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
             () = alarm.rung() => time_out(&shared, &mut alarm),
             () = &mut rearm => {
                 rearm.set(shared.rearm.notified());
-                alarm.set(shared.pending.lock().expect("not poisoned").deadlines.next());
+                alarm.set(shared.pending.lock().unwrap_or_else(PoisonError::into_inner).deadlines.next());
             }
         }
     };
     // The end is recorded under the waiters' lock: `register` refuses from now on.
     let waiters = {
-        let mut pending = shared.pending.lock().expect("not poisoned");
+        let mut pending = shared.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = shared.closed.set(reason);
         std::mem::take(&mut pending.waiters)
     };
@@ -288,7 +288,7 @@ async fn read_frames(mut read: OwnedReadHalf, shared: Arc<Shared>, max_frame: us
 fn time_out(shared: &Shared, alarm: &mut Alarm) {
     let mut passed = Vec::new();
     {
-        let mut pending = shared.pending.lock().expect("not poisoned");
+        let mut pending = shared.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let Pending { waiters, deadlines } = &mut *pending;
         // A deadline whose id no longer waits was answered: ids are never reused.
         alarm.set(deadlines.pop_due(Instant::now(), |id, _| passed.extend(waiters.remove(&id))));
@@ -308,7 +308,7 @@ fn route(shared: &Shared, frames: &mut Vec<Frame>, answers: &mut Vec<(oneshot::S
         return;
     }
     {
-        let mut pending = shared.pending.lock().expect("not poisoned");
+        let mut pending = shared.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let pending = &mut pending.waiters;
         for frame in frames.drain(..) {
             match frame.kind {

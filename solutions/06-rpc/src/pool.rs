@@ -5,8 +5,8 @@
 //! connect timeout on every call.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -63,7 +63,7 @@ impl Pool {
         // Members marked down go last: they are tried only if every other one failed.
         let mut order: Vec<usize> = (0..count).map(|i| (start + i) % count).collect();
         order.sort_by_key(|&i| {
-            self.members[i].down_until.lock().expect("not poisoned").is_some_and(|t| t > now)
+            self.members[i].down_until.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|t| t > now)
         });
         let mut last = None;
         for (tried, &i) in order.iter().enumerate() {
@@ -71,7 +71,8 @@ impl Pool {
             match member.client.call_slice(method, &payload, member.client.config().call_timeout).await {
                 Err(err @ Error::Connect { .. }) => {
                     let backoff = member.client.config().backoff_max;
-                    *member.down_until.lock().expect("not poisoned") = Some(Instant::now() + backoff);
+                    *member.down_until.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(Instant::now() + backoff);
                     last = Some((tried + 1, err));
                 }
                 // The request may have run: trying it elsewhere could run it twice.
@@ -79,7 +80,7 @@ impl Pool {
                     return Err(Error::AllFailed { tried: tried + 1, last: Box::new(err) });
                 }
                 answer => {
-                    *member.down_until.lock().expect("not poisoned") = None;
+                    *member.down_until.lock().unwrap_or_else(PoisonError::into_inner) = None;
                     return answer;
                 }
             }
