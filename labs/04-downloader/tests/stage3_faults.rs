@@ -62,6 +62,39 @@ fn a_server_that_keeps_failing_is_an_error_after_the_retries() {
 }
 
 #[test]
+fn failures_in_a_row_wait_a_doubling_backoff() {
+    // Every GET is answered with a 206 head and reset before any byte of its body (the probe's
+    // HEAD, having no body, goes through): no retry makes progress, so each waits twice as long as
+    // the one before. The server notes a request when it has read its head, which on a loaded
+    // machine can be late; one late note shortens only the gaps after it, so every pair of GETs
+    // `i < j` must be at least the waits between them apart, less a slack smaller than one wait.
+    let bytes = body(16_384, 30);
+    let server = serve_bytes(&bytes, &[Fault::ResetAfter(0)]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 1, 16_384);
+    config.retries = 3;
+    config.backoff = Duration::from_millis(100);
+    config.max_backoff = Duration::from_secs(1);
+    let err = download(&config).expect_err("no GET ever delivers a byte of the body");
+    assert!(!config.destination().exists(), "no destination for a failed download: {err}");
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 4, "GETs of a chunk that never progresses, with 3 retries: {gets:?}");
+    let waits = [100u64, 200, 400].map(Duration::from_millis);
+    let slack = Duration::from_millis(100);
+    for i in 0..gets.len() {
+        for j in i + 1..gets.len() {
+            let apart = gets[j].started.saturating_duration_since(gets[i].started);
+            let want = waits[i..j].iter().sum::<Duration>();
+            assert!(
+                apart + slack >= want,
+                "GET {j} started {apart:?} after GET {i}; the backoff of 100 ms doubling wants {want:?} \
+                 (less {slack:?} of slack)"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_stalled_connection_is_dropped_and_its_remainder_fetched_again() {
     // Every answer sends 8 KiB and then nothing, keeping the connection open: only a read timeout
     // (300 ms in these tests) notices. Each 16 KiB chunk needs a second request for its second half.
