@@ -37,6 +37,26 @@ fn twenty_kills_make_twenty_restarts_with_capped_backoff() {
 }
 
 #[test]
+fn a_restart_waits_its_delay_and_sigterm_does_not() {
+    // A minute's delay: the command stays dead for the whole test, and SIGTERM arriving in the
+    // middle of the wait must end it at once, not after the minute (a sleep the signal cannot wake).
+    let mut daemon = Daemon::start(&["--backoff-ms", "60000", "--backoff-max-ms", "60000"], SLEEP);
+    let child = daemon.child();
+    kill(child, libc::SIGKILL);
+    daemon.wait_for_log("superd: restart 1 in 60000 ms");
+    kill(daemon.pid, libc::SIGTERM);
+    daemon.wait_for_exit();
+    let log = daemon.log_text();
+    assert_eq!(
+        log.matches("superd: started pid").count(),
+        1,
+        "commands started when the one restart was a minute away and SIGTERM came first:\n{log}"
+    );
+    assert!(log.contains("superd: stopped"), "SIGTERM during the delay is a clean stop:\n{log}");
+    assert!(!daemon.pidfile.exists(), "SIGTERM during the delay removes the pid file");
+}
+
+#[test]
 fn a_command_dying_too_often_is_given_up() {
     let daemon = Daemon::start(
         &["--restart-max", "3", "--backoff-ms", "20", "--backoff-max-ms", "100"],
