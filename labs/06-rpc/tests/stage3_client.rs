@@ -180,6 +180,46 @@ async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
 }
 
 #[tokio::test]
+async fn a_calls_timeout_travels_as_its_deadline() {
+    // A server spoken by hand reads the request frame: the client's timeout must be on the wire,
+    // so that the server can give up on its own (a cancel frame alone comes too late when the
+    // answer is already being computed, and never when the connection is slow).
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let Ok((mut stream, _)) = listener.accept().await else { return };
+        let mut decoder = rpc::FrameDecoder::new(1 << 20);
+        let mut buf = vec![0; 8192];
+        let mut tx = Some(tx);
+        // Read on after the request, holding the connection open, until the client closes it.
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            decoder.extend(&buf[..n]);
+            while let Ok(Some(frame)) = decoder.next_frame() {
+                if frame.kind == rpc::Kind::Request
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(frame);
+                }
+            }
+        }
+    });
+    let client = Client::connect(addr, fast()).await.unwrap();
+    let err = client.call_raw("hang", vec![], Some(Duration::from_millis(150))).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "the error of an unanswered call: {err:?}");
+    let request = within("the request frame", rx).await.expect("the server read a request");
+    assert_eq!(request.method, "hang", "the method of the request the server read");
+    let deadline = request.deadline.expect("a call with a timeout sends a deadline");
+    assert!(
+        deadline > Duration::ZERO && deadline <= Duration::from_millis(150),
+        "the deadline sent for a call with a 150 ms timeout: {deadline:?}"
+    );
+    drop(client);
+    server.abort();
+}
+
+#[tokio::test]
 async fn dropping_a_call_cancels_it_on_the_server() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -263,6 +303,35 @@ async fn a_pool_fails_over_from_a_dead_address() {
     let err = all_dead.call::<u32, u32>("echo", &1).await.unwrap_err();
     assert!(matches!(err, Error::AllFailed { .. }), "the error of a pool of dead addresses: {err:?}");
     live.stop().await;
+}
+
+#[tokio::test]
+async fn a_pool_spreads_calls_round_robin() {
+    // Two live servers that say which they are: ten calls in a row go to each in turn.
+    let named = |name: &'static str| {
+        let mut service = basic_service();
+        service.typed("name", move |_: ()| async move { Ok::<_, RemoteError>(name.to_owned()) });
+        service
+    };
+    let first = start(named("first"), ServerConfig::default()).await;
+    let second = start(named("second"), ServerConfig::default()).await;
+    let pool = Pool::new(&[first.addr, second.addr], fast()).unwrap();
+    let mut answered = Vec::new();
+    for _ in 0..10 {
+        answered.push(pool.call::<(), String>("name", &()).await.unwrap());
+    }
+    let by_first = answered.iter().filter(|name| *name == "first").count();
+    assert_eq!(
+        (by_first, answered.len() - by_first),
+        (5, 5),
+        "(calls answered by the first server, by the second) of ten round-robin calls: {answered:?}"
+    );
+    assert!(
+        answered.windows(2).all(|pair| pair[0] != pair[1]),
+        "consecutive calls go to different servers: {answered:?}"
+    );
+    first.stop().await;
+    second.stop().await;
 }
 
 #[tokio::test]
