@@ -1,4 +1,5 @@
-//! The command line: `superd start|stop|status|reload`, parsed by clap.
+//! The command line: `superd start|stop|status|reload`, parsed by clap and turned into a validated
+//! [`crate::Config`] by [`crate::Config::try_from`], never passed further.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -13,18 +14,22 @@ use crate::supervise::Policy;
 ///
 /// `superd start` detaches from the terminal, writes a locked pid file and restarts the command
 /// whenever it dies, with exponential backoff. `stop`, `status` and `reload` find it through the
-/// pid file.
+/// pid file. The daemon stops its command and exits on SIGTERM or SIGINT, and reopens its log and
+/// rereads --config on SIGHUP.
+///
+/// Exit status: 0 on success, 1 on an error, 2 on a usage error; `status` exits 0 when the daemon
+/// runs, 1 when its pid file is stale, 3 when it does not run.
 #[derive(Debug, Parser)]
-#[command(name = "superd", version, args_override_self = true)]
+#[command(name = "superd", version, args_override_self = true, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Sub,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum Sub {
     /// Start COMMAND as a supervised daemon.
     Start(StartArgs),
     /// Stop the daemon: SIGTERM, then wait for it to exit.

@@ -1,4 +1,6 @@
-//! The configuration file that `superd reload` (SIGHUP) rereads: the supervision settings.
+//! What one run of `superd` is asked to do ([`Config`], built from the command line by
+//! [`Config::try_from`]), and the configuration file that `superd reload` (SIGHUP) rereads: the
+//! supervision settings.
 //!
 //! The command line gives the starting [`Settings`]; a TOML file named by `--config` overrides
 //! them at `start` and again on every SIGHUP. Every key is optional, and a key left out keeps the
@@ -14,11 +16,12 @@
 //! ```
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::cli::{Cli, Sub};
 use crate::error::Error;
 use crate::supervise::{Policy, note};
 
@@ -88,14 +91,14 @@ pub fn merge(base: &Settings, text: &str) -> Result<Settings, ConfigError> {
 
 /// Where the settings come from: the command line, and the file that overrides it, if any.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct SettingsSource {
     /// The command line's settings.
     pub base: Settings,
     /// The configuration file (`--config`), as an absolute path: the daemon works in `/`.
     pub file: Option<PathBuf>,
 }
 
-impl Config {
+impl SettingsSource {
     /// The settings in force now: the command line's, overridden by the file as it is now.
     ///
     /// # Errors
@@ -105,7 +108,7 @@ impl Config {
         let Some(path) = &self.file else {
             return Ok(self.base.clone());
         };
-        let text = std::fs::read_to_string(path).map_err(|err| Error::file(path, err))?;
+        let text = std::fs::read_to_string(path).map_err(Error::file(path))?;
         merge(&self.base, &text).map_err(|source| Error::Config { path: path.clone(), source })
     }
 
@@ -147,4 +150,68 @@ pub fn changes(old: &Settings, new: &Settings) -> Vec<String> {
     compare("kill_after_ms", ms(a.kill_after), ms(b.kill_after));
     compare("command", format!("{:?}", old.command), format!("{:?}", new.command));
     changed
+}
+
+/// One run of `superd`: a subcommand, validated, its paths absolute (the daemon works in `/`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The subcommand and its settings.
+    pub command: Command,
+}
+
+/// One subcommand.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Daemonize and supervise.
+    Start {
+        /// The pid file, absolute.
+        pidfile: PathBuf,
+        /// The log file, absolute.
+        log: PathBuf,
+        /// The command line's settings and the file that overrides them, absolute.
+        settings: SettingsSource,
+    },
+    /// Send the daemon SIGTERM and wait for it to exit.
+    Stop {
+        /// The pid file.
+        pidfile: PathBuf,
+        /// How long to wait.
+        timeout: Duration,
+    },
+    /// Say whether the daemon runs.
+    Status {
+        /// The pid file.
+        pidfile: PathBuf,
+    },
+    /// Send the daemon SIGHUP.
+    Reload {
+        /// The pid file.
+        pidfile: PathBuf,
+    },
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = Error;
+
+    /// Makes `start`'s paths absolute: the daemon works in `/`, so they must be resolved in the
+    /// directory `superd start` ran in.
+    fn try_from(cli: Cli) -> Result<Config, Error> {
+        let absolute = |path: &Path| std::path::absolute(path).map_err(Error::file(path));
+        let command = match cli.command {
+            Sub::Start(args) => Command::Start {
+                pidfile: absolute(&args.pidfile)?,
+                log: absolute(&args.log)?,
+                settings: SettingsSource {
+                    base: args.settings(),
+                    file: args.config.as_deref().map(absolute).transpose()?,
+                },
+            },
+            Sub::Stop(args) => {
+                Command::Stop { pidfile: args.pidfile, timeout: Duration::from_secs(args.timeout) }
+            }
+            Sub::Status(args) => Command::Status { pidfile: args.pidfile },
+            Sub::Reload(args) => Command::Reload { pidfile: args.pidfile },
+        };
+        Ok(Config { command })
+    }
 }

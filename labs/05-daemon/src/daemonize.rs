@@ -63,7 +63,7 @@ pub fn daemonize(log: &Path, keep: &[RawFd]) -> Result<Daemonized, Error> {
 
 /// Opens the log for appending, creating it if needed.
 pub fn open_log(log: &Path) -> Result<File, Error> {
-    OpenOptions::new().create(true).append(true).open(log).map_err(|err| Error::file(log, err))
+    OpenOptions::new().create(true).append(true).open(log).map_err(Error::file(log))
 }
 
 /// Points stdout and stderr at `log` (replacing whatever they were), and stdin at `/dev/null`.

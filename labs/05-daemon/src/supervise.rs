@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::{Config, Settings};
+use crate::config::{Settings, SettingsSource};
 use crate::error::Error;
 use crate::signals::Signals;
 
@@ -38,7 +38,7 @@ pub fn note(message: &str) {
 }
 
 /// Supervises `settings.command` until SIGTERM or until it dies too often. On SIGHUP it reopens
-/// `log` and rereads `config` ([`Config::reload`]); new settings apply from the next restart or
+/// `log` and rereads `config` ([`SettingsSource::reload`]); new settings apply from the next restart or
 /// stop, the running command is left alone.
 ///
 /// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
@@ -48,7 +48,12 @@ pub fn note(message: &str) {
 /// # Errors
 ///
 /// [`Error::Sys`] if waiting for signals fails.
-pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Signals) -> Result<Exit, Error> {
+pub fn supervise(
+    config: &SettingsSource,
+    settings: Settings,
+    log: &Path,
+    signals: &Signals,
+) -> Result<Exit, Error> {
     todo!(
         "stage 3 and 4: run {:?}, restart it per {:?}, on SIGHUP reopen {} and reload {:?}, stop on SIGTERM",
         settings.command,

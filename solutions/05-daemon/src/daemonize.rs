@@ -69,7 +69,7 @@ pub fn daemonize(log: &Path, keep: &[RawFd]) -> Result<Daemonized, Error> {
             // The grandchild: the daemon.
             // SAFETY: umask cannot fail.
             unsafe { libc::umask(DAEMON_UMASK) };
-            std::env::set_current_dir("/").map_err(|err| Error::file("/", err))?;
+            std::env::set_current_dir("/").map_err(Error::file("/"))?;
             redirect_standard_streams(&log_file)?;
             drop(log_file);
             let mut kept = keep.to_vec();
@@ -122,7 +122,7 @@ fn become_session_leader_and_fork() {
 
 /// Opens the log for appending, creating it if needed.
 pub fn open_log(log: &Path) -> Result<File, Error> {
-    OpenOptions::new().create(true).append(true).open(log).map_err(|err| Error::file(log, err))
+    OpenOptions::new().create(true).append(true).open(log).map_err(Error::file(log))
 }
 
 /// Points stdout and stderr at `log` (replacing whatever they were), and stdin at `/dev/null`.
@@ -131,7 +131,7 @@ pub fn open_log(log: &Path) -> Result<File, Error> {
 ///
 /// [`Error::Sys`] if `dup2` fails, [`Error::File`] if `/dev/null` cannot be opened.
 pub fn redirect_standard_streams(log: &File) -> Result<(), Error> {
-    let null = File::open("/dev/null").map_err(|err| Error::file("/dev/null", err))?;
+    let null = File::open("/dev/null").map_err(Error::file("/dev/null"))?;
     for (from, to) in [(null.as_raw_fd(), 0), (log.as_raw_fd(), 1), (log.as_raw_fd(), 2)] {
         // SAFETY: both are open descriptors; dup2 replaces `to` atomically and clears its CLOEXEC
         // flag, so the supervised command inherits the three.

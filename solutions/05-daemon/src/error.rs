@@ -68,21 +68,38 @@ pub enum Error {
         /// The timeout, in seconds.
         secs: u64,
     },
+    /// The answer of `status` could not be written to standard output (a full disk, a closed pipe).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
 }
 
 impl Error {
-    /// The last OS error, for the system call `call`.
+    /// An [`Error::File`] for `path`, for `map_err`: `.map_err(Error::file(&path))?`.
+    pub fn file(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::File { path, source }
+    }
+
+    /// An [`Error::Sys`] for the system call `call`, for `map_err`: `.map_err(Error::sys("pipe2"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
+    /// An [`Error::Sys`] for the system call `call` that just returned -1: the error is `errno`.
     pub fn last_os(call: impl Into<String>) -> Self {
-        Error::Sys { call: call.into(), source: io::Error::last_os_error() }
+        Error::sys(call)(io::Error::last_os_error())
     }
 
-    /// Maps an I/O error of the system call `call` to [`Error::Sys`], for `map_err`.
-    pub fn sys(call: &'static str) -> impl Fn(io::Error) -> Error {
-        move |source| Error::Sys { call: call.to_owned(), source }
+    /// The process exit code for this error: 1. (Every usage error is clap's, exit 2, before a
+    /// [`crate::Config`] exists.)
+    pub fn exit_code(&self) -> u8 {
+        1
     }
 
-    /// An I/O error on `path`.
-    pub fn file(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::File { path: path.into(), source }
+    /// Whether this is a write to a pipe whose reader has gone (`superd status … | head`): not a
+    /// failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
     }
 }

@@ -11,10 +11,12 @@
 //! - [`daemonize`](mod@daemonize): becoming a daemon ([`daemonize()`], [`Daemonized`]).
 //! - [`pidfile`]: the locked pid file ([`PidFile`], [`pidfile::status`]).
 //! - [`signals`]: signal handlers and the self-pipe ([`Signals`]).
-//! - [`config`]: the settings and the file that overrides them ([`Settings`], [`config::merge`]).
+//! - [`config`]: what a run is asked to do ([`Config`]), the settings and the file that overrides
+//!   them ([`Settings`], [`SettingsSource`], [`config::merge`]).
 //! - [`backoff`]: when to restart and when to give up ([`Restarts`]).
 //! - [`supervise`](mod@supervise): the supervisor's loop ([`supervise()`], [`Policy`]).
-//! - [`control`]: the subcommands ([`run`]); [`cli`]: the command line; [`error`]: [`Error`].
+//! - [`control`]: the subcommands ([`run`], [`Outcome`]); [`cli`]: the command line; [`error`]:
+//!   [`Error`], and the exit code each error means.
 
 pub mod backoff;
 pub mod cli;
@@ -27,8 +29,8 @@ pub mod signals;
 pub mod supervise;
 
 pub use backoff::Restarts;
-pub use config::{Config, Settings};
-pub use control::run;
+pub use config::{Config, Settings, SettingsSource};
+pub use control::{Outcome, run};
 pub use daemonize::{Daemonized, daemonize};
 pub use error::Error;
 pub use pidfile::PidFile;

@@ -49,14 +49,14 @@ impl PidFile {
                 .truncate(false)
                 .mode(0o644)
                 .open(path)
-                .map_err(|err| Error::file(path, err))?;
-            if !try_lock(&file, libc::LOCK_EX).map_err(|err| Error::file(path, err))? {
+                .map_err(Error::file(path))?;
+            if !try_lock(&file, libc::LOCK_EX).map_err(Error::file(path))? {
                 let pid = read_pid(path)?.unwrap_or(0);
                 return Err(Error::AlreadyRunning { pid, path: path.to_path_buf() });
             }
             // A stopping daemon may have removed the file between our open and our lock: then we
             // locked a file nobody can see, and a second `start` would lock a new one. Try again.
-            let ours = file.metadata().map_err(|err| Error::file(path, err))?;
+            let ours = file.metadata().map_err(Error::file(path))?;
             match std::fs::metadata(path) {
                 Ok(now) if now.dev() == ours.dev() && now.ino() == ours.ino() => {
                     return Ok(PidFile { file, path: path.to_path_buf() });
@@ -77,7 +77,7 @@ impl PidFile {
         self.file
             .set_len(0)
             .and_then(|()| self.file.write_all_at(text.as_bytes(), 0))
-            .map_err(|err| Error::file(&self.path, err))
+            .map_err(Error::file(&self.path))
     }
 
     /// The locked descriptor, which the daemon must keep open.
@@ -98,7 +98,7 @@ impl PidFile {
     /// [`Error::File`] if the file cannot be removed.
     pub fn remove(self) -> Result<(), Error> {
         // Unlink while still locked, so no new daemon can lock the old file in between.
-        std::fs::remove_file(&self.path).map_err(|err| Error::file(&self.path, err))
+        std::fs::remove_file(&self.path).map_err(Error::file(&self.path))
     }
 }
 
@@ -113,11 +113,11 @@ pub fn status(path: &Path) -> Result<Status, Error> {
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Status::NotRunning),
-        Err(err) => return Err(Error::file(path, err)),
+        Err(err) => return Err(Error::file(path)(err)),
     };
     // A shared lock succeeds only if no daemon holds its exclusive one.
     // The pid is read from the file just locked: by path, it could be a newer daemon's.
-    if try_lock(&file, libc::LOCK_SH).map_err(|err| Error::file(path, err))? {
+    if try_lock(&file, libc::LOCK_SH).map_err(Error::file(path))? {
         return Ok(Status::Stale(read_pid_from(&mut file, path).ok().flatten()));
     }
     match read_pid_from(&mut file, path)? {
@@ -134,14 +134,14 @@ pub fn status(path: &Path) -> Result<Status, Error> {
 ///
 /// [`Error::File`] if it cannot be read, [`Error::BadPidFile`] if it is not a positive number.
 pub fn read_pid(path: &Path) -> Result<Option<i32>, Error> {
-    let mut file = File::open(path).map_err(|err| Error::file(path, err))?;
+    let mut file = File::open(path).map_err(Error::file(path))?;
     read_pid_from(&mut file, path)
 }
 
 /// [`read_pid`] from an open `file`; `path` names it in errors.
 fn read_pid_from(file: &mut File, path: &Path) -> Result<Option<i32>, Error> {
     let mut text = String::new();
-    file.read_to_string(&mut text).map_err(|err| Error::file(path, err))?;
+    file.read_to_string(&mut text).map_err(Error::file(path))?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Ok(None);

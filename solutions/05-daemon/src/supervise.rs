@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::backoff::Restarts;
-use crate::config::{Config, Settings};
+use crate::config::{Settings, SettingsSource};
 use crate::daemonize::{open_log, redirect_standard_streams};
 use crate::error::Error;
 use crate::signals::Signals;
@@ -43,7 +43,7 @@ pub fn note(message: &str) {
 }
 
 /// Supervises `settings.command` until SIGTERM or until it dies too often. On SIGHUP it reopens
-/// `log` and rereads `config` ([`Config::reload`]); new settings apply from the next restart or
+/// `log` and rereads `config` ([`SettingsSource::reload`]); new settings apply from the next restart or
 /// stop, the running command is left alone.
 ///
 /// Log lines, each starting with `superd: `: `started pid PID`, `pid PID exited: STATUS`,
@@ -54,7 +54,12 @@ pub fn note(message: &str) {
 ///
 /// [`Error::Sys`] if waiting for signals fails.
 // ANCHOR: supervise
-pub fn supervise(config: &Config, settings: Settings, log: &Path, signals: &Signals) -> Result<Exit, Error> {
+pub fn supervise(
+    config: &SettingsSource,
+    settings: Settings,
+    log: &Path,
+    signals: &Signals,
+) -> Result<Exit, Error> {
     let mut settings = settings;
     let mut restarts = Restarts::new(&settings.policy);
     let mut child = None;
