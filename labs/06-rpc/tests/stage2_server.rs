@@ -11,6 +11,7 @@ use std::time::Duration;
 use common::{Gate, Gauge, RawConn, basic_service, hanging_service, remote_error, request, start};
 use rpc::{ErrorCode, Frame, Kind, RemoteError, ServerConfig, Service, from_payload, to_payload};
 use testkit::tokio::{eventually, within};
+use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn methods_are_called_by_name() {
@@ -224,6 +225,61 @@ async fn the_in_flight_bound_holds_on_one_connection() {
         assert_eq!(answer.payload, [answer.id as u8], "the payload answering wait {}", answer.id);
     }
     assert_eq!(gauge.max(), BOUND, "at most {BOUND} handlers ran at once");
+    server.stop().await;
+}
+
+/// The most bytes the kernel can hold for a loopback connection nobody reads: the receiver's
+/// largest receive buffer and the sender's largest send buffer (the last of the minimum, default
+/// and maximum in `/proc/sys/net/ipv4/tcp_rmem` and `tcp_wmem`).
+fn kernel_buffering() -> usize {
+    let max = |name: &str| -> usize {
+        let text = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).expect("Linux's TCP limits");
+        text.split_whitespace().last().and_then(|n| n.parse().ok()).expect("a maximum in bytes")
+    };
+    max("tcp_rmem") + max("tcp_wmem")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_bound_stops_the_server_reading() {
+    // With a bound of 1 held by a call that hangs, the server must leave further requests in the
+    // socket: the client's writes stall once the kernel's buffers are full. A server that reads on
+    // (queueing tasks that wait for a permit) takes every byte, however many, and the write ends.
+    // Only the server's stall can be waited for, so the write is given a fixed time; the server
+    // that stops reading never lets it finish, whatever the time.
+    let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    let config =
+        ServerConfig { max_in_flight: 1, grace: Duration::from_millis(100), ..ServerConfig::default() };
+    let server = start(hanging_service(&started, &dropped), config).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(&request(0, "hang", vec![]).to_bytes().unwrap()).await.unwrap();
+    eventually("the hanging call to hold the one permit", || started.load(Ordering::SeqCst)).await;
+
+    // Past all the kernel can hold, and a margin for the server's own read buffer.
+    let want = kernel_buffering() + (16 << 20);
+    let mut batch = Vec::with_capacity(want + (1 << 20));
+    let mut id = 1;
+    while batch.len() < want {
+        rpc::encode(&request(id, "echo", vec![7; 1 << 20]), &mut batch).unwrap();
+        id += 1;
+    }
+    let mut written = 0;
+    let writing = async {
+        while written < batch.len() {
+            match stream.write(&batch[written..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => written += n,
+            }
+        }
+    };
+    let finished = tokio::time::timeout(Duration::from_secs(2), writing).await.is_ok();
+    assert!(
+        !finished && written < batch.len(),
+        "bytes of requests the server took while its bound of 1 was full: {written} of {}, more than the \
+         kernel's buffers hold ({} bytes): it read on instead of waiting for a permit",
+        batch.len(),
+        want - (16 << 20)
+    );
+    drop(stream);
     server.stop().await;
 }
 

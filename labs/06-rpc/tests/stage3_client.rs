@@ -355,3 +355,24 @@ async fn connecting_to_nothing_fails_after_the_backoff() {
     assert!(matches!(err, Error::Connect { .. }), "the error of connecting to a dead address: {err:?}");
     assert!(begin.elapsed() < Duration::from_secs(3), "time to give up connecting: {:?}", begin.elapsed());
 }
+
+#[tokio::test]
+async fn failed_connection_attempts_wait_a_doubling_backoff() {
+    // Four attempts at an address nobody listens on: refused at once, so the waits between them
+    // are all the time there is, and a sleep never ends early: 100 + 200 + 400 ms at least.
+    let dead = dead_addr().await;
+    let config = ClientConfig {
+        connect_attempts: 4,
+        backoff: Duration::from_millis(100),
+        backoff_max: Duration::from_secs(1),
+        ..fast()
+    };
+    let begin = Instant::now();
+    let err = Client::connect(dead, config).await.unwrap_err();
+    let took = begin.elapsed();
+    assert!(matches!(err, Error::Connect { .. }), "the error of connecting to a dead address: {err:?}");
+    assert!(
+        took >= Duration::from_millis(700),
+        "time for 4 attempts with a backoff of 100 ms doubling (100 + 200 + 400 ms of waits): {took:?}"
+    );
+}
