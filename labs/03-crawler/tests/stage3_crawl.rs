@@ -239,6 +239,49 @@ async fn the_per_host_limit_holds_and_is_used() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_host_has_a_limit_of_its_own() {
+    // Two hosts (two ports), eight slow pages on each, all linked from the first one's start page:
+    // with --per-host 1 each host sees one request at a time, and the two hosts are crawled side
+    // by side, not one after the other as under a single limit shared by every host.
+    let slow = Duration::from_millis(100);
+    let other = WebServer::start(fan_out_site(8, slow));
+    let mut hrefs: Vec<String> = (0..8).map(|i| format!("/p{i}")).collect();
+    hrefs.extend((0..8).map(|i| other.url(&format!("/p{i}"))));
+    let refs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+    let mut site = Site::new().page("/", page_linking(&refs));
+    for i in 0..8 {
+        site = site.route(&format!("/p{i}"), Route::html(page_linking(&["/"])).with(Fault::Delay(slow)));
+    }
+    let server = WebServer::start(site);
+    let mut config = crawl_config(&server);
+    config.all_hosts = true;
+    config.per_host = 1;
+    config.concurrency = 4;
+    let (results, _) = crawl_all(&config).await;
+    assert_eq!(
+        results.len(),
+        18,
+        "results of both start pages and 8 pages on each host: {:?}",
+        fetched_paths(&results)
+    );
+    for (name, host) in [("the first", &server), ("the second", &other)] {
+        let max = host.max_in_flight();
+        assert_eq!(max, 1, "--per-host 1: {name} host saw {max} requests at once");
+    }
+    let overlapping = page_requests(&server).iter().any(|here| {
+        page_requests(&other).iter().any(|there| {
+            let (Some(here_end), Some(there_end)) = (here.finished, there.finished) else { return false };
+            here.started < there_end && there.started < here_end
+        })
+    });
+    assert!(
+        overlapping,
+        "--per-host 1 on two hosts: no request to one was in flight during a request to the other, as if \
+         one limit held both hosts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_global_limit_holds() {
     let server = WebServer::start(fan_out_site(18, Duration::from_millis(40)));
     let mut config = crawl_config(&server);
