@@ -358,6 +358,9 @@ fn verify_parity_names_every_drifted_file_and_item() {
         &root.join("book/src/adder.md"),
         "# Adder\n\n{{#include ../../solutions/01-adder/src/lib.rs:add}}\n",
     );
+    for side in ["labs", "solutions"] {
+        write(&root.join(format!("{side}/01-adder/src/main.rs")), "//! The binary.\n\nfn main() {}\n");
+    }
 
     let out = course.lab(&["verify", "--parity-only"]);
     let text = stdout(&out);
@@ -375,6 +378,9 @@ fn verify_parity_names_every_drifted_file_and_item() {
         "labs/01-adder/tests/stage3_more.rs: is a test file no stage of lab.toml names",
         "solutions/01-adder/Cargo.toml: has no [[test]] for the lab's tests/stage3_more.rs",
         "book/src/adder.md:3: includes ../../solutions/01-adder/src/lib.rs:add, but that file has no `ANCHOR: add`",
+        "labs/01-adder/src/main.rs: every lab's main.rs, cli.rs and error.rs are given",
+        "labs/01-adder/src: the crate lacks `impl TryFrom<Cli> for Config`",
+        "the skeleton's lib.rs lacks every skeleton's `#![allow(unused_variables, unused_imports, dead_code)]` line",
     ] {
         assert!(text.contains(expected), "verify should report {expected:?}:\n{text}");
     }

@@ -8,13 +8,16 @@
 //!   comments (parsed with `syn`: formatting and function bodies do not count);
 //! - [`cargo`]: the same dependencies, and one set of graded test targets named alike by `tests/`,
 //!   the stages and the reference's `[[test]]` list (and the same for benchmarks);
-//! - [`anchors`]: no book anchor in a skeleton, and every anchor of the reference quoted by a page.
+//! - [`anchors`]: no book anchor in a skeleton, and every anchor of the reference quoted by a page;
+//! - [`shape`]: the skeleton has every lab's shape (given main, cli and error; `Config::try_from`,
+//!   `run`, `Outcome` and `Error` with their exit codes; the skeleton's one `allow` line).
 //!
 //! [`check_book`] checks, once for the whole book, that every `{{#include}}` resolves.
 
 mod anchors;
 mod api;
 mod cargo;
+mod shape;
 mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,6 +120,7 @@ pub fn check_lab(ws: &Workspace, lab: &Lab) -> anyhow::Result<Vec<Finding>> {
     }
 
     cargo::check(&lab.manifest, &lab_tree, &reference, &mut findings);
+    shape::check(&lab_tree, &lab_files, declared, &mut findings);
     let includes = anchors::book_includes(&ws.root);
     anchors::check_lab(&lab_tree, &reference, &lab_files, &reference_files, &includes, &mut findings);
     Ok(findings.into_vec())
