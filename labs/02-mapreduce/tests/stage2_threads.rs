@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::{config, counts, text_file};
 use mapreduce::{Job, JobConfig, Record, WordCount, partition_of};
@@ -125,6 +126,49 @@ fn a_custom_job_without_combiner_sees_every_value() {
             output.stats
         );
     }
+}
+
+/// Counts lines, and how many map calls ran at once: the first call waits, up to a deadline, until
+/// another runs beside it, which only workers on threads of their own can give it.
+#[derive(Default)]
+struct Overlap {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    waited: AtomicBool,
+}
+
+impl Job for Overlap {
+    fn map(&self, _record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        if !self.waited.swap(true, Ordering::SeqCst) {
+            testkit::wait_until(testkit::DEFAULT_DEADLINE, || self.most.load(Ordering::SeqCst) >= 2);
+        }
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        emit("lines", 1);
+    }
+    fn reduce(&self, _key: &str, values: &[u64]) -> String {
+        values.iter().sum::<u64>().to_string()
+    }
+}
+
+#[test]
+fn workers_map_on_threads_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = text_file(dir.path(), "a.txt", 9, 64 * 1024);
+    let lines = std::fs::read(&path).unwrap().iter().filter(|&&b| b == b'\n').count();
+    let job = Overlap::default();
+    let output = mapreduce::run_job(&job, &[path], &config(2, 1)).unwrap();
+    assert_eq!(
+        output.merged(),
+        [("lines".to_owned(), lines.to_string())],
+        "the lines of 64 kB of text, counted by 2 workers"
+    );
+    assert_eq!(
+        job.most.load(Ordering::SeqCst),
+        2,
+        "map calls running at once with 2 workers, the first waiting for a second"
+    );
 }
 
 #[test]
