@@ -246,6 +246,55 @@ async fn usage_errors_and_an_unreachable_start_are_reported_clearly() {
     assert_eq!(json_lines(&stdout).len(), 1, "its result line is still written");
 }
 
+/// An output that keeps what is written and says when its first whole line has come.
+struct FirstLine {
+    bytes: Vec<u8>,
+    came: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::io::Write for FirstLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        if self.bytes.contains(&b'\n') {
+            self.came.take().map(|came| came.send(()));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_line_is_written_as_its_result_arrives() {
+    // The start page answers at once; the pages it links to send their heads and then nothing.
+    // The run is stopped by its output's first line: only a line written while the others still
+    // wait can stop it, and a run that keeps its lines until the crawl ends never writes one.
+    let mut site = Site::new().page("/", page_linking(&["/stuck1", "/stuck2"]));
+    for path in ["/stuck1", "/stuck2"] {
+        site = site.route(path, Route::html("never all sent").with(Fault::Stall(0)));
+    }
+    let server = WebServer::start(site);
+    let config = config_for(&[&server.url("/"), "-q"]).unwrap();
+    let (came, first) = tokio::sync::oneshot::channel();
+    let mut out = FirstLine { bytes: Vec::new(), came: Some(came) };
+    let stop = async {
+        let _ = first.await;
+    };
+    let result = tokio::time::timeout(TEST_DEADLINE, crawler::run(&config, stop, &mut out))
+        .await
+        .expect("a run stopped by its first line of output ends: no line came while pages were stuck");
+    let outcome = result.expect("the interrupted run");
+    assert_eq!(outcome.exit_code(), 130, "the exit code of a run stopped by its first line");
+    let text = String::from_utf8(out.bytes).expect("the output is UTF-8");
+    let lines = json_lines(&text);
+    assert_eq!(
+        lines.first().map(|line| line["url"].clone()),
+        Some(Value::from(server.url("/"))),
+        "the first line's URL"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_flushes_what_it_has_and_exits_130() {
     let mut site = Site::new();
