@@ -171,6 +171,55 @@ fn workers_map_on_threads_of_their_own() {
     );
 }
 
+/// Counts lines per input; the line of input 0 is mapped only once every other input's line has
+/// been (or a deadline has passed, noted in `held_up`).
+#[derive(Default)]
+struct SlowFirst {
+    others: AtomicUsize,
+    inputs: usize,
+    held_up: AtomicBool,
+}
+
+impl Job for SlowFirst {
+    fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
+        if record.file == 0 {
+            let others_done = testkit::wait_until(testkit::DEFAULT_DEADLINE, || {
+                self.others.load(Ordering::SeqCst) == self.inputs - 1
+            });
+            self.held_up.store(!others_done, Ordering::SeqCst);
+        } else {
+            self.others.fetch_add(1, Ordering::SeqCst);
+        }
+        emit(&format!("input {}", record.file), 1);
+    }
+    fn reduce(&self, _key: &str, values: &[u64]) -> String {
+        values.iter().sum::<u64>().to_string()
+    }
+}
+
+#[test]
+fn a_slow_task_does_not_hold_up_the_others() {
+    // Eight one-line inputs, one map task each, on 2 workers: the first task's map waits until the
+    // seven others are done, so the other worker must take them all, whichever it was given first.
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> = (0..8)
+        .map(|i| {
+            let path = dir.path().join(format!("{i}.txt"));
+            std::fs::write(&path, format!("line {i}\n")).unwrap();
+            path
+        })
+        .collect();
+    let job = SlowFirst { inputs: inputs.len(), ..SlowFirst::default() };
+    let output = mapreduce::run_job(&job, &inputs, &config(2, 1)).unwrap();
+    assert_eq!(output.stats.map_tasks, 8, "map tasks of eight one-line inputs");
+    assert_eq!(output.merged().len(), 8, "keys of eight one-line inputs: {:?}", output.merged());
+    assert!(
+        !job.held_up.load(Ordering::SeqCst),
+        "whether the slow first task waited in vain for the other seven, 2 workers: tasks must go to \
+         whichever worker is free"
+    );
+}
+
 #[test]
 fn empty_and_missing_inputs() {
     let dir = tempfile::tempdir().unwrap();
