@@ -17,7 +17,8 @@
 //! - [`range`]: binary search for a time range with seeks ([`find_range`]).
 //! - [`follow`]: reading new lines across rotation ([`Follower`]).
 //! - [`scan`]: streaming inputs in blocks through per-thread tallies; [`tally`]: the tallies.
-//! - [`config`]: what to run ([`Config`]); [`run()`]: running it; [`report`]: writing results.
+//! - [`cli`]: the command line ([`cli::Cli`]); [`config`]: what to run ([`Config`]), validated from
+//!   it; [`run()`]: running it; [`report`]: writing results.
 //! - [`error`]: what can go wrong ([`Error`]).
 
 // The todo!() bodies leave their arguments, and the imports, fields and helpers they will use,
@@ -25,6 +26,7 @@
 // at anything left over.
 #![allow(unused_variables, unused_imports, dead_code)]
 
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod follow;

@@ -176,6 +176,28 @@ fn the_table_lists_counts_then_keys() {
 }
 
 #[test]
+fn a_command_line_runs_in_process_as_main_runs_it() {
+    let log = access_log();
+    let config = common::config_of(&[
+        "top",
+        "--by",
+        "status",
+        "-n",
+        "3",
+        "--json",
+        "--threads",
+        "2",
+        &log.to_string_lossy(),
+    ]);
+    let ran = common::run(&config);
+    let want = expected("nginx/expected/top-status.json");
+    let got = common::json_of(&ran);
+    assert_eq!(top_entries(&got), top_entries(&want)[..3].to_vec(), "logstat top --by status -n 3 --json");
+    assert_eq!(got["malformed"], want["malformed"], "malformed lines of logstat top --by status");
+    assert_eq!(ran.outcome.exit_code(), 0, "exit code");
+}
+
+#[test]
 fn top_urls_of_a_generated_log_match_what_was_generated() {
     let lines = common::generated(11, 30_000);
     let want = ranked(lines.iter().filter_map(|l| l.entry.as_ref()?.url.as_deref()));

@@ -208,6 +208,28 @@ fn prints_the_valid_lines_in_the_range() {
 }
 
 #[test]
+fn a_range_command_line_prints_the_lines_between_its_times() {
+    let lines = common::generated(25, 3_000);
+    let dir = testkit::scratch_dir();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, common::joined(&lines)).expect("the scratch dir is writable");
+    let entries: Vec<_> = lines.iter().filter_map(|l| Some((l.entry.as_ref()?.time, l))).collect();
+    let (from, to) = (entries[500].0, entries[900].0);
+    let want: String = entries
+        .iter()
+        .filter(|(time, _)| (from..to).contains(time))
+        .map(|(_, l)| format!("{}\n", String::from_utf8_lossy(&l.text)))
+        .collect();
+    // The command line takes ISO 8601 as well as nginx's format; Timestamp prints the latter.
+    let (from, to) = (at(from).to_string(), at(to).to_string());
+    let config = common::config_of(&["range", "--from", &from, "--to", &to, &path.to_string_lossy()]);
+    let ran = common::run(&config);
+    assert_eq!(ran.outcome.exit_code(), 0, "exit code");
+    assert!(ran.stdout.lines().count() > 50, "the range holds tens of lines");
+    assert_eq!(ran.stdout, want, "logstat range --from {from} --to {to} against the valid lines in between");
+}
+
+#[test]
 fn a_range_query_needs_a_file() {
     let config = Config::new(Command::Range { from: at(0), to: at(1) }, vec![Input::Stdin]);
     let result = logstat::run(&config, &mut &b""[..], &mut Vec::new(), &Default::default());
@@ -312,7 +334,7 @@ fn range_tells_a_write_error_from_a_read_error() {
     assert_eq!(outcome.exit_code(), 1, "exit code when the log cannot be read");
     assert_eq!(outcome.errors.len(), 1, "errors: one for the unreadable log, {:?}", outcome.errors);
     assert!(
-        matches!(&outcome.errors[0], logstat::Error::Read { path, .. } if path.ends_with("folder")),
+        matches!(&outcome.errors[0], logstat::Error::File { path, .. } if path.ends_with("folder")),
         "a read error names the log: {:?}",
         outcome.errors[0]
     );

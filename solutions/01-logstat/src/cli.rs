@@ -1,34 +1,42 @@
-//! The command line: clap's view of the arguments, turned into a [`logstat::Config`].
+//! The command line: clap's view of the arguments, turned into a validated [`crate::Config`] by
+//! [`crate::Config::try_from`] and never passed further.
 
-use std::io::IsTerminal;
-use std::time::Duration;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use logstat::{Command, Config, Field, Input, Timestamp};
+
+use crate::{Field, Timestamp};
 
 /// Analyse nginx access logs (the `combined` format): top-N, word counts, time ranges, follow.
 ///
 /// Reads files of any size in one pass on every core, with memory bounded by the number of distinct
 /// keys. Malformed lines are counted and skipped. With no FILE, or when FILE is -, reads standard input.
+/// Ctrl-C or SIGTERM stops the run without printing partial results (follow ends this way); a second
+/// Ctrl-C ends the process at once.
 ///
-/// Exit status: 0 on success, 1 when an input could not be read, 2 on a usage error.
+/// Exit status: 0 on success, 1 when an input could not be read or the output could not be written,
+/// 2 on a usage error, 130 when interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "logstat", version, max_term_width = 100)]
 pub struct Cli {
+    /// What to compute.
     #[command(subcommand)]
-    command: CliCommand,
+    pub command: CliCommand,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
-enum CliCommand {
+pub enum CliCommand {
     /// The most frequent values of one field.
     Top {
         /// The field to group lines by: ip, url (target with query), path (target up to ?), status,
         /// method, ua or referer.
         #[arg(long = "by", value_name = "FIELD")]
         field: Field,
+        /// How many, and in what form.
         #[command(flatten)]
         listing: Listing,
+        /// What to read, and how.
         #[command(flatten)]
         scan: ScanArgs,
     },
@@ -38,8 +46,10 @@ enum CliCommand {
         /// of the paths of log lines.
         #[arg(long)]
         text: bool,
+        /// How many, and in what form.
         #[command(flatten)]
         listing: Listing,
+        /// What to read, and how.
         #[command(flatten)]
         scan: ScanArgs,
     },
@@ -48,6 +58,7 @@ enum CliCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// What to read, and how.
         #[command(flatten)]
         scan: ScanArgs,
     },
@@ -64,7 +75,7 @@ enum CliCommand {
         to: Timestamp,
         /// The log, sorted by time.
         #[arg(value_name = "FILE")]
-        file: std::path::PathBuf,
+        file: PathBuf,
     },
     /// Print lines as they are appended, like tail -F: across rename and copytruncate rotation.
     Follow {
@@ -72,81 +83,41 @@ enum CliCommand {
         #[arg(long)]
         from_start: bool,
         /// How often to look for new lines, in milliseconds.
-        #[arg(long, value_name = "MS", default_value_t = 250)]
+        #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..))]
         interval: u64,
         /// The log to follow; it may not exist yet.
         #[arg(value_name = "FILE")]
-        file: std::path::PathBuf,
+        file: PathBuf,
     },
 }
 
+/// The options of a command that lists the top entries.
 #[derive(Debug, Args)]
-struct Listing {
+pub struct Listing {
     /// How many entries to list.
     #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
-    n: usize,
+    pub n: usize,
     /// Print {"field", "total", "malformed", "top": [{"key", "count"}]} instead of a table.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
+/// The options of a command that scans its inputs.
 #[derive(Debug, Args)]
-struct ScanArgs {
+pub struct ScanArgs {
     /// Threads that count (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
+    pub threads: Option<u16>,
     /// Never draw a progress bar (one is drawn on a terminal for inputs over 64 MiB).
     #[arg(long, short = 'q')]
-    quiet: bool,
+    pub quiet: bool,
     /// Log files to read; - is standard input (the default).
     #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    pub files: Vec<String>,
 }
-
-/// Inputs larger than this get a progress bar on a terminal: smaller ones finish before it helps.
-const PROGRESS_THRESHOLD: u64 = 64 << 20;
 
 fn parse_time(text: &str) -> Result<Timestamp, String> {
     Timestamp::parse_arg(text).map_err(|err| err.to_string())
-}
-
-impl From<Cli> for Config {
-    fn from(cli: Cli) -> Config {
-        let file = |path| vec![Input::Path(path)];
-        let (command, scan, json) = match cli.command {
-            CliCommand::Top { field, listing, scan } => {
-                (Command::Top { field, n: listing.n }, scan, listing.json)
-            }
-            CliCommand::Words { text, listing, scan } => {
-                (Command::Words { n: listing.n, text }, scan, listing.json)
-            }
-            CliCommand::Summary { json, scan } => (Command::Summary, scan, json),
-            CliCommand::Range { from, to, file: path } => {
-                return Config::new(Command::Range { from, to }, file(path));
-            }
-            CliCommand::Follow { from_start, interval, file: path } => {
-                let interval = Duration::from_millis(interval.max(1));
-                return Config::new(Command::Follow { from_start, interval }, file(path));
-            }
-        };
-        let inputs: Vec<Input> = scan.files.iter().map(|arg| Input::from_arg(arg)).collect();
-        let mut config = Config::new(command, inputs);
-        config.json = json;
-        if let Some(threads) = scan.threads {
-            config.threads = usize::from(threads);
-        }
-        config.progress = !scan.quiet && std::io::stderr().is_terminal() && is_large(&config.inputs);
-        config
-    }
-}
-
-/// Whether the inputs are worth a progress bar: standard input always is (its size is unknown).
-fn is_large(inputs: &[Input]) -> bool {
-    inputs.is_empty()
-        || inputs.iter().any(|input| match input {
-            Input::Stdin => true,
-            Input::Path(path) => std::fs::metadata(path).is_ok_and(|meta| meta.len() > PROGRESS_THRESHOLD),
-        })
 }
 
 #[cfg(test)]

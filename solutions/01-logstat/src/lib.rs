@@ -17,9 +17,11 @@
 //! - [`range`]: binary search for a time range with seeks ([`find_range`]).
 //! - [`follow`]: reading new lines across rotation ([`Follower`]).
 //! - [`scan`]: streaming inputs in blocks through per-thread tallies; [`tally`]: the tallies.
-//! - [`config`]: what to run ([`Config`]); [`run()`]: running it; [`report`]: writing results.
+//! - [`cli`]: the command line ([`cli::Cli`]); [`config`]: what to run ([`Config`]), validated from
+//!   it; [`run()`]: running it; [`report`]: writing results.
 //! - [`error`]: what can go wrong ([`Error`]).
 
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod follow;

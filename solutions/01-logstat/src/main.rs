@@ -1,6 +1,5 @@
-//! The `logstat` command: parse the arguments, run, report errors, exit with a meaningful code.
-
-mod cli;
+//! The `logstat` command: parse the arguments, run until done or Ctrl-C, report errors, exit with a
+//! meaningful code.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -8,13 +7,23 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
+use logstat::Config;
+use logstat::cli::Cli;
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 fn main() -> ExitCode {
-    let config = logstat::Config::from(cli::Cli::parse());
+    let cli = Cli::parse();
+    let config = match Config::try_from(cli) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("logstat: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    };
     // Ctrl-C or SIGTERM raises the flag; run() stops between blocks and exits 130. A second Ctrl-C,
     // while the first is being handled, ends the process at once.
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in [SIGINT, SIGTERM] {
         let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop));
         let _ = signal_hook::flag::register(signal, Arc::clone(&stop));
     }
@@ -24,8 +33,8 @@ fn main() -> ExitCode {
         .and_then(|outcome| out.flush().map(|()| outcome).map_err(logstat::Error::Write));
     match result {
         Ok(outcome) => {
-            for error in &outcome.errors {
-                eprintln!("logstat: {error}");
+            for err in &outcome.errors {
+                eprintln!("logstat: {err}");
             }
             if outcome.malformed > 0 && !config.json {
                 eprintln!("logstat: skipped {} malformed lines", outcome.malformed);
@@ -33,10 +42,10 @@ fn main() -> ExitCode {
             ExitCode::from(outcome.exit_code())
         }
         // `logstat … | head` closes the pipe early: that is success, not an error.
-        Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("logstat: {error}");
-            ExitCode::FAILURE
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("logstat: {err}");
+            ExitCode::from(err.exit_code())
         }
     }
 }

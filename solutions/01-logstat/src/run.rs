@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -116,7 +116,7 @@ fn only_file<'a>(config: &'a Config, command: &'static str, why: &'static str) -
 }
 
 fn range(path: &Path, from: Timestamp, to: Timestamp, out: &mut dyn Write) -> Result<Outcome, Error> {
-    let read_error = |source| Error::Read { path: path.to_path_buf(), source };
+    let read_error = Error::file(path);
     let mut log = match File::open(path) {
         Ok(log) => log,
         Err(source) => return Ok(Outcome { errors: vec![read_error(source)], ..Outcome::default() }),
@@ -138,7 +138,7 @@ fn follow(
     out: &mut dyn Write,
     stop: &AtomicBool,
 ) -> Result<Outcome, Error> {
-    let read_error = |source| Error::Read { path: PathBuf::from(path), source };
+    let read_error = Error::file(path);
     let start = if from_start { StartAt::Beginning } else { StartAt::End };
     let mut follower = match Follower::open(path, start) {
         Ok(follower) => follower,

@@ -126,7 +126,7 @@ fn read_blocks(
                     &mut file
                 }
                 Err(source) => {
-                    end.errors.push(Error::Read { path: path.clone(), source });
+                    end.errors.push(Error::File { path: path.clone(), source });
                     continue;
                 }
             },
@@ -142,7 +142,7 @@ fn read_blocks(
             let (read, at_end) = match fill(reader, &mut block, block_size) {
                 Ok(filled) => filled,
                 Err(source) => {
-                    end.errors.push(Error::Read { path: input.name(), source });
+                    end.errors.push(Error::File { path: input.name(), source });
                     (0, true)
                 }
             };

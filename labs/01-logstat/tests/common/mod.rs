@@ -43,6 +43,15 @@ pub fn run_with_stdin(config: &Config, stdin: &[u8]) -> Ran {
     Ran { outcome, stdout: String::from_utf8_lossy(&out).into_owned() }
 }
 
+/// The [`Config`] a command line becomes, as `logstat`'s `main` builds it: `args` after the program
+/// name.
+pub fn config_of(args: &[&str]) -> Config {
+    use clap::Parser;
+    let cli = logstat::cli::Cli::try_parse_from(std::iter::once("logstat").chain(args.iter().copied()))
+        .unwrap_or_else(|err| panic!("logstat {args:?} does not parse: {err}"));
+    Config::try_from(cli).unwrap_or_else(|err| panic!("logstat {args:?} is refused: {err}"))
+}
+
 /// Runs `config` with empty standard input.
 pub fn run(config: &Config) -> Ran {
     run_with_stdin(config, b"")
