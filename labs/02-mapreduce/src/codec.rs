@@ -47,6 +47,10 @@ pub enum Message {
     },
 }
 
+// TODO(stage 3): read a frame's four length bytes in a loop of your own, so an end of input
+// before the first one (a clean end) is told from one inside them; read the payload through
+// Read::take, never allocating from a length a peer sent.
+
 /// Writes `payload` as one frame.
 ///
 /// # Errors

@@ -94,6 +94,10 @@ impl InvertedIndex {
     }
 }
 
+// TODO(stage 1): the counting jobs all combine and reduce alike (a sum): one small private helper
+// that replaces a key's values by their sum serves every combiner. TODO(stage 4): InvertedIndex
+// emits the record's file number, drops repeats in combine, and names the files in reduce.
+
 impl Job for WordCount {
     fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
         todo!("stage 1: the pairs of one record for WordCount")
@@ -111,13 +115,13 @@ impl Job for WordCount {
 
 impl Job for TopUrls {
     fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
-        todo!("stage 1: the pairs of one record for TopUrls")
+        todo!("stage 4: the pairs of one record for TopUrls")
     }
     fn combine(&self, _key: &str, values: &mut Vec<u64>) {
-        todo!("stage 1: shrink one key's values for TopUrls")
+        todo!("stage 4: shrink one key's values for TopUrls")
     }
     fn reduce(&self, _key: &str, values: &[u64]) -> String {
-        todo!("stage 1: the output value of one key for TopUrls")
+        todo!("stage 4: the output value of one key for TopUrls")
     }
     fn spec(&self) -> Option<JobSpec> {
         Some(JobSpec::TopUrls)
@@ -126,13 +130,13 @@ impl Job for TopUrls {
 
 impl Job for StatusCount {
     fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
-        todo!("stage 1: the pairs of one record for StatusCount")
+        todo!("stage 4: the pairs of one record for StatusCount")
     }
     fn combine(&self, _key: &str, values: &mut Vec<u64>) {
-        todo!("stage 1: shrink one key's values for StatusCount")
+        todo!("stage 4: shrink one key's values for StatusCount")
     }
     fn reduce(&self, _key: &str, values: &[u64]) -> String {
-        todo!("stage 1: the output value of one key for StatusCount")
+        todo!("stage 4: the output value of one key for StatusCount")
     }
     fn spec(&self) -> Option<JobSpec> {
         Some(JobSpec::Status)
@@ -141,13 +145,13 @@ impl Job for StatusCount {
 
 impl Job for InvertedIndex {
     fn map(&self, record: Record<'_>, emit: &mut dyn FnMut(&str, u64)) {
-        todo!("stage 1: the pairs of one record for InvertedIndex")
+        todo!("stage 4: the pairs of one record for InvertedIndex")
     }
     fn combine(&self, _key: &str, values: &mut Vec<u64>) {
-        todo!("stage 1: shrink one key's values for InvertedIndex")
+        todo!("stage 4: shrink one key's values for InvertedIndex")
     }
     fn reduce(&self, _key: &str, values: &[u64]) -> String {
-        todo!("stage 1: the output value of one key for InvertedIndex")
+        todo!("stage 4: the output value of one key for InvertedIndex")
     }
     fn spec(&self) -> Option<JobSpec> {
         Some(JobSpec::Index)

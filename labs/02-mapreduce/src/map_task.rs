@@ -11,6 +11,10 @@ use crate::shuffle::partition_of;
 use crate::split::{Split, read_split};
 use crate::{Error, Result};
 
+// TODO(stage 1): count into a HashMap<String, Vec<u64>>: look a key up with get_mut(&str) first so
+// it is copied only the first time, and combine a key's values once COMBINE_AT of them pile up.
+// At the end, combine every key once more and push its pairs into the run of its partition.
+
 /// Combine a key's values once this many have piled up: bounds a map task's memory by its
 /// distinct keys rather than by its records.
 const COMBINE_AT: usize = 64;

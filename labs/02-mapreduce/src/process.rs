@@ -128,6 +128,11 @@ struct Worker {
     stdout: BufReader<ChildStdout>,
 }
 
+// TODO(stage 3): the Board is the state every slot thread shares, under one Mutex with a Condvar
+// that is notified on each change. A slot thread loops: next_task, write the Task frame, read the
+// reply; a reply that fails to arrive means a dead worker (put the task back, spawn another). The
+// calling thread waits until Board::finished, then kills the children so no thread stays blocked.
+
 /// Runs the map phase of `spec` over `splits` on `workers` worker processes, handing each accepted
 /// output to `accept`.
 ///

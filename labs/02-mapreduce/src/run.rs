@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::TOP_URLS;
 use crate::{Config, Error, JobSpec, Result, Stats, run_job, top_n};
 
-// TODO(stage 4): the command's run: the job, then its output printed or written as part files.
+// TODO(stage 4): check `stop` before the job and again after it. Output::merged gives the pairs
+// sorted by key, top_n the top-urls report; a failed write to `out` is Error::Write (main treats
+// a closed pipe as success), a part file's is Error::file(&path).
 
 /// How a run ended, when it could write its results.
 #[derive(Clone, Debug, Default)]

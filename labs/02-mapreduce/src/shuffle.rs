@@ -13,6 +13,11 @@ use crate::job::Job;
 use crate::run_file::{RunReader, write_run};
 use crate::{Error, Result};
 
+// TODO(stage 2): a Partition's lock is held only to push a run, or to spill: sort all its runs
+// into one and write it with run_file::write_run. To reduce, make one iterator per source (a
+// RunReader per spill file, the runs in memory) and keep each one's next pair in a BinaryHeap of
+// Reverse((key, source, value)); a key is done when the heap's top has another key.
+
 /// The reducer of `key` among `reducers`: FNV-1a of its bytes, so every process agrees.
 ///
 /// # Examples
@@ -23,7 +28,7 @@ use crate::{Error, Result};
 /// assert_eq!(r, mapreduce::partition_of("hello", 4));
 /// ```
 pub fn partition_of(key: &str, reducers: usize) -> usize {
-    todo!("stage 2: a hash of the key that every process computes alike (FNV-1a), modulo reducers")
+    todo!("stage 1: a hash of the key that every process computes alike (FNV-1a), modulo reducers")
 }
 
 #[derive(Default)]

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+// TODO(stage 1): plan_splits needs only std::fs::metadata's length. read_split seeks to the byte
+// before `start` and, unless it starts the input, lets BufRead::read_until(b'\n') eat the line that
+// byte is in; then it keeps reading whole lines while its position is still below `end`.
+
 /// One map task's input: a byte range of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Split {
