@@ -18,7 +18,7 @@ impl Frontier {
     /// Offers `url`, found at `depth`. Returns whether it was queued: a URL already taken is not,
     /// and a URL already waiting is moved to `depth` if that is shallower.
     pub fn offer(&mut self, url: Url, depth: usize) -> bool {
-        todo!("stage 3: queue {url} at depth {depth} unless taken or already queued at least as shallow")
+        todo!("stage 3: queue `url` at `depth` unless taken or already queued at least as shallow")
     }
 
     /// The depth of the next URL [`Frontier::pop`] would give.
@@ -33,6 +33,6 @@ impl Frontier {
 
     /// Records `url` as fetched without it having been queued (the target of a redirect).
     pub fn mark_taken(&mut self, url: Url) {
-        todo!("stage 3: remember {url} as fetched")
+        todo!("stage 3: remember `url` as fetched")
     }
 }

@@ -20,7 +20,7 @@ pub struct Host {
 impl Host {
     /// A host that allows `per_host` requests at once.
     pub fn new(per_host: usize) -> Host {
-        todo!("stage 3: a host allowing {per_host} requests at once")
+        todo!("stage 3: a semaphore of `per_host` permits, and no request started yet")
     }
 
     /// Waits for the right to start a request: a free slot of the host's limit, and at least

@@ -41,7 +41,7 @@ impl Robots {
     /// merged. Field names are case-insensitive, `#` starts a comment, unknown lines are ignored.
     /// `Crawl-delay: SECONDS` (fractions allowed) in the group is kept.
     pub fn parse(text: &str, user_agent: &str) -> Robots {
-        todo!("stage 3: read the groups, keep the most specific one for {user_agent:?}")
+        todo!("stage 3: read the groups, keep the most specific one for the crawler's product token")
     }
 
     /// Whether `target` (a path with its query, as in a request line) may be fetched: the rule

@@ -8,6 +8,11 @@ use crate::config::Config;
 use crate::crawl::CrawlSummary;
 use crate::error::Error;
 
+// TODO(stage 4): crawl calls you back once per result: write its serde_json line and flush it
+// there, and answer ControlFlow::Break once a write fails. Remember a failed depth-0 page, to return
+// as Error::Start after the lines are flushed. An indicatif spinner on stderr only when
+// config.progress is set and stderr is a terminal (std::io::IsTerminal).
+
 /// How a run ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {

@@ -9,6 +9,12 @@ use std::fmt;
 
 use crate::error::UrlError;
 
+// TODO(stage 2): one private split of a reference into its five parts (split at '#', then '?',
+// then a scheme before the first ':' that comes before any '/', then `//authority`) serves both
+// parse and join. Clean the input first, percent-encoding what may not appear in a URL, so
+// nothing later has to. join is section 5.2.2 transcribed; its merge step is section 5.2.3.
+// Stage 1's client tests already call parse, join and normalize.
+
 /// An absolute URL: `scheme:[//host[:port]]path[?query][#fragment]`.
 ///
 /// Parsing percent-encodes the bytes that may not appear in a URL (spaces, quotes, non-ASCII,
@@ -46,7 +52,7 @@ impl Url {
     /// [`UrlError::UserInfo`] for an authority this type cannot hold.
     pub fn parse(input: &str) -> Result<Url, UrlError> {
         todo!(
-            "stage 2: split {input:?} into scheme, authority, path, query and fragment (RFC 3986 appendix B)"
+            "stage 2: split the input into scheme, authority, path, query and fragment (RFC 3986 appendix B)"
         )
     }
 
@@ -58,7 +64,7 @@ impl Url {
     ///
     /// When `reference` has an invalid port or a user name.
     pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
-        todo!("stage 2: resolve {reference:?} against this URL by RFC 3986 section 5.2.2")
+        todo!("stage 2: resolve `reference` against this URL by RFC 3986 section 5.2.2")
     }
 
     /// The normal form: scheme and host in lowercase, the default port dropped, dot segments
@@ -165,5 +171,7 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 
 /// RFC 3986 5.2.4: removes `.` and `..` segments from a path.
 pub fn remove_dot_segments(path: &str) -> String {
-    todo!("stage 2: RFC 3986 section 5.2.4 on {path:?}")
+    todo!(
+        "stage 2: RFC 3986 section 5.2.4: move the path over segment by segment, dropping `.` and undoing a segment at `..`"
+    )
 }

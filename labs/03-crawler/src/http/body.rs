@@ -19,7 +19,7 @@ pub struct BodyDecoder {
 impl BodyDecoder {
     /// A decoder for a body framed as `kind`.
     pub fn new(kind: BodyKind) -> BodyDecoder {
-        todo!("stage 1: the initial state for {kind:?}")
+        todo!("stage 1: the initial state for each kind of body")
     }
 
     /// Decodes from the start of `input`, appending body bytes to `out`, and returns how many bytes

@@ -3,6 +3,11 @@
 
 use crate::error::HttpError;
 
+// TODO(stage 1): parse works on bytes that may stop anywhere: look for the end of the head (an
+// empty line, `\r\n` or a bare `\n`) before parsing anything, and return Ok(None) until it has
+// arrived, checking MAX_HEAD_BYTES either way. A header line that starts with a space or tab
+// continues the previous one.
+
 /// A parsed status line and its headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHead {
