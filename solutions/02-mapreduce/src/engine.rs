@@ -9,7 +9,7 @@ use crate::job::Job;
 use crate::map_task::{MapOutput, map_split};
 use crate::process::{ProcessOptions, run_map_phase};
 use crate::shuffle::Shuffle;
-use crate::split::plan_splits;
+use crate::split::{Split, plan_splits};
 use crate::{Error, Result};
 
 /// Where map tasks run.
@@ -143,33 +143,7 @@ pub fn run_job(job: &dyn Job, inputs: &[PathBuf], config: &JobConfig) -> Result<
         Ok(())
     };
     match &config.mode {
-        Mode::Threads => {
-            let next = AtomicUsize::new(0);
-            let results: Vec<Result<Stats>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            let mut mine = Stats::default();
-                            loop {
-                                let task = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(split) = splits.get(task) else { return Ok(mine) };
-                                let output = map_split(job, split, reducers)?;
-                                mine.map_attempts += 1;
-                                accept(output, &mut mine)?;
-                            }
-                        })
-                    })
-                    .collect();
-                handles.into_iter().map(|h| h.join().expect("a map thread panicked")).collect()
-            });
-            for result in results {
-                let mine = result?;
-                stats.map_attempts += mine.map_attempts;
-                stats.records += mine.records;
-                stats.emitted += mine.emitted;
-                stats.shuffled += mine.shuffled;
-            }
-        }
+        Mode::Threads => map_on_threads(job, &splits, reducers, workers, &mut stats, &accept)?,
         Mode::Processes(options) => {
             let spec = job.spec().ok_or(Error::NotShippable)?;
             run_map_phase(spec, &splits, reducers, workers, options, &mut stats, &accept)?;
@@ -178,6 +152,66 @@ pub fn run_job(job: &dyn Job, inputs: &[PathBuf], config: &JobConfig) -> Result<
     stats.map_time = started.elapsed();
 
     let started = Instant::now();
+    let partitions = reduce_partitions(job, &shuffle, reducers, workers, &mut stats)?;
+    stats.reduce_time = started.elapsed();
+    let spilled = shuffle.stats();
+    stats.spills = spilled.spills;
+    stats.spill_bytes = spilled.spill_bytes;
+    stats.spill_time = spilled.spill_time;
+    Ok(Output { partitions, stats })
+}
+// ANCHOR_END: run
+
+/// The map phase in threads mode: `workers` threads take the next split from one counter, map it
+/// and hand the output to `accept`; their counts are added to `stats` at the end.
+// ANCHOR: map_on_threads
+fn map_on_threads(
+    job: &dyn Job,
+    splits: &[Split],
+    reducers: usize,
+    workers: usize,
+    stats: &mut Stats,
+    accept: &(impl Fn(MapOutput, &mut Stats) -> Result<()> + Sync),
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<Stats>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Stats::default();
+                    loop {
+                        let task = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(split) = splits.get(task) else { return Ok(mine) };
+                        let output = map_split(job, split, reducers)?;
+                        mine.map_attempts += 1;
+                        accept(output, &mut mine)?;
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a map thread panicked")).collect()
+    });
+    for result in results {
+        let mine = result?;
+        stats.map_attempts += mine.map_attempts;
+        stats.records += mine.records;
+        stats.emitted += mine.emitted;
+        stats.shuffled += mine.shuffled;
+    }
+    Ok(())
+}
+// ANCHOR_END: map_on_threads
+
+/// The reduce phase: threads (no more than there are partitions) take the next partition from one
+/// counter and reduce it; returns each partition's pairs, and adds the runs merged to `stats`.
+// ANCHOR: reduce_partitions
+fn reduce_partitions(
+    job: &dyn Job,
+    shuffle: &Shuffle,
+    reducers: usize,
+    workers: usize,
+    stats: &mut Stats,
+) -> Result<Vec<Vec<(String, String)>>> {
     let next = AtomicUsize::new(0);
     let mut partitions = vec![Vec::new(); reducers];
     let results: Vec<Result<Vec<Reduced>>> = std::thread::scope(|scope| {
@@ -204,11 +238,6 @@ pub fn run_job(job: &dyn Job, inputs: &[PathBuf], config: &JobConfig) -> Result<
             stats.runs_merged += runs;
         }
     }
-    stats.reduce_time = started.elapsed();
-    let spilled = shuffle.stats();
-    stats.spills = spilled.spills;
-    stats.spill_bytes = spilled.spill_bytes;
-    stats.spill_time = spilled.spill_time;
-    Ok(Output { partitions, stats })
+    Ok(partitions)
 }
-// ANCHOR_END: run
+// ANCHOR_END: reduce_partitions

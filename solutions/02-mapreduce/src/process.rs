@@ -127,6 +127,28 @@ struct Board {
 }
 
 impl Board {
+    /// The board of `tasks` map tasks whose first `slots` are already running, one on each slot:
+    /// worker `w` starts with task `w` whatever the scheduling (which also makes an injected fault
+    /// certain to fire).
+    fn new(tasks: usize, slots: usize) -> Self {
+        let started = Instant::now();
+        Board {
+            tasks: (0..tasks)
+                .map(|t| {
+                    let first = t < slots;
+                    TaskState {
+                        running: usize::from(first),
+                        started: first.then_some(started),
+                        ..TaskState::default()
+                    }
+                })
+                .collect(),
+            pending: (slots..tasks).collect(),
+            done: 0,
+            error: None,
+        }
+    }
+
     fn finished(&self) -> bool {
         self.done == self.tasks.len() || self.error.is_some()
     }
@@ -135,6 +157,18 @@ impl Board {
 struct Worker {
     stdin: BufWriter<ChildStdin>,
     stdout: BufReader<ChildStdout>,
+}
+
+impl Worker {
+    /// Sends `message` to the worker and reads its reply; an error when the worker died or its
+    /// reply is not a message.
+    fn call(&mut self, message: &Message) -> Result<Message> {
+        write_frame(&mut self.stdin, &encode(message))
+            .map_err(Error::sys("write to a worker"))
+            .and_then(|()| read_frame(&mut self.stdout))
+            .and_then(|frame| frame.ok_or_else(|| Error::Frame("worker closed its output".into())))
+            .and_then(|frame| decode(&frame))
+    }
 }
 
 /// Runs the map phase of `spec` over `splits` on `workers` worker processes, handing each accepted
@@ -153,139 +187,167 @@ pub fn run_map_phase(
     stats: &mut Stats,
     accept: &(dyn Fn(MapOutput, &mut Stats) -> Result<()> + Sync),
 ) -> Result<()> {
-    // Worker `w` starts with task `w`: every worker gets a first task whatever the scheduling
-    // (which also makes an injected fault certain to fire).
     let slots = workers.min(splits.len());
-    let started = Instant::now();
-    let board = Mutex::new(Board {
-        tasks: (0..splits.len())
-            .map(|t| {
-                let first = t < slots;
-                TaskState {
-                    running: usize::from(first),
-                    started: first.then_some(started),
-                    ..TaskState::default()
-                }
-            })
-            .collect(),
-        pending: (slots..splits.len()).collect(),
-        done: 0,
-        error: None,
-    });
-    let changed = Condvar::new();
-    let children: Mutex<Vec<Child>> = Mutex::new(Vec::new());
-    let shared = Mutex::new(std::mem::take(stats));
-
+    let phase = Phase {
+        spec,
+        splits,
+        reducers,
+        options,
+        accept,
+        board: Mutex::new(Board::new(splits.len(), slots)),
+        changed: Condvar::new(),
+        children: Mutex::new(Vec::new()),
+        stats: Mutex::new(std::mem::take(stats)),
+    };
     let barrier = Barrier::new(slots);
     std::thread::scope(|scope| {
         for slot in 0..slots {
-            let (board, changed, children, shared, barrier) =
-                (&board, &changed, &children, &shared, &barrier);
-            scope.spawn(move || {
-                let fault = if slot == 0 { options.fault } else { None };
-                let spawned = spawn(&options.worker, fault, children);
-                // Start once every worker is up, so that no worker's start-up counts as work time.
-                barrier.wait();
-                let mut first = Some(slot);
-                let mut worker = match spawned {
-                    Ok(worker) => worker,
-                    Err(err) => {
-                        fail(board, err);
-                        changed.notify_all();
-                        return;
-                    }
-                };
-                loop {
-                    let task = match first.take() {
-                        Some(task) if !lock(board).finished() => task,
-                        Some(_) => return,
-                        None => match next_task(lock(board), changed, shared) {
-                            Some(task) => task,
-                            None => return,
-                        },
-                    };
-                    let message =
-                        Message::Task { id: task, job: spec, split: splits[task].clone(), reducers };
-                    let reply = write_frame(&mut worker.stdin, &encode(&message))
-                        .map_err(Error::sys("write to a worker"))
-                        .and_then(|()| read_frame(&mut worker.stdout))
-                        .and_then(|frame| {
-                            frame.ok_or_else(|| Error::Frame("worker closed its output".into()))
-                        })
-                        .and_then(|frame| decode(&frame));
-                    match reply {
-                        Ok(Message::Done { id, output }) if id == task => {
-                            let first = {
-                                let mut b = lock(board);
-                                b.tasks[task].running -= 1;
-                                !std::mem::replace(&mut b.tasks[task].done, true)
-                            };
-                            let mut s = lock(shared);
-                            s.map_attempts += 1;
-                            let accepted = if first { accept(output, &mut s) } else { Ok(()) };
-                            drop(s);
-                            let mut b = lock(board);
-                            if first {
-                                b.done += 1;
-                            }
-                            if let Err(err) = accepted {
-                                b.error.get_or_insert(err);
-                            }
-                            changed.notify_all();
-                        }
-                        Ok(Message::Failed { id, message }) => {
-                            lock(board).error.get_or_insert(Error::TaskFailed { task: id, message });
-                            changed.notify_all();
-                            return;
-                        }
-                        Ok(_) | Err(_) => {
-                            // The worker died or spoke nonsense: put its task back and replace it.
-                            let mut b = lock(board);
-                            b.tasks[task].running -= 1;
-                            if b.finished() {
-                                return;
-                            }
-                            let mut s = lock(shared);
-                            s.worker_failures += 1;
-                            if !b.tasks[task].done && b.tasks[task].running == 0 {
-                                b.pending.push_front(task);
-                                s.reruns += 1;
-                            }
-                            drop((s, b));
-                            changed.notify_all();
-                            match spawn(&options.worker, None, children) {
-                                Ok(fresh) => worker = fresh,
-                                Err(err) => {
-                                    fail(board, err);
-                                    changed.notify_all();
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                }
-            });
+            let (phase, barrier) = (&phase, &barrier);
+            scope.spawn(move || phase.serve_slot(slot, barrier));
         }
-        // Wait for the last task, then kill the stragglers so their slots' threads stop reading.
-        let mut b = lock(&board);
-        while !b.finished() {
-            b = changed.wait(b).unwrap_or_else(PoisonError::into_inner);
-        }
-        drop(b);
-        for child in lock(&children).iter_mut() {
-            let _ = child.kill();
-        }
+        phase.wait_then_kill();
     });
-    for child in lock(&children).iter_mut() {
+    for child in lock(&phase.children).iter_mut() {
         let _ = child.wait();
     }
-    *stats = shared.into_inner().unwrap_or_else(PoisonError::into_inner);
-    match board.into_inner().unwrap_or_else(PoisonError::into_inner).error {
+    *stats = phase.stats.into_inner().unwrap_or_else(PoisonError::into_inner);
+    match phase.board.into_inner().unwrap_or_else(PoisonError::into_inner).error {
         Some(err) => Err(err),
         None => Ok(()),
     }
 }
+
+/// One map phase's shared state: what every slot's thread reads (the job, the splits, how to start
+/// a worker, where outputs go) and what they share under locks (the board of tasks, the worker
+/// processes started, the statistics). `changed` is notified whenever the board changes.
+struct Phase<'a> {
+    spec: JobSpec,
+    splits: &'a [Split],
+    reducers: usize,
+    options: &'a ProcessOptions,
+    accept: &'a (dyn Fn(MapOutput, &mut Stats) -> Result<()> + Sync),
+    board: Mutex<Board>,
+    changed: Condvar,
+    children: Mutex<Vec<Child>>,
+    stats: Mutex<Stats>,
+}
 // ANCHOR_END: run_map_phase
+
+impl Phase<'_> {
+    /// One slot's thread: starts a worker process and hands it tasks until the phase is over,
+    /// replacing the process whenever it dies.
+    // ANCHOR: serve_slot
+    fn serve_slot(&self, slot: usize, barrier: &Barrier) {
+        let fault = if slot == 0 { self.options.fault } else { None };
+        let spawned = spawn(&self.options.worker, fault, &self.children);
+        // Start once every worker is up, so that no worker's start-up counts as work time.
+        barrier.wait();
+        let mut first = Some(slot);
+        let mut worker = match spawned {
+            Ok(worker) => worker,
+            Err(err) => return self.fail(err),
+        };
+        loop {
+            let task = match first.take() {
+                Some(task) if !lock(&self.board).finished() => task,
+                Some(_) => return,
+                None => match next_task(lock(&self.board), &self.changed, &self.stats) {
+                    Some(task) => task,
+                    None => return,
+                },
+            };
+            let message = Message::Task {
+                id: task,
+                job: self.spec,
+                split: self.splits[task].clone(),
+                reducers: self.reducers,
+            };
+            match worker.call(&message) {
+                Ok(Message::Done { id, output }) if id == task => self.finish(task, output),
+                Ok(Message::Failed { id, message }) => {
+                    lock(&self.board).error.get_or_insert(Error::TaskFailed { task: id, message });
+                    self.changed.notify_all();
+                    return;
+                }
+                Ok(_) | Err(_) => {
+                    // The worker died or spoke nonsense: put its task back and replace it.
+                    if !self.put_back(task) {
+                        return;
+                    }
+                    match spawn(&self.options.worker, None, &self.children) {
+                        Ok(fresh) => worker = fresh,
+                        Err(err) => return self.fail(err),
+                    }
+                }
+            }
+        }
+    }
+    // ANCHOR_END: serve_slot
+
+    /// Records that a copy of `task` finished with `output`: only the first copy's output is
+    /// accepted, and a failure to accept it ends the phase.
+    // ANCHOR: finish
+    fn finish(&self, task: usize, output: MapOutput) {
+        let first = {
+            let mut board = lock(&self.board);
+            board.tasks[task].running -= 1;
+            !std::mem::replace(&mut board.tasks[task].done, true)
+        };
+        let mut stats = lock(&self.stats);
+        stats.map_attempts += 1;
+        let accepted = if first { (self.accept)(output, &mut stats) } else { Ok(()) };
+        drop(stats);
+        let mut board = lock(&self.board);
+        if first {
+            board.done += 1;
+        }
+        if let Err(err) = accepted {
+            board.error.get_or_insert(err);
+        }
+        self.changed.notify_all();
+    }
+    // ANCHOR_END: finish
+
+    /// Records that the worker running `task` died: the task goes back to the front of the queue
+    /// unless it is done or another copy still runs. `false` when the phase is over, so the slot
+    /// should not start another worker.
+    // ANCHOR: put_back
+    fn put_back(&self, task: usize) -> bool {
+        let mut board = lock(&self.board);
+        board.tasks[task].running -= 1;
+        if board.finished() {
+            return false;
+        }
+        let mut stats = lock(&self.stats);
+        stats.worker_failures += 1;
+        if !board.tasks[task].done && board.tasks[task].running == 0 {
+            board.pending.push_front(task);
+            stats.reruns += 1;
+        }
+        drop((stats, board));
+        self.changed.notify_all();
+        true
+    }
+    // ANCHOR_END: put_back
+
+    /// Waits for the last task, then kills the stragglers so their slots' threads stop reading.
+    fn wait_then_kill(&self) {
+        let mut board = lock(&self.board);
+        while !board.finished() {
+            board = self.changed.wait(board).unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(board);
+        for child in lock(&self.children).iter_mut() {
+            let _ = child.kill();
+        }
+    }
+
+    /// Records `err` as the phase's error (see [`fail`]) and wakes every waiting thread.
+    fn fail(&self, err: Error) {
+        fail(&self.board, err);
+        self.changed.notify_all();
+    }
+}
 
 /// The next task for an idle worker: a pending one, else a backup of the longest-running task that
 /// has none; `None` when the phase is over. Waits while there is nothing to do.
