@@ -25,7 +25,7 @@ impl ContentRange {
     /// complete length is known, `last < complete`. Anything else, including the `bytes */LENGTH`
     /// form of a `416` answer, is `None`: a range the client cannot trust.
     pub fn parse(value: &str) -> Option<ContentRange> {
-        todo!("stage 1: parse the Content-Range {value:?}")
+        todo!("stage 1: parse `bytes FIRST-LAST/COMPLETE` strictly, refusing anything inconsistent")
     }
 
     /// How many bytes the range holds.

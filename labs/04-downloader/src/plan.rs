@@ -35,7 +35,7 @@ impl Chunk {
 /// assert_eq!(bounds, [(0, 4), (4, 8), (8, 10)]);
 /// ```
 pub fn plan(size: u64, chunk_size: u64) -> Vec<Chunk> {
-    todo!("stage 2: split {size} bytes into chunks of {chunk_size}")
+    todo!("stage 2: split `size` bytes into chunks of `chunk_size`, without overflow")
 }
 
 /// How many chunks [`plan`] makes: `size / chunk_size` rounded up.

@@ -5,6 +5,11 @@ use std::sync::atomic::AtomicBool;
 use crate::http::Response;
 use crate::{Config, Error};
 
+// TODO(stage 1): one attempt as a private function over crate::http::Connection, returning the
+// Remote or a retry::Attempt (Retry for a network failure or is_retryable_status, Fatal for a
+// final status such as 404), keeps probe a short loop: attempt, then Backoff::wait, until
+// config.retries run out.
+
 /// What identifies one version of a file on the server: if either changes, the bytes may have.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validator {
@@ -76,5 +81,5 @@ pub struct Remote {
 /// [`Error::Status`] for an answer such as `404`; [`Error::Network`] when the server cannot be
 /// reached or keeps failing.
 pub fn probe(config: &Config, stop: &AtomicBool) -> Result<Remote, Error> {
-    todo!("stage 1: HEAD {} (or GET its first byte) for size, ranges, ETag and Last-Modified", config.url)
+    todo!("stage 1: HEAD the URL (or GET its first byte) for size, ranges, ETag and Last-Modified, retrying")
 }

@@ -37,7 +37,7 @@ impl Progress {
 
     /// Counts `bytes` more bytes received. Called by every worker after every read.
     pub fn add(&self, bytes: u64) {
-        todo!("stage 2: count {bytes} more bytes, and move the bar")
+        todo!("stage 2: count `bytes` more bytes, and move the bar if there is one")
     }
 
     /// The bytes received in this run so far.

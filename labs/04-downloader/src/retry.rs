@@ -39,7 +39,9 @@ impl Backoff {
 
     /// Sleeps the next delay, and doubles it. Returns `false`, early, when `stop` is raised.
     pub fn wait(&mut self, stop: impl Fn() -> bool) -> bool {
-        todo!("stage 3: sleep the next delay (waking early on stop), then double it")
+        todo!(
+            "stage 1 (the probe retries), stage 3 (the workers): sleep the next delay, waking early on stop, then double it"
+        )
     }
 }
 

@@ -18,5 +18,5 @@ pub struct SizeError {
 ///
 /// [`SizeError`] for anything else, for zero, and for a size that does not fit in a `u64`.
 pub fn parse_size(text: &str) -> Result<u64, SizeError> {
-    todo!("stage 2: parse the size {text:?}")
+    todo!("stage 2: digits, then an optional K, M, G or T and an optional iB or B")
 }

@@ -11,6 +11,11 @@ use std::path::Path;
 use crate::plan::chunk_count;
 use crate::probe::Validator;
 
+// TODO(stage 4): a fixed magic first and a checksum of everything before it last (FNV-1a is a
+// few lines) make a torn or foreign file easy to refuse. Decode through a small cursor whose reads
+// return StateError::Truncated rather than index past the end, and check a length against the
+// bytes left before allocating for it.
+
 /// How far a download has come: enough to continue it, and to check it is the same file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -64,7 +69,9 @@ impl State {
     ///
     /// A [`StateError`] for bytes that are not a complete, intact and consistent state.
     pub fn decode(bytes: &[u8]) -> Result<State, StateError> {
-        todo!("stage 4: read a state from {} bytes, never panicking", bytes.len())
+        todo!(
+            "stage 4: read what encode wrote; refuse short, foreign, corrupt or inconsistent bytes without panicking"
+        )
     }
 
     /// Writes the state to `path` atomically and durably: into `path.tmp`, synced, then renamed
@@ -74,7 +81,7 @@ impl State {
     ///
     /// When the file cannot be written, synced or renamed.
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        todo!("stage 4: write {} atomically and durably", path.display())
+        todo!("stage 4: write `path`.tmp, sync it, rename it over `path`, sync the directory")
     }
 
     /// Reads the state file at `path`; `Ok(None)` when there is none.

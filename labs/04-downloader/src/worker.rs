@@ -101,6 +101,12 @@ impl Shared<'_> {
     }
 }
 
+// TODO(stage 2): a worker keeps one crate::http::Connection while is_reusable, asks for
+// `Range: bytes=FIRST-LAST` (LAST inclusive), checks the 206's Content-Range, and writes each read
+// at its offset with write_all_at (std::os::unix::fs::FileExt), then calls record_write.
+// TODO(stage 3): a private fetch_job that loops over attempts from the first byte not yet written,
+// on a fresh connection after each failure, with Backoff; If-Range makes a changed file a 200.
+
 /// One worker's life: take jobs until there are none (or the download halts), with one kept-alive
 /// connection. Reports how it ended on `events`.
 pub fn run_worker(shared: &Shared<'_>, events: &Sender<Event>) {
@@ -123,5 +129,5 @@ pub fn fetch_single_stream(
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<u64, Error> {
-    todo!("stage 3: GET the whole file in one stream, retrying from the start")
+    todo!("stage 2: GET the whole file in one stream; stage 3: retry from the start")
 }
