@@ -106,10 +106,11 @@ impl Output {
 /// One reducer's work: its number, its output and how many runs it merged.
 type Reduced = (usize, Vec<(String, String)>, usize);
 
-// TODO(stage 2): std::thread::scope lets the workers borrow the job, the splits and the shuffle;
-// each takes its next split number from one shared AtomicUsize, counts into Stats of its own, and
-// the totals are added up after the join. Reducers take partitions the same way.
-// TODO(stage 3): Mode::Processes hands the map phase to run_map_phase, with the same `accept`.
+// TODO(stage 2): one private function per phase (map on threads, reduce the partitions) keeps
+// run_job a page. std::thread::scope lets the threads borrow the job, the splits and the shuffle;
+// each takes its next split (or partition) number from one shared AtomicUsize and counts into Stats
+// of its own, added up after the join. One closure that hands a MapOutput to the shuffle serves
+// both modes. TODO(stage 3): Mode::Processes gives that closure to run_map_phase.
 
 /// Runs `job` over `inputs` as `config` says.
 ///

@@ -129,9 +129,11 @@ struct Worker {
 }
 
 // TODO(stage 3): the Board is the state every slot thread shares, under one Mutex with a Condvar
-// that is notified on each change. A slot thread loops: next_task, write the Task frame, read the
-// reply; a reply that fails to arrive means a dead worker (put the task back, spawn another). The
-// calling thread waits until Board::finished, then kills the children so no thread stays blocked.
+// that is notified on each change; a private struct holding it with the rest of the phase (the
+// splits, the children, the Stats) lets each step be a short method. A slot thread loops: next_task,
+// send the Task frame and read the reply, then either accept the first copy's output or, when no
+// reply comes (a dead worker), put the task back and spawn another. The calling thread waits until
+// Board::finished, then kills the children so no slot thread stays blocked reading.
 
 /// Runs the map phase of `spec` over `splits` on `workers` worker processes, handing each accepted
 /// output to `accept`.
