@@ -418,139 +418,172 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Command, usize)>, CodecError> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let used = newline + 1;
     let words: Vec<&[u8]> = tokens(line).collect();
-    let error = |reply: &'static str| Ok(Some((Command::Error { reply, noreply: false }, used)));
-    let Some(&name) = words.first() else { return error("ERROR") };
-    let n = words.len();
-    let last_is_noreply = words.last() == Some(&&b"noreply"[..]);
-    let long_key = |i: usize| words.get(i).is_some_and(|key| key.len() > KEY_MAX);
+    let Some(&name) = words.first() else { return Ok(Some((error("ERROR"), used))) };
     let command = match name {
-        b"get" | b"gets" => {
-            if n < 2 {
-                return error("ERROR");
-            }
-            if (1..n).any(long_key) {
-                return error(BAD_FORMAT);
-            }
-            Command::Get { keys: words[1..].iter().map(|key| key.to_vec()).collect(), cas: name == b"gets" }
-        }
-        b"gat" | b"gats" => {
-            if n < 2 {
-                return error("ERROR");
-            }
-            let Some(exptime) = parse_i32(words[1]) else {
-                return error("CLIENT_ERROR invalid exptime argument");
-            };
-            if (2..n).any(long_key) {
-                return error(BAD_FORMAT);
-            }
-            let keys = words[2..].iter().map(|key| key.to_vec()).collect();
-            Command::GetAndTouch { exptime: exptime.into(), keys, cas: name == b"gats" }
-        }
+        b"get" => parse_get(&words, false),
+        b"gets" => parse_get(&words, true),
+        b"gat" => parse_gat(&words, false),
+        b"gats" => parse_gat(&words, true),
         b"set" | b"add" | b"replace" | b"append" | b"prepend" | b"cas" => {
             return Ok(parse_storage(name, &words, buf, used));
         }
-        b"delete" => {
-            if !(2..=4).contains(&n) {
-                return error("ERROR");
-            }
-            if long_key(1) {
-                return error(BAD_FORMAT);
-            }
-            let hold_is_zero = n > 2 && words[2] == b"0";
-            let valid = n == 2
-                || (n == 3 && (hold_is_zero || last_is_noreply))
-                || (n == 4 && hold_is_zero && last_is_noreply);
-            if !valid {
-                let reply = "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]";
-                return Ok(Some((Command::Error { reply, noreply: last_is_noreply }, used)));
-            }
-            Command::Delete { key: words[1].to_vec(), noreply: last_is_noreply }
-        }
-        b"incr" | b"decr" => {
-            if !(3..=4).contains(&n) {
-                return error("ERROR");
-            }
-            let noreply = n == 4 && last_is_noreply;
-            if long_key(1) {
-                return Ok(Some((Command::Error { reply: BAD_FORMAT, noreply }, used)));
-            }
-            let Some(delta) = parse_u64(words[2]) else {
-                let reply = "CLIENT_ERROR invalid numeric delta argument";
-                return Ok(Some((Command::Error { reply, noreply }, used)));
-            };
-            Command::Arith { key: words[1].to_vec(), delta, incr: name == b"incr", noreply }
-        }
-        b"touch" => {
-            if !(3..=4).contains(&n) {
-                return error("ERROR");
-            }
-            let noreply = n == 4 && last_is_noreply;
-            if long_key(1) {
-                return Ok(Some((Command::Error { reply: BAD_FORMAT, noreply }, used)));
-            }
-            let Some(exptime) = parse_i32(words[2]) else {
-                let reply = "CLIENT_ERROR invalid exptime argument";
-                return Ok(Some((Command::Error { reply, noreply }, used)));
-            };
-            Command::Touch { key: words[1].to_vec(), exptime: exptime.into(), noreply }
-        }
-        b"flush_all" => {
-            if n > 3 {
-                return error("ERROR");
-            }
-            let noreply = n > 1 && last_is_noreply;
-            let delay = if n - usize::from(noreply) == 2 {
-                match parse_i32(words[1]) {
-                    Some(delay) => delay.into(),
-                    None => {
-                        let reply = "CLIENT_ERROR invalid exptime argument";
-                        return Ok(Some((Command::Error { reply, noreply }, used)));
-                    }
-                }
-            } else {
-                0
-            };
-            Command::FlushAll { delay, noreply }
-        }
+        b"delete" => parse_delete(&words),
+        b"incr" => parse_arith(&words, true),
+        b"decr" => parse_arith(&words, false),
+        b"touch" => parse_touch(&words),
+        b"flush_all" => parse_flush_all(&words),
         b"version" => Command::Version,
         b"quit" => Command::Quit,
-        b"stats" if n == 1 => Command::Stats,
-        b"stats" => return Ok(Some((parse_stats(&words), used))),
-        b"verbosity" => {
-            if !(2..=3).contains(&n) {
-                return error("ERROR");
-            }
-            // memcached takes a last `noreply` as such wherever it is, even as the level.
-            let noreply = last_is_noreply;
-            let Some(level) = parse_u32(words[1]) else {
-                return Ok(Some((Command::Error { reply: BAD_FORMAT, noreply }, used)));
-            };
-            Command::Verbosity { level: level.min(2), noreply }
-        }
-        b"cache_memlimit" => {
-            if !(2..=3).contains(&n) {
-                return error("ERROR");
-            }
-            let noreply = last_is_noreply;
-            let reply = match parse_u32(words[1]) {
-                None => "ERROR",
-                Some(..8) => "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m",
-                Some(1_000_000_001..) => "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes",
-                Some(megabytes) => return Ok(Some((Command::CacheMemlimit { megabytes, noreply }, used))),
-            };
-            return Ok(Some((Command::Error { reply, noreply }, used)));
-        }
+        b"stats" if words.len() == 1 => Command::Stats,
+        b"stats" => parse_stats(&words),
+        b"verbosity" => parse_verbosity(&words),
+        b"cache_memlimit" => parse_cache_memlimit(&words),
         // memcached answers this unless started with -A; memkv never shuts down on a client's word.
-        b"shutdown" => return error("ERROR: shutdown not enabled"),
-        _ => return error("ERROR"),
+        b"shutdown" => error("ERROR: shutdown not enabled"),
+        _ => error("ERROR"),
     };
     Ok(Some((command, used)))
+}
+
+/// The answer `reply` to a bad line, answered even after `noreply`.
+fn error(reply: &'static str) -> Command {
+    Command::Error { reply, noreply: false }
+}
+
+/// Whether the line's last word is `noreply`.
+fn last_is_noreply(words: &[&[u8]]) -> bool {
+    words.last() == Some(&&b"noreply"[..])
+}
+
+/// `get KEY…` (`cas: false`) or `gets KEY…`.
+fn parse_get(words: &[&[u8]], cas: bool) -> Command {
+    if words.len() < 2 {
+        return error("ERROR");
+    }
+    let keys = &words[1..];
+    if keys.iter().any(|key| key.len() > KEY_MAX) {
+        return error(BAD_FORMAT);
+    }
+    Command::Get { keys: keys.iter().map(|key| key.to_vec()).collect(), cas }
+}
+
+/// `gat EXPTIME KEY…` (`cas: false`) or `gats EXPTIME KEY…`: the expiry is checked before the keys.
+fn parse_gat(words: &[&[u8]], cas: bool) -> Command {
+    if words.len() < 2 {
+        return error("ERROR");
+    }
+    let Some(exptime) = parse_i32(words[1]) else {
+        return error("CLIENT_ERROR invalid exptime argument");
+    };
+    let keys = &words[2..];
+    if keys.iter().any(|key| key.len() > KEY_MAX) {
+        return error(BAD_FORMAT);
+    }
+    Command::GetAndTouch { exptime: exptime.into(), keys: keys.iter().map(|key| key.to_vec()).collect(), cas }
+}
+
+/// `delete KEY [0] [noreply]`: memcached once took a hold time there, and still takes a 0.
+fn parse_delete(words: &[&[u8]]) -> Command {
+    let n = words.len();
+    if !(2..=4).contains(&n) {
+        return error("ERROR");
+    }
+    if words[1].len() > KEY_MAX {
+        return error(BAD_FORMAT);
+    }
+    let noreply = last_is_noreply(words);
+    let hold_is_zero = n > 2 && words[2] == b"0";
+    let valid = n == 2 || (n == 3 && (hold_is_zero || noreply)) || (n == 4 && hold_is_zero && noreply);
+    if !valid {
+        let reply = "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]";
+        return Command::Error { reply, noreply };
+    }
+    Command::Delete { key: words[1].to_vec(), noreply }
+}
+
+/// `incr KEY DELTA [noreply]` (`incr: true`) or `decr KEY DELTA [noreply]`.
+fn parse_arith(words: &[&[u8]], incr: bool) -> Command {
+    let n = words.len();
+    if !(3..=4).contains(&n) {
+        return error("ERROR");
+    }
+    let noreply = n == 4 && last_is_noreply(words);
+    if words[1].len() > KEY_MAX {
+        return Command::Error { reply: BAD_FORMAT, noreply };
+    }
+    let Some(delta) = parse_u64(words[2]) else {
+        return Command::Error { reply: "CLIENT_ERROR invalid numeric delta argument", noreply };
+    };
+    Command::Arith { key: words[1].to_vec(), delta, incr, noreply }
+}
+
+/// `touch KEY EXPTIME [noreply]`.
+fn parse_touch(words: &[&[u8]]) -> Command {
+    let n = words.len();
+    if !(3..=4).contains(&n) {
+        return error("ERROR");
+    }
+    let noreply = n == 4 && last_is_noreply(words);
+    if words[1].len() > KEY_MAX {
+        return Command::Error { reply: BAD_FORMAT, noreply };
+    }
+    let Some(exptime) = parse_i32(words[2]) else {
+        return Command::Error { reply: "CLIENT_ERROR invalid exptime argument", noreply };
+    };
+    Command::Touch { key: words[1].to_vec(), exptime: exptime.into(), noreply }
+}
+
+/// `flush_all [DELAY] [noreply]`.
+fn parse_flush_all(words: &[&[u8]]) -> Command {
+    let n = words.len();
+    if n > 3 {
+        return error("ERROR");
+    }
+    let noreply = n > 1 && last_is_noreply(words);
+    let delay = if n - usize::from(noreply) == 2 {
+        match parse_i32(words[1]) {
+            Some(delay) => delay.into(),
+            None => return Command::Error { reply: "CLIENT_ERROR invalid exptime argument", noreply },
+        }
+    } else {
+        0
+    };
+    Command::FlushAll { delay, noreply }
+}
+
+/// `verbosity LEVEL [noreply]`.
+fn parse_verbosity(words: &[&[u8]]) -> Command {
+    if !(2..=3).contains(&words.len()) {
+        return error("ERROR");
+    }
+    // memcached takes a last `noreply` as such wherever it is, even as the level.
+    let noreply = last_is_noreply(words);
+    let Some(level) = parse_u32(words[1]) else {
+        return Command::Error { reply: BAD_FORMAT, noreply };
+    };
+    Command::Verbosity { level: level.min(2), noreply }
+}
+
+/// `cache_memlimit MEGABYTES [noreply]`: from 8 MiB to a billion (beyond, memcached takes it for
+/// bytes given by mistake).
+fn parse_cache_memlimit(words: &[&[u8]]) -> Command {
+    if !(2..=3).contains(&words.len()) {
+        return error("ERROR");
+    }
+    // As for `verbosity`, a last `noreply` counts wherever it is.
+    let noreply = last_is_noreply(words);
+    let reply = match parse_u32(words[1]) {
+        None => "ERROR",
+        Some(..8) => "MEMLIMIT_TOO_SMALL cannot set maxbytes to less than 8m",
+        Some(1_000_000_001..) => "MEMLIMIT_ADJUST_FAILED input value is megabytes not bytes",
+        Some(megabytes) => return Command::CacheMemlimit { megabytes, noreply },
+    };
+    Command::Error { reply, noreply }
 }
 
 /// `stats GROUP …` (two words or more), as memcached 1.6's `process_stat` reads it: words after
 /// the group are ignored, except for `detail` and `cachedump`, which take arguments.
 fn parse_stats(words: &[&[u8]]) -> Command {
-    let error = |reply: &'static str| Command::Error { reply, noreply: false };
     let group = match words[1] {
         b"settings" => StatsGroup::Settings,
         b"items" => StatsGroup::Items,
