@@ -24,9 +24,7 @@ impl Restarts {
     /// The command died at `now`: the delay before restarting it, or `None` to give up.
     pub fn next(&mut self, now: Instant) -> Option<Duration> {
         todo!(
-            "stage 4: forget restarts older than {:?}, give up after {}, else double the delay",
-            self.policy.window,
-            self.policy.restart_max
+            "stage 3 (reloads restart the command), stage 4 (the rules): forget restarts older than the window, give up past restart_max, else double the delay"
         )
     }
 

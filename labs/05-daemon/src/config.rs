@@ -86,7 +86,7 @@ fn flatten(err: &toml::de::Error) -> String {
 /// type; [`ConfigError::EmptyCommand`] if it sets `command = []`.
 pub fn merge(base: &Settings, text: &str) -> Result<Settings, ConfigError> {
     // TODO(stage 3): parse with toml::from_str into a ConfigFile, then override base's fields.
-    todo!("stage 3: parse {text:?} as a ConfigFile and override {base:?} with the keys it sets")
+    todo!("stage 3: parse the text as a ConfigFile and override base with the keys it sets")
 }
 
 /// Where the settings come from: the command line, and the file that overrides it, if any.

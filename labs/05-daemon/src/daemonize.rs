@@ -8,6 +8,11 @@ use std::path::Path;
 
 use crate::error::Error;
 
+// TODO(stage 1): two private helpers keep daemonize short: the middle process's part (setsid,
+// fork again, libc::_exit in the parent, never exit), and closing every descriptor above 2 that is
+// not kept, listed from /proc/self/fd and collected before closing (the listing has a fd of its
+// own). Make the readiness pipe with pipe2(O_CLOEXEC); the parent reads 0 bytes if the daemon died.
+
 /// The daemon's file-mode creation mask: files it creates are not writable by the group and not
 /// readable by others, whatever the mask of the shell that started it.
 pub const DAEMON_UMASK: libc::mode_t = 0o027;
@@ -34,7 +39,7 @@ impl Ready {
     ///
     /// [`Error::Sys`] if the byte cannot be written (the parent died).
     pub fn notify(self) -> Result<(), Error> {
-        todo!("stage 1: write one byte to fd {}", self.pipe.as_raw_fd())
+        todo!("stage 1: write one byte to the readiness pipe")
     }
 }
 
@@ -56,8 +61,7 @@ impl Ready {
 /// [`Error::DiedStarting`] in the parent if the daemon exited without notifying.
 pub fn daemonize(log: &Path, keep: &[RawFd]) -> Result<Daemonized, Error> {
     todo!(
-        "stage 1: fork, setsid, fork again, umask, chdir /, redirect to {}, close all but {keep:?}",
-        log.display()
+        "stage 1: fork, setsid, fork again, umask, chdir /, redirect to the log, close all but `keep`; the parent waits for a byte"
     )
 }
 
@@ -72,5 +76,5 @@ pub fn open_log(log: &Path) -> Result<File, Error> {
 ///
 /// [`Error::Sys`] if `dup2` fails, [`Error::File`] if `/dev/null` cannot be opened.
 pub fn redirect_standard_streams(log: &File) -> Result<(), Error> {
-    todo!("stage 1: dup2 /dev/null onto 0 and fd {} onto 1 and 2", log.as_raw_fd())
+    todo!("stage 1: dup2 /dev/null onto 0 and the log onto 1 and 2")
 }

@@ -12,6 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+// TODO(stage 2): one private try_lock(file, how) over flock(how | LOCK_NB), false on EWOULDBLOCK
+// and retried on EINTR, serves acquire (LOCK_EX) and status (LOCK_SH succeeds only if no daemon
+// holds the file). After locking, check the path still names the inode you locked: a stopping
+// daemon may have removed it in between.
+
 /// A pid file, locked by this process.
 #[derive(Debug)]
 pub struct PidFile {
@@ -38,7 +43,7 @@ impl PidFile {
     /// [`Error::AlreadyRunning`] naming the pid in the file if another process holds the lock;
     /// [`Error::File`] if the file cannot be created or locked.
     pub fn acquire(path: &Path) -> Result<PidFile, Error> {
-        todo!("stage 2: open {} without truncating, flock it, or name the pid that holds it", path.display())
+        todo!("stage 1: create or open without truncating; stage 2: flock it, or name the pid that holds it")
     }
 
     /// Replaces the file's content with `pid` and a newline.
@@ -47,7 +52,7 @@ impl PidFile {
     ///
     /// [`Error::File`] if the file cannot be written.
     pub fn write_pid(&mut self, pid: i32) -> Result<(), Error> {
-        todo!("stage 2: replace the content of {} with {pid}", self.path.display())
+        todo!("stage 1: replace the file's content with the pid and a newline")
     }
 
     /// The locked descriptor, which the daemon must keep open.
@@ -67,7 +72,7 @@ impl PidFile {
     ///
     /// [`Error::File`] if the file cannot be removed.
     pub fn remove(self) -> Result<(), Error> {
-        todo!("stage 2: remove {} while still holding the lock", self.path.display())
+        todo!("stage 2: remove the file while still holding the lock")
     }
 }
 
@@ -78,7 +83,7 @@ impl PidFile {
 /// [`Error::File`] if it exists but cannot be read or locked; [`Error::BadPidFile`] if a locked
 /// file holds something other than a pid.
 pub fn status(path: &Path) -> Result<Status, Error> {
-    todo!("stage 2: is {} locked, stale or missing?", path.display())
+    todo!("stage 2: is the pid file locked, stale or missing?")
 }
 
 /// The pid in the file at `path`, or `None` if it is empty.
@@ -87,5 +92,5 @@ pub fn status(path: &Path) -> Result<Status, Error> {
 ///
 /// [`Error::File`] if it cannot be read, [`Error::BadPidFile`] if it is not a positive number.
 pub fn read_pid(path: &Path) -> Result<Option<i32>, Error> {
-    todo!("stage 2: read the pid in {}", path.display())
+    todo!("stage 2: read the pid in the file, None if it is empty")
 }

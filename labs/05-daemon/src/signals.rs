@@ -13,6 +13,10 @@ use std::time::Duration;
 
 use crate::error::Error;
 
+// TODO(stage 3): signal_hook does the handler's part: flag::register sets a flag and
+// low_level::pipe::register writes a byte to a clone of the socket's other end; register the flag
+// first, so it is set when the byte wakes the loop. Make both ends non-blocking, so draining stops.
+
 /// The signals that arrived since the last [`Signals::wait`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pending {
@@ -40,7 +44,9 @@ impl Signals {
     ///
     /// [`Error::Sys`] if the pipe or a handler cannot be set up.
     pub fn install() -> Result<Signals, Error> {
-        todo!("stage 3: a socketpair, and a flag and a pipe handler for SIGTERM, SIGINT, SIGHUP, SIGCHLD")
+        todo!(
+            "stage 1: the socketpair and the flags; stage 3: a flag and a pipe handler for SIGTERM, SIGINT, SIGHUP, SIGCHLD"
+        )
     }
 
     /// Sleeps until a signal arrives or `timeout` passes (`None`: no timeout), and returns what
@@ -51,9 +57,7 @@ impl Signals {
     /// [`Error::Sys`] if `poll` fails other than by being interrupted.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<Pending, Error> {
         todo!(
-            "stage 3: poll fd {} for {timeout:?} unless a flag is set ({}), drain it, swap the flags",
-            self.wake.as_raw_fd(),
-            self.any_pending()
+            "stage 3: unless a flag is already set, poll the socket up to `timeout`; drain it, swap the flags"
         )
     }
 

@@ -8,6 +8,14 @@ use crate::config::{Settings, SettingsSource};
 use crate::error::Error;
 use crate::signals::Signals;
 
+// TODO(stage 1): `superd start` supervises as soon as the daemon is ready: start the command in a
+// process group of its own (Command::process_group(0)), its output on the daemon's 1 and 2, and wait.
+// TODO(stage 3): the loop keeps the child's pid and when its next start is due (an Option<Instant>,
+// which gives signals.wait its timeout), and reaps with waitpid(-1, WNOHANG) on every wake-up, not
+// only on SIGCHLD. Private helpers: spawn (Command::process_group(0), output through a pipe that a
+// thread copies to fd 1, so a reopened log takes it at once), stop (SIGTERM to the group, wait up
+// to kill_after, then SIGKILL) and reopen. The next start's delay comes from Restarts::next.
+
 /// How the supervisor restarts and stops its command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -55,10 +63,6 @@ pub fn supervise(
     signals: &Signals,
 ) -> Result<Exit, Error> {
     todo!(
-        "stage 3 and 4: run {:?}, restart it per {:?}, on SIGHUP reopen {} and reload {:?}, stop on SIGTERM",
-        settings.command,
-        settings.policy,
-        log.display(),
-        config.file
+        "stage 1: start the command and wait; stage 3: reap, restart it, stop on SIGTERM, reopen the log and reload on SIGHUP"
     )
 }
