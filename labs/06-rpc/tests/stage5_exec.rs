@@ -268,6 +268,31 @@ fn the_nonce_cache_is_bounded_and_forgets_at_expiry() {
 }
 
 #[test]
+fn only_an_accepted_envelope_uses_up_its_nonce() {
+    // The nonce is checked last, after the signature and the expiry: envelopes refused for those
+    // must not use up a nonce or a place in the cache, or anyone could burn the nonces of requests
+    // they cannot sign, or fill the cache with expired ones.
+    let now = SystemTime::now();
+    let verifier = Verifier::new(Some(secret()), Duration::from_secs(60), 1);
+    let good = Envelope::sign(&secret(), "exec", b"x".to_vec(), now + Duration::from_secs(10));
+    let forged = Envelope { body: b"y".to_vec(), ..good.clone() };
+    assert_eq!(verifier.verify("exec", &forged, now), Err(AuthError::BadSignature), "a forged copy of good");
+    let unsigned = Envelope { tag: Vec::new(), ..good.clone() };
+    assert_eq!(verifier.verify("exec", &unsigned, now), Err(AuthError::Unsigned), "an unsigned copy of good");
+    let expired = Envelope::sign(&secret(), "exec", b"x".to_vec(), now - Duration::from_secs(1));
+    let refused = verifier.verify("exec", &expired, now);
+    assert!(matches!(refused, Err(AuthError::Expired { .. })), "an expired envelope: {refused:?}");
+    let ahead = Envelope::sign(&secret(), "exec", b"x".to_vec(), now + Duration::from_secs(3600));
+    let refused = verifier.verify("exec", &ahead, now);
+    assert!(matches!(refused, Err(AuthError::TooFarAhead { .. })), "an envelope for an hour: {refused:?}");
+    assert_eq!(
+        verifier.verify("exec", &good, now),
+        Ok(()),
+        "good, after copies of it and other envelopes were refused, with room for one nonce"
+    );
+}
+
+#[test]
 fn rpc_exec_exits_with_the_programs_status() {
     let dir = testkit::scratch_dir();
     let allow = dir.path().join("allow");
