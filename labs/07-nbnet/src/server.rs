@@ -55,12 +55,12 @@ impl<S: Service> Server<S> {
     /// When the address cannot be bound or a poller cannot be made.
     pub fn bind(addr: SocketAddr, service: S, options: Options) -> Result<Self, Error> {
         let mut listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
-        let local_addr = listener.local_addr().map_err(|e| Error::sys("getsockname", e))?;
-        let poll = Poll::new().map_err(|e| Error::sys("epoll_create", e))?;
+        let local_addr = listener.local_addr().map_err(Error::sys("getsockname"))?;
+        let poll = Poll::new().map_err(Error::sys("epoll_create"))?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
-            .map_err(|e| Error::sys("epoll_ctl", e))?;
-        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(|e| Error::sys("eventfd", e))?);
+            .map_err(Error::sys("epoll_ctl"))?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(Error::sys("eventfd"))?);
         let (sender, inbox) = mpsc::channel();
         let service = Arc::new(service);
         let live = Arc::new(AtomicUsize::new(0));

@@ -10,14 +10,15 @@ use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 
 use common::{
-    START_TIME, connect, mc, mcs, read_exactly, read_to_close, start_memkv, start_memkv_manual, start_server,
+    START_TIME, connect, mc, mcs, memkv_config, read_exactly, read_to_close, start_memkv, start_memkv_manual,
+    start_run, start_server,
 };
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
     Command, ManualClock, MemcacheCodec, MemcacheService, Store, StoreConfig, StoreMode, StoreStatus,
     SystemClock,
 };
-use nbnet::{Codec, Options};
+use nbnet::{Codec, Options, Shutdown};
 use proptest::prelude::*;
 
 /// Runs `(request, answer)` pairs in order on one connection and checks each answer exactly.
@@ -734,6 +735,56 @@ fn decode_all(wire: &[u8], cuts: &[usize]) -> Vec<Command> {
         }
     }
     commands
+}
+
+#[test]
+fn run_serves_until_shut_down_and_says_how_it_was_stopped() {
+    type Request = fn(&Shutdown);
+    for (request, how, code) in
+        [(Shutdown::stop as Request, "stop", 0), (Shutdown::interrupt as Request, "interrupt", 130)]
+    {
+        let memkv = start_run(memkv_config(), Shutdown::new());
+        let mut client = connect(memkv.addr());
+        assert_eq!(mcs(&mut client, "set a 0 0 2\r\nhi\r\n"), "STORED\r\n", "the answer to set a 0 0 2");
+        assert_eq!(mcs(&mut client, "get a\r\n"), "VALUE a 0 2\r\nhi\r\nEND\r\n", "the answer to get a");
+        request(&memkv.shutdown);
+        let outcome = memkv.wait_done().unwrap_or_else(|err| panic!("run after Shutdown::{how}: {err}"));
+        assert_eq!(outcome.exit_code(), code, "the exit code after Shutdown::{how}");
+        assert_eq!(
+            read_to_close(&mut client).escape_ascii().to_string(),
+            "",
+            "connections are closed on shutdown"
+        );
+    }
+}
+
+#[test]
+fn a_shutdown_requested_before_run_starts_is_not_lost() {
+    let shutdown = Shutdown::new();
+    shutdown.stop();
+    let memkv = start_run(memkv_config(), shutdown);
+    memkv.addr();
+    let outcome = memkv.wait_done().unwrap_or_else(|err| panic!("run after an early Shutdown::stop: {err}"));
+    assert_eq!(outcome.exit_code(), 0, "the exit code after an early Shutdown::stop");
+}
+
+#[test]
+fn run_on_an_address_in_use_fails_naming_it() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut config = memkv_config();
+    config.listen = taken.local_addr().unwrap();
+    let memkv = start_run(config, Shutdown::new());
+    let err = match memkv.wait_done() {
+        Ok(outcome) => panic!("run on an address in use returned {outcome:?}, not an error"),
+        Err(err) => err,
+    };
+    assert!(matches!(err, nbnet::Error::Bind { .. }), "run on an address in use: {err}");
+    assert!(
+        err.to_string().contains(&taken.local_addr().unwrap().to_string()),
+        "the message names the address: {err}"
+    );
+    assert_eq!(err.exit_code(), 1, "the exit code of a server that cannot start");
+    assert!(memkv.printed.try_recv().is_err(), "nothing is printed before the server is bound");
 }
 
 /// A `memkv` process, killed when dropped so a failing test leaves none behind.

@@ -1,4 +1,5 @@
-//! The command line of `memkv`, parsed by clap.
+//! The command line of `memkv`: clap's view of the arguments, turned into a validated
+//! [`crate::Config`] by [`crate::Config::try_from`] and never passed further.
 
 use std::net::SocketAddr;
 
@@ -8,9 +9,13 @@ use clap::Parser;
 ///
 /// Speaks memcached's text protocol (get, gets, set, add, replace, append, prepend, cas, delete,
 /// incr, decr, touch, flush_all, version, stats, quit). Prints the address it listens on, then
-/// serves until SIGINT or SIGTERM, when it stops accepting, finishes writing and exits.
+/// serves until Ctrl-C or SIGTERM, when it stops accepting, finishes writing and exits; a second
+/// Ctrl-C ends the process at once.
+///
+/// Exit status: 0 when stopped by SIGTERM, 1 when the server cannot start or fails, 2 on a usage
+/// error, 130 when interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "memkv", version)]
+#[command(name = "memkv", version, max_term_width = 100)]
 pub struct Cli {
     /// The address to listen on; port 0 picks a free port (the address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:11211")]

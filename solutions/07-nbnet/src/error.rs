@@ -17,8 +17,8 @@ pub enum Error {
     /// A system call of the event loop failed.
     #[error("{call}: {source}")]
     Sys {
-        /// The call, as `epoll_wait` or `poll`.
-        call: &'static str,
+        /// The call, as `epoll_wait` or `eventfd`.
+        call: String,
         /// The error it returned.
         source: io::Error,
     },
@@ -28,11 +28,31 @@ pub enum Error {
         /// The worker's index.
         index: usize,
     },
+    /// `memkv`'s output (the address it listens on) could not be written (a closed pipe).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
+    /// An option is out of range (a `--memory` of 0). A usage error: exit 2.
+    #[error("invalid option: {0}")]
+    BadOption(String),
 }
 
 impl Error {
-    /// An error of the system call `call`.
-    pub fn sys(call: &'static str, source: io::Error) -> Self {
-        Error::Sys { call, source }
+    /// An [`Error::Sys`] for the call `call`, for `map_err`: `.map_err(Error::sys("epoll_wait"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
+    /// The process exit code for this error: 2 for a usage error, 1 for the rest.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadOption(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether this is a write to a pipe whose reader has gone (`memkv | head -1`): not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
     }
 }

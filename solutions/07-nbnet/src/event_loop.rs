@@ -107,15 +107,15 @@ impl<S: Service> EventLoop<S> {
         options: Options,
         live: Arc<AtomicUsize>,
     ) -> Result<Self, Error> {
-        let poll = Poll::new().map_err(|e| Error::sys("epoll_create", e))?;
-        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(|e| Error::sys("eventfd", e))?);
+        let poll = Poll::new().map_err(Error::sys("epoll_create"))?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(Error::sys("eventfd"))?);
         let (sender, inbox) = mpsc::channel();
         let mut local_addr = None;
         if let Some(listener) = listener.as_mut() {
-            local_addr = Some(listener.local_addr().map_err(|e| Error::sys("getsockname", e))?);
+            local_addr = Some(listener.local_addr().map_err(Error::sys("getsockname"))?);
             poll.registry()
                 .register(listener, LISTENER, Interest::READABLE)
-                .map_err(|e| Error::sys("epoll_ctl", e))?;
+                .map_err(Error::sys("epoll_ctl"))?;
         }
         let scratch = vec![0; options.read_chunk.max(1)];
         Ok(EventLoop {
@@ -172,7 +172,7 @@ impl<S: Service> EventLoop<S> {
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(Error::sys("epoll_wait", err)),
+                Err(err) => return Err(Error::sys("epoll_wait")(err)),
             }
             LoopStats::add(&self.stats.wakeups, 1);
             for event in events.iter() {

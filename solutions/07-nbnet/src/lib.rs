@@ -19,10 +19,13 @@
 //! - [`epoll`]: a raw epoll backend, level- or edge-triggered ([`epoll::EpollLoop`]).
 //! - [`server`]: one acceptor and N workers ([`Server`]).
 //! - [`memcache`]: a memcached text-protocol server on the library.
-//! - [`options`], [`stats`], [`error`]: settings, counters and errors; [`cli`]: the `memkv` command.
+//! - [`options`], [`stats`], [`error`]: settings, counters and errors.
+//! - the `memkv` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]), [`run()`]
+//!   (serving until a [`Shutdown`], [`Outcome`]), [`shutdown`] (stopping a server from any thread).
 
 pub mod cli;
 pub mod codec;
+pub mod config;
 pub mod connection;
 pub mod epoll;
 pub mod error;
@@ -30,19 +33,24 @@ pub mod event_loop;
 pub mod handle;
 pub mod memcache;
 pub mod options;
+pub mod run;
 pub mod server;
 pub mod service;
+pub mod shutdown;
 pub mod stats;
 pub mod timer;
 
 pub use codec::{Codec, CodecError, LengthCodec, LineCodec};
+pub use config::Config;
 pub use connection::{ConnId, Connection, Reads};
 pub use error::Error;
 pub use event_loop::EventLoop;
 pub use handle::Handle;
 pub use options::Options;
+pub use run::{Outcome, run};
 pub use server::{Server, ServerHandle};
 pub use service::{Context, Service};
+pub use shutdown::Shutdown;
 pub use stats::{LoopStats, StatsSnapshot};
 pub use timer::Timers;
 

@@ -1,54 +1,61 @@
-//! The `memkv` command: a memcached server on nbnet. Parses the arguments, serves until a signal,
-//! exits 0 on SIGTERM, 130 on SIGINT, 1 when the server cannot start, 2 on bad usage.
+//! The `memkv` command: parse the arguments, serve memcached's protocol until SIGINT or SIGTERM,
+//! report errors, exit with a meaningful code.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
-use nbnet::memcache::{MemcacheService, Store, StoreConfig, SystemClock};
-use nbnet::{Options, Server};
+use nbnet::cli::Cli;
+use nbnet::{Config, Error, Shutdown};
 use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 fn main() -> ExitCode {
-    let cli = nbnet::cli::Cli::parse();
-    let options = Options { workers: cli.threads, max_conns: cli.max_conns, ..Options::default() };
-    let threads = options.worker_count();
-    let config = StoreConfig { memory_limit: cli.memory.saturating_mul(1 << 20), ..StoreConfig::default() };
-    let store = Arc::new(Store::new(config, Arc::new(SystemClock)));
-    let server = match Server::bind(cli.listen, MemcacheService::new(store, threads), options) {
-        Ok(server) => server,
-        Err(error) => {
-            eprintln!("memkv: {error}");
-            return ExitCode::FAILURE;
+    let cli = Cli::parse();
+    let config = match Config::try_from(cli) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("memkv: {err}");
+            return ExitCode::from(err.exit_code());
         }
     };
-    println!("memkv listening on {}", server.local_addr());
-    let _ = std::io::stdout().flush();
-    // A signal thread turns SIGINT/SIGTERM into a graceful shutdown and remembers which it was.
-    let caught = Arc::new(AtomicI32::new(0));
-    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+    // Ctrl-C or SIGTERM stops the server through its waker: it stops accepting, finishes writing,
+    // and exits 130 after Ctrl-C, 0 after SIGTERM. A second Ctrl-C, while the first is being handled,
+    // ends the process at once.
+    let first = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&first));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&first));
+    }
+    let shutdown = Shutdown::new();
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(signals) => signals,
-        Err(error) => {
-            eprintln!("memkv: cannot install signal handlers: {error}");
-            return ExitCode::FAILURE;
+        Err(err) => {
+            let err = Error::sys("sigaction")(err);
+            eprintln!("memkv: {err}");
+            return ExitCode::from(err.exit_code());
         }
     };
-    let handle = server.handle();
-    let seen = Arc::clone(&caught);
+    // A signal handler may not lock or wake anything: a thread of its own passes the signal on.
+    let requests = shutdown.clone();
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            seen.store(signal, Ordering::SeqCst);
-            handle.shutdown();
+        for signal in signals.forever() {
+            if signal == SIGINT { requests.interrupt() } else { requests.stop() }
         }
     });
-    match server.run() {
-        Ok(()) if caught.load(Ordering::SeqCst) == SIGINT => ExitCode::from(130),
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("memkv: {error}");
-            ExitCode::FAILURE
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = nbnet::run(&config, &shutdown, &mut out)
+        .and_then(|outcome| out.flush().map(|()| outcome).map_err(Error::Write));
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        // `memkv | head -1` closes the pipe early: that is success, not an error.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("memkv: {err}");
+            ExitCode::from(err.exit_code())
         }
     }
 }

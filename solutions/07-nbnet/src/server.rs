@@ -55,12 +55,12 @@ impl<S: Service> Server<S> {
     /// When the address cannot be bound or a poller cannot be made.
     pub fn bind(addr: SocketAddr, service: S, options: Options) -> Result<Self, Error> {
         let mut listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
-        let local_addr = listener.local_addr().map_err(|e| Error::sys("getsockname", e))?;
-        let poll = Poll::new().map_err(|e| Error::sys("epoll_create", e))?;
+        let local_addr = listener.local_addr().map_err(Error::sys("getsockname"))?;
+        let poll = Poll::new().map_err(Error::sys("epoll_create"))?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
-            .map_err(|e| Error::sys("epoll_ctl", e))?;
-        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(|e| Error::sys("eventfd", e))?);
+            .map_err(Error::sys("epoll_ctl"))?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(Error::sys("eventfd"))?);
         let (sender, inbox) = mpsc::channel();
         let service = Arc::new(service);
         let live = Arc::new(AtomicUsize::new(0));
@@ -110,7 +110,7 @@ impl<S: Service> Server<S> {
                 std::thread::Builder::new()
                     .name(format!("nbnet-worker-{index}"))
                     .spawn(move || worker.run())
-                    .map_err(|e| Error::sys("pthread_create", e))
+                    .map_err(Error::sys("pthread_create"))
             })
             .collect::<Result<_, _>>()?;
         let accepted = self.accept_loop(&handles, &stats);
@@ -137,7 +137,7 @@ impl<S: Service> Server<S> {
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(Error::sys("epoll_wait", err)),
+                Err(err) => return Err(Error::sys("epoll_wait")(err)),
             }
             let mut accept = std::mem::take(&mut retry);
             for event in events.iter() {

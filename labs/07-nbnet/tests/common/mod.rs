@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use nbnet::memcache::{Clock, ManualClock, MemcacheService, Store, StoreConfig};
 use nbnet::{
-    Codec, CodecError, Context, EventLoop, Handle, LoopStats, Options, Server, ServerHandle, Service,
+    Codec, CodecError, Config, Context, EventLoop, Handle, LoopStats, Options, Outcome, Server, ServerHandle,
+    Service, Shutdown,
 };
 
 /// How long a client waits for one read before the test fails.
@@ -211,6 +212,91 @@ impl Drop for RunningServer {
             let _ = thread.join();
         }
     }
+}
+
+/// `memkv` run in-process as its `main` runs it ([`nbnet::run`]), on a thread: what it printed comes
+/// through `printed`, how it ended through `done`.
+pub struct RunningMemkv {
+    pub shutdown: Shutdown,
+    pub printed: mpsc::Receiver<Vec<u8>>,
+    pub done: mpsc::Receiver<Result<Outcome, nbnet::Error>>,
+}
+
+/// Standard output for an in-process run: every write goes to the test as it is made.
+struct Printed(mpsc::Sender<Vec<u8>>);
+
+impl Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.send(buf.to_vec());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts [`nbnet::run`] with `config` and `shutdown` on a thread. Its thread is not joined: a run
+/// that never returns fails the test that waits for it ([`RunningMemkv::wait_done`]), and the
+/// thread ends with the test process.
+pub fn start_run(config: Config, shutdown: Shutdown) -> RunningMemkv {
+    let (print, printed) = mpsc::channel();
+    let (tx, done) = mpsc::channel();
+    let requests = shutdown.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(watch(|| nbnet::run(&config, &requests, &mut Printed(print))));
+    });
+    RunningMemkv { shutdown, printed, done }
+}
+
+impl RunningMemkv {
+    /// The address in the first line printed, `memkv listening on ADDR`.
+    #[track_caller]
+    pub fn addr(&self) -> SocketAddr {
+        let mut line = Vec::new();
+        while !line.ends_with(b"\n") {
+            match self.printed.recv_timeout(testkit::DEFAULT_DEADLINE) {
+                Ok(bytes) => line.extend_from_slice(&bytes),
+                Err(_) => panic!(
+                    "waiting for run to print `memkv listening on ADDR`: got {:?} within {:?}",
+                    String::from_utf8_lossy(&line),
+                    testkit::DEFAULT_DEADLINE
+                ),
+            }
+        }
+        let line = String::from_utf8_lossy(&line).into_owned();
+        line.trim_end()
+            .strip_prefix("memkv listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("run printed {line:?}, not `memkv listening on ADDR`"))
+    }
+
+    /// Waits for `run` to return and gives its result.
+    #[track_caller]
+    pub fn wait_done(&self) -> Result<Outcome, nbnet::Error> {
+        match self.done.recv_timeout(testkit::DEFAULT_DEADLINE) {
+            Ok(ran) => ran,
+            Err(_) => panic!(
+                "waiting for nbnet::run to return after a shutdown: it had not within {:?} (the shutdown \
+                 must reach the server's waker, and the server must finish its connections and return)",
+                testkit::DEFAULT_DEADLINE
+            ),
+        }
+    }
+}
+
+impl Drop for RunningMemkv {
+    fn drop(&mut self) {
+        self.shutdown.stop();
+    }
+}
+
+/// `memkv`'s configuration for the tests: 127.0.0.1, port 0, two workers, 16 MiB.
+pub fn memkv_config() -> Config {
+    let mut config = Config::new(localhost());
+    config.options.workers = 2;
+    config.store.memory_limit = 16 << 20;
+    config
 }
 
 /// A memcached server (two workers) on a fresh store timed by `clock`.

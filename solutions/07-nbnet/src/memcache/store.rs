@@ -7,7 +7,7 @@
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use slab::Slab;
 
@@ -233,7 +233,7 @@ impl Shard {
 /// Locks `shard`. A panic while holding a shard cannot leave it inconsistent in a way worse than
 /// losing items, so a poisoned lock is used as it is.
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
-    shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether `item` is neither expired nor flushed at `now`.
