@@ -102,10 +102,10 @@ pub enum Command {
     /// fails, no warnings.
     ///
     /// For each lab (or the named ones), first the parity check, which builds nothing: the lab's
-    /// `src/` and the reference's hold the same files (but the extras lab.toml's [files] declares),
+    /// `src/` and the reference's hold the same files (but the extras lab.toml's `[files]` declares),
     /// the given files are byte-identical, every other shared file has the same public items with the
     /// same signatures and doc comments (only bodies and private items differ), the two Cargo.toml
-    /// have the same dependencies, `tests/`, the stages and the reference's [[test]] list name the same
+    /// have the same dependencies, `tests/`, the stages and the reference's `[[test]]` list name the same
     /// targets, no skeleton carries a book anchor and every anchor of the reference is quoted. Then:
     /// the reference passes every graded test; the skeleton (the student crate as committed) fails
     /// every graded test, each one on its own (a test it passes asserts nothing); the skeleton builds
@@ -128,7 +128,7 @@ pub enum Command {
     /// the full course with `cargo lab grade`.
     Export(ExportArgs),
 
-    /// Free the harness's files under <target>/lab.
+    /// Free the harness's files under `<target>/lab`.
     ///
     /// The cached results behind the progress table, the grading workspace and its build, and the
     /// benchmarks' files. Cargo's own builds are `cargo clean`'s.
@@ -289,7 +289,7 @@ pub struct ExportArgs {
 /// Arguments of `cargo lab clean`.
 #[derive(Debug, Args)]
 pub struct CleanArgs {
-    /// Free only the grading workspace and its build (<target>/lab/grade).
+    /// Free only the grading workspace and its build (`<target>/lab/grade`).
     #[arg(long)]
     pub grading: bool,
 }
