@@ -10,8 +10,8 @@ use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 
 use common::{
-    START_TIME, connect, mc, mcs, memkv_config, read_exactly, read_to_close, start_memkv, start_memkv_manual,
-    start_run, start_server,
+    RunningServer, START_TIME, connect, mc, mcs, memkv_config, read_exactly, read_to_close, start_memkv,
+    start_memkv_manual, start_run, start_server,
 };
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
@@ -299,29 +299,34 @@ fn a_too_large_items_data_is_discarded_as_it_comes() {
 
 #[test]
 fn a_multi_get_larger_than_max_output_is_streamed() {
-    let store = StoreConfig { memory_limit: 256 << 20, shards: 4 };
-    let store = Arc::new(Store::new(store, Arc::new(ManualClock::new(START_TIME))));
-    let options = Options { workers: 2, max_output: 2 << 20, ..Options::default() };
-    let server = start_server(MemcacheService::new(store, 2), options);
-    let mut client = connect(server.addr);
-    let value = "v".repeat(1_000_000);
-    let mut want = String::new();
-    for i in 0..16 {
-        let set = format!("set k{i} 0 0 1000000\r\n{value}\r\n");
-        assert_eq!(mcs(&mut client, &set), "STORED\r\n", "the answer to set k{i}");
-        want.push_str(&format!("VALUE k{i} 0 1000000\r\n{value}\r\n"));
-    }
+    let (_server, mut client, mut want) = sixteen_items_of_a_megabyte();
     want.push_str("END\r\n");
-    let keys: Vec<String> = (0..16).map(|i| format!("k{i}")).collect();
     // 16 MB of answer, far over the 2 MiB a connection may have waiting (`max_output`) and more
     // than the socket buffers hold: it must be encoded as the socket takes it, not built whole.
-    let got = mc(&mut client, format!("get {}\r\n", keys.join(" ")).as_bytes());
+    let got = mc(&mut client, format!("get {SIXTEEN_KEYS}\r\n").as_bytes());
     assert_eq!(got.len(), want.len(), "the length of the 16-key answer");
     assert!(got == want.as_bytes(), "the 16-key answer, byte for byte");
 }
 
 #[test]
 fn requests_pipelined_behind_a_streamed_answer_are_answered_in_order() {
+    let (_server, mut client, mut want) = sixteen_items_of_a_megabyte();
+    want.push_str("END\r\nSTORED\r\nVALUE x 0 1\r\ny\r\nEND\r\n");
+    // A small receive buffer, so the 16 MB answer ends on a writable event long after the set and
+    // the get behind it were read, with no more bytes coming to wake the connection for them.
+    set_receive_buffer(&client, 64 << 10);
+    let request = format!("get {SIXTEEN_KEYS}\r\nset x 0 0 1\r\ny\r\nget x\r\n");
+    client.write_all(request.as_bytes()).expect("write the pipelined requests");
+    let got = read_exactly(&mut client, want.len());
+    assert!(got == want.as_bytes(), "the three answers, in order, byte for byte");
+}
+
+/// The keys [`sixteen_items_of_a_megabyte`] stores, as a `get` names them.
+const SIXTEEN_KEYS: &str = "k0 k1 k2 k3 k4 k5 k6 k7 k8 k9 k10 k11 k12 k13 k14 k15";
+
+/// A server that may keep 2 MiB of answer waiting per connection, a client of it, and 16 items of
+/// 1 MB stored through that client; with the answer to `get SIXTEEN_KEYS` but its final `END`.
+fn sixteen_items_of_a_megabyte() -> (RunningServer, std::net::TcpStream, String) {
     let store = StoreConfig { memory_limit: 256 << 20, shards: 4 };
     let store = Arc::new(Store::new(store, Arc::new(ManualClock::new(START_TIME))));
     let options = Options { workers: 2, max_output: 2 << 20, ..Options::default() };
@@ -334,15 +339,7 @@ fn requests_pipelined_behind_a_streamed_answer_are_answered_in_order() {
         assert_eq!(mcs(&mut client, &set), "STORED\r\n", "the answer to set k{i}");
         want.push_str(&format!("VALUE k{i} 0 1000000\r\n{value}\r\n"));
     }
-    want.push_str("END\r\nSTORED\r\nVALUE x 0 1\r\ny\r\nEND\r\n");
-    // A small receive buffer, so the 16 MB answer ends on a writable event long after the set and
-    // the get behind it were read, with no more bytes coming to wake the connection for them.
-    set_receive_buffer(&client, 64 << 10);
-    let keys: Vec<String> = (0..16).map(|i| format!("k{i}")).collect();
-    let request = format!("get {}\r\nset x 0 0 1\r\ny\r\nget x\r\n", keys.join(" "));
-    client.write_all(request.as_bytes()).expect("write the pipelined requests");
-    let got = read_exactly(&mut client, want.len());
-    assert!(got == want.as_bytes(), "the three answers, in order, byte for byte");
+    (server, client, want)
 }
 
 /// Sets `stream`'s SO_RCVBUF.
