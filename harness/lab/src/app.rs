@@ -86,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &ws,
             if args.grading { cmd::clean::Scope::Grading } else { cmd::clean::Scope::All },
         ),
+        Some(Command::Mutants(args)) => cmd::mutants::run(&ws, &args.lab, &args.extra),
         Some(Command::RunMany(args)) => cmd::run_many::run(
             &ws,
             &cmd::run_many::Options {

@@ -139,6 +139,18 @@ pub enum Command {
     /// Builds once, then runs each test N times. Flakiness is a bug: a test that fails once in a
     /// hundred runs will fail a student's grading one day.
     RunMany(RunManyArgs),
+
+    /// Mutation testing: which changes to a lab's reference do its graded tests fail to notice?
+    ///
+    /// Runs `cargo mutants` (install it with `cargo install --locked cargo-mutants`) on the lab's
+    /// reference, leaving out the files lab.toml declares given. Each mutant is a small change to the
+    /// reference (a `<` made `<=`, a function body replaced by a default); the graded tests should
+    /// fail on every one. A mutant they pass is either a missing test or a change no behaviour can
+    /// show (the chapter's instructor notes list those, with the reason). Results go to
+    /// `<target>/lab/mutants/<lab>/mutants.out`; arguments after `--` go to cargo-mutants, e.g.
+    /// `-- --iterate` to retest only what was missed, or `-- --list` to see the mutants. Exits with
+    /// cargo-mutants' code: 0 when every mutant was caught, 2 when some were missed, 3 on timeouts.
+    Mutants(MutantsArgs),
 }
 
 /// Arguments of `cargo lab test`, and the tests `cargo lab run-many` repeats.
@@ -304,6 +316,18 @@ pub struct RunManyArgs {
     /// Which tests, and how (as for `cargo lab test`).
     #[command(flatten)]
     pub tests: TestArgs,
+}
+
+/// Arguments of `cargo lab mutants`.
+#[derive(Debug, Args)]
+pub struct MutantsArgs {
+    /// The lab: package name, folder name or number.
+    #[arg(value_name = "LAB")]
+    pub lab: String,
+
+    /// Further arguments for cargo-mutants.
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<OsString>,
 }
 
 /// The process arguments, without the `lab` that cargo inserts when it runs `cargo-lab` as the

@@ -6,6 +6,7 @@ pub mod clean;
 pub mod export;
 pub mod grade;
 pub mod list;
+pub mod mutants;
 pub mod run_many;
 pub mod status;
 pub mod test;
