@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 // TODO(stage 2): one private try_lock(file, how) over flock(how | LOCK_NB), false on EWOULDBLOCK
-// and retried on EINTR, serves acquire (LOCK_EX) and status (LOCK_SH succeeds only if no daemon
+// (LOCK_NB never waits, so it is never interrupted), serves acquire (LOCK_EX) and status (LOCK_SH succeeds only if no daemon
 // holds the file). After locking, check the path still names the inode you locked: a stopping
 // daemon may have removed it in between.
 

@@ -102,6 +102,33 @@ fn the_lock_excludes_a_second_holder_until_the_first_closes() {
     );
 }
 
+#[test]
+fn zero_and_negative_numbers_are_not_pids() {
+    // Pid 0 and negative pids mean process groups to kill(2): a pid file naming one would make
+    // `superd stop` signal the wrong processes.
+    let scratch = testkit::scratch_dir();
+    let path = scratch.path().join("p.pid");
+    for text in ["0\n", "-3\n", "-1"] {
+        std::fs::write(&path, text).expect("write");
+        let read = pidfile::read_pid(&path);
+        assert!(
+            matches!(read, Err(Error::BadPidFile { .. })),
+            "a pid file holding {text:?} read as {read:?}"
+        );
+    }
+}
+
+#[test]
+fn a_pid_file_that_cannot_be_opened_is_an_error_not_not_running() {
+    // Only a missing file means "not running": a path through a regular file (ENOTDIR) is a
+    // mistake the user must hear about.
+    let scratch = testkit::scratch_dir();
+    let plain = scratch.path().join("plain");
+    std::fs::write(&plain, "").expect("write");
+    let status = pidfile::status(&plain.join("superd.pid"));
+    assert!(matches!(status, Err(Error::File { .. })), "status under a regular file gave {status:?}");
+}
+
 proptest! {
     #![proptest_config(testkit::proptest_config(64))]
 

@@ -53,6 +53,50 @@ fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
 }
 
 #[test]
+fn a_command_that_exits_on_sigterm_is_not_killed() {
+    // A minute to exit: stop must notice the command's exit, not wait the minute out.
+    let mut daemon = Daemon::start(&["--kill-after-ms", "60000"], SLEEP);
+    let child = daemon.child();
+    let output = superd(&["stop", "--pidfile", path_str(&daemon.pidfile), "--timeout", "10"]);
+    assert!(
+        output.status.success(),
+        "stop returns once the command has exited on SIGTERM: {}",
+        output.stderr.escape_ascii()
+    );
+    assert!(!is_alive(child), "the command {child} is gone");
+    assert!(!daemon.log_text().contains("SIGKILL"), "no SIGKILL was needed; the log:\n{}", daemon.log_text());
+}
+
+#[test]
+fn a_job_ignoring_sigterm_dies_with_its_group() {
+    // The shell exits on SIGTERM; its background job ignores it and would outlive the shell.
+    let mut daemon = Daemon::start(&[], &["sh", "-c", "(trap '' TERM; exec sleep 1000) & wait"]);
+    let shell = daemon.child();
+    testkit::eventually("the shell starts its job", || live_children(shell).len() == 1);
+    let job = live_children(shell)[0];
+    daemon.track(job);
+    let output = superd(&["stop", "--pidfile", path_str(&daemon.pidfile), "--timeout", "10"]);
+    assert!(output.status.success(), "stop succeeds: {}", output.stderr.escape_ascii());
+    testkit::eventually("the job that ignored SIGTERM is gone", || !is_alive(job));
+}
+
+#[test]
+fn an_idle_daemon_sleeps() {
+    // The loop waits on its signal pipe: an idle daemon uses no CPU. A loop that polls with no
+    // wait spins a core (100 ticks a second); allow a fifth of that for a loaded machine.
+    let daemon = Daemon::start(&[], SLEEP);
+    let ticks = |pid: i32| -> u64 {
+        let fields = common::stat(pid).expect("the daemon is alive");
+        // utime and stime, fields 14 and 15 of /proc/PID/stat (11 and 12 after the name).
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+    };
+    let before = ticks(daemon.pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = ticks(daemon.pid) - before;
+    assert!(used < 20, "an idle daemon used {used} clock ticks of CPU in one second");
+}
+
+#[test]
 fn sigterm_stops_the_daemon_gracefully() {
     let mut daemon = Daemon::start(&[], SLEEP);
     let child = daemon.child();

@@ -1,7 +1,9 @@
 //! The supervisor's main loop: run the command, restart it when it dies, stop it on SIGTERM,
 //! reopen the log and reread the configuration on SIGHUP, and reap every child so none is left a zombie.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -158,30 +160,11 @@ fn spawn(command: &[std::ffi::OsString]) -> Option<i32> {
 /// handle opened once: SIGHUP `dup2`s the new log onto it, and the copy follows at once.
 // ANCHOR: copy_to_log
 fn copy_to_log(read: OwnedFd) {
-    let mut buffer = [0u8; 8192];
-    loop {
-        // SAFETY: reading into a buffer of the given length from a descriptor we own.
-        let got = unsafe { libc::read(read.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
-        if got < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        if got <= 0 {
-            return;
-        }
-        let mut rest = &buffer[..got as usize];
-        while !rest.is_empty() {
-            // SAFETY: writing initialised bytes to descriptor 1, which stays open for the
-            // daemon's life (dup2 replaces it atomically).
-            let put = unsafe { libc::write(1, rest.as_ptr().cast(), rest.len()) };
-            if put < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            if put <= 0 {
-                return;
-            }
-            rest = &rest[put as usize..];
-        }
-    }
+    // SAFETY: descriptor 1 stays open for the daemon's life (dup2 replaces it atomically), and
+    // ManuallyDrop keeps this File from closing it.
+    let mut log = ManuallyDrop::new(unsafe { File::from_raw_fd(1) });
+    // io::copy retries interrupted calls and stops at the end of the pipe or a failed write.
+    let _ = std::io::copy(&mut File::from(read), &mut *log);
 }
 // ANCHOR_END: copy_to_log
 
