@@ -185,8 +185,7 @@ fn reap() -> Vec<(i32, i32)> {
 /// SIGTERM to the command's process group, up to `kill_after` to exit, then SIGKILL.
 // ANCHOR: stop
 fn stop(pid: i32, kill_after: Duration, signals: &Signals) -> Result<(), Error> {
-    // SAFETY: kill has no memory-safety preconditions; -pid is the command's process group.
-    unsafe { libc::kill(-pid, libc::SIGTERM) };
+    signal_group(pid, libc::SIGTERM);
     let deadline = Instant::now() + kill_after;
     loop {
         if reap().iter().any(|&(reaped, _)| reaped == pid) {
@@ -195,8 +194,7 @@ fn stop(pid: i32, kill_after: Duration, signals: &Signals) -> Result<(), Error> 
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             note(&format!("pid {pid} ignored SIGTERM for {} ms: SIGKILL", kill_after.as_millis()));
-            // SAFETY: as above.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            signal_group(pid, libc::SIGKILL);
             let mut status = 0;
             // SAFETY: `status` is a valid place for the status.
             unsafe { libc::waitpid(pid, &mut status, 0) };
@@ -205,10 +203,19 @@ fn stop(pid: i32, kill_after: Duration, signals: &Signals) -> Result<(), Error> 
         signals.wait(Some(left))?;
     }
     // The group may outlive its leader (a shell's background jobs): make sure it is gone.
-    // SAFETY: as above.
-    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    signal_group(pid, libc::SIGKILL);
     reap();
     Ok(())
+}
+
+/// Sends `signal` to the process group that `leader` leads. Never for a leader of 1 or less, whatever
+/// the caller got wrong: `kill(-1, ...)` signals every process we may signal, `kill(0, ...)` our own
+/// group.
+fn signal_group(leader: i32, signal: libc::c_int) {
+    if leader > 1 {
+        // SAFETY: kill has no memory-safety preconditions; -leader is the command's process group.
+        unsafe { libc::kill(-leader, signal) };
+    }
 }
 // ANCHOR_END: stop
 

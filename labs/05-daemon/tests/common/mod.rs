@@ -90,8 +90,10 @@ pub fn descriptors(pid: i32) -> Vec<(i32, String)> {
     fds
 }
 
-/// Sends `signal` to `pid` (a negative pid: a process group).
+/// Sends `signal` to `pid` (a negative pid: a process group). Refuses -1, 0 and 1 (every process,
+/// our own group, init): a wrong pid from the code under test must fail the test, not the machine.
 pub fn kill(pid: i32, signal: libc::c_int) {
+    assert!(!(-1..=1).contains(&pid), "refusing to send signal {signal} to pid {pid}");
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(pid, signal) };
 }
