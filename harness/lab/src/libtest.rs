@@ -11,10 +11,9 @@ pub fn parse_list(stdout: &str) -> Vec<String> {
     stdout.lines().filter_map(|line| line.strip_suffix(": test")).map(str::to_owned).collect()
 }
 
-/// Whether a run of one test (with `--exact`) really ran one test, which passed; a name that matched
-/// nothing also exits 0.
-pub fn ran_one_passing_test(stdout: &str) -> bool {
-    stdout.lines().any(|line| line.starts_with("test result: ok. 1 passed"))
+/// Whether libtest's `stdout` says it found no test to run (`--exact` with an unknown name).
+pub fn ran_no_test(stdout: &str) -> bool {
+    stdout.lines().any(|line| line.trim_end() == "running 0 tests")
 }
 
 /// The first panic in `output`: the line with `panicked at` and the message after it, trimmed, at
@@ -87,11 +86,11 @@ mod tests {
     }
 
     #[test]
-    fn tells_one_passing_test_from_none() {
+    fn tells_one_test_run_from_none() {
         let ran = "\nrunning 1 test\ntest a ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored\n";
         let none = "\nrunning 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored\n";
-        assert!(ran_one_passing_test(ran));
-        assert!(!ran_one_passing_test(none));
+        assert!(!ran_no_test(ran), "one test ran");
+        assert!(ran_no_test(none), "no test ran");
     }
 
     #[test]

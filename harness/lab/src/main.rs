@@ -49,6 +49,7 @@ mod style;
 mod suite;
 mod sync;
 mod test_order;
+mod verdict;
 mod workspace;
 
 use std::process::ExitCode;

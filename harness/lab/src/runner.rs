@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::interrupt;
 use crate::libtest;
+use crate::verdict::{self, Channel};
 
 /// How much of each output stream is kept; the rest is read and dropped so the test never blocks.
 const OUTPUT_CAP: usize = 1 << 20;
@@ -89,6 +90,8 @@ pub struct TestProcess<'a> {
 ///
 /// When the process cannot be started (or the run is being interrupted).
 pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
+    let channel = Channel::new()?;
+    let verdict_fd = channel.test_fd();
     let mut command = Command::new(test.exe);
     command
         .args(["--exact", test.name, "--test-threads=1", "--nocapture"])
@@ -96,15 +99,17 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
         .envs(test.env.iter().map(|(key, value)| (key, value)))
         .env("RUST_BACKTRACE", "0")
         .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
+        .env(verdict::ENV, channel.env_value())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
     let memory_bytes = limits.memory_mb.saturating_mul(1024 * 1024);
     // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe calls are
-    // allowed: it calls setrlimit only, allocates nothing and takes no lock.
+    // allowed: it calls dup2, fcntl and setrlimit only, allocates nothing and takes no lock.
     unsafe {
         command.pre_exec(move || {
+            verdict::install(verdict_fd)?;
             if memory_bytes > 0 {
                 let limit = libc::rlimit { rlim_cur: memory_bytes, rlim_max: memory_bytes };
                 if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
@@ -122,6 +127,7 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
     let mut child = interrupt::spawn(&mut command)?;
     // A child id is a positive pid_t, and the child leads its own group.
     let pid = child.id() as i32;
+    let proof = channel.listen();
     let stdout = capture(child.stdout.take());
     let stderr = capture(child.stderr.take());
 
@@ -142,19 +148,29 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
     let stdout = String::from_utf8_lossy(&stdout.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&stderr.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
 
+    // The test's own word that its body returned a pass: exit codes and libtest's lines can be forged
+    // by the code under test, the secret cannot (see `verdict`).
+    let proved = proof.ok().and_then(|proof| proof.recv_timeout(PIPE_GRACE).ok()).unwrap_or(false);
+
     let (outcome, message) = if timed_out {
         (Outcome::TimedOut, format!("timed out after {}s", limits.timeout.as_secs_f64().round()))
     } else if let Some(signal) = status.signal() {
         (Outcome::Crashed { signal }, crash_message(signal, &stderr, &stdout))
-    } else if status.success() && libtest::ran_one_passing_test(&stdout) {
+    } else if status.success() && proved {
         (Outcome::Passed, String::new())
-    } else if status.success() {
+    } else if status.success() && libtest::ran_no_test(&stdout) {
         (Outcome::Failed, "the test did not run: no test has this exact name".to_owned())
+    } else if status.success() {
+        (Outcome::Failed, EXITED_EARLY.to_owned())
     } else {
         (Outcome::Failed, failure_message(&stderr, &stdout, status.code()))
     };
     Ok(Finished { outcome, duration, message })
 }
+
+/// Why a test that exited with 0 but never proved its end failed.
+const EXITED_EARLY: &str = "the test process exited with code 0 before the test reached its end: \
+does the code under test call std::process::exit? (A test passes only when its body returns.)";
 
 /// Blocks until process `pid` has exited, leaving it a zombie so that its pid (and group id) stays
 /// taken until the caller reaps it.
@@ -256,16 +272,38 @@ mod tests {
         run(&test, Limits { timeout, memory_mb: 0 }).unwrap()
     }
 
+    /// What `testkit::verdict` does: read the secret from descriptor 3, write it back at the end.
+    const PROVE: &str = "secret=$(head -c 64 <&3); printf 'lab-verdict %s\\n' \"$secret\" >&3";
+
     #[test]
-    fn passes_when_libtest_says_one_passed() {
-        let finished = run_script("echo 'test result: ok. 1 passed; 0 failed'", Duration::from_secs(10));
-        assert_eq!(finished.outcome, Outcome::Passed);
+    fn passes_when_the_test_proves_its_end() {
+        let finished =
+            run_script(&format!("{PROVE}; echo 'test result: ok. 1 passed'"), Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Passed, "{}", finished.message);
         assert!(finished.message.is_empty());
     }
 
     #[test]
+    fn a_forged_result_without_the_proof_fails() {
+        let forged = "echo 'test result: ok. 1 passed; 0 failed'; exit 0";
+        let finished = run_script(forged, Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Failed, "libtest's line printed by the code under test");
+        assert_eq!(finished.message, EXITED_EARLY);
+        let guessed = "head -c 64 <&3 >/dev/null; printf 'lab-verdict %064d\\n' 0 >&3; echo 'test result: ok. 1 passed'";
+        let finished = run_script(guessed, Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Failed, "a guessed secret");
+    }
+
+    #[test]
+    fn the_proof_with_a_failing_exit_code_fails() {
+        let finished = run_script(&format!("{PROVE}; exit 101"), Duration::from_secs(10));
+        assert_eq!(finished.outcome, Outcome::Failed, "the process failed after the body returned");
+    }
+
+    #[test]
     fn exit_zero_without_a_test_is_a_failure() {
-        let finished = run_script("echo 'test result: ok. 0 passed'", Duration::from_secs(10));
+        let finished =
+            run_script("echo 'running 0 tests'; echo 'test result: ok. 0 passed'", Duration::from_secs(10));
         assert_eq!(finished.outcome, Outcome::Failed);
         assert!(finished.message.contains("did not run"));
     }
@@ -318,7 +356,7 @@ mod tests {
         let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
         // `ulimit -v` prints the limit in KiB; exit 0 without libtest's line is reported as not run.
         assert_eq!(finished.outcome, Outcome::Failed);
-        let exe = fake_test(tmp.path(), "test \"$(ulimit -v)\" = 65536 && echo 'test result: ok. 1 passed'");
+        let exe = fake_test(tmp.path(), &format!("test \"$(ulimit -v)\" = 65536 && {PROVE}"));
         let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
         let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
         assert_eq!(finished.outcome, Outcome::Passed, "{}", finished.message);

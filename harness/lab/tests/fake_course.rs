@@ -68,22 +68,59 @@ pub fn twice(x: u64) -> u64 {
 }
 "#;
 
-const STAGE1: &str = r#"
+const STAGE1: &str = r#"mod proof;
+use proof::Proof;
+
 #[test]
 fn adds_small() {
+    let proof = Proof::start();
     assert_eq!(adder::add(2, 3), 5);
+    proof.done();
 }
 
 #[test]
 fn adds_zero() {
+    let proof = Proof::start();
     assert_eq!(adder::add(0, 7), 7);
+    proof.done();
 }
 "#;
 
-const STAGE2: &str = r#"
+const STAGE2: &str = r#"mod proof;
+use proof::Proof;
+
 #[test]
 fn doubles() {
+    let proof = Proof::start();
     assert_eq!(adder::twice(21), 42);
+    proof.done();
+}
+"#;
+
+/// The test's side of `cargo lab`'s verdict, by hand: the real course's tests get it from testkit's
+/// `#[test]`, which would make this course build for minutes instead of seconds.
+const PROOF: &str = r#"
+use std::io::{Read, Write};
+use std::os::fd::FromRawFd;
+
+pub struct Proof(Option<(std::fs::File, Vec<u8>)>);
+
+impl Proof {
+    pub fn start() -> Proof {
+        let Ok(value) = std::env::var("LAB_VERDICT") else { return Proof(None) };
+        let fd: i32 = value.split(':').next().unwrap().parse().unwrap();
+        // SAFETY: the runner gave this process the socket as `fd`.
+        let mut socket = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut secret = vec![0; 64];
+        socket.read_exact(&mut secret).unwrap();
+        Proof(Some((socket, secret)))
+    }
+
+    pub fn done(self) {
+        if let Some((mut socket, secret)) = self.0 {
+            socket.write_all(&[b"lab-verdict ", &secret[..], b"\n"].concat()).unwrap();
+        }
+    }
 }
 "#;
 
@@ -119,6 +156,7 @@ impl Course {
             ("labs/01-adder/src/lib.rs", ADDER_SKELETON),
             ("labs/01-adder/tests/stage1_add.rs", STAGE1),
             ("labs/01-adder/tests/stage2_twice.rs", STAGE2),
+            ("labs/01-adder/tests/proof/mod.rs", PROOF),
             (
                 "solutions/01-adder/Cargo.toml",
                 &package("adder-ref", &reference_tests("01-adder", &["stage1_add", "stage2_twice"])),
@@ -132,8 +170,11 @@ impl Course {
             ),
             (
                 "labs/02-sloppy/tests/stage1_answer.rs",
-                "#[test]\nfn answers() {\n    assert_eq!(sloppy::answer(), 42);\n}\n\n#[test]\nfn asserts_nothing() {}\n",
+                "mod proof;\nuse proof::Proof;\n\n#[test]\nfn answers() {\n    let proof = Proof::start();\n    \
+                 assert_eq!(sloppy::answer(), 42);\n    proof.done();\n}\n\n\
+                 #[test]\nfn asserts_nothing() {\n    Proof::start().done();\n}\n",
             ),
+            ("labs/02-sloppy/tests/proof/mod.rs", PROOF),
             (
                 "solutions/02-sloppy/Cargo.toml",
                 &package("sloppy-ref", &reference_tests("02-sloppy", &["stage1_answer"])),
@@ -536,8 +577,11 @@ fn grades_a_class_through_hangs_crashes_and_cheats() {
     let extra = course.root.parent().unwrap().join("extra");
     write(
         &extra.join("edge.rs"),
-        "#[test]\nfn adds_near_max() {\n    assert_eq!(adder::add(u64::MAX - 1, 1), u64::MAX);\n}\n\n\
-         #[test]\nfn doubles_zero() {\n    assert_eq!(adder::twice(0), 0);\n}\n",
+        "mod proof;\nuse proof::Proof;\n\n\
+         #[test]\nfn adds_near_max() {\n    let proof = Proof::start();\n    \
+         assert_eq!(adder::add(u64::MAX - 1, 1), u64::MAX);\n    proof.done();\n}\n\n\
+         #[test]\nfn doubles_zero() {\n    let proof = Proof::start();\n    assert_eq!(adder::twice(0), 0);\n    \
+         proof.done();\n}\n",
     );
     write(&extra.join("extra.toml"), "weight = 10\n");
     let out_csv = course.root.parent().unwrap().join("out/grades.csv");

@@ -5,6 +5,8 @@
 //!
 //! # Layout
 //!
+//! - [`test`]: the `#[test]` of every graded test (`use testkit::test;`), which tells `cargo lab`'s
+//!   runner, through [`verdict`], that the test ran to its end: a test passes only then.
 //! - [`wait`]: [`wait_until`] polls a condition until it holds or a deadline passes, and [`eventually`]
 //!   fails the test with a message when it never does, after [`DEFAULT_DEADLINE`]. Tests never sleep
 //!   for a fixed time and hope; they wait for the thing they need.
@@ -25,6 +27,7 @@ pub mod binary;
 pub mod properties;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+pub mod verdict;
 pub mod wait;
 pub mod web;
 
@@ -33,6 +36,7 @@ use std::path::PathBuf;
 pub use binary::pick_binary;
 pub use properties::proptest_config;
 pub use tempfile::TempDir;
+pub use testkit_macros::test;
 pub use wait::{DEFAULT_DEADLINE, eventually, wait_until};
 
 /// A fresh temporary directory, removed when the returned guard is dropped.
@@ -52,7 +56,7 @@ pub fn datasets_dir() -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::datasets_dir;
 
     #[test]
     fn datasets_dir_points_at_the_fixtures() {

@@ -7,6 +7,7 @@ mod common;
 use common::shown;
 use logstat::{Field, LogRecord, Timestamp, parse_line, parse_line_regex};
 use proptest::prelude::*;
+use testkit::test;
 
 const TYPICAL: &[u8] = br#"203.0.113.9 - alice [10/Oct/2026:13:55:36 +0200] "GET /search?q=rust&page=2 HTTP/1.1" 200 5123 "https://example.com/start" "Mozilla/5.0 (X11; Linux x86_64)""#;
 

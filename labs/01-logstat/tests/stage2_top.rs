@@ -8,6 +8,7 @@ use std::cell::Cell;
 use common::{access_log, expected, file, lossy, ranked, run_json, shown_ranked, top_entries};
 use logstat::{Command, Config, Counter, Field};
 use proptest::prelude::*;
+use testkit::test;
 
 #[test]
 fn counter_ranks_by_count_then_by_key_bytes() {

@@ -4,6 +4,7 @@ mod common;
 
 use common::{access_log, expected, file, fixture, lossy, run_json, top_entries};
 use logstat::{Command, Config, Input, path_words, text_words};
+use testkit::test;
 
 fn words_of_path(path: &[u8]) -> Vec<String> {
     let mut words = Vec::new();

@@ -6,6 +6,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 use logstat::range::copy_range;
 use logstat::{Command, Config, Input, Timestamp, find_range, parse_line};
+use testkit::test;
 
 /// A log in memory that counts how many bytes were read from it.
 struct Counting {

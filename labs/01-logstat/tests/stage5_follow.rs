@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use logstat::{Command, Config, Follower, Input, StartAt};
+use testkit::test;
 
 fn append(path: &Path, text: &str) {
     let mut file =

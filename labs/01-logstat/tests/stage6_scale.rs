@@ -12,6 +12,7 @@ use common::{file, json_of, run_with_stdin, top_entries};
 use logstat::scan::{Cut, Tally, scan};
 use logstat::{Command, Config, Field, Input};
 use serde_json::Value;
+use testkit::test;
 
 /// Runs `command` as JSON on `inputs` with `threads` and `block_size`.
 fn run_tuned(command: Command, inputs: Vec<Input>, stdin: &[u8], threads: usize, block_size: usize) -> Value {

@@ -11,6 +11,7 @@ use common::{TEST_DEADLINE, client_config, url};
 use crawler::http::{MAX_HEAD_BYTES, encode_request};
 use crawler::{BodyDecoder, BodyKind, Client, ClientConfig, HttpError, ResponseHead};
 use proptest::prelude::*;
+use testkit::test;
 use testkit::web::{Fault, Route, Site, WebServer};
 
 const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 5\r\nX-Empty:\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\nhello";
@@ -349,7 +350,7 @@ async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(TEST_DEADLINE, future).await.expect("the client hung past the test deadline")
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn fetches_a_page_and_says_who_is_asking() {
     let server = server(Site::new().page("/hello", "<p>hello</p>"));
     let client = Client::new(ClientConfig { user_agent: "stage1-test/1.0".into(), ..client_config() });
@@ -375,7 +376,7 @@ async fn fetches_a_page_and_says_who_is_asking() {
     assert_eq!(request.header("user-agent"), Some("stage1-test/1.0"), "the User-Agent the server saw");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn reads_chunked_and_close_delimited_bodies() {
     let body = "<p>".to_owned() + &"chunky ".repeat(3000) + "</p>";
     let site = Site::new()
@@ -396,7 +397,7 @@ async fn reads_chunked_and_close_delimited_bodies() {
     }
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn keeps_the_connection_alive_and_reuses_it() {
     let site = Site::new().page("/a", "a").route("/b", Route::html("b").with(Fault::Chunked)).page("/c", "c");
     let server = server(site);
@@ -425,7 +426,7 @@ async fn keeps_the_connection_alive_and_reuses_it() {
     assert_eq!(server.connections(), 2, "a connection whose body ended with it cannot be reused");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_pooled_connection_that_died_is_retried_once_on_a_new_one() {
     let site = Site::new()
         .page("/first", "first")
@@ -449,7 +450,7 @@ async fn a_pooled_connection_that_died_is_retried_once_on_a_new_one() {
     assert_eq!(server.requests_for("/reset").len(), 1, "requests for /reset, reset on a new connection");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn follows_redirect_chains_and_stops_loops() {
     let site = Site::new()
         .route("/start", Route::redirect(301, "/middle/one"))
@@ -497,7 +498,7 @@ async fn follows_redirect_chains_and_stops_loops() {
     );
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_reset_in_the_middle_of_a_body_is_an_error_not_a_hang() {
     let body = "x".repeat(10_000);
     let server = server(Site::new().route("/reset", Route::html(body).with(Fault::ResetAfter(1000))));
@@ -507,7 +508,7 @@ async fn a_reset_in_the_middle_of_a_body_is_an_error_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(4), "it is noticed at once, not by a timeout");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_stalled_body_hits_the_body_timeout() {
     let server = server(Site::new().route("/stall", Route::html("y".repeat(10_000)).with(Fault::Stall(100))));
     let client = Client::new(ClientConfig { body_timeout: Duration::from_millis(300), ..client_config() });
@@ -524,7 +525,7 @@ async fn a_stalled_body_hits_the_body_timeout() {
     );
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_body_that_never_ends_hits_the_timeout_or_the_cap() {
     let server = server(Site::new().route("/endless", Route::html("z").with(Fault::NeverEnds)));
     let timed = Client::new(ClientConfig { body_timeout: Duration::from_millis(400), ..client_config() });
@@ -544,7 +545,7 @@ async fn a_body_that_never_ends_hits_the_timeout_or_the_cap() {
     assert!(started.elapsed() < Duration::from_secs(15), "the cap stops it before the body timeout");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_body_over_the_cap_is_an_error() {
     let server = server(
         Site::new()
@@ -567,7 +568,7 @@ async fn a_body_over_the_cap_is_an_error() {
     );
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_slow_head_hits_the_header_timeout() {
     let server =
         server(Site::new().route("/slow", Route::html("late").with(Fault::Delay(Duration::from_secs(3)))));
@@ -585,7 +586,7 @@ async fn a_slow_head_hits_the_header_timeout() {
     );
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn refuses_https_and_reports_unreachable_hosts() {
     let client = Client::new(client_config());
     let result = bounded(client.get(&url("https://127.0.0.1:9/"))).await;

@@ -7,6 +7,7 @@ mod common;
 use common::url;
 use crawler::{Url, UrlError, extract_links};
 use proptest::prelude::*;
+use testkit::test;
 
 /// RFC 3986 section 5.4.1: references resolved against `http://a/b/c/d;p?q`.
 const NORMAL: &[(&str, &str)] = &[

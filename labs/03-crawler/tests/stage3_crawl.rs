@@ -15,6 +15,7 @@ use common::{
 };
 use crawler::Robots;
 use proptest::prelude::*;
+use testkit::test;
 use testkit::web::{Fault, Route, Site, SiteSpec, WebServer};
 
 const UA: &str = "crawler-lab/0.1 (+https://example.invalid)";
@@ -137,7 +138,7 @@ fn fan_out_site(n: usize, delay: Duration) -> Site {
     site
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn crawls_exactly_the_pages_within_the_depth() {
     let site = SiteSpec { pages: 300, links_per_page: 6, page_bytes: 1500, seed: 7 }.generate();
     for max_depth in [0, 1, 2, 100] {
@@ -188,7 +189,7 @@ async fn crawls_exactly_the_pages_within_the_depth() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn each_url_is_fetched_once_however_it_is_spelled() {
     let server = WebServer::start(Site::new());
     let base = server.url("");
@@ -216,7 +217,7 @@ async fn each_url_is_fetched_once_however_it_is_spelled() {
     assert_eq!(results.len(), 3, "one result per URL: {results:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn the_per_host_limit_holds_and_is_used() {
     for per_host in [1, 2, 6] {
         let server = WebServer::start(fan_out_site(18, Duration::from_millis(40)));
@@ -238,7 +239,7 @@ async fn the_per_host_limit_holds_and_is_used() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn each_host_has_a_limit_of_its_own() {
     // Two hosts (two ports), eight slow pages on each, all linked from the first one's start page:
     // with --per-host 1 each host sees one request at a time, and the two hosts are crawled side
@@ -281,7 +282,7 @@ async fn each_host_has_a_limit_of_its_own() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn the_global_limit_holds() {
     let server = WebServer::start(fan_out_site(18, Duration::from_millis(40)));
     let mut config = crawl_config(&server);
@@ -298,7 +299,7 @@ async fn the_global_limit_holds() {
     assert!((2..=3).contains(&max), "--concurrency 3: the server saw {max} requests at once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn the_politeness_delay_spaces_request_starts() {
     let server = WebServer::start(fan_out_site(5, Duration::ZERO));
     let mut config = crawl_config(&server);
@@ -317,7 +318,7 @@ async fn the_politeness_delay_spaces_request_starts() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_crawl_delay_in_robots_txt_raises_the_delay() {
     let server =
         WebServer::start(fan_out_site(4, Duration::ZERO).robots("User-agent: *\nCrawl-delay: 0.25\n"));
@@ -335,7 +336,7 @@ async fn a_crawl_delay_in_robots_txt_raises_the_delay() {
     assert_spaced(&page_requests(&server), Duration::from_millis(250), Duration::from_millis(150));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn robots_txt_is_fetched_once_and_obeyed() {
     let robots = "User-agent: *\nDisallow: /private\nAllow: /private/open\n";
     let site = Site::new()
@@ -369,7 +370,7 @@ async fn robots_txt_is_fetched_once_and_obeyed() {
     assert!(server.requests_for("/robots.txt").is_empty(), "and robots.txt is not even asked for");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_robots_txt_allows_all_and_a_failing_one_allows_nothing() {
     let server = WebServer::start(fan_out_site(3, Duration::ZERO));
     let (results, _) = crawl_all(&crawl_config(&server)).await;
@@ -383,7 +384,7 @@ async fn a_missing_robots_txt_allows_all_and_a_failing_one_allows_nothing() {
     assert_eq!(targets, ["/robots.txt"], "the targets requested when robots.txt fails with 503");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_retried_with_backoff() {
     let site = Site::new()
         .page("/", page_linking(&["/flaky", "/broken", "/reset"]))
@@ -424,7 +425,7 @@ async fn failures_are_retried_with_backoff() {
     assert_eq!(server.requests_for("/flaky").len(), 1, "requests for /flaky with no retries");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn other_hosts_are_left_alone_unless_asked() {
     let other = WebServer::start(Site::new().page("/elsewhere", "<p>elsewhere</p>"));
     let elsewhere = other.url("/elsewhere");
@@ -443,7 +444,7 @@ async fn other_hosts_are_left_alone_unless_asked() {
     assert_eq!(other.requests_for("/robots.txt").len(), 1, "after asking that host's robots.txt");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_budget_and_depth_zero_are_respected() {
     let site = SiteSpec { pages: 200, links_per_page: 5, page_bytes: 1000, seed: 3 }.generate();
     let server = WebServer::start(site.to_site());
@@ -465,7 +466,7 @@ async fn the_page_budget_and_depth_zero_are_respected() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn only_html_is_searched_for_links_and_redirects_are_followed() {
     let site = Site::new()
         .page("/", page_linking(&["/notes.txt", "/old"]))
@@ -488,7 +489,7 @@ async fn only_html_is_searched_for_links_and_redirects_are_followed() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_stops_the_crawl_and_keeps_the_results_so_far() {
     let server = WebServer::start(fan_out_site(30, Duration::from_millis(200)));
     let mut config = crawl_config(&server);

@@ -13,6 +13,7 @@ use crawler::cli::Cli;
 use crawler::{Config, Error, Outcome, save_path};
 use proptest::prelude::*;
 use serde_json::Value;
+use testkit::test;
 use testkit::web::{Fault, Route, Site, WebServer};
 
 /// A run of `crawler URL ARGS…` as the command line would configure it.
@@ -56,7 +57,7 @@ fn site() -> Site {
         .page("/dir/sub/page?x=1", "<p>with a query</p>")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn prints_one_json_line_per_url_with_the_schema() {
     let server = WebServer::start(site());
     let config = config_for(&[&server.url("/"), "--depth", "2", "--quiet"]).unwrap();
@@ -107,7 +108,7 @@ async fn prints_one_json_line_per_url_with_the_schema() {
     assert_eq!(lines[0]["url"], server.url("/").as_str(), "the start page comes first");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fetch_has_an_error_and_no_status() {
     let site = Site::new()
         .page("/", page_linking(&["/reset"]))
@@ -123,7 +124,7 @@ async fn a_failed_fetch_has_an_error_and_no_status() {
     assert!(reset["error"].as_str().is_some_and(|e| !e.is_empty()), "the error says what happened: {reset}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn writes_to_the_out_file_instead_of_stdout() {
     let server = WebServer::start(site());
     let dir = testkit::scratch_dir();
@@ -137,7 +138,7 @@ async fn writes_to_the_out_file_instead_of_stdout() {
     assert_eq!(json_lines(&text).len(), 6, "lines in the --out file of a crawl to depth 1:\n{text}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn saves_pages_in_the_wget_layout() {
     let server = WebServer::start(site());
     let dir = testkit::scratch_dir();
@@ -218,7 +219,7 @@ proptest! {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_and_an_unreachable_start_are_reported_clearly() {
     for (args, needle) in [
         (&["not a url"][..], "not a url"),
@@ -265,7 +266,7 @@ impl std::io::Write for FirstLine {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn each_line_is_written_as_its_result_arrives() {
     // The start page answers at once; the pages it links to send their heads and then nothing.
     // The run is stopped by its output's first line: only a line written while the others still
@@ -295,7 +296,7 @@ async fn each_line_is_written_as_its_result_arrives() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_flushes_what_it_has_and_exits_130() {
     let mut site = Site::new();
     let hrefs: Vec<String> = (0..20).map(|i| format!("/slow{i}")).collect();

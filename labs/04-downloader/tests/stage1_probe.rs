@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use common::{body, config, file_route, serve, serve_bytes};
 use downloader::{ContentRange, probe};
 use proptest::prelude::*;
+use testkit::test;
 use testkit::web::Fault;
 
 #[test]

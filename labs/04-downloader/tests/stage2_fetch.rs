@@ -6,6 +6,7 @@ mod common;
 use common::{FILE, assert_file, body, config, download, ranges, serve_bytes};
 use downloader::{Chunk, parse_size, plan};
 use proptest::prelude::*;
+use testkit::test;
 use testkit::web::{Fault, Route, Site, WebServer};
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{FILE, Running, assert_file, body, config, download, ranges, serve_bytes};
+use testkit::test;
 use testkit::web::{Fault, Route};
 
 #[test]

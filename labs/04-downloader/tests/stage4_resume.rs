@@ -12,6 +12,7 @@ use common::{
 };
 use downloader::{Config, Error, State, Validator, plan};
 use proptest::prelude::*;
+use testkit::test;
 use testkit::web::{Fault, Route, WebServer};
 
 fn any_text() -> impl Strategy<Value = Option<String>> {

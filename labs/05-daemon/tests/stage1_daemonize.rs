@@ -7,6 +7,7 @@ use std::fs::File;
 use std::os::fd::AsRawFd;
 
 use common::{Daemon, descriptors, is_alive, stat};
+use testkit::test;
 
 const SLEEP: &[&str] = &["sleep", "1000"];
 

@@ -6,6 +6,7 @@ mod common;
 use common::{Daemon, is_alive, path_str, start_at, superd};
 use proptest::prelude::*;
 use superd::{Error, PidFile, pidfile};
+use testkit::test;
 
 const SLEEP: &[&str] = &["sleep", "1000"];
 

@@ -12,6 +12,7 @@ use common::{Daemon, children_with_state, is_alive, kill, live_children, path_st
 use proptest::prelude::*;
 use superd::config::{ConfigError, merge};
 use superd::{Policy, Settings};
+use testkit::test;
 
 const SLEEP: &[&str] = &["sleep", "1000"];
 

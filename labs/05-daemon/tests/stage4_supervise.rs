@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use common::{Daemon, kill};
 use proptest::prelude::*;
 use superd::{Policy, Restarts};
+use testkit::test;
 
 const SLEEP: &[&str] = &["sleep", "1000"];
 

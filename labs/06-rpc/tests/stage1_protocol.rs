@@ -10,6 +10,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use rpc::{Frame, FrameDecoder, FrameError, Kind, from_payload, to_payload};
 use serde::{Deserialize, Serialize};
+use testkit::test;
 
 const KINDS: [Kind; 8] = [
     Kind::Request,

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use common::{Gate, Gauge, RawConn, basic_service, hanging_service, remote_error, request, start};
 use rpc::{ErrorCode, Frame, Kind, RemoteError, ServerConfig, Service, from_payload, to_payload};
+use testkit::test;
 use testkit::tokio::{eventually, within};
 use tokio::io::AsyncWriteExt;
 
-#[tokio::test]
+#[test(tokio)]
 async fn methods_are_called_by_name() {
     let mut service = basic_service();
     service.typed("add", |(a, b): (u32, u32)| async move { Ok::<_, RemoteError>(a + b) });
@@ -49,7 +50,7 @@ async fn methods_are_called_by_name() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_on_one_connection_finish_in_reverse() {
     const CALLS: u64 = 1000;
     // Call i may finish only once every call above it has: the last to arrive finishes first, and
@@ -95,7 +96,7 @@ async fn a_thousand_concurrent_calls_on_one_connection_finish_in_reverse() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_deadline_cancels_the_handler() {
     let (started, dropped) = (Arc::default(), Arc::default());
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -115,7 +116,7 @@ async fn a_deadline_cancels_the_handler() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn deadlines_pass_while_the_in_flight_bound_is_full() {
     // Two calls that hang hold both permits, and a third waits for one: only the deadlines can
     // free them, so they must pass while the server is not reading.
@@ -143,7 +144,7 @@ async fn deadlines_pass_while_the_in_flight_bound_is_full() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn every_one_of_many_hanging_calls_expires() {
     // Many calls at once, none of which ends by itself: each must keep its deadline, however the
     // server files them.
@@ -169,7 +170,7 @@ async fn every_one_of_many_hanging_calls_expires() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_cancel_frame_aborts_the_call() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -185,7 +186,7 @@ async fn a_cancel_frame_aborts_the_call() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_flight_bound_holds_on_one_connection() {
     const BOUND: usize = 4;
     let (gate, gauge) = (Gate::new(), Gauge::default());
@@ -239,7 +240,7 @@ fn kernel_buffering() -> usize {
     max("tcp_rmem") + max("tcp_wmem")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_bound_stops_the_server_reading() {
     // With a bound of 1 held by a call that hangs, the server must leave further requests in the
     // socket: the client's writes stall once the kernel's buffers are full. A server that reads on
@@ -283,7 +284,7 @@ async fn a_full_bound_stops_the_server_reading() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn bad_versions_and_kinds_get_an_error_frame_and_the_connection_carries_on() {
     let server = start(basic_service(), ServerConfig::default()).await;
     let mut conn = RawConn::connect(server.addr).await;
@@ -323,7 +324,7 @@ async fn bad_versions_and_kinds_get_an_error_frame_and_the_connection_carries_on
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn an_oversized_frame_gets_an_error_and_the_connection_closes() {
     let config = ServerConfig { max_frame: 4096, ..ServerConfig::default() };
     let server = start(basic_service(), config).await;
@@ -349,7 +350,7 @@ async fn an_oversized_frame_gets_an_error_and_the_connection_closes() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn shutdown_finishes_the_calls_in_flight() {
     let (gate, gauge) = (Gate::new(), Gauge::default());
     let mut service = basic_service();
@@ -390,7 +391,7 @@ async fn shutdown_finishes_the_calls_in_flight() {
     within("serve", task).await.unwrap().unwrap();
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn shutdown_cancels_calls_that_outlive_the_grace_period() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let config = ServerConfig { grace: Duration::from_millis(200), ..ServerConfig::default() };

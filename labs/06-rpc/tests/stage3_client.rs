@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{ServerProcess, basic_service, dead_addr, hanging_service, start, start_on};
 use rpc::{Client, ClientConfig, Error, ErrorCode, Pool, RemoteError, ServerConfig, ShortClient};
+use testkit::test;
 use testkit::tokio::{eventually, within};
 use tokio::net::TcpListener;
 
@@ -25,7 +26,7 @@ fn fast() -> ClientConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_share_one_connection() {
     let mut service = basic_service();
     service.typed("square", |n: u64| async move {
@@ -54,7 +55,7 @@ async fn concurrent_calls_share_one_connection() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn remote_errors_come_back_as_errors() {
     let mut service = basic_service();
     service.typed("fail", |_: ()| async { Err::<(), _>(RemoteError::internal("it broke")) });
@@ -73,7 +74,7 @@ async fn remote_errors_come_back_as_errors() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_call_timeout_fails_the_call_and_stops_the_handler() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -122,7 +123,7 @@ async fn echo_only_server() -> (std::net::SocketAddr, Arc<AtomicUsize>, tokio::t
     (addr, ignored, task)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn every_one_of_many_calls_keeps_its_timeout() {
     // Many calls wait while thousands more are answered on the same connection: each waiting call
     // still times out, however the client files and clears the deadlines of answered calls.
@@ -157,7 +158,7 @@ async fn every_one_of_many_calls_keeps_its_timeout() {
     server.abort();
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -179,7 +180,7 @@ async fn a_short_timeout_after_a_long_one_still_expires_on_time() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_calls_timeout_travels_as_its_deadline() {
     // A server spoken by hand reads the request frame: the client's timeout must be on the wire,
     // so that the server can give up on its own (a cancel frame alone comes too late when the
@@ -219,7 +220,7 @@ async fn a_calls_timeout_travels_as_its_deadline() {
     server.abort();
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn dropping_a_call_cancels_it_on_the_server() {
     let (started, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let server = start(hanging_service(&started, &dropped), ServerConfig::default()).await;
@@ -234,7 +235,7 @@ async fn dropping_a_call_cancels_it_on_the_server() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_call_gives_an_error_not_a_hang() {
     let mut server = ServerProcess::start(&[]);
     let client = Arc::new(Client::connect(server.addr, fast()).await.unwrap());
@@ -256,7 +257,7 @@ async fn a_server_killed_mid_call_gives_an_error_not_a_hang() {
     assert!(err.is_connection_error(), "a later call fails too: {err:?}");
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn the_client_reconnects_after_a_server_restart() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -283,7 +284,7 @@ async fn the_client_reconnects_after_a_server_restart() {
     second.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_pool_fails_over_from_a_dead_address() {
     let live = start(basic_service(), ServerConfig::default()).await;
     let dead = dead_addr().await;
@@ -305,7 +306,7 @@ async fn a_pool_fails_over_from_a_dead_address() {
     live.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_pool_spreads_calls_round_robin() {
     // Two live servers that say which they are: ten calls in a row go to each in turn.
     let named = |name: &'static str| {
@@ -334,7 +335,7 @@ async fn a_pool_spreads_calls_round_robin() {
     second.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn short_mode_connects_once_per_call() {
     let server = start(basic_service(), ServerConfig::default()).await;
     let short = ShortClient::new(server.addr, fast());
@@ -347,7 +348,7 @@ async fn short_mode_connects_once_per_call() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn connecting_to_nothing_fails_after_the_backoff() {
     let dead = dead_addr().await;
     let begin = Instant::now();
@@ -356,7 +357,7 @@ async fn connecting_to_nothing_fails_after_the_backoff() {
     assert!(begin.elapsed() < Duration::from_secs(3), "time to give up connecting: {:?}", begin.elapsed());
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn failed_connection_attempts_wait_a_doubling_backoff() {
     // Four attempts at an address nobody listens on: refused at once, so the waits between them
     // are all the time there is, and a sleep never ends early: 100 + 200 + 400 ms at least.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::{DropFlag, basic_service, start};
 use rpc::{Client, ClientConfig, ErrorCode, RemoteError, ServerConfig, Service};
+use testkit::test;
 use testkit::tokio::{eventually, within};
 
 /// `count N` sends 0..N and ends; `fail` sends two and fails; `forever` counts what it produced
@@ -46,7 +47,7 @@ fn config(window: u32) -> ClientConfig {
     ClientConfig { window, call_timeout: Some(Duration::from_secs(5)), ..ClientConfig::default() }
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_stream_delivers_every_message_then_ends() {
     let (produced, dropped) = (Arc::default(), Arc::default());
     let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
@@ -61,7 +62,7 @@ async fn a_stream_delivers_every_message_then_ends() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn two_streams_and_calls_share_a_connection() {
     let (produced, dropped) = (Arc::default(), Arc::default());
     let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
@@ -84,7 +85,7 @@ async fn two_streams_and_calls_share_a_connection() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_server_error_ends_the_stream() {
     let (produced, dropped) = (Arc::default(), Arc::default());
     let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
@@ -106,7 +107,7 @@ async fn a_server_error_ends_the_stream() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn dropping_the_subscription_stops_the_producer() {
     let (produced, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
     let server = start(streams(&produced, &dropped), ServerConfig::default()).await;
@@ -121,7 +122,7 @@ async fn dropping_the_subscription_stops_the_producer() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_never_reads_holds_the_producer_to_the_window() {
     const WINDOW: u32 = 8;
     let (produced, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));

@@ -15,6 +15,7 @@ use rpc::{
     AllowList, AuthError, Client, ClientConfig, Envelope, ErrorCode, ExecConfig, ExecEvent, ExecOutput,
     ExecRequest, ExecService, Secret, ServerConfig, Service, Verifier, to_payload,
 };
+use testkit::test;
 use testkit::tokio::{eventually, within};
 
 const SH: &str = "/bin/sh";
@@ -43,7 +44,7 @@ async fn run(client: &Client, request: &ExecRequest) -> Result<ExecOutput, rpc::
     within("exec", async { collect(exec(client, Some(&secret()), request).await?).await }).await
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_program_runs_and_its_output_and_status_come_back() {
     let (server, log) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -67,7 +68,7 @@ async fn a_program_runs_and_its_output_and_status_come_back() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn arguments_are_passed_without_a_shell() {
     let (server, _) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -86,7 +87,7 @@ async fn arguments_are_passed_without_a_shell() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn output_is_streamed_as_it_comes() {
     let (server, _) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -107,7 +108,7 @@ async fn output_is_streamed_as_it_comes() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_command_that_never_exits_is_killed_with_its_children() {
     let (server, _) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -131,7 +132,7 @@ async fn a_command_that_never_exits_is_killed_with_its_children() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn output_is_capped() {
     let (server, _) = exec_server(|config| config.max_output = 10_000).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -144,7 +145,7 @@ async fn output_is_capped() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_program_not_on_the_allow_list_is_refused_and_logged() {
     let (server, log) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -175,7 +176,7 @@ async fn refused(client: &Client, envelope: &Envelope) -> rpc::Error {
     within("exec", async { collect(exec_envelope(client, envelope).await?).await }).await.unwrap_err()
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn unsigned_wrongly_signed_expired_and_replayed_requests_are_refused() {
     let (server, log) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -223,7 +224,7 @@ async fn unsigned_wrongly_signed_expired_and_replayed_requests_are_refused() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[test(tokio)]
 async fn a_server_without_a_secret_runs_nothing() {
     let (server, _) = exec_server(|config| config.secret = None).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();

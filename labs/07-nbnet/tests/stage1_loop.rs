@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use common::{ask, connect, read_exactly, read_line, read_to_close, start_loop};
 use nbnet::Options;
+use testkit::test;
 
 #[test]
 fn echoes_a_line() {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::{Echo, connect, localhost, read_exactly};
 use nbnet::epoll::{Epoll, EpollLoop, Rules, Trigger};
+use testkit::test;
 
 const CHUNK: usize = 1024;
 const QUIET: Duration = Duration::from_millis(30);

@@ -13,6 +13,7 @@ use nbnet::{
     Codec, CodecError, ConnId, Context, EventLoop, LengthCodec, LineCodec, Options, Service, Timers,
 };
 use proptest::prelude::*;
+use testkit::test;
 
 /// A decoded frame with its payload as escaped text, for readable failures.
 fn text(

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use common::{Echo, ask, connect, read_line, read_to_close, run_server, start_server};
 use nbnet::{LoopStats, Options, Server};
+use testkit::test;
 
 fn accepted(server: &common::RunningServer) -> Vec<u64> {
     server.stats.iter().map(|stats| stats.accepted.load(Relaxed)).collect()

@@ -20,6 +20,7 @@ use nbnet::memcache::{
 };
 use nbnet::{Codec, Options, Shutdown};
 use proptest::prelude::*;
+use testkit::test;
 
 /// Runs `(request, answer)` pairs in order on one connection and checks each answer exactly.
 fn script(pairs: &[(&str, &str)]) {
