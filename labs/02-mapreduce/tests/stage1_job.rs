@@ -8,6 +8,7 @@ use mapreduce::{
     Job, Record, Split, WordCount, map_split, parse_access, partition_of, plan_splits, read_split, text_words,
 };
 use proptest::prelude::*;
+use testkit::test;
 
 /// The lines of `data`, each with its `\n` (the last may lack one).
 fn lines(data: &[u8]) -> Vec<&[u8]> {
@@ -116,6 +117,107 @@ fn access_fields_match_the_generator() {
     assert_eq!(parse_access(b"garbage"), None, "the fields of \"garbage\"");
     let cut = b"1.2.3.4 - - [01/Mar/2026:08:00:00 +0800] \"GET / HTTP/1.1\" 200";
     assert_eq!(parse_access(cut), None, "the fields of a line cut after its status: {}", cut.escape_ascii());
+}
+
+#[test]
+fn access_fields_follow_the_format_at_its_edges() {
+    let line = |time: &str, request: &str, bytes: &str| {
+        format!(r#"203.0.113.7 - - [{time}] "{request}" 200 {bytes} "-" "curl/8""#).into_bytes()
+    };
+    let good = "01/Mar/2026:08:00:00 +0800";
+    // A real calendar day, leap years included: every fourth year, but not a century not divisible by 400.
+    for time in
+        [good, "29/Feb/2024:23:59:59 -1130", "29/Feb/2000:00:00:00 +0000", "31/Dec/1999:12:00:00 +2359"]
+    {
+        let text = line(time, "GET / HTTP/1.1", "512");
+        assert!(parse_access(&text).is_some(), "the fields of a valid line: {}", text.escape_ascii());
+    }
+    let bad_times = [
+        "29/Feb/2023:08:00:00 +0800",
+        "29/Feb/1900:08:00:00 +0800",
+        "29/Feb/2100:08:00:00 +0800",
+        "01-Mar/2026:08:00:00 +0800",
+        "01/Mar-2026:08:00:00 +0800",
+        "01/Mar/2026-08:00:00 +0800",
+        "01/Mar/2026:08-00:00 +0800",
+        "01/Mar/2026:08:00-00 +0800",
+        "01/Mar/2026:08:00:00 +08000",
+        "01/Mar/2026:08:00:00 +080",
+        "01/Mar/2026:08:00:00 +0800 ",
+        "01/Mar/2026:08:00:000 +0800",
+    ];
+    for time in bad_times {
+        let text = line(time, "GET / HTTP/1.1", "512");
+        assert_eq!(
+            parse_access(&text),
+            None,
+            "the fields of a line with a bad time: {}",
+            text.escape_ascii()
+        );
+    }
+    // BYTES is one or more digits, however many: the size is not a field the jobs read.
+    for bytes in ["0", "9999999999999999999", "1234567890123456789012345"] {
+        let text = line(good, "GET / HTTP/1.1", bytes);
+        assert!(
+            parse_access(&text).is_some(),
+            "the fields of a line of {bytes} bytes: {}",
+            text.escape_ascii()
+        );
+    }
+    // The target is between the first and the last space, when method, target and protocol are all
+    // non-empty; otherwise the line is valid and has no URL.
+    let targets: [(&str, Option<&[u8]>); 9] = [
+        ("GET /a HTTP/1.1", Some(b"/a")),
+        ("GET /a b HTTP/1.1", Some(b"/a b")),
+        ("G / H", Some(b"/")),
+        (" /a HTTP/1.1", None),
+        ("GET  HTTP/1.1", None),
+        ("GET /a ", None),
+        ("GET /a", None),
+        ("-", None),
+        ("", None),
+    ];
+    for (request, url) in targets {
+        let text = line(good, request, "512");
+        let fields =
+            parse_access(&text).unwrap_or_else(|| panic!("a valid line rejected: {}", text.escape_ascii()));
+        assert_eq!(fields.url, url, "the URL of {}", text.escape_ascii());
+    }
+}
+
+/// 64-bit FNV-1a, as `partition_of`'s documentation names it.
+fn fnv1a(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+proptest! {
+    #![proptest_config(testkit::proptest_config(256))]
+
+    #[test]
+    fn partition_is_fnv1a_of_the_key_modulo_reducers(key in "\\PC{0,16}", reducers in 1usize..100) {
+        prop_assert_eq!(
+            partition_of(&key, reducers),
+            (fnv1a(&key) % reducers as u64) as usize,
+            "the partition of {:?} among {} reducers", key, reducers
+        );
+    }
+}
+
+#[test]
+fn partitions_of_known_keys() {
+    // Known FNV-1a hashes: of "a", 0xaf63dc4c8601ec8c; of "foobar", 0x85944171f73967e8.
+    for reducers in [1, 2, 3, 7, 1000] {
+        for (key, hash) in [("a", 0xaf63_dc4c_8601_ec8c_u64), ("foobar", 0x8594_4171_f739_67e8)] {
+            assert_eq!(
+                partition_of(key, reducers),
+                (hash % reducers as u64) as usize,
+                "the partition of {key:?} among {reducers} reducers"
+            );
+        }
+    }
+    let spread: std::collections::HashSet<usize> =
+        (0..100).map(|i| partition_of(&format!("w{i}"), 8)).collect();
+    assert_eq!(spread.len(), 8, "the partitions of 100 keys among 8 reducers: {spread:?}");
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::{config, counts, text_file};
-use mapreduce::{Job, JobConfig, Record, WordCount, partition_of};
+use mapreduce::{Job, JobConfig, Record, Shuffle, WordCount, partition_of};
+use testkit::test;
 
 #[test]
 fn word_count_is_the_truth_for_any_workers_and_reducers() {
@@ -126,6 +127,67 @@ fn a_custom_job_without_combiner_sees_every_value() {
             output.stats
         );
     }
+}
+
+#[test]
+fn stats_count_records_pairs_and_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (text, truth) = text_file(dir.path(), "a.txt", 10, 80_000);
+    let text_lines = std::fs::read(&text).unwrap().split_inclusive(|&b| b == b'\n').count() as u64;
+    let lengths = dir.path().join("lines.txt");
+    std::fs::write(&lengths, (0..3_000).map(|i| format!("{}\n", "y".repeat(i % 40))).collect::<String>())
+        .unwrap();
+    for workers in [1, 3] {
+        let output =
+            mapreduce::run_job(&WordCount, std::slice::from_ref(&text), &config(workers, 2)).unwrap();
+        let stats = &output.stats;
+        assert_eq!(
+            stats.map_attempts, stats.map_tasks,
+            "map attempts in threads mode, {workers} workers: {stats:?}"
+        );
+        assert_eq!(stats.records, text_lines, "records of an 80 kB text, {workers} workers: {stats:?}");
+        let words: u64 = truth.values().sum();
+        assert_eq!(stats.emitted, words, "pairs emitted for an 80 kB text, {workers} workers: {stats:?}");
+        assert!(
+            (truth.len() as u64..words).contains(&stats.shuffled),
+            "pairs shuffled for an 80 kB text, {workers} workers: at least one per word, fewer than emitted \
+             (the combiner sums): {stats:?}"
+        );
+        let output =
+            mapreduce::run_job(&LinesByLength, std::slice::from_ref(&lengths), &config(workers, 2)).unwrap();
+        let stats = &output.stats;
+        assert_eq!(
+            (stats.records, stats.emitted, stats.shuffled),
+            (3_000, 3_000, 3_000),
+            "(records, emitted, shuffled) of 3000 lines and a job with no combiner, {workers} workers"
+        );
+        assert_eq!(
+            stats.map_attempts, stats.map_tasks,
+            "map attempts in threads mode, {workers} workers: {stats:?}"
+        );
+    }
+}
+
+#[test]
+fn the_shuffle_merges_each_partitions_runs_by_key() {
+    let spills = tempfile::tempdir().unwrap();
+    let shuffle = Shuffle::new(3, 1 << 20, spills.path()).unwrap();
+    assert_eq!(shuffle.reducers(), 3, "the partitions of a shuffle for 3 reducers");
+    let run = |pairs: &[(&str, u64)]| pairs.iter().map(|&(key, value)| (key.to_owned(), value)).collect();
+    shuffle.add(0, run(&[("a", 1), ("c", 2)])).unwrap();
+    shuffle.add(2, run(&[("z", 5)])).unwrap();
+    shuffle.add(0, run(&[("a", 3), ("b", 1), ("c", 1)])).unwrap();
+    shuffle.add(0, run(&[])).unwrap();
+    let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|&(key, value)| (key.to_owned(), value.to_owned())).collect()
+    };
+    let reduced: Vec<Vec<(String, String)>> =
+        (0..shuffle.reducers()).map(|partition| shuffle.reduce(partition, &WordCount).unwrap().0).collect();
+    assert_eq!(
+        reduced,
+        [pairs(&[("a", "4"), ("b", "1"), ("c", "3")]), pairs(&[]), pairs(&[("z", "5")])],
+        "each partition's runs merged and reduced by key"
+    );
 }
 
 /// Counts lines, and how many map calls ran at once: the first call waits, up to a deadline, until

@@ -11,7 +11,11 @@ use std::sync::atomic::AtomicBool;
 use clap::Parser;
 use common::{config, counts, log_file, text_file, worker_options};
 use mapreduce::cli::Cli;
-use mapreduce::{Config, Error, InvertedIndex, JobConfig, Mode, Outcome, StatusCount, TopUrls, top_n};
+use mapreduce::{
+    Config, Error, InvertedIndex, Job, JobConfig, Mode, Outcome, Split, StatusCount, TopUrls, map_split,
+    top_n,
+};
+use testkit::test;
 
 #[test]
 fn status_counts_are_the_truth() {
@@ -98,6 +102,59 @@ fn inverted_index_lists_sorted_files() {
     assert_eq!(index.len(), 9, "words in the index of three small files: {index:?}");
 }
 
+#[test]
+fn the_shipped_jobs_combine_in_the_map_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = log_file(dir.path(), "access.log", 15, 2_000, 0.0);
+    let (text, truth) = text_file(dir.path(), "words.txt", 16, 20_000);
+    let whole = |file: usize, path: &std::path::Path| Split {
+        file,
+        path: path.to_owned(),
+        start: 0,
+        end: std::fs::metadata(path).unwrap().len(),
+    };
+    let index = InvertedIndex::new(vec![log.clone(), text.clone()]);
+    let cases: [(&str, &dyn Job, Split); 3] = [
+        ("status", &StatusCount, whole(0, &log)),
+        ("top-urls", &TopUrls, whole(0, &log)),
+        ("index", &index, whole(1, &text)),
+    ];
+    for (name, job, split) in cases {
+        let output = map_split(job, &split, 1).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let run = &output.runs[0];
+        assert!(
+            run.windows(2).all(|w| w[0].0 < w[1].0),
+            "{name}: one map task's run holds each key once (the combiner shrank its values)"
+        );
+        if name == "index" {
+            assert_eq!(run.len(), truth.len(), "index: the keys of a text, one per word");
+            assert!(
+                run.iter().all(|&(_, file)| file == 1),
+                "index: each word's value is its file's number, 1"
+            );
+        } else {
+            let total: u64 = run.iter().map(|(_, count)| count).sum();
+            assert_eq!(total, output.emitted, "{name}: the combined counts add up to the pairs emitted");
+        }
+    }
+}
+
+#[test]
+fn the_index_gives_the_same_output_in_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<_> =
+        (0..3).map(|i| text_file(dir.path(), &format!("{i}.txt"), 30 + i, 20_000).0).collect();
+    let job = InvertedIndex::new(inputs.clone());
+    let threads = mapreduce::run_job(&job, &inputs, &config(2, 2)).unwrap();
+    let processes = JobConfig { mode: Mode::Processes(worker_options()), ..config(2, 2) };
+    let shipped = mapreduce::run_job(&job, &inputs, &processes)
+        .unwrap_or_else(|err| panic!("the inverted index in worker processes: {err}"));
+    assert_eq!(
+        shipped.partitions, threads.partitions,
+        "the inverted index in worker processes and in threads"
+    );
+}
+
 /// The command line `args` (after the program's name) as `run` sees it, with small splits so that
 /// small inputs make several map tasks.
 fn command(args: &[&str]) -> Config {
@@ -132,6 +189,9 @@ fn the_command_prints_every_key_sorted() {
     assert_eq!(printed, lines_of(&truth), "what mapreduce wordcount prints for 64 KiB of text");
     assert_eq!(outcome.exit_code(), 0, "the exit code of a complete run");
     assert!(outcome.stats.map_tasks > 1, "map tasks of 64 KiB in 16 KiB splits: {}", outcome.stats.map_tasks);
+    let report = outcome.stats.to_string();
+    let counts = format!("{} tasks, {} attempts", outcome.stats.map_tasks, outcome.stats.map_attempts);
+    assert!(report.contains(&counts), "the --stats line of mapreduce wordcount holds {counts:?}: {report:?}");
 }
 
 #[test]

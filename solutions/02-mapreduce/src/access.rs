@@ -44,17 +44,20 @@ pub fn parse_access(line: &[u8]) -> Option<AccessFields<'_>> {
     if rest.get(3) != Some(&b' ') {
         return None;
     }
-    let (status, rest) = number(rest)?;
+    let (status, rest) = digit_run(rest)?;
     let rest = rest.strip_prefix(b" ")?;
-    let (_bytes, rest) = number(rest)?;
+    // The size is any number of digits: it is not read, so no width can overflow.
+    let (_bytes, rest) = digit_run(rest)?;
     let rest = rest.strip_prefix(b" \"")?;
     let (_referer, rest) = quoted(rest)?;
     let rest = rest.strip_prefix(b" \"")?;
     let (_agent, rest) = quoted(rest)?;
+    // At most three digits (the byte after the third is a space): a u16 holds them.
+    let status = status.iter().fold(0, |n, &d| n * 10 + u16::from(d - b'0'));
     if !rest.is_empty() || !(100..=999).contains(&status) {
         return None;
     }
-    Some(AccessFields { url: target(request), status: u16::try_from(status).ok()? })
+    Some(AccessFields { url: target(request), status })
 }
 // ANCHOR_END: parse_access
 
@@ -116,14 +119,10 @@ fn quoted(text: &[u8]) -> Option<(&[u8], &[u8])> {
     None
 }
 
-/// Splits a leading run of ASCII digits (at most 19) from `text` and reads it.
-fn number(text: &[u8]) -> Option<(u64, &[u8])> {
+/// Splits a leading run of one or more ASCII digits from `text`.
+fn digit_run(text: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = text.iter().take_while(|b| b.is_ascii_digit()).count();
-    if len == 0 || len > 19 {
-        return None;
-    }
-    let value = text[..len].iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-    Some((value, &text[len..]))
+    (len > 0).then(|| text.split_at(len))
 }
 
 /// The target of `METHOD TARGET PROTOCOL`: between the first and the last space, all three non-empty.

@@ -248,14 +248,10 @@ impl Phase<'_> {
             Err(err) => return self.fail(err),
         };
         loop {
-            let task = match first.take() {
-                Some(task) if !lock(&self.board).finished() => task,
-                Some(_) => return,
-                None => match next_task(lock(&self.board), &self.changed, &self.stats) {
-                    Some(task) => task,
-                    None => return,
-                },
-            };
+            // The first task is sent even if the phase ended meanwhile (another slot failed): the
+            // phase's end kills the worker, or its reply is not accepted.
+            let next = || next_task(lock(&self.board), &self.changed, &self.stats);
+            let Some(task) = first.take().or_else(next) else { return };
             let message = Message::Task {
                 id: task,
                 job: self.spec,
@@ -288,11 +284,8 @@ impl Phase<'_> {
     /// accepted, and a failure to accept it ends the phase.
     // ANCHOR: finish
     fn finish(&self, task: usize, output: MapOutput) {
-        let first = {
-            let mut board = lock(&self.board);
-            board.tasks[task].running -= 1;
-            !std::mem::replace(&mut board.tasks[task].done, true)
-        };
+        // A done task's `running` is never read again (it is neither put back nor backed up).
+        let first = !std::mem::replace(&mut lock(&self.board).tasks[task].done, true);
         let mut stats = lock(&self.stats);
         stats.map_attempts += 1;
         let accepted = if first { (self.accept)(output, &mut stats) } else { Ok(()) };
@@ -365,12 +358,10 @@ fn next_task(mut board: MutexGuard<'_, Board>, changed: &Condvar, stats: &Mutex<
                 return Some(task);
             }
         }
-        // Nothing left to start: back up the task that has run longest (the first finisher wins).
+        // Nothing left to start, so every task not done is running (a task whose last copy died is
+        // pending): back up the one that has run longest (the first finisher wins).
         let straggler = (0..board.tasks.len())
-            .filter(|&t| {
-                let s = &board.tasks[t];
-                !s.done && s.running > 0 && !s.backed_up
-            })
+            .filter(|&t| !board.tasks[t].done && !board.tasks[t].backed_up)
             .min_by_key(|&t| board.tasks[t].started);
         if let Some(task) = straggler {
             board.tasks[task].backed_up = true;
