@@ -9,7 +9,7 @@ use common::{body, config, file_route, serve, serve_bytes};
 use downloader::{ContentRange, probe};
 use proptest::prelude::*;
 use testkit::test;
-use testkit::web::Fault;
+use testkit::web::{Fault, Route};
 
 #[test]
 fn parses_content_range_examples() {
@@ -39,6 +39,8 @@ fn parses_content_range_examples() {
         10,
         "len() of bytes 10-19, inclusive"
     );
+    let one = parse("bytes 7-7/8").expect("bytes 7-7/8 parses");
+    assert!(!one.is_empty(), "a range of one byte is not empty: {one:?}");
 }
 
 #[test]
@@ -142,6 +144,71 @@ fn probe_reports_a_missing_file_with_its_status() {
     let err = probe(&config, &AtomicBool::new(false)).expect_err("a 404 is an error");
     assert!(err.to_string().contains("404"), "the error names the status: {err}");
     assert!(server.requests().len() <= 2, "a 404 is not retried: {:?}", server.requests());
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a 404 to HEAD is final: no GET follows it: {:?}",
+        server.requests()
+    );
+}
+
+#[test]
+fn probe_asks_for_the_first_byte_when_head_fails_for_now() {
+    // 405: HEAD is not allowed; 503: HEAD failed, but the GET may not. Neither is final.
+    for status in [405, 503] {
+        let bytes = body(20_000, 4);
+        let server = serve_bytes(&bytes, &[Fault::FailTimes(1, status)]);
+        let dir = testkit::scratch_dir();
+        let remote = probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false))
+            .unwrap_or_else(|err| panic!("HEAD answered {status}, the GET works: {err}"));
+        assert_eq!(
+            remote.size,
+            Some(20_000),
+            "the size from the GET's Content-Range after a {status} to HEAD"
+        );
+        assert!(remote.ranges, "the GET after a {status} to HEAD was answered 206");
+        let asked: Vec<_> = server.requests().iter().map(|r| (r.method.clone(), r.status)).collect();
+        assert_eq!(
+            asked,
+            [("HEAD".to_owned(), status), ("GET".to_owned(), 206)],
+            "after a {status} to HEAD, the GET of the first byte, at once"
+        );
+    }
+}
+
+#[test]
+fn probe_reports_the_status_of_the_first_byte_s_get() {
+    // HEAD is refused (405); the GET then says 404, which is as final as it is for HEAD.
+    let server = serve(Route::status(404).with(Fault::FailTimes(1, 405)));
+    let dir = testkit::scratch_dir();
+    let err = probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false))
+        .expect_err("the GET of the first byte was answered 404");
+    assert!(err.to_string().contains("404"), "the error names the GET's status: {err}");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "a HEAD and a GET, and no retry of a 404: {:?}",
+        server.requests()
+    );
+
+    // A 416 without `bytes */0`: the server refuses byte 0 of a file it does not say is empty.
+    let server = serve(Route::status(416));
+    let err = probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false))
+        .expect_err("a 416 that does not say the file is empty is no size");
+    assert!(err.to_string().contains("416"), "the error names the status: {err}");
+}
+
+#[test]
+fn probe_reads_an_empty_file_from_a_416_to_the_first_byte() {
+    // No length from HEAD (a close-delimited answer), and no byte 0 to send: `416`, `bytes */0`.
+    let server = serve_bytes(b"", &[Fault::NoContentLength]);
+    let dir = testkit::scratch_dir();
+    let remote = probe(&config(&server, dir.path(), 4, 16_384), &AtomicBool::new(false))
+        .expect("an empty file is a file");
+    assert_eq!(remote.size, Some(0), "the size of an empty file, from Content-Range: bytes */0");
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 1, "one GET after the HEAD: {gets:?}");
+    assert_eq!(gets[0].status, 416, "the status of the GET of byte 0 of an empty file");
 }
 
 #[test]

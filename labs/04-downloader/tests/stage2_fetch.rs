@@ -22,8 +22,21 @@ fn parses_size_examples() {
     ] {
         assert_eq!(parse_size(text), Ok(size), "parse_size({text:?})");
     }
-    for bad in ["", "M", "0", "0K", "-1", "1.5M", "4X", "4 M", "99999999999999999999", "17179869184G", "4Mi"]
-    {
+    for bad in [
+        "",
+        "M",
+        "0",
+        "0K",
+        "-1",
+        "1.5M",
+        "4X",
+        "4 M",
+        "99999999999999999999",
+        "17179869184G",
+        "4Mi",
+        "4iB",
+        "4ib",
+    ] {
         assert!(parse_size(bad).is_err(), "{bad:?} must be refused");
     }
 }
@@ -77,6 +90,8 @@ fn plans_small_examples() {
     assert_eq!(bounds, [(0, 4), (4, 8), (8, 10)], "(start, end) of plan(10, 4)");
     let bounds: Vec<_> = plan(8, 4).iter().map(|c| (c.start, c.end)).collect();
     assert_eq!(bounds, [(0, 4), (4, 8)], "(start, end) of plan(8, 4)");
+    assert!(plan(10, 4).iter().all(|c| !c.is_empty()), "no chunk of plan(10, 4) is empty");
+    assert!(Chunk { index: 0, start: 5, end: 5 }.is_empty(), "a chunk from 5 to 5 holds no byte");
 }
 
 #[test]
@@ -101,20 +116,27 @@ fn same_bytes_with_any_number_of_connections_and_chunk_size() {
 
 #[test]
 fn each_byte_is_asked_for_exactly_once() {
-    let size = 300_001;
-    let bytes = body(size, 7);
-    let server = serve_bytes(&bytes, &[]);
-    let dir = testkit::scratch_dir();
-    let outcome = download(&config(&server, dir.path(), 4, 32_768)).expect("a clean download");
-    assert_eq!(outcome.received, size as u64, "a clean run receives each byte once");
-    let mut asked = ranges(&server.requests(), size as u64);
-    asked.sort_unstable();
-    let mut next = 0;
-    for (first, last) in &asked {
-        assert_eq!(*first, next, "the ranges asked for leave no gap and do not overlap: {asked:?}");
-        next = last + 1;
+    // Small chunks, and chunks of 1 MiB, larger than any sensible read buffer: a chunk is one request
+    // however many reads its body takes.
+    for (size, chunk_size, connections) in [(300_001, 32_768, 4), (2_500_000, 1 << 20, 2)] {
+        let bytes = body(size, 7);
+        let server = serve_bytes(&bytes, &[]);
+        let dir = testkit::scratch_dir();
+        let outcome =
+            download(&config(&server, dir.path(), connections, chunk_size)).expect("a clean download");
+        assert_eq!(
+            outcome.received, size as u64,
+            "a clean run receives each byte once ({chunk_size}-byte chunks)"
+        );
+        let mut asked = ranges(&server.requests(), size as u64);
+        asked.sort_unstable();
+        let mut next = 0;
+        for (first, last) in &asked {
+            assert_eq!(*first, next, "the ranges asked for leave no gap and do not overlap: {asked:?}");
+            next = last + 1;
+        }
+        assert_eq!(next, size as u64, "the ranges cover the whole file: {asked:?}");
     }
-    assert_eq!(next, size as u64, "the ranges cover the whole file: {asked:?}");
 }
 
 #[test]
@@ -139,6 +161,26 @@ fn uses_exactly_the_connections_asked_for_and_keeps_them_alive() {
             server.max_in_flight()
         );
     }
+}
+
+#[test]
+fn a_server_that_closes_every_connection_gets_a_new_one_per_request() {
+    // Close-delimited answers (`Connection: close`, no length): a connection carries one request.
+    // With no retries allowed, sending the next request on a closed connection fails the download.
+    let bytes = body(8 * 8_192, 12);
+    let server = serve_bytes(&bytes, &[Fault::NoContentLength]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 4, 8_192);
+    config.retries = 0;
+    let outcome = download(&config).expect("every answer is complete, on a connection of its own");
+    assert_eq!(outcome.size, bytes.len() as u64, "the size downloaded over closing connections");
+    assert_file(&config, &bytes);
+    let gets = common::gets(&server.requests());
+    assert!(gets.iter().all(|r| r.status == 206), "every GET was answered 206: {gets:?}");
+    let mut used: Vec<u64> = gets.iter().map(|r| r.connection).collect();
+    used.sort_unstable();
+    used.dedup();
+    assert_eq!(used.len(), gets.len(), "each of the {} GETs came on a new connection", gets.len());
 }
 
 #[test]

@@ -6,7 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{FILE, Running, assert_file, body, config, download, ranges, serve_bytes};
+use common::{FILE, Running, assert_file, body, config, download, file_route, ranges, serve, serve_bytes};
+use downloader::Error;
+use downloader::retry::Backoff;
 use testkit::test;
 use testkit::web::{Fault, Route};
 
@@ -136,6 +138,10 @@ fn a_wrong_content_range_is_an_error_not_a_corrupt_file() {
     let config = config(&server, dir.path(), 4, 16_384);
     let err = download(&config).expect_err("the server sends other bytes than asked for");
     assert!(err.to_string().to_lowercase().contains("range"), "the error says what is wrong: {err}");
+    assert!(
+        matches!(err, Error::WrongRange { .. }),
+        "a Content-Range one byte off is WrongRange, not {err:?}"
+    );
     assert!(!config.destination().exists(), "no destination from a lying server");
 }
 
@@ -156,5 +162,159 @@ fn a_file_that_changes_during_the_download_is_an_error() {
     server.set_route(FILE, Route::ok("application/octet-stream", changed).with(trickle));
     let err = running.join().expect_err("a download must not splice two versions of a file");
     assert_eq!(err.exit_code(), 1, "the exit code when the file changes: {err}");
+    assert!(matches!(err, Error::Changed { .. }), "a new ETag during the download is Changed, not {err:?}");
     assert!(!config.destination().exists(), "no destination made of two versions");
+}
+
+#[test]
+fn a_request_that_made_progress_starts_the_count_of_failures_again() {
+    // Every answer is cut after 5,000 bytes, so a 16 KiB chunk fails three times; with one retry
+    // allowed it still completes, because each failure came after bytes that were kept.
+    let bytes = body(65_536, 31);
+    let server = serve_bytes(&bytes, &[Fault::ResetAfter(5_000)]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 2, 16_384);
+    config.retries = 1;
+    download(&config).expect("no two failures in a row without progress between them");
+    assert_file(&config, &bytes);
+}
+
+#[test]
+fn backoff_doubles_up_to_its_maximum_and_reset_starts_again() {
+    let ms = Duration::from_millis;
+    let mut backoff = Backoff { next: ms(100), first: ms(100), max: ms(250) };
+    // A raised stop ends the wait at once, and the next delay still doubles.
+    assert!(!backoff.wait(|| true), "a wait with the stop raised returns false");
+    assert_eq!(backoff.next, ms(200), "the delay after one wait of 100 ms");
+    assert!(!backoff.wait(|| true), "a wait with the stop raised returns false");
+    assert_eq!(backoff.next, ms(250), "the delay after 200 ms, capped at the maximum");
+    backoff.reset();
+    assert_eq!(backoff.next, ms(100), "the delay after a reset is the first one again");
+}
+
+#[test]
+fn range_requests_carry_if_range_with_a_strong_etag_or_else_the_date() {
+    let bytes = body(40_000, 32);
+    let date = "Sun, 01 Mar 2026 08:00:00 GMT";
+    // A weak ETag cannot be used in If-Range: the Last-Modified date is sent instead.
+    for (etag, want) in [("\"strong-1\"", "\"strong-1\""), ("W/\"weak-1\"", date)] {
+        let server = serve(file_route(&bytes).header("ETag", etag).header("Last-Modified", date));
+        let dir = testkit::scratch_dir();
+        let config = config(&server, dir.path(), 2, 8_192);
+        download(&config).unwrap_or_else(|err| panic!("ETag {etag}: {err}"));
+        assert_file(&config, &bytes);
+        let gets: Vec<_> = common::gets(&server.requests()).into_iter().filter(|r| r.status == 206).collect();
+        assert!(gets.len() >= 5, "five chunks fetched by range with ETag {etag}: {gets:?}");
+        for get in &gets {
+            assert_eq!(get.header("if-range"), Some(want), "the If-Range of a range GET, with ETag {etag}");
+        }
+    }
+}
+
+#[test]
+fn a_server_that_promises_ranges_but_ignores_them_gets_one_stream() {
+    // Accept-Ranges: bytes, and yet every GET is answered 200 with the whole file.
+    let bytes = body(300_000, 33);
+    let server = serve(file_route(&bytes).header("Accept-Ranges", "bytes").with(Fault::IgnoreRange));
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    let outcome = download(&config).expect("a 200 to the first range request is the whole file");
+    assert_eq!(outcome.size, 300_000, "the size downloaded in one stream");
+    assert_file(&config, &bytes);
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 1, "one GET, answered with the whole file, and no other: {gets:?}");
+    assert_eq!(gets[0].status, 200, "the status of the one GET to a server that ignores ranges");
+}
+
+#[test]
+fn a_stream_that_keeps_failing_gives_up_after_the_retries() {
+    // No ranges, and every GET is reset after 1,000 bytes: each retry starts the stream again.
+    let bytes = body(50_000, 34);
+    let server = serve_bytes(&bytes, &[Fault::IgnoreRange, Fault::ResetAfter(1_000)]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 4, 16_384);
+    config.retries = 2;
+    let err = download(&config).expect_err("no GET ever delivers the whole file");
+    assert_eq!(err.exit_code(), 1, "the exit code of a stream that keeps failing: {err}");
+    assert!(!config.destination().exists(), "no destination for a failed stream");
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 3, "2 retries make 3 GETs of the stream: {gets:?}");
+}
+
+/// The route a file is replaced by in the middle of a download: it answers `503` twice, then `404`.
+fn failing_then_gone() -> Route {
+    Route::status(404).with(Fault::FailTimes(2, 503))
+}
+
+/// The answers the server gave with `status`.
+fn answered(server: &testkit::web::WebServer, status: u16) -> usize {
+    server.requests().iter().filter(|r| r.status == status).count()
+}
+
+#[test]
+fn a_stream_retries_server_errors_and_stops_at_a_final_status() {
+    // No ranges; the first GET sends 1,000 bytes and stalls. While the download waits for the
+    // stall timeout, the file is replaced: two 503s, then 404. The 503s are retried; the 404 is not.
+    let bytes = body(50_000, 35);
+    let server = serve_bytes(&bytes, &[Fault::IgnoreRange, Fault::Stall(1_000)]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 4, 16_384);
+    let running = Running::start(&config);
+    testkit::eventually("the stream's first GET", || {
+        server.requests_for(FILE).iter().any(|r| r.method == "GET" && r.status == 200)
+    });
+    server.set_route(FILE, failing_then_gone());
+    let err = running.join().expect_err("the file is gone");
+    assert!(err.to_string().contains("404"), "the error names the final status: {err}");
+    assert_eq!(answered(&server, 503), 2, "503 answers, each retried: {:?}", server.requests());
+    assert_eq!(answered(&server, 404), 1, "404 answers: a 404 is not retried: {:?}", server.requests());
+    assert!(!config.destination().exists(), "no destination for a file that is gone");
+}
+
+#[test]
+fn server_errors_during_a_download_are_retried_and_a_404_is_final() {
+    // A slow download; once its first range is answered, the file is replaced: two 503s, then 404.
+    let bytes = body(64 * 1_024, 36);
+    let trickle = Fault::Trickle { chunk: 1_024, pause: Duration::from_millis(10) };
+    let server = serve_bytes(&bytes, &[trickle]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 2, 8_192);
+    let running = Running::start(&config);
+    testkit::eventually("the download to fetch its first range", || {
+        server.requests_for(FILE).iter().any(|r| r.method == "GET" && r.status == 206)
+    });
+    server.set_route(FILE, failing_then_gone());
+    let err = running.join().expect_err("the file is gone");
+    assert!(err.to_string().contains("404"), "the error names the final status, after the 503s: {err}");
+    assert_eq!(answered(&server, 503), 2, "503 answers, each retried: {:?}", server.requests());
+    assert!(
+        answered(&server, 404) <= config.connections,
+        "a 404 is not retried: at most one per connection, not {}: {:?}",
+        answered(&server, 404),
+        server.requests()
+    );
+    assert!(!config.destination().exists(), "no destination for a file that is gone");
+}
+
+#[test]
+fn a_server_that_stops_answering_ranges_midway_is_an_error() {
+    // Once ranges were answered 206, a 200 with the whole file cannot be trusted to be the same
+    // stream the others were cut from.
+    let bytes = body(64 * 1_024, 37);
+    let trickle = Fault::Trickle { chunk: 1_024, pause: Duration::from_millis(10) };
+    let server = serve_bytes(&bytes, std::slice::from_ref(&trickle));
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 2, 8_192);
+    let running = Running::start(&config);
+    testkit::eventually("the download to fetch its first range", || {
+        server.requests_for(FILE).iter().any(|r| r.method == "GET" && r.status == 206)
+    });
+    // The same bytes, so the same ETag: only the ranges changed.
+    server.set_route(FILE, file_route(&bytes).with(Fault::IgnoreRange));
+    let err = running.join().expect_err("a 200 after a 206 is an error");
+    assert!(
+        matches!(err, Error::WrongRange { .. }),
+        "a 200 after ranges were confirmed is WrongRange, not {err:?}"
+    );
+    assert!(!config.destination().exists(), "no destination after a server stopped answering ranges");
 }

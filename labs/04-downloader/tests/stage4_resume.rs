@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::{
@@ -49,6 +50,22 @@ proptest! {
     #[test]
     fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = State::decode(&bytes);
+    }
+
+    #[test]
+    fn a_state_file_with_one_byte_changed_is_refused(state in any_state(), at in any::<prop::sample::Index>(), xor in 1u8..) {
+        // A damaged state that decoded would vouch for bytes that may not be on disk.
+        let mut bytes = state.encode();
+        let i = at.index(bytes.len());
+        bytes[i] ^= xor;
+        prop_assert!(
+            State::decode(&bytes).is_err(),
+            "byte {} of {} changed (xor {:#04x}) and the state was accepted: {:?}",
+            i,
+            bytes.len(),
+            xor,
+            State::decode(&bytes)
+        );
     }
 
     #[test]
@@ -170,6 +187,9 @@ fn a_resume_is_refused_when_last_modified_changed() {
     config.resume = true;
     let err = download(&config).expect_err("the file was modified since");
     assert_eq!(err.exit_code(), 1, "the exit code of a resume refused for a new Last-Modified: {err}");
+    for date in ["Mon, 02 Mar 2026 10:00:00 GMT", "Tue, 03 Mar 2026 10:00:00 GMT"] {
+        assert!(err.to_string().contains(date), "the error names the old and the new date, {date}: {err}");
+    }
     assert!(!config.destination().exists(), "no destination after a refused resume (new Last-Modified)");
 }
 
@@ -218,7 +238,125 @@ fn a_wrong_sha256_is_an_error_and_creates_nothing() {
             || err.to_string().to_lowercase().contains("sha256"),
         "the error of a SHA-256 mismatch names the digest: {err}"
     );
+    let hex = |digest: [u8; 32]| digest.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    for (what, digest) in [("expected", sha256(b"something else")), ("actual", sha256(&bytes))] {
+        assert!(err.to_string().contains(&hex(digest)), "the error shows the {what} digest in hex: {err}");
+    }
     assert!(!config.destination().exists(), "no destination with the wrong bytes");
+}
+
+#[test]
+fn partly_saved_chunks_resume_at_their_first_missing_byte() {
+    // A state written by hand: chunks saved whole, in part, by one byte, and not at all.
+    let bytes = body(16 * 4_096, 49);
+    let server = serve_bytes(&bytes, &[]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 3, 4_096);
+    let remote = downloader::probe(&config, &AtomicBool::new(false)).expect("the file exists");
+    let mut state = State::new(bytes.len() as u64, 4_096, remote.validator);
+    let done = [4_096, 1_000, 0, 4_096, 2_048, 1, 0, 4_095, 4_096, 3_000, 0, 0, 17, 4_096, 0, 2_222];
+    state.progress = done.to_vec();
+    // The part file holds the saved bytes, and zeros where nothing was saved.
+    let mut part = vec![0; bytes.len()];
+    for (start, end) in saved_intervals(&state) {
+        let (start, end) = (start as usize, end as usize);
+        part[start..end].copy_from_slice(&bytes[start..end]);
+    }
+    std::fs::write(downloader::part_path(&config.destination()), &part).expect("write the part file");
+    state.save(&downloader::state_path(&config.destination())).expect("save the state");
+
+    let before = server.requests().len();
+    config.resume = true;
+    let outcome = download(&config).expect("the resumed download completes");
+    assert_eq!(outcome.reused, state.done(), "the bytes the state vouches for are reused");
+    assert_file(&config, &bytes);
+    assert_resumed_without_refetching(&state, &ranges(&server.requests()[before..], bytes.len() as u64));
+}
+
+#[test]
+fn an_unreadable_state_file_is_an_error_and_the_partial_file_is_kept() {
+    let bytes = body(32 * 1_024, 50);
+    let server = serve_bytes(&bytes, &[]);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 2, 4_096);
+    config.resume = true;
+    let part_file = downloader::part_path(&config.destination());
+    let state_file = downloader::state_path(&config.destination());
+    let part = body(bytes.len(), 51);
+    std::fs::write(&part_file, &part).expect("write the part file");
+    // Not a state file at all, then not even a file.
+    std::fs::write(&state_file, b"not a state file").expect("write the state file");
+    let err = download(&config).expect_err("a state file that is not one is refused");
+    assert_eq!(err.exit_code(), 1, "the exit code of an invalid state file: {err}");
+    std::fs::remove_file(&state_file).expect("remove the state file");
+    std::fs::create_dir(&state_file).expect("a directory where the state file goes");
+    let err = download(&config).expect_err("a state file that cannot be read is an error");
+    assert_eq!(err.exit_code(), 1, "the exit code of a state file that cannot be read: {err}");
+    assert!(std::fs::read(&part_file).ok() == Some(part), "the partial file is untouched");
+    assert!(!config.destination().exists(), "no destination when the state cannot be read");
+}
+
+#[test]
+fn the_state_is_saved_whenever_max_unsynced_bytes_wait() {
+    // The save interval never comes: only the bound on unsynced bytes makes the state current.
+    // Each write is one 4 KiB chunk, more than the bound: every write waits for a save.
+    let bytes = body(256 * 1_024, 52);
+    let server = slow_server(&bytes);
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 1, 4_096);
+    config.save_interval = Duration::from_secs(3_600);
+    config.max_unsynced = 3_000;
+    let running = Running::start(&config);
+    common::wait_for_saved(&config, &running, 8 * 1_024);
+    assert!(!running.handle.is_finished(), "the state recorded 8 KiB before the download ended");
+    speed_up(&server, &bytes);
+    running.join().expect("the download completes");
+    assert_file(&config, &bytes);
+}
+
+#[test]
+fn a_stream_leaves_no_state_and_starts_over_when_run_again() {
+    // A server without ranges: an interrupted stream cannot be resumed, so it records no state,
+    // and running the same download again, without --resume, simply starts over.
+    let bytes = body(256 * 1_024, 53);
+    let trickle = Fault::Trickle { chunk: 1_024, pause: Duration::from_millis(15) };
+    let server = serve_bytes(&bytes, &[Fault::IgnoreRange, trickle]);
+    let dir = testkit::scratch_dir();
+    let config = config(&server, dir.path(), 2, 4_096);
+    let part_file = downloader::part_path(&config.destination());
+    let running = Running::start(&config);
+    testkit::eventually("8 KiB of the stream in the part file", || {
+        std::fs::metadata(&part_file).is_ok_and(|m| m.len() >= 8 * 1_024)
+    });
+    let err = running.interrupt().expect_err("an interrupted stream does not return Ok");
+    assert!(matches!(err, Error::Interrupted), "a stopped stream reports Interrupted, not {err}");
+    let state_file = downloader::state_path(&config.destination());
+    assert!(!state_file.exists(), "a stream without ranges leaves no state file");
+    server.set_route(FILE, file_route(&bytes).with(Fault::IgnoreRange));
+    download(&config).expect("the same download, run again, starts over");
+    assert_file(&config, &bytes);
+}
+
+#[test]
+fn downloads_into_the_current_directory_by_default() {
+    // No -o: the file is the URL's last segment in the current directory, and every path the
+    // download uses (the part file, the state file and their directory) is relative.
+    let bytes = body(64 * 1_024, 54);
+    let server = serve_bytes(&bytes, &[]);
+    let dir = testkit::scratch_dir();
+    let output = Command::new(testkit::lab_binary!("downloader"))
+        .args([&server.url(FILE), "-q", "-n", "2", "--chunk-size", "8K"])
+        .current_dir(dir.path())
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "the download into . failed: {}", output.stderr.escape_ascii());
+    let got = std::fs::read(dir.path().join("data.bin")).expect("data.bin in the current directory");
+    assert!(got == bytes, "data.bin holds the file: {} bytes of {}", got.len(), bytes.len());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("the scratch dir")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert_eq!(left, ["data.bin"], "only the destination is left in the current directory");
 }
 
 /// The environment variable that turns [`child_download`] into a real download.

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -160,28 +160,19 @@ fn run_workers(shared: &Shared<'_>, state: &mut State, state_file: &Path) -> Res
     std::thread::scope(|scope| {
         let spawn = |events: mpsc::Sender<Event>| scope.spawn(move || run_worker(shared, &events));
         let mut workers = vec![spawn(events.clone())];
-        let mut running = 1;
         let mut failure = None;
         let mut last_save = Instant::now();
-        while running > 0 {
+        // Watch the threads themselves rather than count their messages: one that panicked sends none.
+        while !workers.iter().all(|worker| worker.is_finished()) {
             match received.recv_timeout(TICK) {
                 Ok(Event::RangesConfirmed) => {
                     let more = shared.config.connections.min(shared.jobs.len()).saturating_sub(1);
-                    for _ in 0..more {
-                        workers.push(spawn(events.clone()));
-                        running += 1;
-                    }
+                    workers.extend((0..more).map(|_| spawn(events.clone())));
                 }
-                Ok(Event::WholeFile) => {}
-                Ok(Event::Exited(result)) => {
-                    running -= 1;
-                    if let (Err(err), None) = (result, &failure) {
-                        failure = Some(err);
-                    }
+                Ok(Event::Exited(Err(err))) => {
+                    failure.get_or_insert(err);
                 }
-                // A worker that panicked sends nothing: notice that they have all ended.
-                Err(RecvTimeoutError::Timeout) if workers.iter().all(|w| w.is_finished()) => break,
-                Err(_) => {}
+                Ok(Event::WholeFile | Event::Exited(Ok(()))) | Err(_) => {}
             }
             // Save on time, or sooner when the workers are about to wait for a sync.
             let due = last_save.elapsed() >= shared.config.save_interval;
@@ -192,6 +183,12 @@ fn run_workers(shared: &Shared<'_>, state: &mut State, state_file: &Path) -> Res
                     return Err(err);
                 }
                 last_save = Instant::now();
+            }
+        }
+        // A worker's last message comes just before it ends, so it may not have been read yet.
+        for event in received.try_iter() {
+            if let Event::Exited(Err(err)) = event {
+                failure.get_or_insert(err);
             }
         }
         Ok(failure)

@@ -105,8 +105,8 @@ fn probe_once(config: &Config) -> Result<Remote, Attempt> {
             return Ok(Remote { size: head.content_length(), ranges, validator: Validator::of(&head) });
         }
         404 | 410 | 401 | 403 => return Err(fatal_status(config, head.status)),
-        status if is_retryable_status(status) => return Err(Attempt::Retry(Failure::Status(status))),
-        // No length, or HEAD not allowed (405, 501): ask for the first byte instead.
+        // No length, HEAD not allowed (405, 501), or a failure that may pass (503): the GET of the
+        // first byte decides, and is retried if it fails too.
         _ => {}
     }
     if !conn.is_reusable() {

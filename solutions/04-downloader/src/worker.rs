@@ -214,10 +214,8 @@ fn fetch_range(
             return Err(wrong_range(shared, first, last, "(a 200 answer with the whole file)"));
         }
         416 => return Err(changed(shared, "the range is no longer satisfiable: the file shrank".into())),
-        status if is_retryable_status(status) => {
-            let _ = conn.skip_body(64 * 1024);
-            return Err(Attempt::Retry(Failure::Status(status)));
-        }
+        // No need to read the body: the connection of a failed attempt is never reused.
+        status if is_retryable_status(status) => return Err(Attempt::Retry(Failure::Status(status))),
         status => return Err(Attempt::Fatal(Error::Status { url: url.to_string(), status })),
     }
     let content_range = response.header("content-range").unwrap_or_default();
@@ -258,14 +256,13 @@ fn copy_body(
         let want = buf.len().min(usize::try_from(end - *pos).unwrap_or(usize::MAX));
         let (n, read) = fill_body(conn, &mut buf[..want]);
         // What arrived before a failure is good: keep it, so a retry starts after it.
-        if n > 0 {
-            shared.wait_for_sync();
-            shared.write_at(&buf[..n], *pos)?;
-            *pos += n as u64;
-            shared.record_write(chunk.index, *pos - chunk.start, n as u64);
-        }
+        shared.wait_for_sync();
+        shared.write_at(&buf[..n], *pos)?;
+        *pos += n as u64;
+        shared.record_write(chunk.index, *pos - chunk.start, n as u64);
         read?;
-        if n < want {
+        // A body that ended before the range did gives nothing more on the next read.
+        if n == 0 {
             return Err(HttpError::Closed("before the end of the range").into());
         }
     }
@@ -326,10 +323,8 @@ fn fetch_whole_body(shared: &Shared<'_>, conn: &mut Connection, buf: &mut [u8]) 
         }
         shared.written_total.fetch_add(n as u64, Ordering::Relaxed);
         shared.progress.add(n as u64);
+        // A body that ended early is noticed by the next read, which gives nothing.
         read?;
-        if n < want {
-            return Err(HttpError::Closed("before the end of the file").into());
-        }
     }
     Ok(())
     // ANCHOR_END: whole_body
