@@ -9,6 +9,7 @@ use anyhow::Context;
 use crate::cli::{Cli, Command};
 use crate::cmd;
 use crate::interrupt;
+use crate::sandbox::Isolation;
 use crate::workspace::Workspace;
 
 /// Runs the command `cli` asks for and returns the exit code.
@@ -52,6 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 extra_tests: args.extra_tests,
                 timeout: args.timeout,
                 jobs: jobs(args.jobs),
+                isolation: if args.no_sandbox { Isolation::ProcessGroup } else { Isolation::Sandbox },
+                build_timeout: std::time::Duration::from_secs(args.build_timeout),
             };
             match (args.submission, args.class, args.out) {
                 (Some(submission), _, _) => {

@@ -249,13 +249,31 @@ pub struct GradeArgs {
     #[arg(long, value_name = "DIR")]
     pub extra_tests: Option<PathBuf>,
 
-    /// Time limit of one test, in seconds [default: the lab's test_timeout_secs].
+    /// Time limit of every test, in seconds [default: 10 times what the reference's test took, at least
+    /// 2 s, at most the lab's test_timeout_secs].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
 
     /// Test processes to run at once [default: number of CPUs].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
+
+    /// Run the tests without a sandbox, where bubblewrap cannot run.
+    ///
+    /// By default each test runs in a bubblewrap sandbox (new PID and network namespaces, the file
+    /// system read-only, a private /tmp), and grading refuses to start where none can be made.
+    /// Without it a submission can reach what the grader's user can: use it only for code you
+    /// trust. Every report then says that it was graded without a sandbox.
+    #[arg(long)]
+    pub no_sandbox: bool,
+
+    /// Time limit of one student's build, in seconds.
+    ///
+    /// The course's dependencies are built once before the first student, so a student's build is
+    /// their crate and the tests only; one that runs longer (a constant evaluated at compile time
+    /// that never ends) is stopped and scores 0, with the reason.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub build_timeout: u64,
 }
 
 /// Arguments of `cargo lab verify`.

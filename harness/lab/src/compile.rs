@@ -7,11 +7,16 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+
+use crate::interrupt;
 
 /// How many lines of the compiler's errors a report shows.
 pub const ERROR_LINES: usize = 30;
@@ -34,6 +39,9 @@ pub struct Cargo<'a> {
     pub target_dir: Option<&'a Path>,
     /// Forward cargo's `Compiling …` lines to stderr, as progress.
     pub echo: bool,
+    /// Stop a build of the tests that takes longer: a student's constant evaluated at compile time
+    /// can keep rustc busy for ever.
+    pub time_limit: Option<Duration>,
 }
 
 impl Cargo<'_> {
@@ -61,6 +69,13 @@ impl Cargo<'_> {
             command.args(["--test", target]);
         }
         let run = self.run(command).with_context(|| format!("failed to run cargo test for {package}"))?;
+        if let (true, Some(limit)) = (run.timed_out, self.time_limit) {
+            return Ok(Build::Failed(format!(
+                "the build was stopped after {} s, the time limit of a build (is a constant evaluated at \
+                 compile time that never ends?)",
+                limit.as_secs()
+            )));
+        }
         let mut executables = BTreeMap::new();
         for message in run.messages() {
             if message.reason == "compiler-artifact"
@@ -122,8 +137,20 @@ impl Cargo<'_> {
     }
 
     fn run(&self, mut command: Command) -> std::io::Result<CargoRun> {
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = command.spawn()?;
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        let mut child = interrupt::spawn(&mut command)?;
+        // A child id is a positive pid_t, and cargo leads its own group (with its rustc processes).
+        let group = child.id() as i32;
+        let (done, finished) = mpsc::channel::<()>();
+        let watchdog = self.time_limit.map(|limit| {
+            std::thread::spawn(move || {
+                let timed_out = matches!(finished.recv_timeout(limit), Err(RecvTimeoutError::Timeout));
+                if timed_out {
+                    interrupt::kill_group(group);
+                }
+                timed_out
+            })
+        });
         let stderr = child.stderr.take();
         let echo = self.echo;
         let stderr_reader = std::thread::spawn(move || {
@@ -145,13 +172,18 @@ impl Cargo<'_> {
                 stdout_lines.push(line?);
             }
         }
-        let status = child.wait()?;
+        let status = child.wait();
+        interrupt::finished(group);
+        drop(done);
+        let timed_out = watchdog.is_some_and(|watchdog| watchdog.join().unwrap_or(false));
+        let status = status?;
         let stderr = stderr_reader.join().unwrap_or_default();
-        Ok(CargoRun { success: status.success(), stdout_lines, stderr })
+        Ok(CargoRun { success: status.success(), stdout_lines, stderr, timed_out })
     }
 }
 
 struct CargoRun {
+    timed_out: bool,
     success: bool,
     stdout_lines: Vec<String>,
     stderr: String,

@@ -24,12 +24,19 @@ pub struct GradeReport {
     pub tests: Vec<TestGrade>,
     /// The submission's changes to files it may not change (ignored), relative to the workspace.
     pub tests_modified: Vec<String>,
+    /// The submission's files under `src/` that were left out, each with the reason.
+    pub files_skipped: Vec<String>,
+    /// Whether the tests ran in the sandbox (false with `--no-sandbox`).
+    pub sandbox: bool,
     /// The compiler's first errors, when the submission does not compile.
     pub compile_error: Option<String>,
     /// Why nothing was graded: no `labs/<lab>/src/` in the submission.
     #[serde(skip)]
     pub no_submission: Option<String>,
 }
+
+/// What a student sees of a hidden test's failure.
+pub const HIDDEN_MESSAGE: &str = "a hidden test: its message goes to the instructor only";
 
 /// One test's points.
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +57,17 @@ pub struct TestGrade {
 }
 
 impl GradeReport {
+    /// The report as a student may see it: the failure messages of hidden tests (the stage
+    /// `hidden_stage`, made of `--extra-tests`) are withheld, since an assertion's message can quote
+    /// the test, or a panic carry its source.
+    pub fn for_student(&self, hidden_stage: &str) -> GradeReport {
+        let mut report = self.clone();
+        for test in report.tests.iter_mut().filter(|test| test.stage == hidden_stage && !test.passed) {
+            test.message = HIDDEN_MESSAGE.to_owned();
+        }
+        report
+    }
+
     /// Tests that hit the time limit.
     pub fn timeouts(&self) -> usize {
         self.stages.iter().map(|stage| stage.timeouts).sum()
@@ -209,9 +227,22 @@ mod tests {
                 },
             ],
             tests_modified: vec!["labs/01-logstat/tests/stage1_parse.rs".into()],
+            files_skipped: vec![],
+            sandbox: true,
             compile_error: None,
             no_submission: None,
         }
+    }
+
+    #[test]
+    fn a_student_sees_no_message_of_a_hidden_test() {
+        let mut report = report();
+        report.tests[1].stage = "extra".into();
+        report.tests[1].message = "assert_eq!(secret_case(), 42)".into();
+        let student = report.for_student("extra");
+        assert_eq!(student.tests[1].message, HIDDEN_MESSAGE, "the hidden test's message");
+        assert_eq!(report.tests[1].message, "assert_eq!(secret_case(), 42)", "the instructor's copy");
+        assert_eq!(report.for_student("other").tests[1].message, report.tests[1].message, "a visible stage");
     }
 
     fn keys(value: &Value) -> Vec<&str> {
@@ -225,7 +256,17 @@ mod tests {
         let json: Value = serde_json::from_str(&report().to_json().unwrap()).unwrap();
         assert_eq!(
             keys(&json),
-            ["compile_error", "lab", "max", "score", "stages", "tests", "tests_modified"]
+            [
+                "compile_error",
+                "files_skipped",
+                "lab",
+                "max",
+                "sandbox",
+                "score",
+                "stages",
+                "tests",
+                "tests_modified"
+            ]
         );
         assert_eq!(keys(&json["stages"][0]), ["id", "max", "passed", "score", "title", "total"]);
         assert_eq!(keys(&json["tests"][0]), ["message", "name", "passed", "points", "stage"]);

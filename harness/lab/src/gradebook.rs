@@ -69,10 +69,20 @@ pub fn field(text: &str) -> String {
     }
 }
 
-/// The feedback folder of the gradebook `out`: `grades.csv` → `grades-feedback/`.
+/// The feedback folder of the gradebook `out`, for the students: `grades.csv` → `grades-feedback/`.
 pub fn feedback_dir(out: &Path) -> PathBuf {
+    beside(out, "feedback")
+}
+
+/// The instructor's folder of full reports, hidden tests' messages included: `grades.csv` →
+/// `grades-instructor/`.
+pub fn instructor_dir(out: &Path) -> PathBuf {
+    beside(out, "instructor")
+}
+
+fn beside(out: &Path, what: &str) -> PathBuf {
     let stem = out.file_stem().map_or_else(|| "grades".into(), |stem| stem.to_string_lossy().into_owned());
-    out.with_file_name(format!("{stem}-feedback"))
+    out.with_file_name(format!("{stem}-{what}"))
 }
 
 /// Writes `text` as the feedback of `student` in `dir`.

@@ -6,16 +6,20 @@
 //! builds into `target/lab/grade/target`. Both paths are fixed, so grading again (the next student of
 //! a class) rebuilds only the lab crate.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::cmd::{self, RunSpec};
 use crate::compile::Cargo;
 use crate::error::Error;
 use crate::grade_json::{GradeReport, TestGrade};
+use crate::libtest;
 use crate::runner::Limits;
+use crate::sandbox::Isolation;
 use crate::score::{self, StageScore};
 use crate::suite::{Progress, StagePlan, Suite, SuiteOutcome, TestRun, Weight};
 use crate::sync::{self, Rule};
@@ -109,9 +113,84 @@ pub struct Grader<'a> {
     pub jobs: usize,
     /// Progress on stderr.
     pub progress: Progress,
+    /// How each test is isolated.
+    pub isolation: Isolation,
+    /// Time limit of a student's build.
+    pub build_timeout: Duration,
+    /// Time limits of single tests, measured on the reference by [`Grader::get_ready`].
+    pub test_timeouts: HashMap<String, Duration>,
 }
 
+/// A test's time limit is this many times what the reference took ...
+const CALIBRATION_FACTOR: u32 = 10;
+
+/// ... and never less than this.
+const CALIBRATION_FLOOR: Duration = Duration::from_secs(2);
+
 impl Grader<'_> {
+    /// Gets ready to grade. Builds the lab once with its own skeleton, with no time limit, so that the
+    /// course's dependencies are built before any student's (whose build is then their crate only,
+    /// under [`Grader::build_timeout`]). Then, unless a timeout was given, runs the reference's tests
+    /// and limits each test to [`CALIBRATION_FACTOR`] times what it took there (at least
+    /// [`CALIBRATION_FLOOR`], at most the lab's `test_timeout_secs`): a submission that loops costs
+    /// seconds a test, not the minute a slow machine's worst case needs.
+    ///
+    /// # Errors
+    ///
+    /// When the grading workspace cannot be prepared, cargo fails for a reason other than a compile
+    /// error, or the reference is missing.
+    pub fn get_ready(&mut self) -> anyhow::Result<()> {
+        self.prepare(&self.lab.dir.join("src"), &HashSet::new())
+            .context("failed to prepare the grading workspace")?;
+        let stages = self.stages()?;
+        let targets: Vec<String> = stages.iter().flat_map(|stage| stage.targets.iter().cloned()).collect();
+        let (root, target) = (self.grading_root(), self.grading_target());
+        let cargo = Cargo {
+            root: &root,
+            target_dir: Some(&target),
+            echo: self.progress == Progress::Show,
+            time_limit: None,
+        };
+        // The skeleton builds (verify checks it); its result does not matter, its dependencies do.
+        cargo.build_tests(&self.lab.manifest.name, &targets)?;
+        if self.timeout.is_some() {
+            return Ok(());
+        }
+        let reference = self.workspace.reference(self.lab)?;
+        let own_stages: Vec<StagePlan> = stages.into_iter().filter(|stage| stage.id != EXTRA_STAGE).collect();
+        let limit = Duration::from_secs(self.lab.manifest.limits.test_timeout_secs);
+        let spec = RunSpec {
+            lab: self.lab,
+            stages: &own_stages,
+            limits: self.limits(limit),
+            jobs: self.jobs,
+            repeat: 1,
+            progress: self.progress,
+        };
+        let tested = cmd::test_package(self.workspace, &reference, spec)?;
+        self.test_timeouts = tested
+            .runs
+            .iter()
+            .map(|run| {
+                let measured = run.result.duration.saturating_mul(CALIBRATION_FACTOR).max(CALIBRATION_FLOOR);
+                let timeout = if run.result.outcome.passed() { measured.min(limit) } else { limit };
+                (run.name.clone(), timeout)
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// The limits of one test, with `timeout`.
+    fn limits(&self, timeout: Duration) -> Limits {
+        let limits = self.lab.manifest.limits;
+        Limits {
+            timeout,
+            memory_mb: limits.memory_mb,
+            isolation: self.isolation,
+            processes: limits.processes,
+        }
+    }
+
     /// The grading workspace.
     pub fn grading_root(&self) -> PathBuf {
         self.workspace.state_dir().join("grade").join("ws")
@@ -171,46 +250,81 @@ impl Grader<'_> {
         let stages = self.stages()?;
         let lab_rel = Path::new("labs").join(&self.lab.dir_name);
         let src = submission.join(&lab_rel).join("src");
-        if !src.is_dir() {
-            let why =
-                format!("no submission: {} has no {}/src/ folder", submission.display(), lab_rel.display());
+        if let Err(why) = real_directory(submission, &lab_rel.join("src")) {
             let mut report = build_report(self.lab, &stages, None, Vec::new(), None);
-            report.no_submission = Some(why);
+            report.no_submission = Some(format!("no submission: {why}"));
+            report.sandbox = self.isolation == Isolation::Sandbox;
             return Ok(report);
         }
+        let (excluded, skipped) = submitted_files(&src, &lab_rel.join("src"));
         let modified = sync::changed_files(&submission.join(&lab_rel), &self.lab.dir, &PROTECTED)
             .into_iter()
             .map(|file| lab_rel.join(file).display().to_string())
             .collect();
-        self.prepare(&src).context("failed to prepare the grading workspace")?;
+        self.prepare(&src, &excluded).context("failed to prepare the grading workspace")?;
 
         let root = self.grading_root();
         let target = self.grading_target();
         let package = Package { name: self.lab.manifest.name.clone(), dir: root.join(&lab_rel) };
-        let limits = self.lab.manifest.limits;
+        // A test the reference did not time (an extra test) gets the longest limit the others got.
+        let timeout = match self.timeout {
+            Some(secs) => Duration::from_secs(secs),
+            None => self
+                .test_timeouts
+                .values()
+                .max()
+                .copied()
+                .unwrap_or(Duration::from_secs(self.lab.manifest.limits.test_timeout_secs)),
+        };
+        // The hidden tests' sources are in the grading workspace (cargo builds them), but a test
+        // reading them in the sandbox finds them empty.
+        let masked: Vec<PathBuf> = self
+            .extra
+            .map(|extra| extra.files.iter().map(|file| self.extra_test_path(file)).collect())
+            .unwrap_or_default();
+        let hidden_targets: Vec<String> = self
+            .extra
+            .map(|extra| extra.files.iter().map(|file| ExtraTests::target(file)).collect())
+            .unwrap_or_default();
         let suite = Suite {
-            cargo: Cargo { root: &root, target_dir: Some(&target), echo: self.progress == Progress::Show },
+            masked: &masked,
+            hidden_targets: &hidden_targets,
+            timeouts: (self.timeout.is_none() && !self.test_timeouts.is_empty())
+                .then_some(&self.test_timeouts),
+            cargo: Cargo {
+                root: &root,
+                target_dir: Some(&target),
+                echo: self.progress == Progress::Show,
+                time_limit: Some(self.build_timeout),
+            },
             package: &package,
             stages: &stages,
-            limits: Limits {
-                timeout: Duration::from_secs(self.timeout.unwrap_or(limits.test_timeout_secs)),
-                memory_mb: limits.memory_mb,
-            },
+            limits: self.limits(timeout),
             jobs: self.jobs,
             repeat: 1,
             progress: self.progress,
             label: &self.lab.manifest.name,
         };
-        Ok(match suite.run()? {
+        let mut report = match suite.run()? {
             SuiteOutcome::CompileError(errors) => {
-                build_report(self.lab, &stages, None, modified, Some(errors))
+                build_report(self.lab, &stages, None, modified, Some(libtest::sanitize(&errors)))
             }
             SuiteOutcome::Ran(runs) => build_report(self.lab, &stages, Some(&runs), modified, None),
-        })
+        };
+        report.files_skipped = skipped;
+        report.sandbox = self.isolation == Isolation::Sandbox;
+        Ok(report)
     }
 
-    /// Mirrors the pristine workspace into the grading workspace, with the submission's `src`.
-    fn prepare(&self, submission_src: &Path) -> anyhow::Result<()> {
+    /// Where the extra test `file` is copied in the grading workspace.
+    fn extra_test_path(&self, file: &Path) -> PathBuf {
+        let tests = self.grading_root().join("labs").join(&self.lab.dir_name).join("tests");
+        tests.join(format!("{}.rs", ExtraTests::target(file)))
+    }
+
+    /// Mirrors the pristine workspace into the grading workspace, with the submission's `src` but
+    /// its `excluded` files (relative to `src`).
+    fn prepare(&self, submission_src: &Path, excluded: &HashSet<PathBuf>) -> anyhow::Result<()> {
         let pristine = &self.workspace.root;
         let root = self.grading_root();
         let lab_src = Path::new("labs").join(&self.lab.dir_name).join("src");
@@ -227,24 +341,79 @@ impl Grader<'_> {
             if kept { Rule::Keep } else { Rule::Include }
         };
         sync::mirror(pristine, &root, &skip)?;
-        let only_rust = |path: &Path, is_dir: bool| {
-            if is_dir || path.extension().is_some_and(|ext| ext == "rs") {
-                Rule::Include
-            } else {
-                Rule::Exclude
-            }
-        };
-        sync::mirror(submission_src, &root.join(&lab_src), &only_rust)?;
+        let submitted =
+            |path: &Path, _: bool| if excluded.contains(path) { Rule::Exclude } else { Rule::Include };
+        sync::mirror(submission_src, &root.join(&lab_src), &submitted)?;
         if let Some(extra) = self.extra {
             let tests = root.join("labs").join(&self.lab.dir_name).join("tests");
             std::fs::create_dir_all(&tests)?;
             for file in &extra.files {
-                let to = tests.join(format!("{}.rs", ExtraTests::target(file)));
+                let to = self.extra_test_path(file);
                 std::fs::copy(file, &to).with_context(|| format!("failed to copy {}", file.display()))?;
             }
         }
         Ok(())
     }
+}
+
+/// The most a submission's `src/` may hold; files beyond it are left out and reported.
+const SUBMISSION_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `Ok` when `relative` below `root` is a directory reached through directories only: a symbolic
+/// link anywhere on the way (`labs`, the lab's folder, `src`) could point at another student's work
+/// or at the reference, and is not followed.
+fn real_directory(root: &Path, relative: &Path) -> Result<(), String> {
+    let mut path = root.to_path_buf();
+    for component in relative.components() {
+        path.push(component);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!("{} is a symbolic link, which grading does not follow", path.display()));
+            }
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(format!("{} is not a folder", path.display())),
+            Err(_) => return Err(format!("{} has no {}/ folder", root.display(), relative.display())),
+        }
+    }
+    Ok(())
+}
+
+/// What of the submission's `src` is graded: every regular file, in name order, while the total stays
+/// under [`SUBMISSION_BYTES`]. Returns the paths left out (relative to `src`) and, for the report,
+/// each one's path from the workspace (`shown_src` is `src` from there) with the reason.
+fn submitted_files(src: &Path, shown_src: &Path) -> (HashSet<PathBuf>, Vec<String>) {
+    let mut excluded = HashSet::new();
+    let mut skipped = Vec::new();
+    let mut total = 0u64;
+    let mut pending = vec![PathBuf::new()];
+    while let Some(dir) = pending.pop() {
+        let mut entries: Vec<_> =
+            std::fs::read_dir(src.join(&dir)).into_iter().flatten().filter_map(Result::ok).collect();
+        entries.sort_by_key(|entry| entry.file_name());
+        for entry in entries {
+            let relative = dir.join(entry.file_name());
+            let why = match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    pending.push(relative);
+                    continue;
+                }
+                Ok(kind) if kind.is_symlink() => "a symbolic link, which grading does not follow".to_owned(),
+                Ok(kind) if kind.is_file() => {
+                    let size = entry.metadata().map_or(0, |meta| meta.len());
+                    if total + size <= SUBMISSION_BYTES {
+                        total += size;
+                        continue;
+                    }
+                    format!("over the {} MiB a submission's src/ may hold", SUBMISSION_BYTES >> 20)
+                }
+                _ => "not a regular file".to_owned(),
+            };
+            skipped.push(format!("{}: {why}", shown_src.join(&relative).display()));
+            excluded.insert(relative);
+        }
+    }
+    skipped.sort();
+    (excluded, skipped)
 }
 
 /// The grade report of a lab from its stages and what ran (`None`: nothing could run).
@@ -284,6 +453,8 @@ pub fn build_report(
         stages: scores,
         tests,
         tests_modified,
+        files_skipped: Vec::new(),
+        sandbox: false,
         compile_error,
         no_submission: None,
     }

@@ -6,6 +6,35 @@
 /// How many lines of a panic message a report keeps.
 pub const MESSAGE_LINES: usize = 20;
 
+/// How many bytes of any message a report keeps: a property test's minimal input fits, a flood does
+/// not.
+pub const MESSAGE_BYTES: usize = 16 * 1024;
+
+/// `text` made safe to show on a terminal and in every report: control characters (an ANSI escape
+/// that clears the screen, a carriage return that overwrites a line) written as `\u{1b}`, tabs and
+/// newlines kept, and at most [`MESSAGE_BYTES`] bytes with a note of how many more there were.
+pub fn sanitize(text: &str) -> String {
+    let mut clean = String::with_capacity(text.len().min(MESSAGE_BYTES));
+    for (at, ch) in text.char_indices() {
+        if clean.len() >= MESSAGE_BYTES {
+            clean.push_str(&format!("\n… ({} more bytes)", text.len() - at));
+            break;
+        }
+        match ch {
+            '\n' | '\t' => clean.push(ch),
+            // Bidirectional overrides can make text read in another order than it is.
+            ch if ch.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&ch)
+                || ('\u{2066}'..='\u{2069}').contains(&ch) =>
+            {
+                clean.push_str(&ch.escape_unicode().to_string());
+            }
+            ch => clean.push(ch),
+        }
+    }
+    clean
+}
+
 /// The test names in the output of `<exe> --list --format terse`, benchmarks left out.
 pub fn parse_list(stdout: &str) -> Vec<String> {
     stdout.lines().filter_map(|line| line.strip_suffix(": test")).map(str::to_owned).collect()
@@ -83,6 +112,20 @@ mod tests {
         let stdout = "parses_basic: test\nmodule::nested_case: test\nbench_thing: benchmark\n";
         assert_eq!(parse_list(stdout), ["parses_basic", "module::nested_case"]);
         assert!(parse_list("").is_empty());
+    }
+
+    #[test]
+    fn sanitize_escapes_control_characters_and_caps_bytes() {
+        assert_eq!(sanitize("a\u{1b}[2Jb\r\n\tc"), "a\\u{1b}[2Jb\\u{d}\n\tc", "ESC and CR escaped");
+        assert_eq!(sanitize("x\u{202e}y"), "x\\u{202e}y", "a right-to-left override escaped");
+        let flood = "é".repeat(MESSAGE_BYTES);
+        let capped = sanitize(&flood);
+        assert!(capped.len() < MESSAGE_BYTES + 64, "capped at {} bytes", capped.len());
+        assert!(
+            capped.ends_with(&format!("({} more bytes)", MESSAGE_BYTES)),
+            "{}",
+            &capped[capped.len() - 40..]
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@
 
 mod app;
 mod cache;
+mod cgroup;
 mod cli;
 mod cmd;
 mod compile;
@@ -44,6 +45,7 @@ mod output;
 mod parity;
 mod report;
 mod runner;
+mod sandbox;
 mod score;
 mod style;
 mod suite;

@@ -82,15 +82,27 @@ pub struct Limits {
     /// Wall-clock limit of one test; a test still running then is killed and fails.
     #[serde(default = "default_timeout")]
     pub test_timeout_secs: u64,
-    /// Address-space limit of one test process, in MiB (0: no limit).
+    /// Address-space limit of one test process, in MiB (0: no limit); when grading in a sandbox with a
+    /// cgroup, also the memory of all the test's processes together.
     #[serde(default = "default_memory")]
     pub memory_mb: u64,
+    /// When grading in a sandbox with a cgroup: the most processes and threads a test may have at once.
+    #[serde(default = "default_processes")]
+    pub processes: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { test_timeout_secs: default_timeout(), memory_mb: default_memory() }
+        Limits {
+            test_timeout_secs: default_timeout(),
+            memory_mb: default_memory(),
+            processes: default_processes(),
+        }
     }
+}
+
+fn default_processes() -> u32 {
+    512
 }
 
 fn default_timeout() -> u64 {

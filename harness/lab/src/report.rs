@@ -140,6 +140,9 @@ pub fn grade_report(report: &GradeReport, lab: &Lab, student: Option<&str>, styl
         ))
     );
     out.push('\n');
+    if !report.sandbox {
+        let _ = writeln!(out, "{}\n", style.yellow("Graded without a sandbox (--no-sandbox)."));
+    }
     if let Some(why) = &report.no_submission {
         let _ = writeln!(out, "{} {why}\n", style.red("✗"));
     }
@@ -167,6 +170,12 @@ pub fn grade_report(report: &GradeReport, lab: &Lab, student: Option<&str>, styl
             style.yellow("The submission changes files it may not change; the course's own were used:")
         );
         for file in &report.tests_modified {
+            let _ = writeln!(out, "  {file}");
+        }
+    }
+    if !report.files_skipped.is_empty() {
+        let _ = writeln!(out, "\n{}", style.yellow("Files of the submission left out of grading:"));
+        for file in &report.files_skipped {
             let _ = writeln!(out, "  {file}");
         }
     }

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cgroup::{self, Cgroup};
 use crate::interrupt;
 use crate::libtest;
+use crate::sandbox::{self, Isolation};
 use crate::verdict::{self, Channel};
 
 /// How much of each output stream is kept; the rest is read and dropped so the test never blocks.
@@ -32,8 +34,13 @@ const PIPE_GRACE: Duration = Duration::from_secs(2);
 pub struct Limits {
     /// Wall-clock limit.
     pub timeout: Duration,
-    /// Address-space limit in MiB; 0 for none.
+    /// Address-space limit in MiB of each process; in a sandbox with a cgroup, also the memory of the
+    /// test's processes together. 0 for none.
     pub memory_mb: u64,
+    /// How the test is isolated.
+    pub isolation: Isolation,
+    /// In a sandbox with a cgroup: the most processes and threads the test may have at once.
+    pub processes: u32,
 }
 
 /// How a test ended.
@@ -82,6 +89,11 @@ pub struct TestProcess<'a> {
     pub cwd: &'a Path,
     /// Extra environment variables.
     pub env: &'a [(OsString, OsString)],
+    /// In a sandbox, the folders to keep in view below its private `/tmp` (the workspace and the
+    /// build the test runs from).
+    pub visible: &'a [&'a Path],
+    /// In a sandbox, files the test must not read (hidden tests' sources): they read as empty.
+    pub masked: &'a [&'a Path],
 }
 
 /// Runs `test` under `limits` and reports how it ended.
@@ -92,7 +104,16 @@ pub struct TestProcess<'a> {
 pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
     let channel = Channel::new()?;
     let verdict_fd = channel.test_fd();
-    let mut command = Command::new(test.exe);
+    let memory_bytes = limits.memory_mb.saturating_mul(1024 * 1024);
+    let (mut command, cgroup) = match limits.isolation {
+        Isolation::ProcessGroup => (Command::new(test.exe), None),
+        Isolation::Sandbox => (
+            sandbox::command(test.exe, test.cwd, test.visible, test.masked),
+            // Without a cgroup the per-process limits still hold; the grader said so when it started.
+            Cgroup::create(limits.processes, memory_bytes).ok(),
+        ),
+    };
+    let procs = cgroup.as_ref().map(|group| group.procs_files().to_vec()).unwrap_or_default();
     command
         .args(["--exact", test.name, "--test-threads=1", "--nocapture"])
         .current_dir(test.cwd)
@@ -104,11 +125,13 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let memory_bytes = limits.memory_mb.saturating_mul(1024 * 1024);
     // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe calls are
-    // allowed: it calls dup2, fcntl and setrlimit only, allocates nothing and takes no lock.
+    // allowed: it calls open, write, close, dup2, fcntl and setrlimit only, allocates nothing and
+    // takes no lock.
     unsafe {
         command.pre_exec(move || {
+            // First, so that every process the test will ever start is in the group.
+            cgroup::join(&procs)?;
             verdict::install(verdict_fd)?;
             if memory_bytes > 0 {
                 let limit = libc::rlimit { rlim_cur: memory_bytes, rlim_max: memory_bytes };
@@ -154,8 +177,10 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
 
     let (outcome, message) = if timed_out {
         (Outcome::TimedOut, format!("timed out after {}s", limits.timeout.as_secs_f64().round()))
-    } else if let Some(signal) = status.signal() {
-        (Outcome::Crashed { signal }, crash_message(signal, &stderr, &stdout))
+    } else if let Some(signal) = status.signal().or_else(|| crash_in_sandbox(limits.isolation, status.code()))
+    {
+        let oom = cgroup.as_ref().is_some_and(Cgroup::oom_killed);
+        (Outcome::Crashed { signal }, crash_message(signal, oom, &stderr, &stdout))
     } else if status.success() && proved {
         (Outcome::Passed, String::new())
     } else if status.success() && libtest::ran_no_test(&stdout) {
@@ -165,7 +190,39 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
     } else {
         (Outcome::Failed, failure_message(&stderr, &stdout, status.code()))
     };
-    Ok(Finished { outcome, duration, message })
+    Ok(Finished { outcome, duration, message: libtest::sanitize(&message) })
+}
+
+/// Runs `command` (in a process group of its own) to its end or for `limit`, whichever comes first,
+/// and returns its output, or `None` when it was killed at the limit. For short jobs such as listing
+/// a test binary's tests, which runs the code's constructors too.
+///
+/// # Errors
+///
+/// When the process cannot be started (or the run is being interrupted).
+pub fn output_within(command: &mut Command, limit: Duration) -> io::Result<Option<std::process::Output>> {
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let mut child = interrupt::spawn(command)?;
+    let pid = child.id() as i32;
+    let stdout = capture(child.stdout.take());
+    let stderr = capture(child.stderr.take());
+    let (exited_tx, exited) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        wait_without_reaping(pid);
+        let _ = exited_tx.send(());
+    });
+    let timed_out = matches!(exited.recv_timeout(limit), Err(RecvTimeoutError::Timeout));
+    interrupt::kill_group(pid);
+    let _ = waiter.join();
+    let status = child.wait();
+    interrupt::finished(pid);
+    let status = status?;
+    if timed_out {
+        return Ok(None);
+    }
+    let stdout = stdout.recv_timeout(PIPE_GRACE).unwrap_or_default();
+    let stderr = stderr.recv_timeout(PIPE_GRACE).unwrap_or_default();
+    Ok(Some(std::process::Output { status, stdout, stderr }))
 }
 
 /// Why a test that exited with 0 but never proved its end failed.
@@ -220,10 +277,17 @@ fn failure_message(stderr: &str, stdout: &str, code: Option<i32>) -> String {
     if last.is_empty() { format!("failed with exit code {code}") } else { last }
 }
 
-fn crash_message(signal: i32, stderr: &str, stdout: &str) -> String {
+/// The signal that killed a sandboxed test, which bwrap turns into an exit code.
+fn crash_in_sandbox(isolation: Isolation, code: Option<i32>) -> Option<i32> {
+    (isolation == Isolation::Sandbox).then_some(code).flatten().and_then(sandbox::signal_of_exit_code)
+}
+
+fn crash_message(signal: i32, oom: bool, stderr: &str, stdout: &str) -> String {
     let name = signal_name(signal);
     let mut message = format!("crashed: killed by signal {signal} ({name})");
-    if signal == libc::SIGKILL {
+    if oom {
+        message.push_str(": the test's processes used more memory than its limit");
+    } else if signal == libc::SIGKILL {
         message.push_str(", perhaps by the out-of-memory killer");
     }
     let last = libtest::last_lines(&format!("{stdout}\n{stderr}"));
@@ -268,8 +332,9 @@ mod tests {
     fn run_script(body: &str, timeout: Duration) -> Finished {
         let tmp = tempfile::tempdir().unwrap();
         let exe = fake_test(tmp.path(), body);
-        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
-        run(&test, Limits { timeout, memory_mb: 0 }).unwrap()
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
+        run(&test, Limits { timeout, memory_mb: 0, isolation: Isolation::ProcessGroup, processes: 0 })
+            .unwrap()
     }
 
     /// What `testkit::verdict` does: read the secret from descriptor 3, write it back at the end.
@@ -352,13 +417,31 @@ mod tests {
     fn the_memory_limit_applies() {
         let tmp = tempfile::tempdir().unwrap();
         let exe = fake_test(tmp.path(), "ulimit -v");
-        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
-        let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
+        let finished = run(
+            &test,
+            Limits {
+                timeout: Duration::from_secs(10),
+                memory_mb: 64,
+                isolation: Isolation::ProcessGroup,
+                processes: 0,
+            },
+        )
+        .unwrap();
         // `ulimit -v` prints the limit in KiB; exit 0 without libtest's line is reported as not run.
         assert_eq!(finished.outcome, Outcome::Failed);
         let exe = fake_test(tmp.path(), &format!("test \"$(ulimit -v)\" = 65536 && {PROVE}"));
-        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[] };
-        let finished = run(&test, Limits { timeout: Duration::from_secs(10), memory_mb: 64 }).unwrap();
+        let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
+        let finished = run(
+            &test,
+            Limits {
+                timeout: Duration::from_secs(10),
+                memory_mb: 64,
+                isolation: Isolation::ProcessGroup,
+                processes: 0,
+            },
+        )
+        .unwrap();
         assert_eq!(finished.outcome, Outcome::Passed, "{}", finished.message);
     }
 

@@ -4,9 +4,10 @@
 //! A stage is one or more test targets (the `extra` stage of grading has several). A compile error is
 //! an outcome, not an error: the caller scores it as every test failed.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -17,6 +18,7 @@ use anyhow::Context;
 use crate::compile::{Build, Cargo};
 use crate::libtest;
 use crate::runner::{self, Finished, Limits, Outcome, TestProcess};
+use crate::sandbox::{self, Isolation};
 use crate::test_order;
 use crate::workspace::Package;
 
@@ -96,11 +98,20 @@ pub struct Suite<'a> {
     pub progress: Progress,
     /// A label for progress lines (the lab's name).
     pub label: &'a str,
+    /// Files a sandboxed test must not read (hidden tests' sources): they read as empty.
+    pub masked: &'a [PathBuf],
+    /// Time limits of single tests, by name, instead of `limits.timeout`.
+    pub timeouts: Option<&'a HashMap<String, Duration>>,
+    /// Test targets whose binaries the other targets' tests must not read (hidden tests: their
+    /// binaries hold their string literals). Their own tests can, and their messages are withheld.
+    pub hidden_targets: &'a [String],
 }
 
 struct Job<'a> {
     stage: &'a str,
     exe: &'a Path,
+    /// Whether it is one of the hidden targets'.
+    hidden: bool,
     test: String,
     name: String,
 }
@@ -121,12 +132,23 @@ impl Suite<'_> {
             Build::Failed(errors) => return Ok(SuiteOutcome::CompileError(errors)),
         };
         let env = self.env();
+        let hidden_exes: Vec<&Path> = self
+            .hidden_targets
+            .iter()
+            .filter_map(|target| executables.get(target))
+            .map(PathBuf::as_path)
+            .collect();
+        let mut masked: Vec<&Path> = self.masked.iter().map(PathBuf::as_path).collect();
+        let masked_hidden = masked.clone();
+        masked.extend(&hidden_exes);
+        let masks = Masks { others: &masked, hidden: &masked_hidden };
         let mut jobs = Vec::new();
         let mut listing_failures = Vec::new();
         for stage in self.stages {
             for target in &stage.targets {
                 let Some(exe) = executables.get(target) else { continue };
-                match list_tests(exe, &self.package.dir, &env) {
+                let hidden = self.hidden_targets.contains(target);
+                match self.list_tests(exe, &env, masks.for_job(hidden)) {
                     Ok(mut tests) => {
                         let source = test_order::test_source(&self.package.dir, target);
                         if let Ok(text) = std::fs::read_to_string(source) {
@@ -138,7 +160,7 @@ impl Suite<'_> {
                             } else {
                                 test.clone()
                             };
-                            jobs.push(Job { stage: &stage.id, exe, test, name });
+                            jobs.push(Job { stage: &stage.id, exe, hidden, test, name });
                         }
                     }
                     Err(message) => listing_failures.push(TestRun {
@@ -149,7 +171,7 @@ impl Suite<'_> {
                 }
             }
         }
-        let mut runs = self.run_jobs(&jobs, &env)?;
+        let mut runs = self.run_jobs(&jobs, &env, masks)?;
         runs.extend(listing_failures);
         Ok(SuiteOutcome::Ran(runs))
     }
@@ -161,12 +183,61 @@ impl Suite<'_> {
         ]
     }
 
-    fn run_jobs(&self, jobs: &[Job], env: &[(OsString, OsString)]) -> anyhow::Result<Vec<TestRun>> {
+    /// The folders a sandboxed test keeps in view: the workspace and its build.
+    fn visible(&self) -> Vec<&Path> {
+        [Some(self.cargo.root), self.cargo.target_dir].into_iter().flatten().collect()
+    }
+
+    /// The tests of a test binary, without the `#[ignore]`d ones (as under `cargo test`). Listing runs
+    /// the binary, and with it any constructor of the code under test: so in the sandbox, with a
+    /// time limit.
+    fn list_tests(
+        &self,
+        exe: &Path,
+        env: &[(OsString, OsString)],
+        masked: &[&Path],
+    ) -> Result<Vec<String>, String> {
+        let visible = self.visible();
+        let list = |ignored: bool| -> Result<Vec<String>, String> {
+            let mut command = match self.limits.isolation {
+                Isolation::ProcessGroup => Command::new(exe),
+                Isolation::Sandbox => sandbox::command(exe, &self.package.dir, &visible, masked),
+            };
+            command.args(["--list", "--format", "terse"]).current_dir(&self.package.dir);
+            command.envs(env.iter().map(|(key, value)| (key, value)));
+            if ignored {
+                command.arg("--ignored");
+            }
+            let output = runner::output_within(&mut command, LIST_TIMEOUT)
+                .map_err(|err| format!("cannot run {}: {err}", exe.display()))?
+                .ok_or_else(|| {
+                    format!("listing the tests of {} took over {} s", exe.display(), LIST_TIMEOUT.as_secs())
+                })?;
+            if !output.status.success() {
+                return Err(format!(
+                    "listing the tests of {} failed: {}",
+                    exe.display(),
+                    libtest::last_lines(&String::from_utf8_lossy(&output.stderr))
+                ));
+            }
+            Ok(libtest::parse_list(&String::from_utf8_lossy(&output.stdout)))
+        };
+        let ignored = list(true)?;
+        Ok(list(false)?.into_iter().filter(|test| !ignored.contains(test)).collect())
+    }
+
+    fn run_jobs(
+        &self,
+        jobs: &[Job],
+        env: &[(OsString, OsString)],
+        masks: Masks,
+    ) -> anyhow::Result<Vec<TestRun>> {
         let total = jobs.len() * self.repeat;
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let results: Mutex<Vec<(usize, anyhow::Result<TestRun>)>> = Mutex::new(Vec::with_capacity(total));
         let meter = Meter::new(self.progress, self.label, total);
+        let visible = self.visible();
         std::thread::scope(|scope| {
             for _ in 0..self.jobs.clamp(1, total.max(1)) {
                 scope.spawn(|| {
@@ -176,9 +247,19 @@ impl Suite<'_> {
                             break;
                         }
                         let job = &jobs[index % jobs.len()];
-                        let process =
-                            TestProcess { exe: job.exe, name: &job.test, cwd: &self.package.dir, env };
-                        let run = runner::run(&process, self.limits)
+                        let process = TestProcess {
+                            exe: job.exe,
+                            name: &job.test,
+                            cwd: &self.package.dir,
+                            env,
+                            visible: &visible,
+                            masked: masks.for_job(job.hidden),
+                        };
+                        let mut limits = self.limits;
+                        if let Some(timeout) = self.timeouts.and_then(|timeouts| timeouts.get(&job.name)) {
+                            limits.timeout = *timeout;
+                        }
+                        let run = runner::run(&process, limits)
                             .with_context(|| format!("failed to start test {}", job.name))
                             .map(|result| TestRun {
                                 stage: job.stage.to_owned(),
@@ -199,27 +280,20 @@ impl Suite<'_> {
     }
 }
 
-/// The tests of a test binary, without the `#[ignore]`d ones (as under `cargo test`).
-fn list_tests(exe: &Path, cwd: &Path, env: &[(OsString, OsString)]) -> Result<Vec<String>, String> {
-    let list = |ignored: bool| -> Result<Vec<String>, String> {
-        let mut command = Command::new(exe);
-        command.args(["--list", "--format", "terse"]).current_dir(cwd);
-        command.envs(env.iter().map(|(key, value)| (key, value)));
-        if ignored {
-            command.arg("--ignored");
-        }
-        let output = command.output().map_err(|err| format!("cannot run {}: {err}", exe.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "listing the tests of {} failed: {}",
-                exe.display(),
-                libtest::last_lines(&String::from_utf8_lossy(&output.stderr))
-            ));
-        }
-        Ok(libtest::parse_list(&String::from_utf8_lossy(&output.stdout)))
-    };
-    let ignored = list(true)?;
-    Ok(list(false)?.into_iter().filter(|test| !ignored.contains(test)).collect())
+/// How long listing a test binary's tests may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The files a sandboxed test must not read: for the hidden targets' tests, and for the others.
+#[derive(Clone, Copy)]
+struct Masks<'a> {
+    others: &'a [&'a Path],
+    hidden: &'a [&'a Path],
+}
+
+impl<'a> Masks<'a> {
+    fn for_job(&self, hidden: bool) -> &'a [&'a Path] {
+        if hidden { self.hidden } else { self.others }
+    }
 }
 
 /// A test counter on stderr.

@@ -476,7 +476,8 @@ fn an_exported_class_template_works_and_its_submissions_grade() {
     assert_eq!(code(&out), 0, "{}\n{}", stdout(&out), stderr(&out));
 
     // The instructor grades the student's copy from the full course.
-    let out = course.lab(&["grade", "adder", "--submission", class.to_str().unwrap(), "--json"]);
+    let out =
+        course.lab(&["grade", "adder", "--submission", class.to_str().unwrap(), "--json", "--no-sandbox"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["score"], 20.0, "{json}");
@@ -598,6 +599,8 @@ fn grades_a_class_through_hangs_crashes_and_cheats() {
         "2",
         "--extra-tests",
         extra.to_str().unwrap(),
+        // The sandbox is .ci/grade-smoke's to test: this machine may have no bubblewrap.
+        "--no-sandbox",
     ]);
     let log = stderr(&out);
     assert_eq!(code(&out), 0, "{}\n{log}", stdout(&out));
@@ -659,6 +662,7 @@ fn grades_one_submission_as_json_and_for_gradescope() {
         "--json",
         "--gradescope",
         gradescope.to_str().unwrap(),
+        "--no-sandbox",
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -681,7 +685,38 @@ fn grades_one_submission_as_json_and_for_gradescope() {
     assert_eq!(results["tests"][2]["name"], "twice: doubles");
     assert_eq!(results["tests"][2]["visibility"], "visible");
 
-    let out = course.lab(&["grade", "adder", "--submission", "/no/such/dir"]);
+    let out = course.lab(&["grade", "adder", "--submission", "/no/such/dir", "--no-sandbox"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("submission /no/such/dir does not exist"), "{}", stderr(&out));
+
+    // Where no sandbox can be made (here: no bwrap on the PATH), grading refuses unless told.
+    let no_tools = course.root.parent().unwrap().join("empty-path");
+    std::fs::create_dir_all(&no_tools).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
+        .args(["grade", "adder", "--submission", submission.to_str().unwrap()])
+        .current_dir(&course.root)
+        .env("PATH", &no_tools)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot grade in a sandbox here: bwrap is not installed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--no-sandbox"), "{}", stderr(&out));
+    assert!(json_report_says_no_sandbox(&course, &submission), "a report made with --no-sandbox says so");
+}
+
+fn json_report_says_no_sandbox(course: &Course, submission: &Path) -> bool {
+    let out = course.lab(&[
+        "grade",
+        "adder",
+        "--submission",
+        submission.to_str().unwrap(),
+        "--json",
+        "--no-sandbox",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["sandbox"] == false
 }

@@ -69,7 +69,7 @@ pub fn run(ws: &Workspace, options: &Options) -> anyhow::Result<ExitCode> {
     let student = lab.student();
     // A class template (`cargo lab export`) has no references: then only your medians are shown.
     let reference = ws.reference(lab).ok();
-    let cargo = Cargo { root: &ws.root, target_dir: None, echo: true };
+    let cargo = Cargo { root: &ws.root, target_dir: None, echo: true, time_limit: None };
     let mut targets = bench_targets(&cargo, &student.name)?;
     if let Some(only) = &options.bench {
         if !targets.contains(only) {

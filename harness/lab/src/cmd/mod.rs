@@ -19,6 +19,7 @@ use crate::cache::{self, Cached};
 use crate::compile::Cargo;
 use crate::error::Error;
 use crate::runner::Limits;
+use crate::sandbox::Isolation;
 use crate::score::{self, StageScore};
 use crate::suite::{Progress, StagePlan, Suite, SuiteOutcome, TestRun, Weight};
 use crate::workspace::{Lab, Package, Workspace};
@@ -57,6 +58,9 @@ pub fn limits(lab: &Lab, timeout: Option<u64>) -> Limits {
     Limits {
         timeout: Duration::from_secs(timeout.unwrap_or(lab.manifest.limits.test_timeout_secs)),
         memory_mb: lab.manifest.limits.memory_mb,
+        // The student's own code on the student's own machine: a process group is enough.
+        isolation: Isolation::ProcessGroup,
+        processes: lab.manifest.limits.processes,
     }
 }
 
@@ -102,7 +106,15 @@ pub struct RunSpec<'a> {
 /// When cargo fails for a reason other than a compile error, or a test cannot be started.
 pub fn test_package(ws: &Workspace, package: &Package, spec: RunSpec) -> anyhow::Result<Tested> {
     let suite = Suite {
-        cargo: Cargo { root: &ws.root, target_dir: None, echo: spec.progress == Progress::Show },
+        masked: &[],
+        timeouts: None,
+        hidden_targets: &[],
+        cargo: Cargo {
+            root: &ws.root,
+            target_dir: None,
+            echo: spec.progress == Progress::Show,
+            time_limit: None,
+        },
         package,
         stages: spec.stages,
         limits: spec.limits,

@@ -135,7 +135,7 @@ fn verify_lab(ws: &Workspace, lab: &Lab, options: &Options, style: Style) -> any
     check_skeleton(&tested, &mut |ok, text| if ok { good(&mut out, text) } else { bad(&mut out, text) });
 
     eprintln!("{name}: checking the skeleton's warnings…");
-    let cargo = Cargo { root: &ws.root, target_dir: None, echo: true };
+    let cargo = Cargo { root: &ws.root, target_dir: None, echo: true, time_limit: None };
     match cargo.warnings(name, &lab.dir.join("Cargo.toml"))? {
         Ok(warnings) if warnings.is_empty() => good(&mut out, "the skeleton builds without warnings".into()),
         Ok(warnings) => {
