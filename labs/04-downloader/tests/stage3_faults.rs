@@ -142,6 +142,8 @@ fn a_wrong_content_range_is_an_error_not_a_corrupt_file() {
         matches!(err, Error::WrongRange { .. }),
         "a Content-Range one byte off is WrongRange, not {err:?}"
     );
+    let gets = common::gets(&server.requests());
+    assert_eq!(gets.len(), 1, "a lying Content-Range is final: no retry, no other worker: {gets:?}");
     assert!(!config.destination().exists(), "no destination from a lying server");
 }
 
@@ -213,17 +215,22 @@ fn range_requests_carry_if_range_with_a_strong_etag_or_else_the_date() {
 
 #[test]
 fn a_server_that_promises_ranges_but_ignores_them_gets_one_stream() {
-    // Accept-Ranges: bytes, and yet every GET is answered 200 with the whole file.
+    // Accept-Ranges: bytes, and yet every GET is answered 200 with the whole file. The stream
+    // passes through every chunk, whether or not the chunk size divides what one read brings.
     let bytes = body(300_000, 33);
-    let server = serve(file_route(&bytes).header("Accept-Ranges", "bytes").with(Fault::IgnoreRange));
-    let dir = testkit::scratch_dir();
-    let config = config(&server, dir.path(), 4, 16_384);
-    let outcome = download(&config).expect("a 200 to the first range request is the whole file");
-    assert_eq!(outcome.size, 300_000, "the size downloaded in one stream");
-    assert_file(&config, &bytes);
-    let gets = common::gets(&server.requests());
-    assert_eq!(gets.len(), 1, "one GET, answered with the whole file, and no other: {gets:?}");
-    assert_eq!(gets[0].status, 200, "the status of the one GET to a server that ignores ranges");
+    // 23,077 divides 300,001: the stream's last byte is the one before a chunk boundary.
+    for chunk_size in [16_384, 23_077, 100_000, 299_999] {
+        let server = serve(file_route(&bytes).header("Accept-Ranges", "bytes").with(Fault::IgnoreRange));
+        let dir = testkit::scratch_dir();
+        let config = config(&server, dir.path(), 4, chunk_size);
+        let outcome = download(&config)
+            .unwrap_or_else(|err| panic!("a 200 to the first range request is the whole file: {err}"));
+        assert_eq!(outcome.size, 300_000, "the size downloaded in one stream, {chunk_size}-byte chunks");
+        assert_file(&config, &bytes);
+        let gets = common::gets(&server.requests());
+        assert_eq!(gets.len(), 1, "one GET, answered with the whole file, and no other: {gets:?}");
+        assert_eq!(gets[0].status, 200, "the status of the one GET to a server that ignores ranges");
+    }
 }
 
 #[test]
