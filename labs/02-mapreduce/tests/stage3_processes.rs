@@ -295,16 +295,16 @@ fn a_straggle_fault_delays_its_task_only() {
 fn a_killed_worker_has_its_task_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let (path, truth) = text_file(dir.path(), "a.txt", 6, 100_000);
-    for workers in [1, 2] {
-        // The first worker dies on its first task; 25 small splits leave it no chance to miss it.
-        let config =
-            JobConfig { split_size: 4 * 1024, ..processes(workers, 2, Some(Fault::Crash { task: 1 })) };
+    // The first worker dies on its first task (given to it at the start), or, alone, on its third (taken
+    // from the queue); 25 small splits leave it no chance to miss it.
+    for (workers, task) in [(1, 1), (2, 1), (1, 3)] {
+        let config = JobConfig { split_size: 4 * 1024, ..processes(workers, 2, Some(Fault::Crash { task })) };
         let output = mapreduce::run_job(&WordCount, std::slice::from_ref(&path), &config)
-            .unwrap_or_else(|err| panic!("{workers} workers: {err}"));
-        assert_eq!(counts(&output), truth, "{workers} workers, one crash");
+            .unwrap_or_else(|err| panic!("{workers} workers, crash:{task}: {err}"));
+        assert_eq!(counts(&output), truth, "{workers} workers, crash:{task}");
         let stats = &output.stats;
-        assert!(stats.worker_failures >= 1, "worker failures, {workers} workers, one crash: {stats:?}");
-        assert!(stats.reruns >= 1, "reruns, {workers} workers, one crash: {stats:?}");
+        assert!(stats.worker_failures >= 1, "worker failures, {workers} workers, crash:{task}: {stats:?}");
+        assert!(stats.reruns >= 1, "reruns, {workers} workers, crash:{task}: {stats:?}");
     }
 }
 
