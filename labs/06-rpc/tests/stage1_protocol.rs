@@ -143,6 +143,35 @@ fn a_length_shorter_than_the_header_is_malformed() {
 }
 
 #[test]
+fn a_fatal_error_is_returned_again_on_every_later_call() {
+    let mut decoder = FrameDecoder::new(1024);
+    // A method of 200 bytes in a 15-byte frame, then a good frame the decoder must not reach.
+    decoder.extend(&[0, 0, 0, 15, 1, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 200]);
+    decoder.extend(&Frame::request(2, "ping", vec![]).to_bytes().unwrap());
+    let first = decoder.next_frame().expect_err("a method running past its frame");
+    assert!(first.is_fatal(), "a method running past its frame is fatal: {first:?}");
+    for call in 0..3 {
+        assert_eq!(decoder.next_frame(), Err(first.clone()), "call {call} after the fatal error");
+    }
+}
+
+#[test]
+fn buffered_counts_the_bytes_not_yet_returned() {
+    let bytes = Frame::request(7, "ping", vec![1, 2, 3]).to_bytes().unwrap();
+    let mut decoder = FrameDecoder::new(1024);
+    assert_eq!(decoder.buffered(), 0, "bytes buffered by a new decoder");
+    decoder.extend(&bytes);
+    decoder.extend(&bytes[..5]);
+    assert_eq!(decoder.buffered(), bytes.len() + 5, "bytes buffered after a frame and 5 bytes");
+    assert!(decoder.next_frame().unwrap().is_some(), "the whole frame");
+    assert_eq!(decoder.buffered(), 5, "bytes buffered once the frame was taken");
+    assert_eq!(decoder.next_frame(), Ok(None), "the 5 bytes are not a frame yet");
+    decoder.extend(&bytes[5..]);
+    assert!(decoder.next_frame().unwrap().is_some(), "the second frame, completed");
+    assert_eq!(decoder.buffered(), 0, "bytes buffered once both frames were taken");
+}
+
+#[test]
 fn unknown_versions_and_kinds_are_skipped_with_their_id() {
     let good = Frame::request(3, "echo", b"ok".to_vec()).to_bytes().unwrap();
     let mut bad_version = Frame::request(41, "echo", vec![]).to_bytes().unwrap();

@@ -350,6 +350,120 @@ async fn an_oversized_frame_gets_an_error_and_the_connection_closes() {
     server.stop().await;
 }
 
+/// The basic service, and `slow`, which answers its payload once `gate` opens.
+fn gated_service(gate: &Gate, gauge: &Gauge) -> Service {
+    let mut service = basic_service();
+    let (gate, gauge) = (gate.clone(), gauge.clone());
+    service.method("slow", move |call| {
+        let (gate, gauge) = (gate.clone(), gauge.clone());
+        async move {
+            let _running = gauge.enter();
+            gate.pass().await;
+            Ok(call.payload)
+        }
+    });
+    service
+}
+
+#[test(tokio)]
+async fn a_bound_of_one_passes_from_call_to_call() {
+    let (gate, gauge) = (Gate::new(), Gauge::default());
+    let config = ServerConfig { max_in_flight: 1, ..ServerConfig::default() };
+    let server = start(gated_service(&gate, &gauge), config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut batch = Vec::new();
+    rpc::encode(&request(0, "slow", b"first".to_vec()), &mut batch).unwrap();
+    for id in 1..=20 {
+        rpc::encode(&request(id, "echo", vec![]), &mut batch).unwrap();
+    }
+    conn.send_bytes(&batch).await;
+    eventually("the slow call to start", || gauge.now() == 1).await;
+    gate.open();
+    let mut answered = Vec::new();
+    for _ in 0..=20 {
+        let answer = conn.expect().await;
+        assert_eq!(answer.kind, Kind::Response, "the answer to call {}: {answer:?}", answer.id);
+        answered.push(answer.id);
+    }
+    assert_eq!(answered, (0..=20).collect::<Vec<_>>(), "ids answered, one call at a time, in order");
+    server.stop().await;
+}
+
+#[test(tokio)]
+async fn a_reused_id_keeps_only_its_own_deadline() {
+    let (gate, gauge) = (Gate::new(), Gauge::default());
+    let mut service = gated_service(&gate, &gauge);
+    service.method("hang", |_| std::future::pending());
+    let server = start(service, ServerConfig::default()).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let mut first = request(7, "echo", b"quick".to_vec());
+    first.deadline = Some(Duration::from_millis(50));
+    conn.send(&first).await;
+    assert_eq!(conn.expect().await.kind, Kind::Response, "the first call of id 7, with a 50 ms deadline");
+    // The same id again, with no deadline: the first call's deadline is not its own.
+    conn.send(&request(7, "slow", b"slow".to_vec())).await;
+    eventually("the second call of id 7 to start", || gauge.now() == 1).await;
+    let mut later = request(8, "hang", vec![]);
+    later.deadline = Some(Duration::from_millis(300));
+    conn.send(&later).await;
+    let answer = conn.expect().await;
+    assert_eq!(
+        (answer.id, remote_error(&answer).code),
+        (8, ErrorCode::DeadlineExceeded),
+        "the first answer after a later 300 ms deadline passed: {answer:?}"
+    );
+    gate.open();
+    let answer = conn.expect().await;
+    assert_eq!(
+        (answer.kind, answer.id, &answer.payload[..]),
+        (Kind::Response, 7, &b"slow"[..]),
+        "(kind, id, payload) answering the second call of id 7; payload \"{}\"",
+        answer.payload.escape_ascii()
+    );
+    server.stop().await;
+}
+
+#[test(tokio)]
+async fn the_stream_limit_counts_only_open_streams() {
+    let mut service = basic_service();
+    service.stream("forever", |_, _| std::future::pending());
+    service.stream("none", |_, _| async { Ok(()) });
+    let config = ServerConfig { max_streams: 1, ..ServerConfig::default() };
+    let server = start(service, config).await;
+    let mut conn = RawConn::connect(server.addr).await;
+    let subscribe = |id, method| Frame { kind: Kind::Subscribe, ..request(id, method, vec![]) };
+    conn.send(&subscribe(1, "forever")).await;
+    conn.send(&subscribe(2, "forever")).await;
+    let answer = conn.expect().await;
+    assert_eq!(
+        (answer.id, remote_error(&answer).code),
+        (2, ErrorCode::Busy),
+        "a second stream while the limit of 1 is open: {answer:?}"
+    );
+    conn.send(&Frame::new(Kind::Cancel, 1, vec![])).await;
+    conn.send(&subscribe(3, "none")).await;
+    let answer = conn.expect().await;
+    assert_eq!(
+        (answer.kind, answer.id),
+        (Kind::End, 3),
+        "a stream once the open one was cancelled: {answer:?}"
+    );
+    // Stream 3 has ended; its task may take a moment to finish after its end frame went out.
+    let mut accepted = false;
+    for id in 4..1004 {
+        conn.send(&subscribe(id, "none")).await;
+        let answer = conn.expect().await;
+        if answer.kind == Kind::End {
+            accepted = true;
+            break;
+        }
+        assert_eq!(remote_error(&answer).code, ErrorCode::Busy, "a refused stream {id}");
+        tokio::task::yield_now().await;
+    }
+    assert!(accepted, "a stream once the only other one ended");
+    server.stop().await;
+}
+
 #[test(tokio)]
 async fn shutdown_finishes_the_calls_in_flight() {
     let (gate, gauge) = (Gate::new(), Gauge::default());

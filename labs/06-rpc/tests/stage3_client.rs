@@ -56,6 +56,19 @@ async fn concurrent_calls_share_one_connection() {
 }
 
 #[test(tokio)]
+async fn a_payload_of_a_mebibyte_goes_both_ways() {
+    let server = start(basic_service(), ServerConfig::default()).await;
+    let client = Client::connect(server.addr, fast()).await.unwrap();
+    let big: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    for round in 0..2 {
+        let answer = within("a 1 MiB echo", client.call_raw("echo", big.clone(), None)).await.unwrap();
+        assert_eq!(answer.len(), big.len(), "bytes echoed of 1 MiB sent, round {round}");
+        assert!(answer == big, "the 1 MiB echoed is the 1 MiB sent, round {round}");
+    }
+    server.stop().await;
+}
+
+#[test(tokio)]
 async fn remote_errors_come_back_as_errors() {
     let mut service = basic_service();
     service.typed("fail", |_: ()| async { Err::<(), _>(RemoteError::internal("it broke")) });
@@ -304,6 +317,117 @@ async fn a_pool_fails_over_from_a_dead_address() {
     let err = all_dead.call::<u32, u32>("echo", &1).await.unwrap_err();
     assert!(matches!(err, Error::AllFailed { .. }), "the error of a pool of dead addresses: {err:?}");
     live.stop().await;
+}
+
+/// A hand-written server of one connection that answers each request frame with the bytes
+/// `answer` makes of it, and closes the connection when `answer` gives `None`.
+async fn scripted_server(
+    mut answer: impl FnMut(rpc::Frame) -> Option<Vec<u8>> + Send + 'static,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let Ok((mut stream, _)) = listener.accept().await else { return };
+        let mut decoder = rpc::FrameDecoder::new(1 << 20);
+        let mut buf = vec![0; 8192];
+        loop {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            decoder.extend(&buf[..n]);
+            while let Ok(Some(frame)) = decoder.next_frame() {
+                let Some(bytes) = answer(frame) else { return };
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (addr, task)
+}
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn a_skippable_bad_frame_is_ignored_and_a_fatal_one_ends_the_connection() {
+    let (addr, server) = scripted_server(|frame| {
+        if frame.method == "oversized" {
+            return Some(vec![0x7F, 0xFF, 0xFF, 0xFF]);
+        }
+        // A frame of an unknown kind for this very call, then its real answer.
+        let mut bytes = rpc::Frame::new(rpc::Kind::Response, frame.id, b"wrong".to_vec()).to_bytes().unwrap();
+        bytes[5] = 0xEE;
+        rpc::encode(&rpc::Frame::new(rpc::Kind::Response, frame.id, frame.payload), &mut bytes).unwrap();
+        Some(bytes)
+    })
+    .await;
+    let client = Client::new(addr, fast());
+    assert_eq!(client.config().backoff_max, fast().backoff_max, "the client's configured backoff_max");
+    assert_eq!(client.config().call_timeout, fast().call_timeout, "the client's configured call_timeout");
+    let answer = within("echo", client.call_raw("echo", b"right".to_vec(), None)).await.unwrap();
+    assert_eq!(
+        answer,
+        b"right",
+        "the answer after a frame of an unknown kind: \"{}\"",
+        answer.escape_ascii()
+    );
+    let err = within("a call answered with a 2 GB length", client.call_raw("oversized", vec![], None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::ConnectionLost { .. }),
+        "the error of a call answered with a 2 GB length: {err:?}"
+    );
+    server.abort();
+}
+
+#[test(tokio)]
+async fn a_pool_counts_the_addresses_it_tried_and_never_runs_a_call_twice() {
+    let all_dead = Pool::new(&[dead_addr().await, dead_addr().await], fast()).unwrap();
+    let err = all_dead.call::<u32, u32>("echo", &1).await.unwrap_err();
+    let Error::AllFailed { tried, last } = err else {
+        panic!("the error of a pool of two dead addresses: {err:?}")
+    };
+    assert_eq!(tried, 2, "addresses tried in a pool of two dead ones");
+    assert!(matches!(*last, Error::Connect { .. }), "the last error of a pool of dead addresses: {last:?}");
+
+    // The first address reads the request and hangs up: the call may have run, so the live second
+    // address must not see it.
+    let (breaking, task) = scripted_server(|_| None).await;
+    let live = start(basic_service(), ServerConfig::default()).await;
+    let pool = Pool::new(&[breaking, live.addr], fast()).unwrap();
+    let err = pool.call::<u32, u32>("echo", &1).await.unwrap_err();
+    let Error::AllFailed { tried, last } = err else {
+        panic!("the error of a call whose connection broke: {err:?}")
+    };
+    assert_eq!(tried, 1, "addresses tried for a call whose connection broke");
+    assert!(matches!(*last, Error::ConnectionLost { .. }), "the last error of a broken call: {last:?}");
+    task.abort();
+    live.stop().await;
+}
+
+#[test(tokio)]
+async fn a_pool_leaves_a_failed_address_alone_for_its_backoff() {
+    let named = |name: &'static str| {
+        let mut service = basic_service();
+        service.typed("name", move |_: ()| async move { Ok::<_, RemoteError>(name.to_owned()) });
+        service
+    };
+    let down = dead_addr().await;
+    let second = start(named("second"), ServerConfig::default()).await;
+    let config = ClientConfig { backoff_max: Duration::from_secs(600), ..fast() };
+    let pool = Pool::new(&[down, second.addr], config).unwrap();
+    let answer: String = pool.call("name", &()).await.unwrap();
+    assert_eq!(answer, "second", "the first call, failing over from the dead first address");
+    // The first address comes back, but failed within its backoff of 600 s: calls still go to
+    // the second, even on the first's turn.
+    let first = start_on(TcpListener::bind(down).await.unwrap(), named("first"), ServerConfig::default());
+    for call in 2..=5 {
+        let answer: String = pool.call("name", &()).await.unwrap();
+        assert_eq!(answer, "second", "call {call}, within the first address's backoff");
+    }
+    first.stop().await;
+    second.stop().await;
 }
 
 #[test(tokio)]

@@ -122,6 +122,50 @@ async fn dropping_the_subscription_stops_the_producer() {
     server.stop().await;
 }
 
+#[test(tokio)]
+async fn a_window_of_one_flows_and_the_publisher_counts_its_credit_down() {
+    let (produced, dropped) = (Arc::default(), Arc::default());
+    let mut service = streams(&produced, &dropped);
+    let left = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = Arc::clone(&left);
+    service.stream("credit", move |_, mut publisher| {
+        let record = Arc::clone(&record);
+        async move {
+            for i in 0u32.. {
+                publisher.send(&i).await?;
+                record.lock().unwrap().push(publisher.credit());
+            }
+            Ok(())
+        }
+    });
+    let server = start(service, ServerConfig::default()).await;
+
+    let client = Client::connect(server.addr, config(1)).await.unwrap();
+    let mut sub = client.subscribe("count", &20u32).await.unwrap();
+    let mut got = Vec::new();
+    while let Some(item) = within("the next message through a window of 1", sub.next::<u32>()).await {
+        got.push(item.unwrap());
+    }
+    assert_eq!(got, (0..20).collect::<Vec<_>>(), "messages through a window of 1");
+
+    // A subscriber that never reads: its window of 8 is spent one message at a time.
+    let client = Client::connect(server.addr, config(8)).await.unwrap();
+    let sub = client.subscribe("credit", &()).await.unwrap();
+    eventually("the window to be spent", || left.lock().unwrap().len() >= 8).await;
+    for _ in 0..20 {
+        let _: u32 = client.call("echo", &1u32).await.unwrap();
+    }
+    assert_eq!(
+        *left.lock().unwrap(),
+        [7, 6, 5, 4, 3, 2, 1, 0],
+        "Publisher::credit after each of the messages sent through a window of 8"
+    );
+    drop(sub);
+    // The cancel frame went out before this call: once it is answered, the producer is stopped.
+    let _: u32 = client.call("echo", &1u32).await.unwrap();
+    server.stop().await;
+}
+
 #[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_never_reads_holds_the_producer_to_the_window() {
     const WINDOW: u32 = 8;

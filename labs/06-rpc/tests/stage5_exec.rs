@@ -146,6 +146,47 @@ async fn output_is_capped() {
 }
 
 #[test(tokio)]
+async fn output_still_in_the_pipe_when_the_program_exits_arrives() {
+    let (server, _) = exec_server(|_| {}).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    // 60,000 bytes fit in a pipe: the program has exited before most of them are read.
+    for round in 0..5 {
+        let output = run(&client, &sh("head -c 60000 /dev/zero", 10_000)).await.unwrap();
+        assert_eq!(output.stdout.len(), 60_000, "stdout bytes of 60000 written, round {round}");
+        assert_eq!(output.exit.status(), 0, "the status of head, round {round}");
+    }
+    server.stop().await;
+}
+
+#[test(tokio)]
+async fn output_of_exactly_the_cap_is_whole_and_no_chunk_is_empty() {
+    let (server, _) = exec_server(|config| config.max_output = 10_000).await;
+    let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
+    let output = run(&client, &sh("head -c 10000 /dev/zero", 10_000)).await.unwrap();
+    assert_eq!(output.stdout.len(), 10_000, "stdout bytes of 10000 written, the cap");
+    assert!(!output.exit.truncated, "nothing was dropped at exactly the cap: {:?}", output.exit);
+
+    let mut events = exec(&client, Some(&secret()), &sh("head -c 300000 /dev/zero", 10_000)).await.unwrap();
+    let mut stdout = 0;
+    loop {
+        let event = within("the next exec event", events.next::<ExecEvent>()).await;
+        match event.expect("an exit report before the end").unwrap() {
+            ExecEvent::Stdout(bytes) | ExecEvent::Stderr(bytes) => {
+                assert!(!bytes.is_empty(), "an output event carries bytes (after {stdout} of stdout)");
+                stdout += bytes.len();
+            }
+            ExecEvent::Started { .. } => {}
+            ExecEvent::Exited(exit) => {
+                assert!(exit.truncated, "300000 bytes over a cap of 10000 are flagged: {exit:?}");
+                break;
+            }
+        }
+    }
+    assert_eq!(stdout, 10_000, "output bytes sent of 300000 written, capped at 10000");
+    server.stop().await;
+}
+
+#[test(tokio)]
 async fn a_program_not_on_the_allow_list_is_refused_and_logged() {
     let (server, log) = exec_server(|_| {}).await;
     let client = Client::connect(server.addr, ClientConfig::default()).await.unwrap();
@@ -266,6 +307,75 @@ fn the_nonce_cache_is_bounded_and_forgets_at_expiry() {
     );
     let none = Verifier::new(None, Duration::from_secs(60), 10);
     assert_eq!(none.verify("exec", &sign(10), now), Err(AuthError::NoSecret), "a verifier without a secret");
+}
+
+#[test]
+fn expiry_bounds_are_exact_to_the_millisecond() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+    let ms = Duration::from_millis;
+    let verifier = Verifier::new(Some(secret()), Duration::from_secs(60), 1);
+    let sign = |expires| Envelope::sign(&secret(), "exec", b"x".to_vec(), expires);
+    assert_eq!(
+        verifier.verify("exec", &sign(now - ms(1500)), now),
+        Err(AuthError::Expired { ago_ms: 1500 }),
+        "an envelope that expired 1500 ms ago"
+    );
+    assert_eq!(
+        verifier.verify("exec", &sign(now), now),
+        Err(AuthError::Expired { ago_ms: 0 }),
+        "an envelope expiring at this very millisecond"
+    );
+    let longest = now + Duration::from_secs(60);
+    assert_eq!(verifier.verify("exec", &sign(longest), now), Ok(()), "an envelope for exactly max_ttl");
+    assert_eq!(
+        verifier.verify("exec", &sign(longest + ms(1)), now),
+        Err(AuthError::TooFarAhead { max_ms: 60_000 }),
+        "an envelope for max_ttl and 1 ms"
+    );
+    // The cache holds one nonce, expiring at `longest`: at that millisecond it is forgotten.
+    assert_eq!(
+        verifier.verify("exec", &sign(longest + ms(10)), longest - ms(1)),
+        Err(AuthError::CacheFull),
+        "1 ms before the cached nonce expires"
+    );
+    assert_eq!(
+        verifier.verify("exec", &sign(longest + ms(10)), longest),
+        Ok(()),
+        "at the millisecond the cached nonce expires, it makes room"
+    );
+}
+
+#[test]
+fn a_secret_file_loses_its_line_ending_and_no_debug_output_shows_a_secret() {
+    let dir = testkit::scratch_dir();
+    let now = SystemTime::now();
+    let verifier = Verifier::new(Some(Secret::new(b"hunter2".to_vec())), Duration::from_secs(60), 10);
+    for (name, text) in
+        [("lf", &b"hunter2\n"[..]), ("crlf", b"hunter2\r\n"), ("none", b"hunter2"), ("two", b"hunter2\n\n")]
+    {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let secret = Secret::from_file(&path)
+            .unwrap_or_else(|err| panic!("reading {:?}: {err}", text.escape_ascii().to_string()));
+        let signed = Envelope::sign(&secret, "exec", b"x".to_vec(), now + Duration::from_secs(10));
+        assert_eq!(
+            verifier.verify("exec", &signed, now),
+            Ok(()),
+            "signed with the secret read from a file of \"{}\"",
+            text.escape_ascii()
+        );
+        let shown = format!("{secret:?}");
+        assert!(shown.contains("Secret") && !shown.contains("hunter2"), "a secret's Debug output: {shown}");
+    }
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"\r\n").unwrap();
+    assert!(Secret::from_file(&empty).is_err(), "a secret file of only a line ending is refused");
+    let config = ExecConfig::new(AllowList::parse(SH), Some(Secret::new(b"hunter2".to_vec())));
+    let shown = format!("{config:?}");
+    assert!(
+        shown.contains("ExecConfig") && shown.contains(SH) && !shown.contains("hunter2"),
+        "an ExecConfig's Debug output names it and its allow-list, not its secret: {shown}"
+    );
 }
 
 #[test]
