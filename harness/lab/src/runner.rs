@@ -329,12 +329,16 @@ mod tests {
         path
     }
 
+    /// Limits without a sandbox: the time, and the address space in MiB.
+    fn plain(timeout: Duration, memory_mb: u64) -> Limits {
+        Limits { timeout, memory_mb, isolation: Isolation::ProcessGroup, processes: 0 }
+    }
+
     fn run_script(body: &str, timeout: Duration) -> Finished {
         let tmp = tempfile::tempdir().unwrap();
         let exe = fake_test(tmp.path(), body);
         let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
-        run(&test, Limits { timeout, memory_mb: 0, isolation: Isolation::ProcessGroup, processes: 0 })
-            .unwrap()
+        run(&test, plain(timeout, 0)).unwrap()
     }
 
     /// What `testkit::verdict` does: read the secret from descriptor 3, write it back at the end.
@@ -418,30 +422,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let exe = fake_test(tmp.path(), "ulimit -v");
         let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
-        let finished = run(
-            &test,
-            Limits {
-                timeout: Duration::from_secs(10),
-                memory_mb: 64,
-                isolation: Isolation::ProcessGroup,
-                processes: 0,
-            },
-        )
-        .unwrap();
+        let finished = run(&test, plain(Duration::from_secs(10), 64)).unwrap();
         // `ulimit -v` prints the limit in KiB; exit 0 without libtest's line is reported as not run.
         assert_eq!(finished.outcome, Outcome::Failed);
         let exe = fake_test(tmp.path(), &format!("test \"$(ulimit -v)\" = 65536 && {PROVE}"));
         let test = TestProcess { exe: &exe, name: "t", cwd: tmp.path(), env: &[], visible: &[], masked: &[] };
-        let finished = run(
-            &test,
-            Limits {
-                timeout: Duration::from_secs(10),
-                memory_mb: 64,
-                isolation: Isolation::ProcessGroup,
-                processes: 0,
-            },
-        )
-        .unwrap();
+        let finished = run(&test, plain(Duration::from_secs(10), 64)).unwrap();
         assert_eq!(finished.outcome, Outcome::Passed, "{}", finished.message);
     }
 
