@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{
     FILE, Running, assert_file, body, config, download, file_route, interrupt_after, load_state, overlaps,
-    ranges, saved_intervals, serve_bytes, sha256,
+    ranges, saved_intervals, serve, serve_bytes, sha256,
 };
 use downloader::{Config, Error, State, Validator, plan};
 use proptest::prelude::*;
@@ -312,6 +312,35 @@ fn the_state_is_saved_whenever_max_unsynced_bytes_wait() {
     speed_up(&server, &bytes);
     running.join().expect("the download completes");
     assert_file(&config, &bytes);
+}
+
+#[test]
+fn a_whole_file_stream_that_stalls_records_only_what_it_wrote() {
+    // The server promises ranges but answers the first GET with the whole file, and stalls after
+    // 290,000 bytes: mid-way through the third 100,000-byte chunk. The state must vouch for exactly
+    // the bytes the stream wrote, chunk by chunk, so a resume by ranges fetches all the rest.
+    let bytes = body(400_000, 55);
+    let promising = |route: Route| route.header("Accept-Ranges", "bytes");
+    let server = serve(promising(file_route(&bytes).with(Fault::IgnoreRange).with(Fault::Stall(290_000))));
+    let dir = testkit::scratch_dir();
+    let mut config = config(&server, dir.path(), 2, 100_000);
+    config.retries = 0;
+    download(&config).expect_err("a stream that stalls, with no retries left, fails");
+    let saved = load_state(&config).expect("a failed download leaves a readable state file");
+    assert_eq!(
+        saved.progress.iter().sum::<u64>(),
+        290_000,
+        "the state records the 290,000 bytes the stream delivered: {:?}",
+        saved.progress
+    );
+
+    server.set_route(FILE, promising(file_route(&bytes)));
+    let before = server.requests().len();
+    config.resume = true;
+    let outcome = download(&config).expect("the resumed download completes");
+    assert_eq!(outcome.reused, 290_000, "the bytes the stream wrote are reused");
+    assert_file(&config, &bytes);
+    assert_resumed_without_refetching(&saved, &ranges(&server.requests()[before..], bytes.len() as u64));
 }
 
 #[test]
