@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -120,11 +120,7 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
         .envs(test.env.iter().map(|(key, value)| (key, value)))
         .env("RUST_BACKTRACE", "0")
         .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
-        .env(verdict::ENV, channel.env_value())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .env(verdict::ENV, channel.env_value());
     // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe calls are
     // allowed: it calls open, write, close, dup2, fcntl and setrlimit only, allocates nothing and
     // takes no lock.
@@ -146,30 +142,11 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
         });
     }
 
-    let started = Instant::now();
-    let mut child = interrupt::spawn(&mut command)?;
-    // A child id is a positive pid_t, and the child leads its own group.
-    let pid = child.id() as i32;
-    let proof = channel.listen();
-    let stdout = capture(child.stdout.take());
-    let stderr = capture(child.stderr.take());
-
-    let (exited_tx, exited) = mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        wait_without_reaping(pid);
-        let _ = exited_tx.send(());
-    });
-    let timed_out = matches!(exited.recv_timeout(limits.timeout), Err(RecvTimeoutError::Timeout));
-    let duration = started.elapsed();
-    // The leader is alive or a zombie, never reaped here, so `pid` still names its group.
-    interrupt::kill_group(pid);
-    let _ = waiter.join();
-    let status = child.wait();
-    interrupt::finished(pid);
-    let status = status?;
-
-    let stdout = String::from_utf8_lossy(&stdout.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&stderr.recv_timeout(PIPE_GRACE).unwrap_or_default()).into_owned();
+    // The secret goes out once the test process holds its end of the socket, and only it does.
+    let (ended, proof) = run_to_limit(&mut command, limits.timeout, || channel.listen())?;
+    let (status, timed_out, duration) = (ended.status, ended.timed_out, ended.duration);
+    let stdout = String::from_utf8_lossy(&ended.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&ended.stderr).into_owned();
 
     // The test's own word that its body returned a pass: exit codes and libtest's lines can be forged
     // by the code under test, the secret cannot (see `verdict`).
@@ -201,9 +178,41 @@ pub fn run(test: &TestProcess, limits: Limits) -> io::Result<Finished> {
 ///
 /// When the process cannot be started (or the run is being interrupted).
 pub fn output_within(command: &mut Command, limit: Duration) -> io::Result<Option<std::process::Output>> {
+    let (ended, ()) = run_to_limit(command, limit, || ())?;
+    Ok((!ended.timed_out).then_some(std::process::Output {
+        status: ended.status,
+        stdout: ended.stdout,
+        stderr: ended.stderr,
+    }))
+}
+
+/// How a process run by [`run_to_limit`] ended.
+struct Ended {
+    status: ExitStatus,
+    /// Whether it was still running at the limit (and was killed then).
+    timed_out: bool,
+    /// From the spawn to the exit, or to the kill.
+    duration: Duration,
+    /// The first [`OUTPUT_CAP`] bytes of each stream.
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Spawns `command` in a process group of its own with its output captured, calls `spawned` once it
+/// runs, and waits for it to exit or for `limit`, whichever comes first; then kills the whole group,
+/// the leader included if it still runs, and reaps the leader. The group is killed before the leader
+/// is reaped, so the group id cannot have been reused by then.
+fn run_to_limit<T>(
+    command: &mut Command,
+    limit: Duration,
+    spawned: impl FnOnce() -> T,
+) -> io::Result<(Ended, T)> {
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let started = Instant::now();
     let mut child = interrupt::spawn(command)?;
+    // A child id is a positive pid_t, and the child leads its own group.
     let pid = child.id() as i32;
+    let after_spawn = spawned();
     let stdout = capture(child.stdout.take());
     let stderr = capture(child.stderr.take());
     let (exited_tx, exited) = mpsc::channel();
@@ -212,17 +221,16 @@ pub fn output_within(command: &mut Command, limit: Duration) -> io::Result<Optio
         let _ = exited_tx.send(());
     });
     let timed_out = matches!(exited.recv_timeout(limit), Err(RecvTimeoutError::Timeout));
+    let duration = started.elapsed();
+    // The leader is alive or a zombie, never reaped here, so `pid` still names its group.
     interrupt::kill_group(pid);
     let _ = waiter.join();
     let status = child.wait();
     interrupt::finished(pid);
     let status = status?;
-    if timed_out {
-        return Ok(None);
-    }
     let stdout = stdout.recv_timeout(PIPE_GRACE).unwrap_or_default();
     let stderr = stderr.recv_timeout(PIPE_GRACE).unwrap_or_default();
-    Ok(Some(std::process::Output { status, stdout, stderr }))
+    Ok((Ended { status, timed_out, duration, stdout, stderr }, after_spawn))
 }
 
 /// Why a test that exited with 0 but never proved its end failed.
