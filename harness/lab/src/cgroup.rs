@@ -97,6 +97,10 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(5);
         for dir in self.dirs.iter().rev() {
+            // cgroup v2 (Linux 5.14 on) kills a whole group at once, a fork in flight included; the
+            // loop below is for older kernels and v1, where a process forked between reading the list
+            // and killing it is caught on the next pass.
+            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
             loop {
                 let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
                 for pid in procs.lines().filter_map(|line| line.trim().parse::<i32>().ok()) {

@@ -143,7 +143,7 @@ impl Grader<'_> {
         self.prepare(&self.lab.dir.join("src"), &HashSet::new())
             .context("failed to prepare the grading workspace")?;
         let stages = self.stages()?;
-        let targets: Vec<String> = stages.iter().flat_map(|stage| stage.targets.iter().cloned()).collect();
+        let targets = StagePlan::all_targets(&stages);
         let (root, target) = (self.grading_root(), self.grading_target());
         let cargo = Cargo {
             root: &root,

@@ -35,6 +35,13 @@ pub struct StagePlan {
     pub targets: Vec<String>,
 }
 
+impl StagePlan {
+    /// Every test target of `stages`, in their order: what one build of them compiles.
+    pub fn all_targets(stages: &[StagePlan]) -> Vec<String> {
+        stages.iter().flat_map(|stage| stage.targets.iter().cloned()).collect()
+    }
+}
+
 /// How a stage's points are set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Weight {
@@ -123,7 +130,7 @@ impl Suite<'_> {
     ///
     /// When cargo fails for a reason other than a compile error, or a test process cannot be started.
     pub fn run(&self) -> anyhow::Result<SuiteOutcome> {
-        let targets: Vec<String> = self.stages.iter().flat_map(|stage| stage.targets.clone()).collect();
+        let targets = StagePlan::all_targets(self.stages);
         if self.progress == Progress::Show {
             eprintln!("{}: building {} tests…", self.label, self.package.name);
         }

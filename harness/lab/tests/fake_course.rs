@@ -192,21 +192,24 @@ impl Course {
 
     /// Runs `cargo-lab ARGS` in the course, with the course's own target dir.
     fn lab(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
-            .args(args)
-            .current_dir(&self.root)
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .env("NO_COLOR", "1")
-            .env("CI", "true")
-            .output()
-            .unwrap()
+        cargo_lab(&self.root).args(args).env("CI", "true").output().unwrap()
     }
 
     /// A student's checkout holding only `labs/01-adder/src/lib.rs` with `lib`.
     fn submission(&self, dir: &Path, lib: &str) {
         write(&dir.join("labs/01-adder/src/lib.rs"), lib);
     }
+}
+
+/// `cargo lab` run in `dir`, building into the course's own `target/`, without colours.
+fn cargo_lab(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-lab"));
+    command
+        .current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env("NO_COLOR", "1");
+    command
 }
 
 fn package(name: &str, extra: &str) -> String {
@@ -455,16 +458,7 @@ fn an_exported_class_template_works_and_its_submissions_grade() {
     assert!(stderr(&again).contains("already exists and is not empty"), "{}", stderr(&again));
 
     // A student works in the template: `cargo lab test` builds and grades their crate there.
-    let student = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
-            .args(args)
-            .current_dir(&class)
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    };
+    let student = |args: &[&str]| cargo_lab(&class).args(args).output().unwrap();
     let out = student(&["test", "adder"]);
     assert_eq!(code(&out), 1, "{}\n{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("0/3 tests pass."), "{}", stdout(&out));
@@ -489,12 +483,8 @@ fn watch_tests_the_current_stage_at_every_save() {
     use std::sync::mpsc;
 
     let course = Course::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
+    let mut child = cargo_lab(&course.root)
         .args(["watch", "adder"])
-        .current_dir(&course.root)
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET_DIR")
-        .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -692,9 +682,8 @@ fn grades_one_submission_as_json_and_for_gradescope() {
     // Where no sandbox can be made (here: no bwrap on the PATH), grading refuses unless told.
     let no_tools = course.root.parent().unwrap().join("empty-path");
     std::fs::create_dir_all(&no_tools).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-lab"))
+    let out = cargo_lab(&course.root)
         .args(["grade", "adder", "--submission", submission.to_str().unwrap()])
-        .current_dir(&course.root)
         .env("PATH", &no_tools)
         .output()
         .unwrap();
