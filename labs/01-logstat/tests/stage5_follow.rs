@@ -223,6 +223,35 @@ fn a_directory_cannot_be_followed() {
 }
 
 #[test]
+fn only_a_missing_path_is_waited_for_every_other_error_is_returned() {
+    // A symbolic link to itself: opening it, or reading its metadata, fails with ELOOP. That is a
+    // path that cannot be followed, not one that does not exist yet.
+    let dir = testkit::scratch_dir();
+    let looping = dir.path().join("loop.log");
+    std::os::unix::fs::symlink(&looping, &looping).expect("the scratch dir is writable");
+    for start in [StartAt::Beginning, StartAt::End] {
+        let opened = Follower::open(&looping, start);
+        assert!(opened.is_err(), "Follower::open on a symlink loop ({start:?}) must fail, got {opened:?}");
+    }
+
+    // The same at rotation: the log is renamed away and the loop takes its place.
+    let path = dir.path().join("access.log");
+    append(&path, "one\n");
+    let mut follower = Follower::open(&path, StartAt::Beginning).expect("open a fresh log");
+    assert_eq!(poll(&mut follower), ["one"], "the first poll reads the log");
+    std::fs::rename(&path, dir.path().join("access.log.1")).expect("rename in the scratch dir");
+    std::os::unix::fs::symlink(&path, &path).expect("the scratch dir is writable");
+    let polled = follower.poll();
+    assert!(polled.is_err(), "a poll that cannot look at the path must fail, got {polled:?}");
+
+    // A file whose every read fails: /proc/self/mem at offset 0 is unmapped memory, and reading it
+    // fails with EIO. The error is returned, not retried for ever.
+    let mut follower = Follower::open("/proc/self/mem", StartAt::Beginning).expect("open /proc/self/mem");
+    let polled = follower.poll();
+    assert!(polled.is_err(), "a read that fails must fail the poll, got {polled:?}");
+}
+
+#[test]
 fn follow_ends_with_an_input_error_when_a_poll_fails() {
     let dir = testkit::scratch_dir();
     let path = dir.path().join("access.log");
