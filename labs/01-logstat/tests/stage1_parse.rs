@@ -108,6 +108,7 @@ fn rejects_malformed_lines() {
         (valid.replacen(" 5123 ", "  5123 ", 1), "a double space"),
         (valid.replacen("HTTP/1.1\"", "HTTP/1.1", 1), "an unterminated request"),
         (valid.replacen("x86_64)\"", "x86_64)\\\"", 1), "a last quote that is escaped"),
+        (format!("{}\\", &valid[..valid.find(" HTTP/1.1").unwrap()]), "a line that ends after a backslash"),
         (format!("{valid} \"-\""), "an extra field after the user agent"),
         (format!("{valid}\r\r"), "two carriage returns"),
         (valid[..valid.len() - 10].to_string(), "a truncated line"),
