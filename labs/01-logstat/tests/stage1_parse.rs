@@ -122,11 +122,13 @@ fn rejects_malformed_lines() {
 
 #[test]
 fn parses_nginx_times_and_rejects_impossible_ones() {
-    let cases: [(&[u8], i64, i32); 4] = [
+    let cases: [(&[u8], i64, i32); 5] = [
         (b"01/Jan/1970:00:00:00 +0000", 0, 0),
         (b"01/Mar/2026:08:00:00 +0800", 1_772_323_200, 480),
         (b"29/Feb/2024:23:59:59 -0130", 1_709_256_599, -90),
         (b"31/Dec/1969:23:59:59 +0000", -1, 0),
+        // Divisible by 400: a leap year, though divisible by 100.
+        (b"29/Feb/2000:12:00:00 +0000", 951_825_600, 0),
     ];
     for (text, unix, offset) in cases {
         let time = Timestamp::parse_nginx(text).unwrap_or_else(|| panic!("rejected {}", shown(text)));
@@ -135,6 +137,11 @@ fn parses_nginx_times_and_rejects_impossible_ones() {
             (unix, offset),
             "(unix, offset_minutes) of {}",
             shown(text)
+        );
+        assert_eq!(
+            shown(time.to_string().as_bytes()),
+            shown(text),
+            "the time printed back as it was written"
         );
     }
     let impossible: [&[u8]; 8] = [
@@ -149,6 +156,35 @@ fn parses_nginx_times_and_rejects_impossible_ones() {
     ];
     for text in impossible {
         assert!(Timestamp::parse_nginx(text).is_none(), "accepted {}", shown(text));
+    }
+}
+
+#[test]
+fn days_around_the_leap_rules_print_back_as_written() {
+    // The calendar's awkward days: the ends of February in years divisible by 100 and by 400, and
+    // the days after them, where a date computation that is off by one day shows.
+    let days = [
+        "28/Feb/1900",
+        "01/Mar/1900",
+        "29/Feb/2000",
+        "01/Mar/2000",
+        "28/Feb/2100",
+        "01/Mar/2100",
+        "28/Feb/2200",
+        "01/Mar/2200",
+        "28/Feb/2300",
+        "01/Mar/2300",
+        "29/Feb/2400",
+        "01/Mar/2400",
+        "31/Dec/9999",
+        "01/Jan/0001",
+    ];
+    for day in days {
+        for clock in ["00:00:00 +0000", "23:59:59 -2359", "12:30:00 +0545"] {
+            let text = format!("{day}:{clock}");
+            let time = Timestamp::parse_nginx(text.as_bytes()).unwrap_or_else(|| panic!("rejected {text:?}"));
+            assert_eq!(time.to_string(), text, "{text:?} parsed, then printed back");
+        }
     }
 }
 
@@ -419,6 +455,22 @@ proptest! {
             prop_assert_eq!(shown(record.referer), shown(&w.referer), "{}: referer", name);
             prop_assert_eq!(shown(record.user_agent), shown(&w.user_agent), "{}: user agent", name);
         }
+    }
+
+    #[test]
+    fn every_time_prints_as_nginx_writes_it_and_parses_back(
+        // Instants whose local date, in any zone, has a four-digit year: 0001-01-02 to 9999-12-30.
+        unix in -62_135_510_400i64..=253_402_214_399,
+        offset_minutes in -1_439i32..=1_439,
+    ) {
+        let time = Timestamp { unix, offset_minutes };
+        let text = time.to_string();
+        let parsed = Timestamp::parse_nginx(text.as_bytes());
+        prop_assert_eq!(
+            parsed.map(|t| (t.unix, t.offset_minutes)),
+            Some((unix, offset_minutes)),
+            "{:?} printed as {:?} and parsed back", time, text
+        );
     }
 
     #[test]
