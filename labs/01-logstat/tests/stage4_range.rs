@@ -231,6 +231,52 @@ fn a_range_command_line_prints_the_lines_between_its_times() {
 }
 
 #[test]
+fn command_line_times_are_nginx_or_iso_8601_and_checked() {
+    // The range's times come from the command line, in either format; ISO 8601 needs its seconds
+    // and a zone.
+    let same = [
+        ("2026-03-01T08:00:00+08:00", "01/Mar/2026:08:00:00 +0800"),
+        ("2026-03-01 00:00:00Z", "01/Mar/2026:00:00:00 +0000"),
+        ("2024-02-29T23:59:59-01:30", "29/Feb/2024:23:59:59 -0130"),
+        ("2000-02-29T12:00:00+05:45", "29/Feb/2000:12:00:00 +0545"),
+        ("1969-12-31T23:59:59Z", "31/Dec/1969:23:59:59 +0000"),
+    ];
+    for (iso, nginx) in same {
+        let got = Timestamp::parse_arg(iso).unwrap_or_else(|err| panic!("rejected {iso:?}: {err}"));
+        let want = Timestamp::parse_arg(nginx).unwrap_or_else(|err| panic!("rejected {nginx:?}: {err}"));
+        assert_eq!((got.unix, got.offset_minutes), (want.unix, want.offset_minutes), "{iso:?} is {nginx:?}");
+    }
+    let refused = [
+        "2026-03-01T08:00:00",
+        "2026-03-01T08:00:00+0800",
+        "2026-03-01T08:00+08:00",
+        "2026/03-01T08:00:00Z",
+        "2026-03/01T08:00:00Z",
+        "2026-03-01X08:00:00Z",
+        "2026-03-01T08-00:00Z",
+        "2026-03-01T08:00-00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-01T00:00:00Z",
+        "2026-04-31T00:00:00Z",
+        "2100-02-29T00:00:00Z",
+        "2026-03-00T00:00:00Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01T00:60:00Z",
+        "2026-03-01T00:00:60Z",
+        "2026-03-01T00:00:00Zulu",
+        "2026-03-01T00:00:00*08:00",
+        "yesterday",
+        "",
+    ];
+    for text in refused {
+        match Timestamp::parse_arg(text) {
+            Err(err) => assert!(err.to_string().contains(text), "the error names {text:?}: {err}"),
+            Ok(time) => panic!("accepted {text:?} as {time:?}"),
+        }
+    }
+}
+
+#[test]
 fn a_range_query_needs_a_file() {
     let config = Config::new(Command::Range { from: at(0), to: at(1) }, vec![Input::Stdin]);
     let result = logstat::run(&config, &mut &b""[..], &mut Vec::new(), &Default::default());
