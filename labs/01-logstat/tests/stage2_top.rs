@@ -13,6 +13,7 @@ use testkit::test;
 #[test]
 fn counter_ranks_by_count_then_by_key_bytes() {
     let mut counter = Counter::new();
+    assert!(counter.is_empty(), "a new counter is empty");
     for key in ["b", "a", "c", "b", "a", "B", "d", "d", "a"] {
         counter.add(key.as_bytes(), 1);
     }
@@ -32,9 +33,9 @@ fn counter_ranks_by_count_then_by_key_bytes() {
     );
     assert_eq!(shown_ranked(&counter.top(0)), Vec::new(), "top(0) is empty");
     assert_eq!(
-        (counter.len(), counter.get(b"a"), counter.get(b"zz")),
-        (6, 3, 0),
-        "(len(), get(\"a\"), get(\"zz\"))"
+        (counter.len(), counter.is_empty(), counter.get(b"a"), counter.get(b"zz")),
+        (6, false, 3, 0),
+        "(len(), is_empty(), get(\"a\"), get(\"zz\"))"
     );
 }
 
