@@ -190,6 +190,52 @@ async fn crawls_exactly_the_pages_within_the_depth() {
 }
 
 #[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_a_longer_path_finds_first_still_gets_its_shortest_depth() {
+    // `/slow` (depth 1) links to `/x`, and answers late. Meanwhile the quick path `/fast` →
+    // `/fast/next` → `/x` finds `/x` at depth 3. Its depth is 2 all the same: a URL waits while a
+    // page that could still find it by a shorter path is being fetched.
+    let site = Site::new()
+        .page("/", page_linking(&["/slow", "/fast"]))
+        .route("/slow", Route::html(page_linking(&["/x"])).with(Fault::Delay(Duration::from_millis(500))))
+        .page("/fast", page_linking(&["/fast/next"]))
+        .page("/fast/next", page_linking(&["/x"]))
+        .page("/x", "x");
+    let server = WebServer::start(site);
+    let mut config = crawl_config(&server);
+    config.concurrency = 4;
+    config.per_host = 4;
+    let (results, _) = crawl_all(&config).await;
+    let depths: Vec<(String, usize)> = results.iter().map(|r| (target_of(r), r.depth)).collect();
+    let x = results.iter().find(|r| target_of(r) == "/x").unwrap_or_else(|| panic!("no /x in {depths:?}"));
+    assert_eq!(x.depth, 2, "the depth of /x, one link below /slow: {depths:?}");
+    assert_eq!(server.requests_for("/x").len(), 1, "/x is requested once");
+}
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn disallowed_urls_and_failures_are_counted_and_disallowed_ones_cost_no_budget() {
+    // Four links forbidden by robots.txt come first; a budget of 4 still fetches 4 pages.
+    let site = Site::new()
+        .robots("User-agent: *\nDisallow: /private\n")
+        .page("/", page_linking(&["/private1", "/private2", "/private3", "/private4", "/a", "/b", "/gone"]))
+        .page("/a", "a")
+        .page("/b", "b")
+        .route("/gone", Route::html("never").with(Fault::ResetTimes(100)));
+    let server = WebServer::start(site);
+    let mut config = crawl_config(&server);
+    config.max_pages = 4;
+    config.retries = 0;
+    let (results, summary) = crawl_all(&config).await;
+    let fetched: BTreeSet<String> = fetched_paths(&results).into_keys().collect();
+    let expected: BTreeSet<String> = ["/", "/a", "/b", "/gone"].map(str::to_owned).into();
+    assert_eq!(fetched, expected, "--max-pages 4 with 4 disallowed links: the 4 allowed URLs are fetched");
+    assert_eq!(summary.disallowed, 4, "the URLs robots.txt forbids: {summary:?}");
+    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    assert_eq!(failed, 1, "the one result with an error, /gone's reset: {results:?}");
+    assert_eq!(summary.errors, failed, "the summary counts the results with an error: {summary:?}");
+    assert_eq!(summary.pages, results.len(), "the summary counts the results: {summary:?}");
+}
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn each_url_is_fetched_once_however_it_is_spelled() {
     let server = WebServer::start(Site::new());
     let base = server.url("");
