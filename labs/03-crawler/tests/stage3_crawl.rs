@@ -528,6 +528,9 @@ async fn only_html_is_searched_for_links_and_redirects_are_followed() {
     assert_eq!((notes.status, notes.links), (Some(200), 0), "(status, links) of /notes.txt, text/plain");
     let old = results.iter().find(|r| target_of(r) == "/old").expect("the redirected URL has a result");
     assert_eq!(old.status, Some(200), "the redirect is followed");
+    let new = server.url("/dir/new");
+    assert_eq!(old.redirected_to.as_deref(), Some(new.as_str()), "the redirected URL says where it led");
+    assert_eq!(notes.redirected_to, None, "a URL that was not redirected has no redirected_to");
     assert_eq!(
         server.requests_for("/dir/next.html").len(),
         1,
