@@ -258,6 +258,30 @@ fn survives_broken_markup() {
     }
 }
 
+#[test]
+fn attributes_are_read_as_a_browser_reads_them() {
+    let page = url("http://h.test/");
+    let cases: [(&[u8], &[&str], &str); 5] = [
+        (
+            b"<a name=\"top\" ><a class=x /><a href=\"/after\" >",
+            &["http://h.test/after"],
+            "space and / before >",
+        ),
+        (b"<a title=\"a=\" href=\"/good\">", &["http://h.test/good"], "a value that ends in ="),
+        (b"<a href= \"/q>r\">", &["http://h.test/q%3Er"], "a quoted value after \"= \", holding >"),
+        (
+            b"<a href=\"/e?v=&lt;&gt;&quot;&apos;&nbsp;&amp;\">",
+            &["http://h.test/e?v=%3C%3E%22'%C2%A0&"],
+            "the named character references",
+        ),
+        (b"<A HREF='/upper'>", &["http://h.test/upper"], "names in capitals, single quotes"),
+    ];
+    for (html, expected, what) in cases {
+        let links: Vec<String> = extract_links(html, &page).iter().map(Url::to_string).collect();
+        assert_eq!(links, expected, "{what}: the links in \"{}\"", html.escape_ascii());
+    }
+}
+
 fn url_strategy() -> impl Strategy<Value = String> {
     let scheme = prop::sample::select(vec!["http", "HTTP", "Http"]);
     let host = "[a-zA-Z0-9][a-zA-Z0-9.-]{0,8}";

@@ -51,6 +51,12 @@ disallow: /merged
         !generic.is_allowed("/generic/1") && generic.is_allowed("/private/x"),
         "crawler/9 follows the crawler group: /generic/1 disallowed, /private/x allowed"
     );
+    let ours_first =
+        Robots::parse("User-agent: crawler-lab\nDisallow: /a\n\nUser-agent: *\nDisallow: /\n", UA);
+    assert!(
+        !ours_first.is_allowed("/a") && ours_first.is_allowed("/b"),
+        "a less specific group after ours does not replace it"
+    );
     let anyone = Robots::parse(text, "someone-else/1.0");
     assert!(!anyone.is_allowed("/") && !anyone.is_allowed("/a/b"), "the * group disallows everything");
     assert!(anyone.is_allowed("/robots.txt"), "robots.txt itself is always allowed");
@@ -97,6 +103,39 @@ Sitemap: http://h.test/sitemap.xml
         Some(Duration::from_millis(1500)),
         "the crawl delay of \"Crawl-delay: 1.5\""
     );
+
+    // The order of the rules does not matter: the longest match wins wherever it stands, and Allow
+    // wins a tie whether it comes first or last.
+    let text = "\
+User-agent: *
+Allow: /x/y
+Disallow: /x
+Disallow: /tie
+Allow: /tie
+Allow: /p
+Disallow: /p/q
+Disallow: /w*y*y
+Disallow: /*.pdf$
+";
+    let robots = Robots::parse(text, UA);
+    let cases = [
+        ("/x/y/z", true),
+        ("/x/z", false),
+        ("/tie", true),
+        ("/p/q", false),
+        ("/p/r", true),
+        ("/w-y", true),
+        ("/w-y-y", false),
+        ("/a.pdf.pdf", false),
+        ("/a.pdf.pdfx", true),
+    ];
+    for (target, allowed) in cases {
+        assert_eq!(robots.is_allowed(target), allowed, "is_allowed({target:?}) with the longer rules first");
+    }
+    for delay in ["-1", "inf", "NaN", "soon"] {
+        let robots = Robots::parse(&format!("User-agent: *\nCrawl-delay: {delay}\n"), UA);
+        assert_eq!(robots.crawl_delay(), None, "\"Crawl-delay: {delay}\" is no delay");
+    }
 
     assert!(Robots::parse("", UA).is_allowed("/anything"), "an empty robots.txt allows everything");
     assert!(

@@ -109,9 +109,6 @@ impl Tag<'_> {
             if !name.is_empty() && name.eq_ignore_ascii_case(wanted) {
                 return Some(decode_entities(value));
             }
-            if name.is_empty() && i == start {
-                i += 1; // a stray `=`: step over it
-            }
         }
         None
     }
