@@ -237,6 +237,10 @@ fn decodes_chunks_with_extensions_and_trailers() {
         [("Expires".to_owned(), "never".to_owned()), ("X".to_owned(), "y".to_owned())],
         "the trailer fields are kept"
     );
+    // A framing line may be up to 8 KiB long: here 4 KiB of extensions.
+    let long = format!("3;{}\r\nabc\r\n0\r\n\r\n", "x".repeat(4_096));
+    let (body, _, done) = decode_whole(BodyKind::Chunked, long.as_bytes()).unwrap();
+    assert_eq!((body.as_slice(), done), (&b"abc"[..], true), "a chunk with 4 KiB of extensions");
     let (body, _, done) = decode_whole(BodyKind::Chunked, b"a\r\n0123456789\r\n0\r\n\r\n").unwrap();
     assert_eq!((body.as_slice(), done), (&b"0123456789"[..], true), "sizes are hexadecimal");
 }

@@ -123,7 +123,8 @@ fn rejects_what_is_not_an_absolute_url() {
         matches!(Url::parse("1http://x/"), Err(UrlError::NoScheme { .. })),
         "a scheme starts with a letter"
     );
-    for text in ["http://h:99999/", "http://h:8o/"] {
+    // `u16::from_str` takes "+80"; a port is digits only.
+    for text in ["http://h:99999/", "http://h:8o/", "http://h:+80/"] {
         let parsed = Url::parse(text);
         assert!(
             matches!(parsed, Err(UrlError::BadPort { .. })),
@@ -146,8 +147,28 @@ fn encodes_what_may_not_appear_in_a_url() {
     );
     let u = url("http://h.test/100%/ok%41/%zz");
     assert_eq!(u.path(), "/100%25/ok%41/%25zz", "a % that starts no escape is itself escaped");
+    let u = url("http://h.test/a%4");
+    assert_eq!(u.normalize().path(), "/a%254", "a % with one hex digit at the end starts no escape");
     let u = url("http://h.test/a\t/b\r\n/c");
     assert_eq!(u.path(), "/a/b/c", "tabs and newlines are dropped, as browsers do");
+}
+
+#[test]
+fn removes_dot_segments_as_rfc_3986_does() {
+    // RFC 3986, section 5.2.4, including the paths that are nothing but dots.
+    let cases = [
+        ("/a/b/c/./../../g", "/a/g"),
+        ("mid/content=5/../6", "mid/6"),
+        ("/a/..", "/"),
+        ("/.", "/"),
+        (".", ""),
+        ("..", ""),
+        ("../a", "a"),
+        ("./a", "a"),
+    ];
+    for (path, expected) in cases {
+        assert_eq!(crawler::url::remove_dot_segments(path), expected, "remove_dot_segments({path:?})");
+    }
 }
 
 #[test]
