@@ -261,6 +261,15 @@ fn rejects_broken_chunked_framing() {
             input.escape_ascii()
         );
     }
+    // A framing line over 8 KiB, whole or in pieces, and a trailer that never ends.
+    let long = format!("3;{}\r\nabc\r\n0\r\n\r\n", "x".repeat(20_000));
+    let whole = decode_whole(BodyKind::Chunked, long.as_bytes());
+    assert!(matches!(whole, Err(HttpError::BadChunk { .. })), "a 20 KB chunk-size line: {whole:?}");
+    let split = decode_split(BodyKind::Chunked, long.as_bytes(), &[5_000, 10_000, 15_000]);
+    assert!(matches!(split, Err(HttpError::BadChunk { .. })), "the same line in four pieces: {split:?}");
+    let trailer = format!("0\r\nX-Long: {}", "y".repeat(20_000));
+    let endless = decode_whole(BodyKind::Chunked, trailer.as_bytes());
+    assert!(matches!(endless, Err(HttpError::BadChunk { .. })), "a 20 KB trailer line: {endless:?}");
 }
 
 #[test]
