@@ -247,8 +247,9 @@ fn decodes_chunks_with_extensions_and_trailers() {
 
 #[test]
 fn rejects_broken_chunked_framing() {
-    let bad: [&[u8]; 5] = [
+    let bad: [&[u8]; 6] = [
         b"zz\r\nabc\r\n0\r\n\r\n",
+        b"3x\r\nabc\r\n0\r\n\r\n",
         b"3\r\nabcX\r\n0\r\n\r\n",
         b"\r\nabc\r\n0\r\n\r\n",
         b"fffffffffffffffffffff\r\n",
