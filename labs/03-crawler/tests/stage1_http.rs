@@ -158,6 +158,20 @@ fn rejects_malformed_heads() {
         matches!(ResponseHead::parse(&huge), Err(HttpError::HeadTooLarge { .. })),
         "a head that grows past MAX_HEAD_BYTES is an error even before it ends"
     );
+    // A complete head of MAX_HEAD_BYTES bytes, blank line included, is the largest allowed.
+    let head_of = |len: usize| {
+        let start = "HTTP/1.1 200 OK\r\nX: ";
+        format!("{start}{}\r\n\r\n", "y".repeat(len - start.len() - 4))
+    };
+    let largest = head_of(MAX_HEAD_BYTES);
+    let parsed = ResponseHead::parse(largest.as_bytes());
+    assert!(matches!(parsed, Ok(Some((_, len))) if len == MAX_HEAD_BYTES), "a head of MAX_HEAD_BYTES bytes");
+    for len in [MAX_HEAD_BYTES + 1, MAX_HEAD_BYTES + 1_000] {
+        let parsed = ResponseHead::parse(head_of(len).as_bytes());
+        assert!(matches!(parsed, Err(HttpError::HeadTooLarge { .. })), "a complete head of {len} bytes");
+    }
+    let unfinished = &largest.as_bytes()[..MAX_HEAD_BYTES - 1];
+    assert!(matches!(ResponseHead::parse(unfinished), Ok(None)), "an unfinished head just under the limit");
 }
 
 #[test]
@@ -166,8 +180,10 @@ fn body_framing_follows_rfc_9112() {
         let (head, _) = ResponseHead::parse(head.as_bytes()).unwrap().unwrap();
         head.body_kind(head_request)
     };
-    let cases: [(&str, bool, BodyKind); 9] = [
+    let cases: [(&str, bool, BodyKind); 11] = [
         ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, BodyKind::Empty),
+        ("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\n", false, BodyKind::Length(5)),
+        ("HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n", false, BodyKind::Empty),
         ("HTTP/1.1 204 No Content\r\n\r\n", false, BodyKind::Empty),
         ("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false, BodyKind::Empty),
         (
@@ -188,6 +204,7 @@ fn body_framing_follows_rfc_9112() {
         "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 8\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
     ] {
         assert!(
@@ -200,6 +217,9 @@ fn body_framing_follows_rfc_9112() {
         ("HTTP/1.1 200 OK\r\nConnection: Close\r\n\r\n", false),
         ("HTTP/1.1 200 OK\r\nConnection: upgrade, close\r\n\r\n", false),
         ("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n", true),
+        ("HTTP/1.0 200 OK\r\n\r\n", false),
+        ("HTTP/1.0 200\r\n\r\n", false),
+        ("HTTP/1.1 200 OK\r\n\r\n", true),
     ] {
         assert_eq!(keep(head), alive, "keep_alive() of {head:?}");
     }
@@ -504,6 +524,15 @@ async fn follows_redirect_chains_and_stops_loops() {
         matches!(result, Err(HttpError::TooManyRedirects { .. })),
         "five redirects with a limit of 3: {result:?}"
     );
+    let exactly = Client::new(ClientConfig { max_redirects: 5, ..client_config() });
+    let result = bounded(exactly.get(&url(&server.url("/start")))).await;
+    assert!(result.is_ok(), "five redirects with a limit of 5 are followed: {result:?}");
+    let one_short = Client::new(ClientConfig { max_redirects: 4, ..client_config() });
+    let result = bounded(one_short.get(&url(&server.url("/start")))).await;
+    assert!(
+        matches!(result, Err(HttpError::TooManyRedirects { .. })),
+        "five redirects with a limit of 4: {result:?}"
+    );
     let once = bounded(client.get_once(&url(&server.url("/start")))).await.unwrap();
     assert_eq!(
         (once.status(), once.head.header("location")),
@@ -549,12 +578,13 @@ async fn a_body_that_never_ends_hits_the_timeout_or_the_cap() {
         "GET of an endless body with a 400 ms body timeout: {result:?}"
     );
     let capped =
-        Client::new(ClientConfig { max_body: 64, body_timeout: Duration::from_secs(30), ..client_config() });
+        // 60 is no multiple of the 16 bytes the endless body comes in: the cap is passed, never met.
+        Client::new(ClientConfig { max_body: 60, body_timeout: Duration::from_secs(30), ..client_config() });
     let started = Instant::now();
     let result = bounded(capped.get(&url(&server.url("/endless")))).await;
     assert!(
-        matches!(result, Err(HttpError::BodyTooLarge { limit: 64, .. })),
-        "GET of an endless body with a 64-byte cap: {result:?}"
+        matches!(result, Err(HttpError::BodyTooLarge { limit: 60, .. })),
+        "GET of an endless body with a 60-byte cap: {result:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(15), "the cap stops it before the body timeout");
 }
@@ -564,7 +594,8 @@ async fn a_body_over_the_cap_is_an_error() {
     let server = server(
         Site::new()
             .page("/big", "b".repeat(5000))
-            .route("/big-chunked", Route::html("c".repeat(5000)).with(Fault::Chunked)),
+            .route("/big-chunked", Route::html("c".repeat(5000)).with(Fault::Chunked))
+            .route("/big-close", Route::html("d".repeat(5000)).with(Fault::NoContentLength)),
     );
     let client = Client::new(ClientConfig { max_body: 4096, ..client_config() });
     for path in ["/big", "/big-chunked"] {
@@ -575,11 +606,11 @@ async fn a_body_over_the_cap_is_an_error() {
         );
     }
     let fits = Client::new(ClientConfig { max_body: 5000, ..client_config() });
-    assert_eq!(
-        bounded(fits.get(&url(&server.url("/big")))).await.unwrap().body.len(),
-        5000,
-        "exactly the cap fits"
-    );
+    for path in ["/big", "/big-chunked", "/big-close"] {
+        let result = bounded(fits.get(&url(&server.url(path)))).await;
+        let got = result.unwrap_or_else(|err| panic!("GET {path} of 5000 bytes with a 5000-byte cap: {err}"));
+        assert_eq!(got.body.len(), 5000, "GET {path}: exactly the cap fits");
+    }
 }
 
 #[test(tokio)]
@@ -614,4 +645,138 @@ async fn refuses_https_and_reports_unreachable_hosts() {
     let result = bounded(client.get(&url(&format!("http://127.0.0.1:{port}/")))).await;
     let Err(err @ HttpError::Connect { .. }) = result else { panic!("expected a connect error: {result:?}") };
     assert!(err.to_string().contains(&port.to_string()), "the message names the address: {err}");
+}
+
+/// The answers of a scripted server: for each connection it accepts, in order, one answer per request
+/// read on it; each answer is written in pieces, 50 ms apart, so that a piece arrives in a read of
+/// its own. A connection is closed (cleanly) after its last answer.
+type Script = Vec<Vec<Vec<&'static [u8]>>>;
+
+/// A server on loopback that plays `script`; returns its address and how many connections it
+/// accepted so far. It stops accepting once the script is played.
+fn scripted(script: Script) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("the listener's address");
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for answers in script {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            for pieces in answers {
+                // A GET has no body: its request ends with the blank line.
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => request.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                for (i, piece) in pieces.iter().enumerate() {
+                    if i > 0 {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    if stream.write_all(piece).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (addr, accepted)
+}
+
+/// `GET path` from a scripted server at `addr`.
+async fn get_from(client: &Client, addr: std::net::SocketAddr, path: &str) -> Result<Vec<u8>, HttpError> {
+    bounded(client.get(&url(&format!("http://{addr}{path}")))).await.map(|response| response.body)
+}
+
+fn accepted(count: &std::sync::atomic::AtomicUsize) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test(tokio)]
+async fn an_interim_answer_is_skipped_and_a_body_cut_by_a_close_is_an_error() {
+    let (addr, _) = scripted(vec![vec![vec![
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ]]]);
+    let client = Client::new(client_config());
+    let body = get_from(&client, addr, "/").await;
+    assert_eq!(body.ok().as_deref(), Some(&b"ok"[..]), "the answer after a 100 Continue");
+
+    // Ten bytes announced, four sent, then the connection closed: cut short, not complete.
+    let (addr, _) = scripted(vec![vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"]]]);
+    let result = get_from(&client, addr, "/").await;
+    assert!(matches!(result, Err(HttpError::Truncated { .. })), "a body cut by a close: {result:?}");
+}
+
+#[test(tokio)]
+async fn a_connection_is_reused_only_when_its_answer_ended_exactly() {
+    let client = Client::new(ClientConfig { max_idle_per_host: 3, ..client_config() });
+    assert_eq!(client.config().max_idle_per_host, 3, "config() is the config the client was made with");
+
+    // A body that comes in two reads, and nothing after it: the connection carries the next request.
+    let (addr, connections) = scripted(vec![vec![
+        vec![b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok", b"ok"],
+        vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"],
+    ]]);
+    assert_eq!(get_from(&client, addr, "/1").await.ok().as_deref(), Some(&b"okok"[..]), "the first body");
+    assert_eq!(client.idle_connections(), 1, "the connection waits in the pool");
+    assert_eq!(get_from(&client, addr, "/2").await.ok().as_deref(), Some(&b"yes"[..]), "the second body");
+    assert_eq!(accepted(&connections), 1, "connections for two answers that ended exactly");
+
+    // Bytes after the body, in its last read: an answer to nothing, so the connection is dropped.
+    let client = Client::new(client_config());
+    let (addr, connections) = scripted(vec![
+        vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nok", b"okJUNK"]],
+        vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes"]],
+    ]);
+    assert_eq!(get_from(&client, addr, "/1").await.ok().as_deref(), Some(&b"okok"[..]), "the first body");
+    assert_eq!(client.idle_connections(), 0, "a connection with bytes after the body is not kept");
+    assert_eq!(get_from(&client, addr, "/2").await.ok().as_deref(), Some(&b"yes"[..]), "the second body");
+    assert_eq!(accepted(&connections), 2, "connections when the first answer had bytes after its body");
+
+    // Connection: close.
+    let client = Client::new(client_config());
+    let (addr, _) =
+        scripted(vec![vec![vec![b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"]]]);
+    assert_eq!(get_from(&client, addr, "/").await.ok().as_deref(), Some(&b"ok"[..]), "the body");
+    assert_eq!(client.idle_connections(), 0, "a connection the server closes is not kept");
+}
+
+#[test(tokio)]
+async fn a_pooled_connection_that_dies_in_the_middle_of_an_answer_is_not_retried() {
+    // The request was read and partly answered: sending it again could do its work twice.
+    let (addr, connections) = scripted(vec![
+        vec![
+            vec![b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"],
+            vec![b"HTTP/1.1 200 OK\r\nContent-Le"],
+        ],
+        vec![vec![b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nretry"]],
+    ]);
+    let client = Client::new(client_config());
+    assert_eq!(get_from(&client, addr, "/1").await.ok().as_deref(), Some(&b"first"[..]), "the first body");
+    let result = get_from(&client, addr, "/2").await;
+    assert!(result.is_err(), "a pooled connection that closed after part of a head: {result:?}");
+    assert_eq!(accepted(&connections), 1, "no new connection to send the request again");
+}
+
+#[test(tokio)]
+async fn the_pool_keeps_at_most_max_idle_per_host() {
+    let server =
+        server(Site::new().route("/", Route::html("x").with(Fault::Delay(Duration::from_millis(200)))));
+    let client = Client::new(ClientConfig { max_idle_per_host: 2, ..client_config() });
+    let target = url(&server.url("/"));
+    // Four requests at once: none finds an idle connection, so four are opened.
+    let (a, b, c, d) =
+        tokio::join!(client.get(&target), client.get(&target), client.get(&target), client.get(&target));
+    for result in [a, b, c, d] {
+        result.unwrap_or_else(|err| panic!("GET / failed: {err}"));
+    }
+    assert_eq!(server.connections(), 4, "connections opened for four requests at once");
+    assert_eq!(client.idle_connections(), 2, "connections kept idle with max_idle_per_host 2");
 }
