@@ -66,6 +66,12 @@ fn the_length_codec_frames_with_a_ten_digit_header() {
         Err(CodecError::TooLong { len: 101, max: 100 }),
         "a header over the limit"
     );
+    let largest = [b"0000000100".as_slice(), &[b'x'; 100]].concat();
+    assert_eq!(
+        codec.decode(&largest).map(|frame| frame.map(|(payload, used)| (payload.len(), used))),
+        Ok(Some((100, 110))),
+        "a frame of exactly the limit"
+    );
 }
 
 #[test]
@@ -77,6 +83,14 @@ fn the_line_codec_cuts_at_line_ends() {
     assert_eq!(text(codec.decode(b"abc")), Ok(None), "a line without its end waits");
     assert!(matches!(codec.decode(b"0123456789\n"), Err(CodecError::TooLong { .. })));
     assert!(matches!(codec.decode(b"0123456789ab"), Err(CodecError::TooLong { .. })), "no end in sight");
+    // The limit counts the line without its end: 8 bytes, then "\r\n", is the longest line.
+    assert_eq!(text(codec.decode(b"01234567\r\n")), Ok(Some(("01234567".into(), 10))), "a line of 8");
+    assert_eq!(text(codec.decode(b"01234567\r")), Ok(None), "a line of 8 whose \\n has not come");
+    assert!(matches!(codec.decode(b"012345678\n"), Err(CodecError::TooLong { .. })), "a line of 9");
+    assert!(
+        matches!(codec.decode(b"012345678\r"), Err(CodecError::TooLong { .. })),
+        "9 bytes and a \\r, no end yet"
+    );
     let mut out = Vec::new();
     codec.encode(b"ok".to_vec(), &mut out);
     assert_eq!(out.escape_ascii().to_string(), "ok\\n", "a line encoded");
