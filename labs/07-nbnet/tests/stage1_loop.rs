@@ -99,6 +99,17 @@ fn a_peer_reset_closes_that_connection_only() {
 }
 
 #[test]
+fn a_peer_that_resets_before_sending_anything_is_dropped() {
+    // The read, not a write, meets the reset: ECONNRESET once, with no later event to come.
+    let server = start_loop(Options::default());
+    let silent = connect(server.addr);
+    testkit::eventually("the connection is accepted", || server.stats.active.load(Relaxed) == 1);
+    reset(silent);
+    testkit::eventually("the reset connection is dropped", || server.stats.closed.load(Relaxed) == 1);
+    assert_eq!(server.stats.active.load(Relaxed), 0, "the loop's active count");
+}
+
+#[test]
 fn a_request_split_across_many_reads_is_reassembled() {
     let server = start_loop(Options { read_chunk: 7, ..Options::default() });
     let mut client = connect(server.addr);
