@@ -181,3 +181,57 @@ fn the_epoll_loop_closes_connections_that_hang_up() {
         assert_eq!(server.stats().closed, 1, "{trigger:?}: connections closed");
     }
 }
+
+#[test]
+fn the_epoll_loop_writes_a_large_answer_as_the_socket_drains() {
+    // More than the socket buffers hold, and no request after it: the rest goes out on writable
+    // events alone, with no readable event to prompt it.
+    const LEN: usize = 4_000_000;
+    for trigger in [Trigger::Level, Trigger::Edge] {
+        let mut server = epoll_loop(trigger, Rules::FOLLOWED);
+        let mut client = connect(server.local_addr().unwrap());
+        client.write_all(format!("big {LEN}\n").as_bytes()).expect("write the request");
+        client.set_nonblocking(true).expect("a non-blocking client");
+        let (mut got, mut buf) = (0, vec![0u8; 1 << 16]);
+        let all = turn_until(&mut server, |_| {
+            loop {
+                match client.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got == LEN + 1
+        });
+        assert!(all, "{trigger:?}: the client read {got} of {} bytes", LEN + 1);
+    }
+}
+
+#[test]
+fn epoll_wait_without_a_timeout_waits_for_an_event() {
+    let epoll = Epoll::new().expect("epoll_create1");
+    let (a, b) = UnixStream::pair().expect("a socket pair");
+    epoll.add(b.as_raw_fd(), 3, true, false, Trigger::Level).expect("add");
+    let writer = std::thread::spawn(move || {
+        // The event comes later than any short timeout would have waited.
+        std::thread::sleep(Duration::from_millis(100));
+        (&a).write_all(b"x").expect("write");
+        a
+    });
+    let mut events = Vec::with_capacity(4);
+    let n = epoll.wait(&mut events, None).expect("epoll_wait");
+    assert_eq!(n, 1, "a wait with no timeout returns with the event, not before");
+    drop(writer.join());
+}
+
+#[test]
+fn epoll_ctl_errors_are_returned() {
+    // epoll cannot watch a regular file (EPERM), nor a descriptor it already watches (EEXIST).
+    let epoll = Epoll::new().expect("epoll_create1");
+    let file = std::fs::File::open("Cargo.toml").expect("the package's Cargo.toml");
+    let refused = epoll.add(file.as_raw_fd(), 1, true, false, Trigger::Level);
+    assert!(refused.is_err(), "adding a regular file: {refused:?}");
+    let (_a, b) = UnixStream::pair().expect("a socket pair");
+    epoll.add(b.as_raw_fd(), 2, true, false, Trigger::Level).expect("add");
+    let again = epoll.add(b.as_raw_fd(), 2, true, false, Trigger::Level);
+    assert!(again.is_err(), "adding a descriptor twice: {again:?}");
+}
