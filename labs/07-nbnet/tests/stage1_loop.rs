@@ -179,6 +179,23 @@ fn a_request_longer_than_max_input_closes_the_connection() {
         "a request never finished is never answered"
     );
     assert_eq!(ask(&mut other, "after"), "after", "the other connection is served throughout");
+    assert_eq!(server.stats.overflows.load(Relaxed), 0, "a connection closed for its input is no overflow");
+}
+
+#[test]
+fn max_input_bytes_of_an_unfinished_request_are_allowed() {
+    // The limit is inclusive: 64 KiB waiting for their line end keep the connection open.
+    let server = start_loop(Options { max_input: 64 << 10, ..Options::default() });
+    let mut client = connect(server.addr);
+    let line = "y".repeat(64 << 10);
+    client.write_all(line.as_bytes()).expect("write 64 KiB without a line end");
+    testkit::eventually("the server to read the 64 KiB", || {
+        server.stats.bytes_read.load(Relaxed) == 64 << 10 || server.stats.closed.load(Relaxed) > 0
+    });
+    client.write_all(b"\n").expect("write the line end");
+    let echoed = read_exactly(&mut client, line.len() + 1);
+    assert!(echoed == format!("{line}\n").as_bytes(), "the 64 KiB line echoed back");
+    assert_eq!(server.stats.closed.load(Relaxed), 0, "connections closed");
 }
 
 /// Closes `stream` with a reset (SO_LINGER of 0) instead of a FIN.
