@@ -177,6 +177,7 @@ fn an_nbnet_service_over_length_frames() {
 #[test]
 fn timers_come_due_earliest_first() {
     let mut timers = Timers::new();
+    assert!(timers.is_empty(), "a new timer queue is empty");
     let now = Instant::now();
     timers.schedule(now + Duration::from_secs(3), 3, 0);
     timers.schedule(now + Duration::from_secs(1), 1, 0);
@@ -197,12 +198,15 @@ fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
     let server = start_loop(Options { idle_timeout: Some(Duration::from_millis(300)), ..Options::default() });
     let mut idle = connect(server.addr);
     let mut busy = connect(server.addr);
+    // Busy too: a client sending a long request a byte at a time, which gets no answer yet.
+    let mut sending = connect(server.addr);
     assert_eq!(ask(&mut idle, "hello"), "hello", "the echo of hello");
     let started = Instant::now();
     while server.stats.timeouts.load(Relaxed) == 0 {
         assert!(started.elapsed() < Duration::from_secs(10), "the idle connection is never closed");
         assert_eq!(ask(&mut busy, "tick"), "tick", "the echo of tick");
-        std::thread::sleep(Duration::from_millis(20)); // the busy client's pace, not a wait for a condition
+        sending.write_all(b"x").expect("a byte of the long request");
+        std::thread::sleep(Duration::from_millis(20)); // the busy clients' pace, not a wait for a condition
     }
     assert!(started.elapsed() >= Duration::from_millis(250), "not closed before its idle time");
     assert_eq!(
@@ -211,14 +215,24 @@ fn an_idle_connection_is_closed_and_a_busy_one_is_not() {
         "what the server sent before it closed the connection"
     );
     assert_eq!(ask(&mut busy, "still open"), "still open", "activity keeps a connection open");
+    sending.write_all(b"\n").expect("the end of the long request");
+    let line = read_line(&mut sending);
+    assert!(line.bytes().all(|b| b == b'x') && !line.is_empty(), "reading alone keeps a connection open");
     assert_eq!(server.stats.timeouts.load(Relaxed), 1, "the loop's timeouts count");
 }
 
 #[test]
 fn a_deadline_closes_a_connection_however_active() {
-    let server = start_loop(Options::default());
+    // An idle timeout much shorter than the deadline: its timer comes round first, and must not
+    // close a connection whose deadline has not come.
+    let server = start_loop(Options { idle_timeout: Some(Duration::from_millis(100)), ..Options::default() });
     let mut client = connect(server.addr);
-    assert_eq!(ask(&mut client, "deadline 200"), "ok", "the echo of deadline 200");
+    assert_eq!(ask(&mut client, "deadline 1500"), "ok", "the echo of deadline 1500");
+    let asked = Instant::now();
+    while asked.elapsed() < Duration::from_millis(500) {
+        assert_eq!(ask(&mut client, "not yet"), "not yet", "the connection before its deadline");
+        std::thread::sleep(Duration::from_millis(20)); // the client's pace, not a wait for a condition
+    }
     testkit::eventually("the deadline closes the connection", || {
         let _ = client.write_all(b"tick\n");
         server.stats.timeouts.load(Relaxed) == 1
@@ -245,6 +259,18 @@ fn an_idle_loop_wakes_for_its_timers_alone() {
         "the idle timeout closes its connection on a silent loop"
     );
     testkit::eventually("both closes are counted as timeouts", || server.stats.timeouts.load(Relaxed) == 2);
+}
+
+#[test]
+fn a_loop_with_nothing_to_do_sleeps() {
+    // No timer, no traffic: the poll waits for an event instead of returning at once.
+    let server = start_loop(Options::default());
+    let mut client = connect(server.addr);
+    assert_eq!(ask(&mut client, "hello"), "hello", "the echo of hello");
+    let before = server.stats.wakeups.load(Relaxed);
+    std::thread::sleep(Duration::from_millis(200)); // the window watched, not a wait for a condition
+    let woke = server.stats.wakeups.load(Relaxed) - before;
+    assert!(woke <= 5, "an idle loop woke {woke} times in 200 ms");
 }
 
 /// The connection an `id` request was answered on.
