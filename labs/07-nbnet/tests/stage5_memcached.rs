@@ -278,6 +278,21 @@ fn an_item_over_one_megabyte_is_refused_and_its_data_swallowed() {
         "VALUE fits 0 1000000\r\n".len() + 1_000_002 + 5,
         "the length of the answer to get fits"
     );
+    // The limit counts the key, the data and memcached's per-item overhead, and is inclusive.
+    use nbnet::memcache::protocol::{ITEM_OVERHEAD, ITEM_SIZE_MAX};
+    let largest = ITEM_SIZE_MAX - ITEM_OVERHEAD - "edge".len();
+    for (len, answer) in
+        [(largest, "STORED\\r\\n"), (largest + 1, "SERVER_ERROR object too large for cache\\r\\n")]
+    {
+        let mut set = format!("set edge 0 0 {len}\r\n").into_bytes();
+        set.extend(std::iter::repeat_n(b'z', len));
+        set.extend_from_slice(b"\r\n");
+        assert_eq!(
+            mc(&mut client, &set).escape_ascii().to_string(),
+            answer,
+            "the answer to a set of {len} bytes"
+        );
+    }
 }
 
 #[test]
