@@ -15,8 +15,8 @@ use common::{
 };
 use nbnet::memcache::protocol::parse;
 use nbnet::memcache::{
-    Command, ManualClock, MemcacheCodec, MemcacheService, Store, StoreConfig, StoreMode, StoreStatus,
-    SystemClock,
+    Command, ManualClock, MemcacheCodec, MemcacheService, Response, Store, StoreConfig, StoreMode,
+    StoreStatus, SystemClock,
 };
 use nbnet::{Codec, Options, Shutdown};
 use proptest::prelude::*;
@@ -637,6 +637,22 @@ fn the_parser_reads_commands_and_waits_for_data() {
         parse(b"incr k 5\n").unwrap(),
         Some((Command::Arith { key: b"k".to_vec(), delta: 5, incr: true, noreply: false }, 9)),
         "the parse of incr k 5, ended by \\n alone"
+    );
+}
+
+#[test]
+fn every_answer_encodes_whole_as_memcached_writes_it() {
+    // `encode` is what a late write uses while a streamed answer is cut short: whole answers.
+    let mut codec = MemcacheCodec::default();
+    let mut out = Vec::new();
+    for response in [Response::Line("STORED"), Response::Text("VERSION 1.6.21".into()), Response::Number(42)]
+    {
+        codec.encode(response, &mut out);
+    }
+    assert_eq!(
+        out.escape_ascii().to_string(),
+        "STORED\\r\\nVERSION 1.6.21\\r\\n42\\r\\n",
+        "three answers encoded"
     );
 }
 
