@@ -254,6 +254,102 @@ fn every_error_class_is_answered_and_the_connection_goes_on() {
 }
 
 #[test]
+fn the_protocols_edges_are_answered_as_memcached_answers_them() {
+    // Every answer here is memcached 1.6's to the same line, in the same order.
+    const BAD: &str = "CLIENT_ERROR bad command line format\r\n";
+    let (longest, too_long) = ("k".repeat(250), "k".repeat(251));
+    let lines = [
+        // A key of 250 bytes is the longest.
+        (format!("set {longest} 0 0 1\r\n7\r\n"), "STORED\r\n".to_owned()),
+        (format!("touch {longest} 0\r\n"), "TOUCHED\r\n".to_owned()),
+        (format!("incr {longest} 1\r\n"), "8\r\n".to_owned()),
+        (format!("gat 0 {longest}\r\n"), format!("VALUE {longest} 0 1\r\n8\r\nEND\r\n")),
+        (format!("get {longest}\r\n"), format!("VALUE {longest} 0 1\r\n8\r\nEND\r\n")),
+        (format!("gets {too_long}\r\n"), BAD.to_owned()),
+        (format!("touch {too_long} 0\r\n"), BAD.to_owned()),
+        (format!("incr {too_long} 1\r\n"), BAD.to_owned()),
+        (format!("delete {too_long}\r\n"), BAD.to_owned()),
+        (format!("delete {longest}\r\n"), "DELETED\r\n".to_owned()),
+        // A last noreply silences the answer, wherever it stands.
+        ("set k 0 0 1\r\n1\r\n".to_owned(), "STORED\r\n".to_owned()),
+        ("incr k noreply\r\ndecr k noreply\r\ntouch k noreply\r\n".to_owned(), String::new()),
+        ("set k 0 0 noreply\r\ncas k 0 0 1 noreply\r\n".to_owned(), String::new()),
+        // A delete with a hold time other than 0 deletes nothing, silenced or not.
+        (
+            "delete k 1 noreply\r\ndelete k x noreply\r\nget k\r\n".to_owned(),
+            "VALUE k 0 1\r\n1\r\nEND\r\n".to_owned(),
+        ),
+        (
+            "delete k 0 extra\r\n".to_owned(),
+            "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n".to_owned(),
+        ),
+        ("delete k noreply\r\nget k\r\n".to_owned(), "END\r\n".to_owned()),
+        ("set k 0 0 1\r\n1\r\n".to_owned(), "STORED\r\n".to_owned()),
+        ("delete k 0 noreply\r\nget k\r\n".to_owned(), "END\r\n".to_owned()),
+        ("set f 0 0 1\r\n1\r\n".to_owned(), "STORED\r\n".to_owned()),
+        ("flush_all 0 noreply\r\nget f\r\n".to_owned(), "END\r\n".to_owned()),
+        ("flush_all 0 noreply extra\r\n".to_owned(), "ERROR\r\n".to_owned()),
+        ("stats items\r\n".to_owned(), "END\r\n".to_owned()),
+        // A sign after a minus makes no number.
+        ("touch k -+5\r\n".to_owned(), "CLIENT_ERROR invalid exptime argument\r\n".to_owned()),
+        ("set k -+5 0 1\r\n".to_owned(), BAD.to_owned()),
+        ("set k 0 -+5 1\r\n".to_owned(), BAD.to_owned()),
+        ("set k -+0 0 1\r\n".to_owned(), BAD.to_owned()),
+        // A length up to 2^31 - 3 is a number, then too large; one more is no length at all.
+        ("set k 0 0 2147483646\r\n".to_owned(), BAD.to_owned()),
+    ];
+    let pairs: Vec<(&str, &str)> =
+        lines.iter().map(|(line, answer)| (line.as_str(), answer.as_str())).collect();
+    script(&pairs);
+    let (command, _) = parse(b"set k 0 0 2147483645\r\n").unwrap().expect("a whole line");
+    assert_eq!(command, Command::TooLarge { noreply: false }, "a set of 2^31 - 3 bytes");
+    let (server, _clock) = start_memkv_manual();
+    let slabs = mcs(&mut connect(server.addr), "stats slabs\r\n");
+    assert!(
+        slabs.starts_with("STAT ") && slabs.contains("STAT active_slabs ") && slabs.ends_with("END\r\n"),
+        "the answer to stats slabs: {slabs:?}"
+    );
+}
+
+#[test]
+fn a_connection_over_the_limit_is_refused_as_memcached_refuses_it() {
+    let store = Arc::new(Store::new(StoreConfig::default(), Arc::new(ManualClock::new(START_TIME))));
+    let server = start_server(MemcacheService::new(store, 1), Options { max_conns: 1, ..Options::default() });
+    let mut first = connect(server.addr);
+    assert_eq!(mcs(&mut first, "set a 0 0 1\r\n1\r\n"), "STORED\r\n", "the answer on the first connection");
+    let mut second = connect(server.addr);
+    assert_eq!(
+        read_to_close(&mut second).escape_ascii().to_string(),
+        "ERROR Too many open connections\\r\\n",
+        "what a connection over max_conns reads before the close"
+    );
+}
+
+#[test]
+fn signed_numbers_and_line_limits_are_memcacheds() {
+    use nbnet::memcache::protocol::{GET_LINE_MAX, LINE_MAX, parse_i64};
+    for (text, value) in [
+        ("-0", Some(0)),
+        ("+5", Some(5)),
+        ("-9223372036854775808", Some(i64::MIN)),
+        ("-9223372036854775809", None),
+        ("9223372036854775808", None),
+        ("-+5", None),
+        ("--5", None),
+    ] {
+        assert_eq!(parse_i64(text.as_bytes()), value, "parse_i64({text:?})");
+    }
+    // A line with no end yet may be as long as the limit; `get` and `gets` have a longer one.
+    for (start, max) in [("set ", LINE_MAX), ("get ", GET_LINE_MAX), ("gets ", GET_LINE_MAX)] {
+        let mut line = start.as_bytes().to_vec();
+        line.resize(max, b'k');
+        assert_eq!(parse(&line).ok(), Some(None), "{start:?}: an unfinished line of {max} bytes waits");
+        line.push(b'k');
+        assert!(parse(&line).is_err(), "{start:?}: an unfinished line of {} bytes is refused", max + 1);
+    }
+}
+
+#[test]
 fn an_item_over_one_megabyte_is_refused_and_its_data_swallowed() {
     let (server, _clock) = start_memkv_manual();
     let mut client = connect(server.addr);

@@ -328,8 +328,9 @@ pub fn parse_i64(token: &[u8]) -> Option<i64> {
 /// - **`noreply`.** A last token `noreply` silences the answer of storage commands, `delete`,
 ///   `incr`/`decr`, `touch`, `flush_all`, `verbosity` and `cache_memlimit`, their `CLIENT_ERROR`
 ///   answers included ([`Command::Error`] carries it); `ERROR` for a wrong token count is always
-///   answered. For `verbosity` and `cache_memlimit`, as in memcached, a last `noreply` counts
-///   wherever it stands, even in place of the level.
+///   answered. As in memcached, which looks at the last token alone, a last `noreply` counts
+///   wherever it stands, even in place of an argument: `incr k noreply` (a bad delta) and
+///   `set k 0 0 noreply` (a bad length) are silent.
 ///
 /// # Errors
 ///

@@ -384,8 +384,9 @@ pub fn parse_i64(token: &[u8]) -> Option<i64> {
 /// - **`noreply`.** A last token `noreply` silences the answer of storage commands, `delete`,
 ///   `incr`/`decr`, `touch`, `flush_all`, `verbosity` and `cache_memlimit`, their `CLIENT_ERROR`
 ///   answers included ([`Command::Error`] carries it); `ERROR` for a wrong token count is always
-///   answered. For `verbosity` and `cache_memlimit`, as in memcached, a last `noreply` counts
-///   wherever it stands, even in place of the level.
+///   answered. As in memcached, which looks at the last token alone, a last `noreply` counts
+///   wherever it stands, even in place of an argument: `incr k noreply` (a bad delta) and
+///   `set k 0 0 noreply` (a bad length) are silent.
 ///
 /// # Errors
 ///
@@ -507,7 +508,7 @@ fn parse_arith(words: &[&[u8]], incr: bool) -> Command {
     if !(3..=4).contains(&n) {
         return error("ERROR");
     }
-    let noreply = n == 4 && last_is_noreply(words);
+    let noreply = last_is_noreply(words);
     if words[1].len() > KEY_MAX {
         return Command::Error { reply: BAD_FORMAT, noreply };
     }
@@ -523,7 +524,7 @@ fn parse_touch(words: &[&[u8]]) -> Command {
     if !(3..=4).contains(&n) {
         return error("ERROR");
     }
-    let noreply = n == 4 && last_is_noreply(words);
+    let noreply = last_is_noreply(words);
     if words[1].len() > KEY_MAX {
         return Command::Error { reply: BAD_FORMAT, noreply };
     }
@@ -635,7 +636,7 @@ fn parse_storage(name: &[u8], words: &[&[u8]], buf: &[u8], used: usize) -> Optio
     if n != base && n != base + 1 {
         return Some((Command::Error { reply: "ERROR", noreply: false }, used));
     }
-    let noreply = n == base + 1 && words[base] == b"noreply";
+    let noreply = last_is_noreply(words);
     let bad = Some((Command::Error { reply: BAD_FORMAT, noreply }, used));
     if words[1].len() > KEY_MAX {
         return bad;
