@@ -59,6 +59,7 @@ fn gets_and_cas() {
     let answer = mcs(&mut client, "gets k\r\n");
     let header = answer.lines().next().unwrap().to_string();
     let unique: u64 = header.rsplit(' ').next().unwrap().parse().expect("a CAS value");
+    assert_ne!(unique, 0, "a CAS value is never 0, which means none");
     assert_eq!(answer, format!("VALUE k 0 1 {unique}\r\nx\r\nEND\r\n"), "the answer to gets k");
     assert_eq!(
         mcs(&mut client, &format!("cas k 0 0 1 {unique}\r\ny\r\n")),
@@ -93,6 +94,8 @@ fn delete_incr_decr_touch_flush_version_verbosity() {
         ("incr nope 1\r\n", "NOT_FOUND\r\n"),
         ("set s 0 0 2\r\nab\r\n", "STORED\r\n"),
         ("incr s 1\r\n", "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"),
+        ("set digits-first 0 0 4\r\n12ab\r\n", "STORED\r\n"),
+        ("incr digits-first 1\r\n", "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"),
         ("incr n x\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n"),
         ("incr n -1\r\n", "CLIENT_ERROR invalid numeric delta argument\r\n"),
         ("touch n 100\r\n", "TOUCHED\r\n"),
@@ -668,6 +671,42 @@ fn the_server_reports_evictions_in_stats() {
     assert!(stat("bytes") <= 1 << 20, "{stats}");
     assert_eq!(stat("limit_maxbytes"), 1 << 20, "limit_maxbytes");
     assert!(stats.ends_with("END\r\n"));
+    // flush_all drops the items, not the counters.
+    assert_eq!(mcs(&mut client, "flush_all\r\n"), "OK\r\n", "the answer to flush_all");
+    let after = mcs(&mut client, "stats\r\n");
+    for name in ["evictions", "cmd_set"] {
+        let line = |text: &str| {
+            text.lines().find(|line| line.starts_with(&format!("STAT {name} "))).map(str::to_owned)
+        };
+        assert_eq!(line(&after), line(&stats), "{name} after flush_all");
+    }
+}
+
+#[test]
+fn gat_counts_as_a_touch_and_flush_all_keeps_the_counters() {
+    // memcached 1.6 answers `stats` after these lines with these counters.
+    let (server, _clock) = start_memkv_manual();
+    let mut client = connect(server.addr);
+    for line in [
+        "set a 0 0 1\r\n1\r\n",
+        "gat 0 a\r\n",
+        "gat 0 nope\r\n",
+        "get a\r\n",
+        "get nope\r\n",
+        "flush_all\r\n",
+    ] {
+        mcs(&mut client, line);
+    }
+    let stats = mcs(&mut client, "stats\r\n");
+    let stat =
+        |name: &str| stats.lines().find(|line| line.starts_with(&format!("STAT {name} "))).map(str::to_owned);
+    for (name, value) in
+        [("cmd_get", 2), ("get_hits", 1), ("get_misses", 1), ("cmd_touch", 2), ("cmd_set", 1)]
+    {
+        assert_eq!(stat(name), Some(format!("STAT {name} {value}")), "{name} in {stats:?}");
+    }
+    let store = Store::new(StoreConfig::default(), Arc::new(ManualClock::new(START_TIME)));
+    assert_eq!(store.started(), START_TIME, "a store started when its clock said");
 }
 
 #[test]

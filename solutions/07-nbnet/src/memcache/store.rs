@@ -349,13 +349,9 @@ impl Store {
     pub fn get_and_touch(&self, key: &[u8], exptime: i64) -> Option<Arc<Item>> {
         let now = self.now();
         let expires = self.expiry_at(exptime, now);
-        let (mut shard, found) = self.lookup(key, now);
-        let Some(i) = found else {
-            shard.misses += 1;
-            return None;
-        };
-        shard.hits += 1;
-        let item = Arc::clone(&shard.nodes[i].item);
+        // memcached counts a `gat` as a touch (`cmd_touch`), not as a get: no hit or miss here.
+        let (shard, found) = self.lookup(key, now);
+        let item = Arc::clone(&shard.nodes[found?].item);
         item.expires.store(expires, Relaxed);
         Some(item)
     }
