@@ -671,6 +671,22 @@ fn the_server_reports_evictions_in_stats() {
     assert!(stat("bytes") <= 1 << 20, "{stats}");
     assert_eq!(stat("limit_maxbytes"), 1 << 20, "limit_maxbytes");
     assert!(stats.ends_with("END\r\n"));
+    // cache_memlimit moves the limit every shard evicts at: 8 MiB (its least) of 64 here.
+    let server = start_memkv(StoreConfig { memory_limit: 64 << 20, shards: 4 }, Arc::new(SystemClock));
+    let mut small = connect(server.addr);
+    assert_eq!(mcs(&mut small, "cache_memlimit 8\r\n"), "OK\r\n", "the answer to cache_memlimit 8");
+    for i in 0..1_000 {
+        let answer = mcs(&mut small, &format!("set k{i} 0 0 10000\r\n{value}\r\n"));
+        assert_eq!(answer, "STORED\r\n", "the answer to set k{i} 0 0 10000 under an 8 MiB limit");
+    }
+    let limited = mcs(&mut small, "stats\r\n");
+    let limited_stat = |name: &str| -> u64 {
+        let line = limited.lines().find(|line| line.starts_with(&format!("STAT {name} "))).expect(name);
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(limited_stat("evictions") > 0, "evictions under cache_memlimit 8: {limited}");
+    assert!(limited_stat("bytes") <= 8 << 20, "bytes under cache_memlimit 8: {limited}");
+
     // flush_all drops the items, not the counters.
     assert_eq!(mcs(&mut client, "flush_all\r\n"), "OK\r\n", "the answer to flush_all");
     let after = mcs(&mut client, "stats\r\n");
@@ -700,9 +716,15 @@ fn gat_counts_as_a_touch_and_flush_all_keeps_the_counters() {
     let stats = mcs(&mut client, "stats\r\n");
     let stat =
         |name: &str| stats.lines().find(|line| line.starts_with(&format!("STAT {name} "))).map(str::to_owned);
-    for (name, value) in
-        [("cmd_get", 2), ("get_hits", 1), ("get_misses", 1), ("cmd_touch", 2), ("cmd_set", 1)]
-    {
+    let counters = [
+        ("cmd_get", 2),
+        ("get_hits", 1),
+        ("get_misses", 1),
+        ("cmd_touch", 2),
+        ("cmd_set", 1),
+        ("total_items", 1),
+    ];
+    for (name, value) in counters {
         assert_eq!(stat(name), Some(format!("STAT {name} {value}")), "{name} in {stats:?}");
     }
     let store = Store::new(StoreConfig::default(), Arc::new(ManualClock::new(START_TIME)));
