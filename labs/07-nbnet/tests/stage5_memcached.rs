@@ -22,6 +22,20 @@ use nbnet::{Codec, Options, Shutdown};
 use proptest::prelude::*;
 use testkit::test;
 
+/// The value of the line `STAT name value` in a `stats` answer. Fails the test when it has none.
+#[track_caller]
+fn stat(answer: &str, name: &str) -> String {
+    let prefix = format!("STAT {name} ");
+    let line = answer.lines().find_map(|line| line.strip_prefix(&prefix));
+    line.unwrap_or_else(|| panic!("no {name} in {answer:?}")).to_owned()
+}
+
+/// [`stat`] as a number.
+#[track_caller]
+fn stat_number(answer: &str, name: &str) -> u64 {
+    stat(answer, name).parse().unwrap_or_else(|_| panic!("{name} is not a number in {answer:?}"))
+}
+
 /// Runs `(request, answer)` pairs in order on one connection and checks each answer exactly.
 fn script(pairs: &[(&str, &str)]) {
     let (server, _clock) = start_memkv_manual();
@@ -184,11 +198,6 @@ fn stats_groups_report_the_store() {
     let mut ask = |request: &str| mcs(&mut client, request);
     assert_eq!(ask("set a 0 0 1\r\nx\r\nset bb 0 0 2\r\nxy\r\n"), "STORED\r\nSTORED\r\n", "two sets");
     assert_eq!(ask("get a nope\r\n"), "VALUE a 0 1\r\nx\r\nEND\r\n", "a hit and a miss");
-    let stat = |answer: &str, name: &str| -> String {
-        let prefix = format!("STAT {name} ");
-        let line = answer.lines().find(|line| line.starts_with(&prefix));
-        line.unwrap_or_else(|| panic!("no {name} in {answer:?}"))[prefix.len()..].to_string()
-    };
     assert_eq!(ask("verbosity 5\r\n"), "OK\r\n", "the answer to verbosity 5");
     let settings = ask("stats settings\r\n");
     assert_eq!(stat(&settings, "verbosity"), "2", "verbosity, capped at 2 as memcached caps it");
@@ -663,13 +672,9 @@ fn the_server_reports_evictions_in_stats() {
         );
     }
     let stats = mcs(&mut client, "stats\r\n");
-    let stat = |name: &str| -> u64 {
-        let line = stats.lines().find(|line| line.starts_with(&format!("STAT {name} "))).expect(name);
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
-    assert!(stat("evictions") > 0, "{stats}");
-    assert!((1..=1 << 20).contains(&stat("bytes")), "bytes held, at most the limit: {stats}");
-    assert_eq!(stat("limit_maxbytes"), 1 << 20, "limit_maxbytes");
+    assert!(stat_number(&stats, "evictions") > 0, "{stats}");
+    assert!((1..=1 << 20).contains(&stat_number(&stats, "bytes")), "bytes held, at most the limit: {stats}");
+    assert_eq!(stat_number(&stats, "limit_maxbytes"), 1 << 20, "limit_maxbytes");
     assert!(stats.ends_with("END\r\n"));
     // cache_memlimit moves the limit every shard evicts at: 8 MiB (its least) of 64 here.
     let server = start_memkv(StoreConfig { memory_limit: 64 << 20, shards: 4 }, Arc::new(SystemClock));
@@ -680,21 +685,15 @@ fn the_server_reports_evictions_in_stats() {
         assert_eq!(answer, "STORED\r\n", "the answer to set k{i} 0 0 10000 under an 8 MiB limit");
     }
     let limited = mcs(&mut small, "stats\r\n");
-    let limited_stat = |name: &str| -> u64 {
-        let line = limited.lines().find(|line| line.starts_with(&format!("STAT {name} "))).expect(name);
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
-    assert!(limited_stat("evictions") > 0, "evictions under cache_memlimit 8: {limited}");
-    assert!((1..=8 << 20).contains(&limited_stat("bytes")), "bytes under cache_memlimit 8: {limited}");
+    assert!(stat_number(&limited, "evictions") > 0, "evictions under cache_memlimit 8: {limited}");
+    let bytes = stat_number(&limited, "bytes");
+    assert!((1..=8 << 20).contains(&bytes), "bytes under cache_memlimit 8: {limited}");
 
     // flush_all drops the items, not the counters.
     assert_eq!(mcs(&mut client, "flush_all\r\n"), "OK\r\n", "the answer to flush_all");
     let after = mcs(&mut client, "stats\r\n");
     for name in ["evictions", "cmd_set"] {
-        let line = |text: &str| {
-            text.lines().find(|line| line.starts_with(&format!("STAT {name} "))).map(str::to_owned)
-        };
-        assert_eq!(line(&after), line(&stats), "{name} after flush_all");
+        assert_eq!(stat(&after, name), stat(&stats, name), "{name} after flush_all");
     }
 }
 
@@ -714,8 +713,6 @@ fn gat_counts_as_a_touch_and_flush_all_keeps_the_counters() {
         mcs(&mut client, line);
     }
     let stats = mcs(&mut client, "stats\r\n");
-    let stat =
-        |name: &str| stats.lines().find(|line| line.starts_with(&format!("STAT {name} "))).map(str::to_owned);
     let counters = [
         ("cmd_get", 2),
         ("get_hits", 1),
@@ -725,7 +722,7 @@ fn gat_counts_as_a_touch_and_flush_all_keeps_the_counters() {
         ("total_items", 1),
     ];
     for (name, value) in counters {
-        assert_eq!(stat(name), Some(format!("STAT {name} {value}")), "{name} in {stats:?}");
+        assert_eq!(stat_number(&stats, name), value, "{name} in {stats:?}");
     }
     let store = Store::new(StoreConfig::default(), Arc::new(ManualClock::new(START_TIME)));
     assert_eq!(store.started(), START_TIME, "a store started when its clock said");
