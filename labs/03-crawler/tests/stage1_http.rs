@@ -5,6 +5,9 @@
 
 mod common;
 
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{TEST_DEADLINE, client_config, url};
@@ -641,7 +644,7 @@ async fn refuses_https_and_reports_unreachable_hosts() {
     assert!(err.to_string().contains("TLS"), "the message says why: {err}");
 
     // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let result = bounded(client.get(&url(&format!("http://127.0.0.1:{port}/")))).await;
     let Err(err @ HttpError::Connect { .. }) = result else { panic!("expected a connect error: {result:?}") };
     assert!(err.to_string().contains(&port.to_string()), "the message names the address: {err}");
@@ -654,13 +657,12 @@ type Script = Vec<Vec<Vec<&'static [u8]>>>;
 
 /// A server on loopback that plays `script`; returns its address and how many connections it
 /// accepted so far. It stops accepting once the script is played.
-fn scripted(script: Script) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+fn scripted(script: Script) -> (SocketAddr, Arc<AtomicUsize>) {
     use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let addr = listener.local_addr().expect("the listener's address");
-    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
-    let count = std::sync::Arc::clone(&accepted);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
     std::thread::spawn(move || {
         for answers in script {
             let Ok((mut stream, _)) = listener.accept() else { return };
@@ -690,12 +692,12 @@ fn scripted(script: Script) -> (std::net::SocketAddr, std::sync::Arc<std::sync::
 }
 
 /// `GET path` from a scripted server at `addr`.
-async fn get_from(client: &Client, addr: std::net::SocketAddr, path: &str) -> Result<Vec<u8>, HttpError> {
+async fn get_from(client: &Client, addr: SocketAddr, path: &str) -> Result<Vec<u8>, HttpError> {
     bounded(client.get(&url(&format!("http://{addr}{path}")))).await.map(|response| response.body)
 }
 
-fn accepted(count: &std::sync::atomic::AtomicUsize) -> usize {
-    count.load(std::sync::atomic::Ordering::SeqCst)
+fn accepted(count: &AtomicUsize) -> usize {
+    count.load(Ordering::SeqCst)
 }
 
 #[test(tokio)]
