@@ -3,6 +3,11 @@
 //! manifest's members and the lock file fixed so that it builds as it is, and the book's quotations
 //! of the references replaced by a line saying they are left out. `cargo lab` and `cargo lab test`
 //! work in it, and `cargo lab grade` in the full course grades the submissions made from it.
+//!
+//! One kind of reference stays: a later lab builds on an earlier lab's reference crate (lab 08's
+//! servers run on lab 07's event loop), named in the root manifest's `[workspace.dependencies]` by
+//! a path under `solutions/`. Without it the later lab could not build, so the template keeps it and
+//! says so.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -30,10 +35,14 @@ pub fn run(ws: &Workspace, dest: &Path) -> anyhow::Result<ExitCode> {
         bail!("{} already exists and is not empty: export writes a new folder", dest.display());
     }
     let files = course_files(&ws.root)?;
+    let root_manifest = std::fs::read_to_string(ws.root.join("Cargo.toml"))
+        .with_context(|| format!("cannot read {}", ws.root.join("Cargo.toml").display()))?;
+    let kept = references_built_on(&root_manifest)?;
     let mut copied = 0;
     for relative in &files {
         let text = relative.to_string_lossy();
-        if LEFT_OUT.iter().any(|prefix| text.starts_with(prefix)) {
+        let is_kept = kept.iter().any(|dir| text.starts_with(dir.as_str()));
+        if !is_kept && LEFT_OUT.iter().any(|prefix| text.starts_with(prefix)) {
             continue;
         }
         let from = ws.root.join(relative);
@@ -56,8 +65,15 @@ pub fn run(ws: &Workspace, dest: &Path) -> anyhow::Result<ExitCode> {
         copied += 1;
     }
     fix_lock_file(dest)?;
+    let kept_note = match kept.is_empty() {
+        true => String::new(),
+        false => format!(
+            "It keeps {}: later labs build on these references, so students can read them.\n",
+            kept.iter().map(|dir| dir.trim_end_matches('/')).collect::<Vec<_>>().join(", ")
+        ),
+    };
     output::print(&format!(
-        "Exported the class template to {} ({copied} files, without solutions/ and .ci/).\n\
+        "Exported the class template to {} ({copied} files, without solutions/ and .ci/).\n{kept_note}\
          In it, `cargo lab` shows the labs and `cargo lab test <lab>` tests one. Grade what students \
          make of it from this course: `cargo lab grade <lab> --class <folder of checkouts> --out grades.csv`.\n",
         dest.display()
@@ -112,11 +128,33 @@ fn course_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The folders (as `solutions/07-nbnet/`) of the references that the root manifest's
+/// `[workspace.dependencies]` name by path: the ones later labs build on.
+fn references_built_on(manifest: &str) -> anyhow::Result<Vec<String>> {
+    let table: toml::Table = manifest.parse().context("the root Cargo.toml does not parse")?;
+    let dependencies = table
+        .get("workspace")
+        .and_then(|workspace| workspace.get("dependencies"))
+        .and_then(toml::Value::as_table);
+    let mut kept: Vec<String> = dependencies
+        .into_iter()
+        .flat_map(|dependencies| dependencies.values())
+        .filter_map(|dependency| dependency.get("path").and_then(toml::Value::as_str))
+        .filter(|path| path.starts_with("solutions/"))
+        .map(|path| format!("{}/", path.trim_end_matches('/')))
+        .collect();
+    kept.sort();
+    kept.dedup();
+    Ok(kept)
+}
+
 /// The root manifest without the workspace members under `solutions/`, written one a line or inline.
+/// A dependency's `path` under `solutions/` stays: that reference is kept.
 fn without_references(manifest: &str) -> anyhow::Result<String> {
     let mut text = String::with_capacity(manifest.len());
     for line in manifest.lines() {
-        let kept = without_reference_entries(line);
+        let names_a_dependency = line.contains("path") && line.contains('{');
+        let kept = if names_a_dependency { line.to_owned() } else { without_reference_entries(line) };
         if kept.trim().is_empty() && !line.trim().is_empty() {
             continue;
         }
@@ -215,6 +253,15 @@ mod tests {
             without_references("[workspace]\nmembers = [\"solutions/*\", \"labs/*\", \"solutions/x\"]\n")
                 .unwrap();
         assert_eq!(text, "[workspace]\nmembers = [\"labs/*\"]\n");
+    }
+
+    #[test]
+    fn keeps_the_references_a_lab_builds_on() {
+        let manifest = "[workspace]\nmembers = [\"labs/*\", \"solutions/*\"]\n\n[workspace.dependencies]\nclap = \"4\"\nnbnet-ref = { path = \"solutions/07-nbnet\" }\ntestkit = { path = \"harness/testkit\" }\n";
+        assert_eq!(references_built_on(manifest).unwrap(), ["solutions/07-nbnet/"]);
+        let text = without_references(manifest).unwrap();
+        assert!(text.contains("members = [\"labs/*\"]\n"), "{text}");
+        assert!(text.contains("nbnet-ref = { path = \"solutions/07-nbnet\" }"), "{text}");
     }
 
     #[test]

@@ -1,0 +1,67 @@
+//! The `monitor` command: parse the arguments, run the subcommand until done or until SIGINT or
+//! SIGTERM, report errors, exit with a meaningful code.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::Parser;
+use monitor::cli::Cli;
+use monitor::{Config, Error, Shutdown};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::try_from(cli) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("monitor: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    // The servers and the agent report with tracing events, on standard error: RUST_LOG chooses
+    // what is shown (info by default), as `RUST_LOG=monitor=debug`.
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(io::stderr)
+        .init();
+    // Ctrl-C or SIGTERM stops every part gracefully, and the run exits 130 after Ctrl-C, 0 after
+    // SIGTERM. A second Ctrl-C, while the first is being handled, ends the process at once.
+    let first = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&first));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&first));
+    }
+    let shutdown = Shutdown::new();
+    let mut signals = match Signals::new([SIGINT, SIGTERM]) {
+        Ok(signals) => signals,
+        Err(err) => {
+            let err = Error::sys("sigaction")(err);
+            eprintln!("monitor: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    // A signal handler may not lock or wake anything: a thread of its own passes the signal on.
+    let requests = shutdown.clone();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if signal == SIGINT { requests.interrupt() } else { requests.stop() }
+        }
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = monitor::run(&config, &shutdown, &mut out)
+        .and_then(|outcome| out.flush().map(|()| outcome).map_err(Error::Write));
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        // `monitor agent | head -1` closes the pipe early: that is success, not an error.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("monitor: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

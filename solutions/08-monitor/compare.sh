@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Measures the reference `monitor agent` against Prometheus's node_exporter on this machine, side by
+# side in one run:
+#
+#   1. values: node_exporter and the agent read the same /proc at the same moments (the agent reads
+#      at multiples of its step since the epoch; this script scrapes node_exporter at the same
+#      multiples), with one core kept busy so that the CPU has something to show. CPU busy %
+#      (total), available memory, the 1-minute load, every filesystem's free and available bytes,
+#      and every interface's byte rates must agree within the tolerances the chapter states;
+#   2. cost: the agent collecting every second, and node_exporter scraped every second, for the
+#      same number of readings: each one's resident memory (VmRSS) and CPU time per reading.
+#
+#   bash solutions/08-monitor/compare.sh              # 5 s step, 3 intervals compared, 20 readings
+#   STEP=2 INTERVALS=2 READINGS=10 bash solutions/08-monitor/compare.sh   # a quick run
+#
+# Needs prometheus-node-exporter and python3 (Debian: apt-get install prometheus-node-exporter).
+# Exits 1 only on a disagreement past a tolerance, never because of a time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+step=${STEP:-5}
+intervals=${INTERVALS:-3}
+readings=${READINGS:-20}
+node_exporter=${NODE_EXPORTER:-$(command -v prometheus-node-exporter || command -v node_exporter || echo /usr/bin/prometheus-node-exporter)}
+[ -x "$node_exporter" ] || { echo "compare.sh: prometheus-node-exporter is needed" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "compare.sh: python3 is needed" >&2; exit 2; }
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build --quiet --release -p monitor-ref --bin monitor-ref
+agent=$CARGO_TARGET_DIR/release/monitor-ref
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-compare.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$node_exporter" --web.listen-address="127.0.0.1:$port" >"$work/node_exporter.log" 2>&1 &
+pids+=($!)
+node_pid=$!
+"$node_exporter" --version 2>&1 | head -1
+
+# One core busy for the whole comparison: CPU % is then far from 0 and steady.
+python3 -c 'import time
+end = time.time() + 600
+while time.time() < end: pass' &
+pids+=($!)
+
+python3 - "$agent" "$port" "$node_pid" "$step" "$intervals" "$readings" "$work" <<'EOF'
+import math, os, re, subprocess, sys, time, urllib.request
+
+agent, port, node_pid, step, intervals, readings, work = sys.argv[1:]
+step, intervals, readings, node_pid = int(step), int(intervals), int(readings), int(node_pid)
+url = f"http://127.0.0.1:{port}/metrics"
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+def scrape():
+    for attempt in range(50):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                text = answer.read().decode()
+            break
+        except OSError:
+            time.sleep(0.1)  # node_exporter is starting
+    else:
+        sys.exit("compare.sh: node_exporter does not answer")
+    values = {}
+    for line in text.splitlines():
+        match = SAMPLE.match(line)
+        if match:
+            labels = tuple(sorted(LABEL.findall(match.group(3) or "")))
+            values[(match.group(1), labels)] = float(match.group(4))
+    return values
+
+def node_cpu_busy(before, after):
+    idle = total = 0.0
+    for (name, labels), value in after.items():
+        if name == "node_cpu_seconds_total":
+            delta = value - before.get((name, labels), value)
+            total += delta
+            if dict(labels).get("mode") == "idle":
+                idle += delta
+    return 100.0 * (1 - idle / total) if total else float("nan")
+
+def node_rate(before, after, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    return (after[key] - before[key]) / step
+
+def node_value(values, name, **labels):
+    return values[(name, tuple(sorted(labels.items())))]
+
+def wait_for_tick():
+    """Sleeps until the next multiple of the step since the epoch, as the agent's scheduler does."""
+    now = time.time()
+    tick = (math.floor(now / step) + 1) * step
+    time.sleep(tick - now)
+    return int(tick * 1000)
+
+POINT = re.compile(r'^(\S+) ([^{\s]+)(\{([^}]*)\})? (\d+) (\S+) (\w+)$')
+
+def agent_points(lines):
+    points = {}
+    for line in lines:
+        match = POINT.match(line)
+        if match:
+            tags = tuple(sorted(tuple(t.split("=", 1)) for t in (match.group(4) or "").split(",") if t))
+            points[(int(match.group(5)), match.group(2), tags)] = float(match.group(6))
+    return points
+
+# 1. values, at the same ticks
+out = open(os.path.join(work, "agent.out"), "w+")
+proc = subprocess.Popen([agent, "agent", "--host", "compare", "--step", str(step)], stdout=out, stderr=subprocess.DEVNULL)
+ticks, scrapes = [], []
+wait_for_tick()  # the agent's first reading primes its rates
+for _ in range(intervals + 1):
+    ticks.append(wait_for_tick())
+    scrapes.append(scrape())
+time.sleep(min(1.0, step / 2))  # the agent prints the last tick's points
+proc.terminate()
+proc.wait()
+out.seek(0)
+points = agent_points(out.read().splitlines())
+
+rows, failures = [], 0
+def check(what, ours, theirs, tolerance, relative):
+    global failures
+    diff = abs(ours - theirs)
+    limit = tolerance * abs(theirs) if relative else tolerance
+    ok = diff <= limit
+    failures += not ok
+    unit = f"{tolerance:.0%}" if relative else f"{tolerance:g}"
+    rows.append(f"  {'ok ' if ok else 'BAD'} {what:<44} agent {ours:>16.6g}   node_exporter {theirs:>16.6g}   (tolerance {unit})")
+
+for i in range(1, len(ticks)):
+    tick, before, after = ticks[i], scrapes[i - 1], scrapes[i]
+    get = lambda metric, **tags: points.get((tick, metric, tuple(sorted(tags.items()))))
+    busy = get("cpu.busy")
+    if busy is None:
+        print(f"the agent printed no cpu.busy for tick {tick}"); failures += 1; continue
+    check(f"[{i}] cpu.busy %", busy, node_cpu_busy(before, after), 3.0, False)
+    check(f"[{i}] mem.available bytes", get("mem.available"), node_value(after, "node_memory_MemAvailable_bytes"), 0.02, True)
+    check(f"[{i}] load.1min", get("load.1min"), node_value(after, "node_load1"), 0.25, False)
+    for (metric, tags), value in [((m, t), v) for (t0, m, t), v in points.items() if t0 == tick and m in ("df.bytes.free", "df.bytes.avail")]:
+        mount = dict(tags).get("mount")
+        name = {"df.bytes.free": "node_filesystem_free_bytes", "df.bytes.avail": "node_filesystem_avail_bytes"}[metric]
+        theirs = [v for (n, labels), v in after.items() if n == name and dict(labels).get("mountpoint") == mount]
+        if theirs:
+            check(f"[{i}] {metric}{{mount={mount}}}", value, theirs[0], 0.01, True)
+    for metric, name in [("net.if.in.bytes", "node_network_receive_bytes_total"), ("net.if.out.bytes", "node_network_transmit_bytes_total")]:
+        # Every interface both report (Debian's node_exporter leaves out the loopback one). A
+        # scrape itself crosses the loopback interface: an absolute slack of a few kB/s too.
+        for (t0, m, tags), ours in points.items():
+            iface = dict(tags).get("iface")
+            if t0 == tick and m == metric and (name, (("device", iface),)) in after:
+                theirs = node_rate(before, after, name, device=iface)
+                check(f"[{i}] {metric}{{iface={iface}}} B/s", ours, theirs, max(0.15 * theirs, 40_000 / step), False)
+print("values, agent against node_exporter at the same ticks:")
+print("\n".join(rows))
+
+# 2. cost per reading
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+proc = subprocess.Popen([agent, "agent", "--host", "compare", "--step", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(2.5)
+start = cpu_seconds(proc.pid)
+time.sleep(readings)
+agent_cpu, agent_rss = (cpu_seconds(proc.pid) - start) / readings, rss_kib(proc.pid)
+proc.terminate()
+proc.wait()
+start = cpu_seconds(node_pid)
+for _ in range(readings):
+    begun = time.time()
+    scrape()
+    time.sleep(max(0.0, 1 - (time.time() - begun)))
+node_cpu, node_rss = (cpu_seconds(node_pid) - start) / readings, rss_kib(node_pid)
+print(f"cost per reading over {readings} readings, one a second:")
+print(f"  agent          CPU {agent_cpu * 1000:7.2f} ms   RSS {agent_rss / 1024:6.1f} MiB")
+print(f"  node_exporter  CPU {node_cpu * 1000:7.2f} ms   RSS {node_rss / 1024:6.1f} MiB")
+print(f"  agent / node_exporter: CPU {agent_cpu / node_cpu if node_cpu else float('nan'):.2f}, RSS {agent_rss / node_rss if node_rss else float('nan'):.2f}")
+if failures:
+    sys.exit(f"compare.sh: {failures} value(s) disagree past their tolerance")
+EOF
