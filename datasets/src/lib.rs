@@ -15,11 +15,13 @@
 //! # Layout
 //!
 //! - [`nginx`]: access logs in nginx's `combined` format, each line with its parsed [`nginx::Entry`].
+//! - [`metrics`]: a fleet of servers' metrics, read every step, for time-series stores.
 //! - [`text`]: prose for word counting, with the true count of every word.
 //! - [`size`]: `100M`-style sizes for the `gen` binary.
 //! - `dice`, `zipf`: the value-stable random draws both generators share.
 
 mod dice;
+pub mod metrics;
 pub mod nginx;
 pub mod size;
 pub mod text;

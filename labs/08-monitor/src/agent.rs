@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::collect::{
@@ -16,6 +16,7 @@ use crate::collect::{
 };
 use crate::error::Error;
 use crate::point::{Millis, Point};
+use crate::query::{LatestPoints, metrics_router, serve_http};
 use crate::shutdown::Shutdown;
 use crate::wire::{Sender, SenderConfig, Spool};
 
@@ -50,6 +51,8 @@ pub struct AgentConfig {
     pub nginx_status: Option<String>,
     /// An nginx access log to follow.
     pub nginx_log: Option<PathBuf>,
+    /// Serve the latest readings at `/metrics` on this address, for Prometheus.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl AgentConfig {
@@ -69,6 +72,7 @@ impl AgentConfig {
             plugin_timeout: Duration::from_secs(5),
             nginx_status: None,
             nginx_log: None,
+            metrics: None,
         }
     }
 
@@ -114,6 +118,15 @@ pub fn run_agent(config: &AgentConfig, shutdown: &Shutdown, out: &mut dyn Write)
     }
     let (points, batches) = mpsc::sync_channel(QUEUE_BATCHES);
     let collecting = scheduler.spawn(points, shutdown.clone());
+    let (batches, page) = match config.metrics {
+        Some(addr) => {
+            let (batches, latest) = tap_latest(batches);
+            let page = serve_http(addr, metrics_router(latest), shutdown)?;
+            tracing::info!(url = %format!("http://{}/metrics", page.local_addr()), "serving metrics");
+            (batches, Some(page))
+        }
+        None => (batches, None),
+    };
     tracing::info!(host = %config.host, step = ?config.step, relays = ?config.relays, "agent started");
     let printed = match spool {
         Some(spool) => {
@@ -129,7 +142,29 @@ pub fn run_agent(config: &AgentConfig, shutdown: &Shutdown, out: &mut dyn Write)
         shutdown.stop();
     }
     collecting.join();
+    if let Some(page) = page {
+        // The collectors have stopped: stop the page too, whatever ended the run.
+        shutdown.stop();
+        page.join()?;
+    }
     printed
+}
+
+/// Passes every batch on, keeping each series' latest point for the `/metrics` page.
+fn tap_latest(batches: mpsc::Receiver<Vec<Point>>) -> (mpsc::Receiver<Vec<Point>>, Arc<LatestPoints>) {
+    let latest = Arc::new(LatestPoints::new());
+    let (tapped, out) = mpsc::sync_channel(QUEUE_BATCHES);
+    let keeper = Arc::clone(&latest);
+    // Ends when the collectors have stopped (their channel closes) or nothing reads any more.
+    std::thread::spawn(move || {
+        for batch in batches {
+            keeper.update(&batch);
+            if tapped.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    (out, latest)
 }
 
 /// Writes every batch to `out` as it comes, until the collectors stop.

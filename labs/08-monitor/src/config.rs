@@ -1,11 +1,15 @@
 //! What `monitor` was asked to do: a validated [`Config`], built from the command line
 //! ([`Config::try_from`]) or by a test.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::agent::AgentConfig;
-use crate::cli::{AgentArgs, Cli, Sub};
+use crate::cli::{AgentArgs, Cli, DemoArgs, RelayArgs, StoreArgs, Sub};
+use crate::demo::DemoConfig;
 use crate::error::Error;
+use crate::relay::{RelayConfig, RemoteWriteConfig};
+use crate::store::StoreOptions;
 
 /// A parsed and checked command line.
 #[derive(Debug, Clone)]
@@ -19,19 +23,71 @@ pub struct Config {
 pub enum Command {
     /// Collect and send (or print).
     Agent(AgentConfig),
+    /// Route agents' points to the store shards.
+    Relay(RelayConfig),
+    /// Keep one shard and answer queries.
+    Store(StoreCommand),
+    /// All of it on this machine.
+    Demo(DemoConfig),
+}
+
+/// What `monitor store` runs.
+#[derive(Debug, Clone)]
+pub struct StoreCommand {
+    /// Where the relay sends.
+    pub listen: SocketAddr,
+    /// Where the query API is served.
+    pub http: SocketAddr,
+    /// The store itself.
+    pub options: StoreOptions,
 }
 
 impl TryFrom<Cli> for Config {
     type Error = Error;
 
     /// Checks what clap cannot: a step and a plugin timeout of more than 0, a host name that is
-    /// not empty, a spool of at least 1 MiB.
+    /// not empty, a spool of at least 1 MiB, a relay's queue of at least one point, a store's
+    /// retention of at least a day.
     fn try_from(cli: Cli) -> Result<Config, Error> {
         let command = match cli.command {
             Sub::Agent(args) => Command::Agent(agent_config(args)?),
+            Sub::Relay(args) => Command::Relay(relay_config(args)?),
+            Sub::Store(args) => Command::Store(store_command(args)?),
+            Sub::Demo(args) => Command::Demo(demo_config(args)?),
         };
         Ok(Config { command })
     }
+}
+
+fn relay_config(args: RelayArgs) -> Result<RelayConfig, Error> {
+    if args.queue_points == 0 {
+        return Err(Error::BadOption("--queue-points must be at least 1".to_owned()));
+    }
+    let mut config = RelayConfig::new(args.listen, args.shards);
+    config.queue_points = args.queue_points;
+    config.remote_write = args.remote_write.map(RemoteWriteConfig::new);
+    Ok(config)
+}
+
+fn store_command(args: StoreArgs) -> Result<StoreCommand, Error> {
+    if args.retention_days == 0 {
+        return Err(Error::BadOption("--retention-days must be at least 1".to_owned()));
+    }
+    let mut options = StoreOptions::new(args.dir);
+    options.retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 60 * 60));
+    Ok(StoreCommand { listen: args.listen, http: args.http, options })
+}
+
+fn demo_config(args: DemoArgs) -> Result<DemoConfig, Error> {
+    if args.step == 0 {
+        return Err(Error::BadOption("--step must be at least 1 second".to_owned()));
+    }
+    Ok(DemoConfig {
+        agents: args.agents,
+        step: Duration::from_secs(args.step),
+        http: args.http,
+        dir: args.dir,
+    })
 }
 
 fn agent_config(args: AgentArgs) -> Result<AgentConfig, Error> {
@@ -60,6 +116,7 @@ fn agent_config(args: AgentArgs) -> Result<AgentConfig, Error> {
     config.plugin_timeout = positive("--plugin-timeout", args.plugin_timeout)?;
     config.nginx_status = args.nginx_status;
     config.nginx_log = args.nginx_log;
+    config.metrics = args.metrics;
     Ok(config)
 }
 
@@ -72,7 +129,7 @@ fn positive(name: &str, value: f64) -> Result<Duration, Error> {
 }
 
 /// This machine's name, as `hostname` prints it (`localhost` if the kernel will not say).
-fn local_host_name() -> String {
+pub(crate) fn local_host_name() -> String {
     let mut name = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
     let status = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
@@ -102,6 +159,9 @@ mod tests {
             &["monitor", "agent", "--spool-max", "0"],
             &["monitor", "agent", "--plugin-timeout", "nan"],
             &["monitor", "agent", "--plugin-timeout", "0"],
+            &["monitor", "relay", "--shard", "127.0.0.1:1", "--queue-points", "0"],
+            &["monitor", "store", "--retention-days", "0"],
+            &["monitor", "demo", "--step", "0"],
         ] {
             let err = Config::try_from(Cli::try_parse_from(args).unwrap()).unwrap_err();
             assert_eq!(err.exit_code(), 2, "the exit code of {args:?}: {err}");
@@ -111,7 +171,7 @@ mod tests {
     #[test]
     fn the_host_defaults_to_the_machines_name() {
         let config = Config::try_from(Cli::try_parse_from(["monitor", "agent"]).unwrap()).unwrap();
-        let Command::Agent(agent) = config.command;
+        let Command::Agent(agent) = config.command else { panic!("not the agent: {config:?}") };
         assert!(!agent.host.is_empty());
     }
 }

@@ -4,9 +4,13 @@
 use std::io::Write;
 
 use crate::agent::run_agent;
-use crate::config::{Command, Config};
+use crate::config::{Command, Config, StoreCommand};
+use crate::demo::run_demo;
 use crate::error::Error;
+use crate::query::{router, serve_http};
+use crate::relay::{Relay, RelayConfig};
 use crate::shutdown::Shutdown;
+use crate::store::{Store, serve};
 
 /// How a run that could write its results ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +32,43 @@ impl Outcome {
 }
 
 /// Runs `config` until it is done (`monitor agent --once`) or `shutdown` is asked for, writing
-/// results (points, when the agent has no relay) to `out` and diagnostics to standard error.
+/// results (points, when the agent has no relay; the addresses a server listens on) to `out` and
+/// diagnostics to standard error.
 ///
 /// # Errors
 ///
-/// When a part cannot start ([`Error::File`] for a spool directory that cannot be made,
-/// [`Error::Sys`]) or `out` cannot be written ([`Error::Write`]).
+/// When a part cannot start ([`Error::File`] for a directory that cannot be made, [`Error::Sys`]
+/// for an address that cannot be bound, [`Error::BadOption`] for a relay without shards) or `out`
+/// cannot be written ([`Error::Write`]).
 pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<Outcome, Error> {
     match &config.command {
         Command::Agent(agent) => run_agent(agent, shutdown, out)?,
+        Command::Relay(relay) => run_relay(relay, shutdown, out)?,
+        Command::Store(store) => run_store(store, shutdown, out)?,
+        Command::Demo(demo) => run_demo(demo, shutdown, out)?,
     }
     out.flush().map_err(Error::Write)?;
     Ok(if shutdown.is_interrupted() { Outcome::Interrupted } else { Outcome::Done })
+}
+
+/// `monitor relay`: serves until the shutdown, then lets the forwarders drain.
+fn run_relay(config: &RelayConfig, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let relay = Relay::start(config.clone(), shutdown)?;
+    writeln!(out, "relay listening on {}", relay.local_addr()).map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+    let stats = relay.join()?;
+    tracing::info!(?stats, "relay stopped");
+    Ok(())
+}
+
+/// `monitor store`: serves the relay and the query API until the shutdown.
+fn run_store(command: &StoreCommand, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let store = std::sync::Arc::new(Store::open(command.options.clone())?);
+    let server = serve(command.listen, std::sync::Arc::clone(&store), shutdown)?;
+    let api = serve_http(command.http, router(store), shutdown)?;
+    writeln!(out, "store listening on {}\nquery API on http://{}", server.local_addr(), api.local_addr())
+        .map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+    server.join()?;
+    api.join()
 }

@@ -15,10 +15,14 @@ use clap::{Args, Parser, Subcommand};
 ///
 ///   host metric{tag=value,...} timestamp-ms value kind
 ///
-/// Ctrl-C or SIGTERM stops it gracefully; a second Ctrl-C ends the process at once.
+/// `monitor relay` routes every series to one of the store shards by consistent hashing.
+/// `monitor store` keeps the points of its shard (a write-ahead log, compressed blocks, rollups) and
+/// answers range queries over HTTP. `monitor demo` runs all of it on this machine.
 ///
-/// Exit status: 0 on success, 1 when it cannot run (a spool directory that cannot be made), 2 on a
-/// usage error, 130 when interrupted.
+/// Ctrl-C or SIGTERM stops any of them gracefully; a second Ctrl-C ends the process at once.
+///
+/// Exit status: 0 on success, 1 when it cannot run (an address in use, a directory that cannot be
+/// made), 2 on a usage error, 130 when interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "monitor", version, max_term_width = 100, verbatim_doc_comment)]
 pub struct Cli {
@@ -32,6 +36,70 @@ pub struct Cli {
 pub enum Sub {
     /// Collect this machine's measurements every step and send them to a relay (or print them).
     Agent(AgentArgs),
+    /// Receive agents' batches and route every series to its store shard.
+    ///
+    /// Prints `relay listening on ADDR` first, so `--listen 127.0.0.1:0` is usable.
+    Relay(RelayArgs),
+    /// Keep one shard's points and answer range queries over HTTP.
+    ///
+    /// Prints `store listening on ADDR` and `query API on http://ADDR` first.
+    Store(StoreArgs),
+    /// Run a relay, two store shards and a few agents on this machine, and print how to query them.
+    Demo(DemoArgs),
+}
+
+/// The options of `monitor relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// The address agents send to (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8433")]
+    pub listen: SocketAddr,
+    /// A store shard, as HOST:PORT; repeat for each. Their order does not matter: a series goes to
+    /// the same shard whatever the order.
+    #[arg(long = "shard", value_name = "ADDR", required = true)]
+    pub shards: Vec<SocketAddr>,
+    /// The most points held for one shard while it does not answer; beyond it the oldest are
+    /// dropped and counted.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub queue_points: usize,
+    /// Also forward every point to this Prometheus remote-write URL (VictoriaMetrics, Prometheus,
+    /// Thanos, Mimir…), as http://HOST:PORT/api/v1/write.
+    #[arg(long, value_name = "URL")]
+    pub remote_write: Option<String>,
+}
+
+/// The options of `monitor store`.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The address the relay sends to (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6070")]
+    pub listen: SocketAddr,
+    /// Serve the query API here.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6071")]
+    pub http: SocketAddr,
+    /// Where the write-ahead log and the blocks live.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/monitor/store")]
+    pub dir: PathBuf,
+    /// Days to keep raw points; the rollups are kept longer.
+    #[arg(long, value_name = "DAYS", default_value_t = 15)]
+    pub retention_days: u64,
+}
+
+/// The options of `monitor demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Simulated machines besides this one.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub agents: usize,
+    /// Seconds between two readings.
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    pub step: u64,
+    /// Serve the query API here (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub http: SocketAddr,
+    /// Keep the stores' data here instead of a temporary directory removed at the end.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// The options of `monitor agent`.
@@ -76,4 +144,8 @@ pub struct AgentArgs {
     /// Follow this nginx access log (across rotation) for request rates, status classes and bytes.
     #[arg(long, value_name = "FILE")]
     pub nginx_log: Option<PathBuf>,
+    /// Serve the latest readings at http://ADDR/metrics in Prometheus's text format, for a
+    /// Prometheus to scrape (as node_exporter's).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
 }

@@ -1,10 +1,12 @@
 //! `monitor`: a monitoring system (an agent that collects, a relay that routes, a time-series
-//! store that keeps), lab 08 of the course.
+//! store that keeps, and an HTTP API that answers), lab 08 of the course.
 //!
 //! The agent on each machine reads `/proc`, nginx and plugins on a schedule ([`collect`]) and sends
 //! the points in compact batches over one long connection ([`wire`]), keeping them in an on-disk
-//! spool while no relay answers. The relay and the store are servers on lab 07's event loop
-//! (`nbnet`).
+//! spool while no relay answers. The relay ([`relay`]) routes every series to its store shard by
+//! consistent hashing; the store ([`store`]) makes each point durable before it acknowledges it and
+//! keeps it compressed, with rollups; the query API ([`query`]) answers range queries over HTTP. The
+//! relay and the store are servers on lab 07's event loop (`nbnet`).
 //!
 //! # Layout
 //!
@@ -13,7 +15,14 @@
 //!   the scheduler that runs them ([`collect::Collector`], [`collect::Scheduler`]).
 //! - [`wire`]: the batch codec ([`wire::Message`]), the spool ([`wire::Spool`]) and the agent's
 //!   sender ([`wire::Sender`]).
-//! - [`agent`]: the agent, collectors to sender ([`agent::run_agent`]).
+//! - [`relay`]: consistent hashing ([`relay::Ring`]), bounded queues and forwarders
+//!   ([`relay::Relay`]).
+//! - [`store`]: the write-ahead log, Gorilla-compressed chunks, rollups and range queries
+//!   ([`store::Store`]), served on nbnet ([`store::serve`]).
+//! - [`query`]: the HTTP API ([`query::router`]) and the agent's `/metrics` page
+//!   ([`query::metrics_router`]).
+//! - [`agent`]: the agent, collectors to sender ([`agent::run_agent`]); [`demo`]: everything on
+//!   one machine ([`demo::run_demo`]).
 //! - the `monitor` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
@@ -21,10 +30,14 @@ pub mod agent;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod point;
+pub mod query;
+pub mod relay;
 pub mod run;
 pub mod shutdown;
+pub mod store;
 pub mod wire;
 
 pub use config::Config;

@@ -1,7 +1,7 @@
 //! The `monitor` command: parse the arguments, run the subcommand until done or until SIGINT or
 //! SIGTERM, report errors, exit with a meaningful code.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
         .init();
     // Ctrl-C or SIGTERM stops every part gracefully, and the run exits 130 after Ctrl-C, 0 after
     // SIGTERM. A second Ctrl-C, while the first is being handled, ends the process at once.

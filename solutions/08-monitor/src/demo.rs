@@ -1,0 +1,266 @@
+//! `monitor demo`: the whole data path on one machine. Two store shards, a relay in front of them,
+//! an agent reading this machine and a few simulated ones, and the query API over both shards,
+//! all on loopback with ports chosen by the kernel, until Ctrl-C.
+//!
+//! The parts are the stages' work; this file only starts them, so it is given. The simulated
+//! agents are the real scheduler and sender with one collector that makes up node-like numbers,
+//! so a laptop shows what a rack would send.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::agent::AgentConfig;
+use crate::collect::{CollectError, Collector, Scheduler};
+use crate::config::local_host_name;
+use crate::error::Error;
+use crate::point::{Millis, Sample, SeriesKey};
+use crate::query::{Source, router, serve_http};
+use crate::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
+use crate::shutdown::Shutdown;
+use crate::store::{RangeQuery, Store, StoreOptions, serve};
+use crate::wire::{Sender, SenderConfig, Spool};
+
+/// What `monitor demo` runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    /// Simulated machines besides this one.
+    pub agents: usize,
+    /// How often every agent reads.
+    pub step: Duration,
+    /// Where the query API listens.
+    pub http: SocketAddr,
+    /// Where the stores and spools live; a temporary directory when `None`.
+    pub dir: Option<PathBuf>,
+}
+
+/// The store shards of the demo.
+const SHARDS: usize = 2;
+
+/// Runs the demo until `shutdown`, writing how to reach it to `out`.
+///
+/// # Errors
+///
+/// When a directory cannot be made ([`Error::File`]) or an address bound ([`Error::Sys`]).
+pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let temporary = match &config.dir {
+        Some(_) => None,
+        None => Some(tempfile_dir()?),
+    };
+    let dir = config.dir.clone().or_else(|| temporary.as_ref().map(|t| t.0.clone())).unwrap_or_default();
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+
+    let mut stores = Vec::new();
+    let mut servers = Vec::new();
+    for shard in 0..SHARDS {
+        let store = Arc::new(Store::open(StoreOptions::new(dir.join(format!("store-{shard}"))))?);
+        let server = serve(loopback, Arc::clone(&store), shutdown)?;
+        stores.push((server.local_addr(), store));
+        servers.push(server);
+    }
+    let shard_addrs: Vec<SocketAddr> = stores.iter().map(|(addr, _)| *addr).collect();
+    let relay = Relay::start(RelayConfig::new(loopback, shard_addrs.clone()), shutdown)?;
+    let source = Arc::new(Shards::new(stores));
+    let api = serve_http(config.http, router(source), shutdown)?;
+
+    let mut agents = Vec::new();
+    let mut this_machine = AgentConfig::new(local_host_name());
+    this_machine.step = config.step;
+    let mut hosts = vec![this_machine.host.clone()];
+    agents.push(start_agent(
+        &this_machine.host,
+        this_machine.collectors(),
+        &dir,
+        relay.local_addr(),
+        shutdown,
+    )?);
+    for n in 1..=config.agents {
+        let host = format!("sim-{n:02}");
+        let collectors: Vec<Box<dyn Collector>> = vec![Box::new(Simulated::new(&host, config.step))];
+        agents.push(start_agent(&host, collectors, &dir, relay.local_addr(), shutdown)?);
+        hosts.push(host);
+    }
+
+    let api_url = format!("http://{}", api.local_addr());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let example = hosts.get(1).unwrap_or(&hosts[0]);
+    writeln!(
+        out,
+        "monitor demo: a relay on {}, store shards on {}, {} agents reading every {:?}\n\
+         data in {}\n\
+         query API on {api_url}:\n  \
+           curl '{api_url}/api/v1/hosts'\n  \
+           curl '{api_url}/api/v1/series?host={example}'\n  \
+           curl '{api_url}/api/v1/query_range?host={example}&metric=cpu.busy&start={}&end={}&step=30s'\n\
+         Ctrl-C stops it.",
+        relay.local_addr(),
+        shard_addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(" and "),
+        hosts.len(),
+        config.step,
+        dir.display(),
+        now,
+        now + 3600,
+    )
+    .map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+
+    shutdown.wait();
+    for agent in agents {
+        let _ = agent.join();
+    }
+    let stats = relay.join()?;
+    tracing::info!(?stats, "relay stopped");
+    for server in servers {
+        server.join()?;
+    }
+    api.join()?;
+    drop(temporary);
+    Ok(())
+}
+
+/// Starts one agent: `collectors` on a scheduler, their points sent to `relay` through a spool of
+/// its own.
+fn start_agent(
+    host: &str,
+    collectors: Vec<Box<dyn Collector>>,
+    dir: &std::path::Path,
+    relay: SocketAddr,
+    shutdown: &Shutdown,
+) -> Result<JoinHandle<()>, Error> {
+    let spool = Spool::open(&dir.join(format!("spool-{host}")), 64 << 20)?;
+    let mut scheduler = Scheduler::new(host);
+    for collector in collectors {
+        scheduler.add(collector);
+    }
+    let (points, batches) = mpsc::sync_channel(64);
+    let collecting = scheduler.spawn(points, shutdown.clone());
+    let sender = Sender::new(SenderConfig::new(vec![relay]), spool);
+    let shutdown = shutdown.clone();
+    std::thread::Builder::new()
+        .name(format!("agent {host}"))
+        .spawn(move || {
+            sender.run(batches, shutdown);
+            collecting.join();
+        })
+        .map_err(Error::sys("spawn an agent's thread"))
+}
+
+/// A temporary directory, removed when the value is dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> Result<TempDir, Error> {
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let path = std::env::temp_dir().join(format!("monitor-demo-{}-{stamp}", std::process::id()));
+    std::fs::create_dir_all(&path).map_err(Error::file(&path))?;
+    Ok(TempDir(path))
+}
+
+/// The query API's view of several shards: a series is asked of the shard the relay's ring sends
+/// it to; lists are the union of every shard's.
+struct Shards {
+    ring: Ring,
+    stores: Vec<(String, Arc<Store>)>,
+}
+
+impl Shards {
+    fn new(stores: Vec<(SocketAddr, Arc<Store>)>) -> Shards {
+        let stores: Vec<(String, Arc<Store>)> =
+            stores.into_iter().map(|(addr, store)| (addr.to_string(), store)).collect();
+        // The relay's own ring over the same names: a series is read where it was sent.
+        let ring = Ring::with_shards(DEFAULT_VNODES, stores.iter().map(|(name, _)| name.as_str()));
+        Shards { ring, stores }
+    }
+}
+
+impl Source for Shards {
+    fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = self.stores.iter().flat_map(|(_, store)| store.hosts()).collect();
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+
+    fn series(&self, host: Option<&str>, metric: Option<&str>) -> Vec<SeriesKey> {
+        let mut series: Vec<SeriesKey> =
+            self.stores.iter().flat_map(|(_, store)| store.series(host, metric)).collect();
+        series.sort();
+        series.dedup();
+        series
+    }
+
+    fn query(&self, query: &RangeQuery) -> Vec<(Millis, f64)> {
+        let Some(shard) = self.ring.shard_for(&query.series) else { return Vec::new() };
+        self.stores
+            .iter()
+            .find(|(name, _)| name == shard)
+            .map(|(_, store)| store.query(query))
+            .unwrap_or_default()
+    }
+}
+
+/// A made-up machine: CPU, memory, load and network numbers that wander as a real node's do,
+/// from a small random walk seeded by the host's name.
+struct Simulated {
+    interval: Duration,
+    state: u64,
+    cpu: f64,
+    memory: f64,
+    received: f64,
+}
+
+impl Simulated {
+    fn new(host: &str, interval: Duration) -> Simulated {
+        let seed = host
+            .bytes()
+            .fold(0x9e37_79b9_7f4a_7c15u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        Simulated { interval, state: seed | 1, cpu: 20.0, memory: 4e9, received: 0.0 }
+    }
+
+    /// A number in [-1, 1) (xorshift64*).
+    fn wobble(&mut self) -> f64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let bits = self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+        bits as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
+
+impl Collector for Simulated {
+    fn name(&self) -> &str {
+        "simulated"
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn collect(&mut self, _now: Millis) -> Result<Vec<Sample>, CollectError> {
+        self.cpu = (self.cpu + 5.0 * self.wobble()).clamp(1.0, 99.0);
+        self.memory = (self.memory + 5e7 * self.wobble()).clamp(1e9, 7e9);
+        let rate = 2e6 + 1e6 * self.wobble();
+        self.received += rate * self.interval.as_secs_f64();
+        let load = self.cpu / 25.0;
+        let mut samples = vec![
+            Sample::gauge("cpu.busy", (self.cpu * 100.0).round() / 100.0),
+            Sample::gauge("mem.used", self.memory.round()),
+            Sample::gauge("load.1min", (load * 100.0).round() / 100.0),
+            Sample::gauge("net.if.in.bytes", rate.round()).tag("iface", "eth0"),
+        ];
+        for core in 0..4 {
+            let busy = (self.cpu + 10.0 * self.wobble()).clamp(0.0, 100.0);
+            samples
+                .push(Sample::gauge("cpu.busy", (busy * 100.0).round() / 100.0).tag("cpu", core.to_string()));
+        }
+        Ok(samples)
+    }
+}

@@ -1,0 +1,330 @@
+//! Forwarders: the threads that empty the relay's queues into their destinations. A
+//! [`Forwarder`] takes a batch off its [`PointQueue`], sends it over its [`Link`] and takes the
+//! next only once the destination has acknowledged it, trying again (after a wait that doubles)
+//! as long as the destination fails: at least once, and in order.
+//!
+//! Each store shard gets [`RelayConfig::connections`](super::RelayConfig::connections)
+//! forwarders, each with its own queue and one long connection ([`ShardLink`]): a small pool,
+//! with every series always on the same connection of its shard, so that no retry on one
+//! connection can put a series' points out of order. There is no failover: a shard is a shard, and
+//! what is its own waits for it (within its queue's bound). The store acks a batch once it has
+//! written it, and keeps a point once per series and timestamp, so a batch sent again after a lost
+//! ack is never stored twice.
+//!
+//! Waits are on the [`Shutdown`], never a bare sleep. At a stop the forwarders go on delivering
+//! what is queued for up to [`RelayConfig::drain`](super::RelayConfig::drain); a failure then ends
+//! them, and what is left is dropped and counted.
+
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tracing::{debug, info, warn};
+
+use super::queue::{PointQueue, Taken};
+use super::stats::Destination;
+use crate::point::Point;
+use crate::shutdown::Shutdown;
+use crate::wire::{
+    FrameDecoder, MAX_DECODED_BYTES, MAX_PAYLOAD_BYTES, Message, decoded_size, encode, write_frame,
+};
+
+/// How long a forwarder waits for points at a time, between looks at the shutdown.
+const IDLE_WAIT: Duration = Duration::from_millis(100);
+
+/// What one try at sending a batch came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The destination acknowledged every point.
+    Delivered,
+    /// Not now (no connection, no answer in time, a 5xx): send it again after a wait.
+    Failed(String),
+    /// Never (a store's `Refused`, an HTTP 4xx): drop the batch and count it. `pause` when the
+    /// destination is turning everything down, so the next batch waits.
+    Refused {
+        /// Why, for the log.
+        reason: String,
+        /// Whether to wait before the next batch.
+        pause: bool,
+    },
+}
+
+/// A way to send a batch of points to one destination.
+pub(crate) trait Link: Send {
+    /// Sends `points`, taking at most about `timeout`; they are left as they were.
+    fn send(&mut self, points: &mut Vec<Point>, timeout: Duration) -> Outcome;
+}
+
+/// How a forwarder sends and how patiently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ForwardSettings {
+    /// The most points in one batch.
+    pub(crate) max_batch_points: usize,
+    /// How long one try may take.
+    pub(crate) timeout: Duration,
+    /// The first wait after a failure.
+    pub(crate) backoff_min: Duration,
+    /// The longest wait.
+    pub(crate) backoff_max: Duration,
+    /// How long deliveries go on after a stop.
+    pub(crate) drain: Duration,
+}
+
+/// One queue's forwarder: its link, and the counters of its destination.
+pub(crate) struct Forwarder<L: Link> {
+    /// Where the batches go.
+    link: L,
+    /// Where they come from.
+    queue: Arc<PointQueue>,
+    /// The destination's counters.
+    destination: Arc<Destination>,
+    /// Batch size, timeouts, waits.
+    settings: ForwardSettings,
+    /// The relay's stop.
+    shutdown: Shutdown,
+    /// Whether the last try failed (to log a failure and a recovery once, not every try).
+    failing: bool,
+}
+
+impl<L: Link> Forwarder<L> {
+    /// A forwarder of `queue` over `link`, counting in `destination`.
+    pub(crate) fn new(
+        link: L,
+        queue: Arc<PointQueue>,
+        destination: Arc<Destination>,
+        settings: ForwardSettings,
+        shutdown: Shutdown,
+    ) -> Forwarder<L> {
+        Forwarder { link, queue, destination, settings, shutdown, failing: false }
+    }
+
+    /// Delivers batches until the queue is closed and empty, or a stop's drain is over; then drops
+    /// (and counts) what is left.
+    pub(crate) fn run(mut self) {
+        let mut backoff = Backoff::new(self.settings.backoff_min, self.settings.backoff_max);
+        let mut drain_until = None;
+        loop {
+            if drain_until.is_none() && self.shutdown.is_stopped() {
+                drain_until = Some(Instant::now() + self.settings.drain);
+            }
+            if drain_until.is_some_and(|until| Instant::now() >= until) {
+                break;
+            }
+            let Some(taken) = self.queue.take(self.settings.max_batch_points, IDLE_WAIT) else {
+                if self.queue.is_closed() {
+                    break;
+                }
+                continue;
+            };
+            if !self.deliver(taken, &mut backoff, drain_until) {
+                break;
+            }
+        }
+        let mut left = 0;
+        while let Some(taken) = self.queue.take(usize::MAX, Duration::ZERO) {
+            left += taken.points.len();
+            self.queue.drop_taken(taken);
+        }
+        if left > 0 {
+            warn!(destination = %self.destination.name, points = left, "stopped with points queued: dropped");
+        }
+    }
+
+    /// Sends `taken` until it is acknowledged or refused, or dropped because newer points were
+    /// dropped meanwhile; false when a failure after a stop ended it (the forwarder stops too).
+    fn deliver(&mut self, mut taken: Taken, backoff: &mut Backoff, drain_until: Option<Instant>) -> bool {
+        let name = &self.destination.name;
+        let count = taken.points.len();
+        Destination::add(&self.destination.in_flight, count);
+        loop {
+            let timeout = match drain_until {
+                Some(until) => self.settings.timeout.min(until.saturating_duration_since(Instant::now())),
+                None => self.settings.timeout,
+            };
+            let outcome = if timeout.is_zero() {
+                Outcome::Failed("the drain time is over".to_owned())
+            } else {
+                self.link.send(&mut taken.points, timeout)
+            };
+            match outcome {
+                Outcome::Delivered => {
+                    if std::mem::take(&mut self.failing) {
+                        info!(destination = %name, "delivering again");
+                    }
+                    Destination::add(&self.destination.sent, count);
+                    Destination::sub(&self.destination.in_flight, count);
+                    backoff.reset();
+                    return true;
+                }
+                Outcome::Refused { reason, pause } => {
+                    warn!(destination = %name, points = count, %reason, "batch refused: dropped");
+                    Destination::add(&self.destination.failed, count);
+                    Destination::sub(&self.destination.in_flight, count);
+                    if pause {
+                        self.shutdown.wait_timeout(backoff.next());
+                    }
+                    return true;
+                }
+                Outcome::Failed(cause) => {
+                    Destination::add(&self.destination.retries, 1);
+                    if !std::mem::replace(&mut self.failing, true) {
+                        warn!(destination = %name, %cause, "cannot deliver; points wait in the queue");
+                    } else {
+                        debug!(destination = %name, %cause, "still cannot deliver");
+                    }
+                    let stopping = drain_until.is_some() || self.shutdown.wait_timeout(backoff.next());
+                    if stopping || self.queue.is_overtaken(&taken) {
+                        Destination::sub(&self.destination.in_flight, count);
+                        self.queue.drop_taken(taken);
+                        if stopping {
+                            warn!(destination = %name, points = count, "stopping: undelivered points dropped");
+                        }
+                        return !stopping;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Waits that double from `min` up to `max`.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    /// The first wait.
+    min: Duration,
+    /// The longest.
+    max: Duration,
+    /// The next.
+    current: Duration,
+}
+
+impl Backoff {
+    /// Waits from `min` up to `max`.
+    pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
+        Backoff { min, max, current: min }
+    }
+
+    /// The next wait; the one after is twice as long, up to the maximum.
+    pub(crate) fn next(&mut self) -> Duration {
+        let wait = self.current;
+        self.current = (self.current * 2).min(self.max).max(self.min);
+        wait
+    }
+
+    /// Back to the shortest wait, after a success.
+    pub(crate) fn reset(&mut self) {
+        self.current = self.min;
+    }
+}
+
+/// One long connection to a store shard, speaking the agents' protocol: a batch, then its ack.
+#[derive(Debug)]
+pub(crate) struct ShardLink {
+    /// The shard.
+    addr: SocketAddr,
+    /// How long a connection may take to open.
+    connect_timeout: Duration,
+    /// The open connection and what it has sent that is not yet a whole frame.
+    connection: Option<(TcpStream, FrameDecoder)>,
+    /// The next batch's number.
+    next_seq: u64,
+}
+
+impl ShardLink {
+    /// A link to the shard at `addr`; it connects at the first batch.
+    pub(crate) fn new(addr: SocketAddr, connect_timeout: Duration) -> ShardLink {
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_micros();
+        ShardLink { addr, connect_timeout, connection: None, next_seq: micros as u64 }
+    }
+
+    /// `points` as one or more payloads within the protocol's limits, each with its `seq`.
+    fn payloads(&mut self, points: &mut Vec<Point>) -> Vec<(u64, Vec<u8>)> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let message = Message::Batch { seq, points: std::mem::take(points) };
+        let mut payload = Vec::new();
+        encode(&message, &mut payload);
+        let Message::Batch { points: sent, .. } = message else { unreachable!("built as a batch") };
+        *points = sent;
+        if points.len() <= 1
+            || (payload.len() <= MAX_PAYLOAD_BYTES && decoded_size(points) <= MAX_DECODED_BYTES)
+        {
+            return vec![(seq, payload)];
+        }
+        // Rare: points with huge tag sets. Halves, each within the limits or halved again.
+        let mut first = points[..points.len() / 2].to_vec();
+        let mut second = points[points.len() / 2..].to_vec();
+        let mut payloads = self.payloads(&mut first);
+        payloads.extend(self.payloads(&mut second));
+        payloads
+    }
+
+    /// Writes `payload` as a frame and waits until `deadline` for the ack of `seq`.
+    fn exchange(&mut self, payload: &[u8], seq: u64, deadline: Instant) -> Outcome {
+        if self.connection.is_none() {
+            let timeout = self.connect_timeout.min(deadline.saturating_duration_since(Instant::now()));
+            match TcpStream::connect_timeout(&self.addr, timeout.max(Duration::from_millis(1))) {
+                Ok(stream) => {
+                    // Frames are written whole: Nagle's delay would only hold back their last packet.
+                    let _ = stream.set_nodelay(true);
+                    self.connection = Some((stream, FrameDecoder::default()));
+                }
+                Err(err) => return Outcome::Failed(format!("cannot connect: {err}")),
+            }
+        }
+        let outcome = self.try_exchange(payload, seq, deadline);
+        if outcome != Outcome::Delivered {
+            self.connection = None;
+        }
+        outcome
+    }
+
+    fn try_exchange(&mut self, payload: &[u8], seq: u64, deadline: Instant) -> Outcome {
+        let Some((stream, decoder)) = self.connection.as_mut() else {
+            return Outcome::Failed("not connected".to_owned());
+        };
+        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        if let Err(err) = stream.set_write_timeout(Some(left)).and_then(|()| write_frame(stream, payload)) {
+            return Outcome::Failed(format!("cannot send: {err}"));
+        }
+        let mut chunk = [0u8; 4096];
+        loop {
+            match decoder.next_message() {
+                Ok(Some(Message::Ack { seq: acked, .. })) if acked == seq => return Outcome::Delivered,
+                // The late ack of a batch sent before on this connection: the one awaited follows.
+                Ok(Some(Message::Ack { seq: acked, .. })) if acked < seq => continue,
+                Ok(Some(Message::Refused { reason })) => return Outcome::Refused { reason, pause: true },
+                Ok(Some(other)) => return Outcome::Failed(format!("unexpected answer {other:?}")),
+                Ok(None) => {}
+                Err(err) => return Outcome::Failed(format!("bad answer: {err}")),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Outcome::Failed("no ack in time".to_owned());
+            }
+            if let Err(err) = stream.set_read_timeout(Some(left)) {
+                return Outcome::Failed(err.to_string());
+            }
+            match stream.read(&mut chunk) {
+                Ok(0) => return Outcome::Failed("the store closed the connection".to_owned()),
+                Ok(read) => decoder.extend(&chunk[..read]),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Outcome::Failed(format!("no ack: {err}")),
+            }
+        }
+    }
+}
+
+impl Link for ShardLink {
+    fn send(&mut self, points: &mut Vec<Point>, timeout: Duration) -> Outcome {
+        let deadline = Instant::now() + timeout;
+        for (seq, payload) in self.payloads(points) {
+            let outcome = self.exchange(&payload, seq, deadline);
+            if outcome != Outcome::Delivered {
+                return outcome;
+            }
+        }
+        Outcome::Delivered
+    }
+}

@@ -1,0 +1,248 @@
+//! The checkpoint file: the series table and every series' head (its recent points, open chunks and
+//! buckets under way) as they stood when the log was rotated, so that a restart reads it and then
+//! only the log's newer segments.
+//!
+//! Checkpoint `G` is the file `checkpoint-G` (`G` zero-padded to 20 digits), written with the block
+//! files of generation `G` after the log was rotated to segment `G`: a store opens by reading the
+//! newest whole checkpoint, the block files of its generation or older, and the log's segments
+//! from `G` on. It is a run of records framed as the log's are ([`super::encoding`]):
+//!
+//! | record | payload after its type byte |
+//! |---|---|
+//! | `C`, first | generation (varint), level count, each level's step (varints; 0 for raw) |
+//! | `S`, a series | as in the log |
+//! | `H`, a head | series id, newest and frontier time (`i64`), recent count and each point's time (zigzag varint delta) and value (8 bytes), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, start `i64`, five values) and the open chunk |
+//! | `E`, last | the number of `S` and `H` records (varints) |
+//!
+//! An open chunk is a flag byte (0: none), then its window start (`i64`) and its Gorilla bytes (a
+//! varint length and the bytes).
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::chunk::OpenChunk;
+use super::encoding::{Cursor, begin_record, end_record, put_varint, scan_records, unzigzag, zigzag};
+use super::head::SeriesHead;
+use super::options::Plan;
+use super::rollup::{Bucket, COLUMNS, RollupHead};
+use super::series::SeriesId;
+use super::wal::{Record, decode_record, encode_series};
+use crate::error::Error;
+use crate::point::{Kind, Millis, SeriesKey};
+
+/// A checkpoint read back.
+#[derive(Debug, Default)]
+pub(crate) struct Checkpoint {
+    /// The series table.
+    pub(crate) series: Vec<(SeriesId, SeriesKey, Kind)>,
+    /// The heads.
+    pub(crate) heads: Vec<(SeriesId, SeriesHead)>,
+    /// Why it is not whole, when it is not: what was read before the damage is kept.
+    pub(crate) damage: Option<String>,
+}
+
+/// A checkpoint being written, in memory.
+#[derive(Debug)]
+pub(crate) struct CheckpointWriter {
+    /// The records so far.
+    bytes: Vec<u8>,
+    /// `S` records written.
+    series: u64,
+    /// `H` records written.
+    heads: u64,
+}
+
+impl CheckpointWriter {
+    /// A checkpoint of generation `generation` under `plan`.
+    pub(crate) fn new(generation: u64, plan: &Plan) -> CheckpointWriter {
+        let mut bytes = Vec::new();
+        let start = begin_record(&mut bytes);
+        bytes.push(b'C');
+        put_varint(&mut bytes, generation);
+        put_varint(&mut bytes, plan.levels.len() as u64);
+        for level in &plan.levels {
+            put_varint(&mut bytes, level.step as u64);
+        }
+        end_record(&mut bytes, start);
+        CheckpointWriter { bytes, series: 0, heads: 0 }
+    }
+
+    /// Adds a series.
+    pub(crate) fn series(&mut self, id: SeriesId, key: &SeriesKey, kind: Kind) {
+        encode_series(&mut self.bytes, id, key, kind);
+        self.series += 1;
+    }
+
+    /// Adds a head, but for its sealed chunks (which go to block files).
+    pub(crate) fn head(&mut self, id: SeriesId, head: &SeriesHead) {
+        let out = &mut self.bytes;
+        let start = begin_record(out);
+        out.push(b'H');
+        put_varint(out, u64::from(id));
+        out.extend_from_slice(&head.newest.to_le_bytes());
+        out.extend_from_slice(&head.frontier.to_le_bytes());
+        put_varint(out, head.recent.len() as u64);
+        let mut previous: Millis = 0;
+        for &(time, value) in &head.recent {
+            put_varint(out, zigzag(time.wrapping_sub(previous)));
+            previous = time;
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        put_open(out, head.raw.as_ref());
+        for rollup in &head.rollups {
+            out.extend_from_slice(&rollup.closed.to_le_bytes());
+            match &rollup.pending {
+                Some(bucket) => {
+                    out.push(1);
+                    out.extend_from_slice(&bucket.start.to_le_bytes());
+                    for value in bucket.row() {
+                        out.extend_from_slice(&value.to_le_bytes());
+                    }
+                }
+                None => out.push(0),
+            }
+            put_open(out, rollup.open.as_ref());
+        }
+        end_record(out, start);
+        self.heads += 1;
+    }
+
+    /// Writes the file `checkpoint-GENERATION` in `dir` under a temporary name, fsyncs it and
+    /// renames it; the caller syncs the directory.
+    pub(crate) fn write(mut self, dir: &Path, generation: u64) -> crate::Result<u64> {
+        let start = begin_record(&mut self.bytes);
+        self.bytes.push(b'E');
+        put_varint(&mut self.bytes, self.series);
+        put_varint(&mut self.bytes, self.heads);
+        end_record(&mut self.bytes, start);
+        let path = checkpoint_path(dir, generation);
+        let temporary = path.with_extension("tmp");
+        let file = File::create(&temporary).map_err(Error::file(&temporary))?;
+        (&file).write_all(&self.bytes).and_then(|()| file.sync_all()).map_err(Error::file(&temporary))?;
+        fs::rename(&temporary, &path).map_err(Error::file(&path))?;
+        Ok(self.bytes.len() as u64)
+    }
+}
+
+/// The path of checkpoint `generation` in `dir`.
+pub(crate) fn checkpoint_path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("checkpoint-{generation:020}"))
+}
+
+/// The generation named by a checkpoint's file name.
+pub(crate) fn parse_checkpoint_name(name: &str) -> Option<u64> {
+    name.strip_prefix("checkpoint-")?.parse().ok()
+}
+
+/// Reads checkpoint `generation` of `dir` for `plan`: every record up to the first damaged one.
+///
+/// # Errors
+///
+/// [`Error::File`] when the file cannot be read.
+pub(crate) fn read_checkpoint(dir: &Path, generation: u64, plan: &Plan) -> crate::Result<Checkpoint> {
+    let path = checkpoint_path(dir, generation);
+    let bytes = fs::read(&path).map_err(Error::file(&path))?;
+    let (records, good) = scan_records(&bytes);
+    let mut checkpoint = Checkpoint::default();
+    let mut steps: Option<Vec<Millis>> = None;
+    let mut ended = false;
+    for range in records {
+        let payload = &bytes[range];
+        let parsed = match (payload.first(), &steps) {
+            (Some(b'C'), None) => read_header(payload).map(|found| steps = Some(found)),
+            (Some(b'S'), Some(_)) => match decode_record(payload) {
+                Some(Record::Series(id, key, kind)) => {
+                    checkpoint.series.push((id, key, kind));
+                    Some(())
+                }
+                _ => None,
+            },
+            (Some(b'H'), Some(steps)) => {
+                read_head(payload, steps, plan).map(|head| checkpoint.heads.push(head))
+            }
+            (Some(b'E'), Some(_)) => {
+                ended = true;
+                Some(())
+            }
+            _ => None,
+        };
+        if parsed.is_none() || ended {
+            break;
+        }
+    }
+    if !ended {
+        checkpoint.damage = Some(format!("damaged after byte {good} of {}", bytes.len()));
+    }
+    Ok(checkpoint)
+}
+
+/// The level steps of a `C` record.
+fn read_header(payload: &[u8]) -> Option<Vec<Millis>> {
+    let mut cursor = Cursor::new(&payload[1..]);
+    cursor.varint()?;
+    let count = cursor.count(16)?;
+    let steps = (0..count).map(|_| cursor.varint().map(|step| step as Millis)).collect::<Option<Vec<_>>>()?;
+    cursor.is_done().then_some(steps)
+}
+
+/// A head of an `H` record, its rollups matched to `plan`'s levels by step.
+fn read_head(payload: &[u8], steps: &[Millis], plan: &Plan) -> Option<(SeriesId, SeriesHead)> {
+    let mut cursor = Cursor::new(&payload[1..]);
+    let id = SeriesId::try_from(cursor.varint()?).ok()?;
+    let mut head = SeriesHead::new(plan);
+    head.newest = cursor.i64()?;
+    head.frontier = cursor.i64()?;
+    let count = cursor.count(cursor.remaining() / 9)?;
+    let mut time: Millis = 0;
+    for _ in 0..count {
+        time = time.wrapping_add(unzigzag(cursor.varint()?));
+        head.recent.push_back((time, cursor.f64()?));
+    }
+    head.raw = read_open(&mut cursor, 1)?;
+    for &step in steps.iter().skip(1) {
+        let closed = cursor.i64()?;
+        let pending = match cursor.u8()? {
+            0 => None,
+            1 => {
+                let start = cursor.i64()?;
+                let row: Vec<f64> = (0..COLUMNS).map(|_| cursor.f64()).collect::<Option<_>>()?;
+                Some(Bucket::from_row(start, &row))
+            }
+            _ => return None,
+        };
+        let open = read_open(&mut cursor, COLUMNS)?;
+        // A level no longer configured is dropped; one new since starts empty.
+        if let Some(at) = plan.levels.iter().skip(1).position(|level| level.step == step) {
+            head.rollups[at] = RollupHead { pending, open, closed };
+        }
+    }
+    cursor.is_done().then_some((id, head))
+}
+
+/// Appends an open chunk, or its absence.
+fn put_open(out: &mut Vec<u8>, open: Option<&OpenChunk>) {
+    match open {
+        Some(open) => {
+            out.push(1);
+            out.extend_from_slice(&open.window.to_le_bytes());
+            let bytes = open.bytes();
+            put_varint(out, bytes.len() as u64);
+            out.extend_from_slice(&bytes);
+        }
+        None => out.push(0),
+    }
+}
+
+/// Reads an open chunk of `columns` values a row, or its absence; `None` when malformed.
+fn read_open(cursor: &mut Cursor<'_>, columns: usize) -> Option<Option<OpenChunk>> {
+    match cursor.u8()? {
+        0 => Some(None),
+        1 => {
+            let window = cursor.i64()?;
+            let len = cursor.count(cursor.remaining())?;
+            OpenChunk::restore(window, columns, cursor.bytes(len)?).map(Some)
+        }
+        _ => None,
+    }
+}
