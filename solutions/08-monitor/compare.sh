@@ -8,12 +8,15 @@
 #      (total), available memory, the 1-minute load, every filesystem's free and available bytes,
 #      and every interface's byte rates (with a steady 4 MB/s on the loopback one) must agree within the tolerances the chapter states;
 #   2. cost: the agent collecting every second, and node_exporter scraped every second, for the
-#      same number of readings: each one's resident memory (VmRSS) and CPU time per reading.
+#      same number of readings: each one's resident memory (VmRSS) and CPU time per reading;
+#   3. Prometheus: the agent's /metrics page passes `promtool check metrics`, and a real Prometheus
+#      scraping it answers a query with the agent's value.
 #
 #   bash solutions/08-monitor/compare.sh              # 5 s step, 3 intervals compared, 20 readings
 #   STEP=2 INTERVALS=2 READINGS=10 bash solutions/08-monitor/compare.sh   # a quick run
 #
-# Needs prometheus-node-exporter and python3 (Debian: apt-get install prometheus-node-exporter).
+# Needs prometheus-node-exporter, prometheus (for promtool and the server) and python3 (Debian:
+# apt-get install prometheus-node-exporter prometheus).
 # Exits 1 only on a disagreement past a tolerance, never because of a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +27,9 @@ readings=${READINGS:-20}
 node_exporter=${NODE_EXPORTER:-$(command -v prometheus-node-exporter || command -v node_exporter || echo /usr/bin/prometheus-node-exporter)}
 [ -x "$node_exporter" ] || { echo "compare.sh: prometheus-node-exporter is needed" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "compare.sh: python3 is needed" >&2; exit 2; }
+prometheus=${PROMETHEUS:-$(command -v prometheus || echo /usr/bin/prometheus)}
+promtool=${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}
+[ -x "$prometheus" ] && [ -x "$promtool" ] || { echo "compare.sh: prometheus and promtool are needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --quiet --release -p monitor-ref --bin monitor-ref
@@ -205,3 +211,58 @@ print(f"  agent / node_exporter: CPU {agent_cpu / node_cpu if node_cpu else floa
 if failures:
     sys.exit(f"compare.sh: {failures} value(s) disagree past their tolerance")
 EOF
+
+# 3. Prometheus scrapes the agent.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+metrics_port=$(free_port)
+prom_port=$(free_port)
+"$agent" agent --host compare --step 1 --metrics "127.0.0.1:$metrics_port" >/dev/null 2>"$work/agent.log" &
+pids+=($!)
+cat >"$work/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: agent
+    static_configs:
+      - targets: ["127.0.0.1:$metrics_port"]
+YAML
+"$prometheus" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+python3 - "$metrics_port" "$prom_port" "$promtool" <<'PY'
+import json, subprocess, sys, time, urllib.parse, urllib.request
+metrics_port, prom_port, promtool = sys.argv[1:]
+def get(url):
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.read()
+deadline = time.time() + 60
+page = None
+while time.time() < deadline:
+    try:
+        page = get(f"http://127.0.0.1:{metrics_port}/metrics")
+        if b"cpu_busy" in page:
+            break
+    except OSError:
+        pass
+    time.sleep(0.2)
+if not page or b"cpu_busy" not in page:
+    sys.exit("compare.sh: the agent's /metrics page never showed cpu_busy")
+check = subprocess.run([promtool, "check", "metrics"], input=page, capture_output=True)
+print(f"promtool check metrics on the agent's page ({len(page)} bytes, {page.count(b'# TYPE')} metrics): "
+      + ("passed" if check.returncode == 0 else "FAILED"))
+if check.returncode != 0:
+    sys.exit((check.stdout + check.stderr).decode())
+query = urllib.parse.quote('cpu_busy{job="agent"}')
+while time.time() < deadline:
+    try:
+        answer = json.loads(get(f"http://127.0.0.1:{prom_port}/api/v1/query?query={query}"))
+        result = answer["data"]["result"]
+        if result:
+            print(f"Prometheus scraped the agent: cpu_busy = {result[0]['value'][1]}")
+            break
+    except OSError:
+        pass
+    time.sleep(0.5)
+else:
+    sys.exit("compare.sh: Prometheus never had the agent's cpu_busy")
+PY

@@ -958,7 +958,7 @@ fn the_scheduler_stamps_points_with_the_host_and_the_tick() {
             "one stamp: {batch:?}"
         );
         assert!(
-            self_metric(batch, "agent.collector.duration_ms", "stamp").is_some(),
+            self_metric(batch, "agent.collector.duration.seconds", "stamp").is_some(),
             "the duration: {batch:?}"
         );
         assert_eq!(self_metric(batch, "agent.collector.errors", "stamp"), Some(0.0), "no errors: {batch:?}");

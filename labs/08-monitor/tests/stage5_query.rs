@@ -11,7 +11,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use monitor::query::exposition::{escape_label_value, format_value, label_name, metric_name};
+use monitor::query::exposition::{
+    escape_label_value, exposition_name, format_value, label_name, metric_name,
+};
 use monitor::query::{
     LatestPoints, MAX_POINTS, ParamError, Source, metrics_router, parse_range, render, router, serve_http,
 };
@@ -161,6 +163,21 @@ fn names_and_label_values_follow_prometheus_rules() {
     assert_eq!(metric_name("5xx.rate"), "_5xx_rate", "no leading digit");
     assert_eq!(label_name("node:x"), "node_x", "but not in label names");
     assert_eq!(label_name("1st"), "_1st");
+    assert_eq!(exposition_name("nginx.requests", Kind::Counter), "nginx_requests_total");
+    assert_eq!(exposition_name("http.requests_total", Kind::Counter), "http_requests_total", "not twice");
+    assert_eq!(exposition_name("cpu.busy", Kind::Gauge), "cpu_busy");
+    for (gauge, shown) in [
+        ("mem.total", "mem_total_value"),
+        ("proc.count", "proc_count_value"),
+        ("a.sum", "a_sum_value"),
+        ("b.bucket", "b_bucket_value"),
+    ] {
+        assert_eq!(
+            exposition_name(gauge, Kind::Gauge),
+            shown,
+            "a gauge may not end in a counter's or a histogram's suffix"
+        );
+    }
     assert_eq!(escape_label_value(r#"a\b "c" d"#), r#"a\\b \"c\" d"#);
     assert_eq!(escape_label_value("two\nlines"), r"two\nlines");
     assert_eq!(format_value(f64::NAN), "NaN");
@@ -273,10 +290,7 @@ proptest! {
         // Two metrics that sanitise alike share one name (and the first one's kind): count names.
         prop_assert!(read.len() <= points.len());
         for point in &points {
-            let mut name = metric_name(&point.metric);
-            if point.kind == Kind::Counter && !name.ends_with("_total") {
-                name.push_str("_total");
-            }
+            let name = exposition_name(&point.metric, point.kind);
             let (tag, value) = point.tags.iter().next().unwrap();
             let series = format!("{name}{{{}=\"{}\"}}", label_name(tag), escape_label_value(value));
             if let Some((_, read)) = read.get(&series) {

@@ -13,7 +13,7 @@
 //! A collector that returns an error or panics is reported (a `tracing` warning with the
 //! collector's name and the cause) and counted in its self-metrics, and runs again at its next
 //! tick; the others never notice. Every reading, failed or not, ends with two self-metric points:
-//! `agent.collector.duration_ms` (a gauge) and `agent.collector.errors` (a counter since start),
+//! `agent.collector.duration.seconds` (a gauge) and `agent.collector.errors` (a counter since start),
 //! tagged `collector=NAME`.
 
 use std::any::Any;

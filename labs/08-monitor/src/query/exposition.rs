@@ -15,7 +15,9 @@
 //! `[a-zA-Z_][a-zA-Z0-9_]*`, so every other character becomes `_` (`cpu.busy` is `cpu_busy`) and a
 //! name that starts with a digit gets a `_` in front. Label values are quoted, with `\`, `"` and a
 //! line feed escaped. A counter's name ends in `_total`, as Prometheus's conventions ask (and
-//! `promtool check metrics` checks). Each name has one `# HELP` and one `# TYPE` line before its
+//! `promtool check metrics` checks), and a gauge's may not end in a suffix the format keeps for
+//! counters, histograms and summaries (`_total`, `_count`, `_sum`, `_bucket`): such a gauge gets
+//! `_value` after it, so `mem.total` is `mem_total_value` ([`exposition_name`]). Each name has one `# HELP` and one `# TYPE` line before its
 //! first sample, and all its samples follow them: the format requires a name's lines to stand
 //! together. No timestamps are written: the scraper stamps what it scrapes, as it does for
 //! node_exporter.
@@ -29,6 +31,15 @@ use crate::point::{Kind, Point, SeriesKey};
 /// `metric` as a Prometheus metric name.
 pub fn metric_name(metric: &str) -> String {
     sanitise(metric, true)
+}
+
+/// The suffixes Prometheus keeps for counters (`_total`), histograms and summaries.
+const RESERVED_SUFFIXES: [&str; 4] = ["_total", "_count", "_sum", "_bucket"];
+
+/// The name a point of `metric` and `kind` is shown under: [`metric_name`], then `_total` after a
+/// counter's name that lacks it, and `_value` after a gauge's that ends in a reserved suffix.
+pub fn exposition_name(metric: &str, kind: Kind) -> String {
+    todo!("stage 5: the sanitised name, with _total for a counter and _value after a gauge's reserved suffix")
 }
 
 /// `tag` as a Prometheus label name.

@@ -58,7 +58,7 @@
 //!   sent), `nginx.log.unparsed` (lines that are not `combined`), and `nginx.log.status` tagged
 //!   `class` (`1xx` … `5xx`).
 //! - **plugins**: whatever they print, with their tags (see [`plugin_output`]).
-//! - **the collectors themselves** (tagged `collector`): `agent.collector.duration_ms` (how long
+//! - **the collectors themselves** (tagged `collector`): `agent.collector.duration.seconds` (how long
 //!   the last reading took, ms) and the counter `agent.collector.errors` (failed or panicked
 //!   readings since the agent started).
 //!

@@ -13,7 +13,7 @@
 //! A collector that returns an error or panics is reported (a `tracing` warning with the
 //! collector's name and the cause) and counted in its self-metrics, and runs again at its next
 //! tick; the others never notice. Every reading, failed or not, ends with two self-metric points:
-//! `agent.collector.duration_ms` (a gauge) and `agent.collector.errors` (a counter since start),
+//! `agent.collector.duration.seconds` (a gauge) and `agent.collector.errors` (a counter since start),
 //! tagged `collector=NAME`.
 
 use std::any::Any;
@@ -138,7 +138,7 @@ fn run_collector(
             }
         };
         points.push(
-            Sample::gauge("agent.collector.duration_ms", took.as_secs_f64() * 1000.0)
+            Sample::gauge("agent.collector.duration.seconds", took.as_secs_f64())
                 .tag("collector", name.as_str())
                 .at(host, tick),
         );
