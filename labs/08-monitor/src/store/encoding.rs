@@ -15,6 +15,7 @@
 use std::ops::Range;
 
 use crate::point::{Kind, SeriesKey, Tags};
+pub(crate) use crate::wire::varint::{put_varint, unzigzag, zigzag};
 
 /// A record's header: its length and its CRC-32.
 pub(crate) const RECORD_HEADER: usize = 8;
@@ -43,22 +44,6 @@ pub(crate) fn checksum(len: u32, payload: &[u8]) -> u32 {
 /// records end.
 pub(crate) fn scan_records(bytes: &[u8]) -> (Vec<Range<usize>>, usize) {
     todo!("stage 4: records while a whole header, a whole payload and a matching CRC are there")
-}
-
-/// Appends `value` as a varint: 7 bits a byte, low bits first.
-#[allow(clippy::ptr_arg)]
-pub(crate) fn put_varint(out: &mut Vec<u8>, value: u64) {
-    todo!("stage 4: 7 bits a byte, low bits first")
-}
-
-/// A signed number as an unsigned one with small magnitudes small: 0, -1, 1, -2 ... → 0, 1, 2, 3.
-pub(crate) fn zigzag(value: i64) -> u64 {
-    todo!("stage 4: (value << 1) ^ (value >> 63)")
-}
-
-/// The inverse of [`zigzag`].
-pub(crate) fn unzigzag(value: u64) -> i64 {
-    todo!("stage 4: the inverse of zigzag")
 }
 
 /// Appends a string: its length as a varint, then its bytes.

@@ -15,6 +15,7 @@
 use std::ops::Range;
 
 use crate::point::{Kind, SeriesKey, Tags};
+pub(crate) use crate::wire::varint::{put_varint, unzigzag, zigzag};
 
 /// A record's header: its length and its CRC-32.
 pub(crate) const RECORD_HEADER: usize = 8;
@@ -66,25 +67,6 @@ pub(crate) fn scan_records(bytes: &[u8]) -> (Vec<Range<usize>>, usize) {
         at = end;
     }
     (records, at)
-}
-
-/// Appends `value` as a varint: 7 bits a byte, low bits first.
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// A signed number as an unsigned one with small magnitudes small: 0, -1, 1, -2 ... → 0, 1, 2, 3.
-pub(crate) fn zigzag(value: i64) -> u64 {
-    ((value << 1) ^ (value >> 63)) as u64
-}
-
-/// The inverse of [`zigzag`].
-pub(crate) fn unzigzag(value: u64) -> i64 {
-    (value >> 1) as i64 ^ -((value & 1) as i64)
 }
 
 /// Appends a string: its length as a varint, then its bytes.

@@ -34,7 +34,7 @@ mod segment;
 pub mod sender;
 pub mod spool;
 pub mod validate;
-mod varint;
+pub(crate) mod varint;
 
 pub use error::WireError;
 pub use frame::{FrameDecoder, FrameReader, encode_frame, write_frame, write_message};
