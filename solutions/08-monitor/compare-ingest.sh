@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The reference store beside VictoriaMetrics and Prometheus on the same data, in one run: the lab's
+# examples/ingest.rs generates a fleet of node-like series (datasets::metrics, 161 series a host,
+# every 10 s) and each system ingests it through its own bulk path:
+#
+#   monitor store      batches over four connections, each acknowledged after its fsync;
+#   VictoriaMetrics    one POST of Prometheus's text format to /api/v1/import/prometheus
+#                      (acknowledged once buffered in memory, written within a second);
+#   Prometheus         `promtool tsdb create-blocks-from openmetrics`, its offline bulk path.
+#
+# It prints each one's points per second and bytes per point on disk after a clean stop, and
+# checks that our store and VictoriaMetrics hold every point (a count).
+#
+#   bash solutions/08-monitor/compare-ingest.sh                    # 50 hosts, 2 hours: 5.8 M points
+#   HOSTS=10 TICKS=360 bash solutions/08-monitor/compare-ingest.sh # a quick run
+#
+# Needs victoria-metrics, prometheus (for promtool) and python3. Exits 1 only when a store does not
+# hold every point, never because of a time.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+hosts=${HOSTS:-50}
+ticks=${TICKS:-720}
+vm=${VICTORIA_METRICS:-$(command -v victoria-metrics || echo /usr/bin/victoria-metrics)}
+promtool=${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}
+[ -x "$vm" ] && [ -x "$promtool" ] || { echo "compare-ingest.sh: victoria-metrics and promtool are needed" >&2; exit 2; }
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build --quiet --release -p monitor-ref --bin monitor-ref --example ingest
+monitor=$CARGO_TARGET_DIR/release/monitor-ref
+ingest=$CARGO_TARGET_DIR/release/examples/ingest
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-ingest.XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_http() {
+  for _ in $(seq 300); do
+    python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "compare-ingest.sh: $1 does not answer" >&2
+  exit 1
+}
+# Ends with three hours ago, aligned to the step: inside every store's window for new data.
+start_ms=$(( ($(date +%s) - 3 * 3600 - ticks * 10) / 10 * 10 * 1000 ))
+points=$((hosts * 161 * ticks))
+echo "the fleet: $hosts hosts × 161 series × $ticks steps of 10 s = $points points"
+row() { python3 -c "import sys; n, s, b = map(float, sys.argv[2:]); print(f'  {sys.argv[1]:<28} {n / s:>12,.0f} points/s   {b / n:6.2f} bytes a point   ({s:.2f} s, {b / 1e6:.1f} MB)')" "$@"; }
+rows=()
+
+# monitor store: the time until the last batch is acknowledged (durable), then the bytes on disk
+# after a clean stop (blocks, checkpoint, what is left of the log).
+store_port=$(free_port)
+store_http=$(free_port)
+"$monitor" store --listen "127.0.0.1:$store_port" --http "127.0.0.1:$store_http" --dir "$work/store" \
+  >/dev/null 2>"$work/store.log" &
+store_pid=$!
+pids+=($store_pid)
+wait_http "http://127.0.0.1:$store_http/api/v1/hosts"
+read -r acked seconds _ < <("$ingest" send --store "127.0.0.1:$store_port" --hosts "$hosts" --ticks "$ticks" --start-ms "$start_ms")
+[ "$acked" -eq "$points" ] || { echo "compare-ingest.sh: monitor store acknowledged $acked of $points points" >&2; exit 1; }
+kill -TERM "$store_pid"
+wait "$store_pid" || true
+rows+=("$(row "monitor store (fsync, ack)" "$points" "$seconds" "$(du -sb "$work/store" | cut -f1)")")
+
+# VictoriaMetrics: the time of the import request, then the bytes on disk after a clean stop.
+"$ingest" text --format prometheus --hosts "$hosts" --ticks "$ticks" --start-ms "$start_ms" >"$work/fleet.prom"
+vm_port=$(free_port)
+"$vm" -httpListenAddr="127.0.0.1:$vm_port" -storageDataPath="$work/vm" -retentionPeriod=1 \
+  -search.latencyOffset=0s >"$work/vm.log" 2>&1 &
+vm_pid=$!
+pids+=($vm_pid)
+wait_http "http://127.0.0.1:$vm_port/health"
+seconds=$(python3 - "$vm_port" "$work/fleet.prom" <<'PY'
+import sys, time, urllib.request
+port, path = sys.argv[1:]
+body = open(path, "rb").read()
+started = time.time()
+urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/import/prometheus", data=body), timeout=600).read()
+print(f"{time.time() - started:.3f}")
+PY
+)
+# Count what it holds (after its one-second flush of recent data).
+python3 - "$vm_port" "$points" "$start_ms" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+port, points, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000
+urllib.request.urlopen(f"http://127.0.0.1:{port}/internal/force_flush", timeout=60).read()
+deadline = time.time() + 60
+while True:
+    query = urllib.parse.urlencode({"query": 'sum(count_over_time({host=~"node-.*"}[1d]))', "time": start + 86399})
+    answer = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query?{query}", timeout=60).read())
+    result = answer["data"]["result"]
+    held = int(float(result[0]["value"][1])) if result else 0
+    if held == points or time.time() > deadline:
+        break
+    time.sleep(1)
+if held != points:
+    sys.exit(f"compare-ingest.sh: VictoriaMetrics holds {held} of {points} points")
+PY
+kill -INT "$vm_pid"
+wait "$vm_pid" || true
+rows+=("$(row "VictoriaMetrics (import)" "$points" "$seconds" "$(du -sb "$work/vm/data" | cut -f1)")")
+rm -f "$work/fleet.prom"
+
+# Prometheus: promtool writes TSDB blocks from OpenMetrics, offline.
+"$ingest" text --format openmetrics --hosts "$hosts" --ticks "$ticks" --start-ms "$start_ms" >"$work/fleet.om"
+started=$(date +%s.%N)
+"$promtool" tsdb create-blocks-from openmetrics "$work/fleet.om" "$work/prometheus" >"$work/promtool.log" 2>&1
+seconds=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$started" "$(date +%s.%N)")
+rows+=("$(row "Prometheus (create-blocks)" "$points" "$seconds" "$(du -sb "$work/prometheus" | cut -f1)")")
+
+echo "ingest of the same fleet, each through its own bulk path, one after another on this machine:"
+printf '%s\n' "${rows[@]}"
