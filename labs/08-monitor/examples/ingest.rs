@@ -29,7 +29,8 @@ fn main() {
         let at = args.iter().position(|a| a == name).unwrap_or_else(|| usage(&format!("{name} is missing")));
         args.get(at + 1).cloned().unwrap_or_else(|| usage(&format!("{name} needs a value")))
     };
-    let number = |name: &str| -> i64 { value_of(name).parse().unwrap_or_else(|_| usage(&format!("{name} N"))) };
+    let number =
+        |name: &str| -> i64 { value_of(name).parse().unwrap_or_else(|_| usage(&format!("{name} N"))) };
     let spec = NodeSpec {
         seed: 8,
         hosts: number("--hosts") as usize,
@@ -138,7 +139,8 @@ fn send(store: SocketAddr, spec: NodeSpec, ticks: u64) {
     };
     for reading in &all {
         let s = &series[reading.series];
-        let conn = s.host.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % CONNECTIONS;
+        let conn =
+            s.host.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % CONNECTIONS;
         let tags: Tags = s.tags.iter().cloned().collect();
         let kind = if s.counter { Kind::Counter } else { Kind::Gauge };
         let point = Point {
