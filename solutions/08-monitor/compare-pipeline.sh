@@ -97,7 +97,9 @@ kill "$agent_pid"
 # 2. crashes
 echo "crash test: $kills SIGKILLs of monitor store under load from storeload (4 connections, 100 points a batch)"
 crash_dir=$work/crash
-start_ms=$(( ($(date +%s) - 20 * 3600) * 1000 ))
+# Round r sends the hour r hours after the start, 50 minutes of it at most: all of it in the past,
+# where the store takes it.
+start_ms=$(( ($(date +%s) - (kills + 2) * 3600) * 1000 ))
 restart_store() {
   "$monitor" store --listen "127.0.0.1:$crash_port" --http "127.0.0.1:$crash_http" --dir "$crash_dir" \
     >"$work/crash.out" 2>>"$work/crash.log" &
@@ -121,6 +123,11 @@ done
 restart_store
 pids+=($crash_pid)
 "$storeload" check --http "127.0.0.1:$crash_http" --log "$work/acked"
+if grep -q "unexpected answer" "$work/storeload.log" 2>/dev/null; then
+  echo "compare-pipeline.sh: the store refused points it should take:" >&2
+  grep "unexpected answer" "$work/storeload.log" | head -3 >&2
+  exit 1
+fi
 if grep -qi panic "$work/crash.log"; then
   echo "compare-pipeline.sh: the store panicked:" >&2
   grep -i -A3 panic "$work/crash.log" >&2
