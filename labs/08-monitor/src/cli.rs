@@ -83,6 +83,10 @@ pub struct StoreArgs {
     /// Days to keep raw points; the rollups are kept longer.
     #[arg(long, value_name = "DAYS", default_value_t = 15)]
     pub retention_days: u64,
+    /// Keep raw points only: no 5-minute and hourly rollups (when the long history lives
+    /// elsewhere, behind the relay's remote write).
+    #[arg(long)]
+    pub no_rollups: bool,
 }
 
 /// The options of `monitor demo`.

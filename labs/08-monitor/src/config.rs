@@ -75,6 +75,9 @@ fn store_command(args: StoreArgs) -> Result<StoreCommand, Error> {
     }
     let mut options = StoreOptions::new(args.dir);
     options.retention = Duration::from_secs(args.retention_days.saturating_mul(24 * 60 * 60));
+    if args.no_rollups {
+        options.rollups.clear();
+    }
     Ok(StoreCommand { listen: args.listen, http: args.http, options })
 }
 

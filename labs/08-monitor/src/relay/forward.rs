@@ -9,7 +9,8 @@
 //! connection can put a series' points out of order. There is no failover: a shard is a shard, and
 //! what is its own waits for it (within its queue's bound). The store acks a batch once it has
 //! written it, and keeps a point once per series and timestamp, so a batch sent again after a lost
-//! ack is never stored twice.
+//! ack is never stored twice; the points its ack counts as rejected (too late for its out-of-order
+//! window) are counted as failed, not sent.
 //!
 //! Waits are on the [`Shutdown`], never a bare sleep. At a stop the forwarders go on delivering
 //! what is queued for up to [`RelayConfig::drain`](super::RelayConfig::drain); a failure then ends
@@ -36,8 +37,12 @@ const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// What one try at sending a batch came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// The destination acknowledged every point.
-    Delivered,
+    /// The destination acknowledged the batch; it turned `refused` of its points down for good (a
+    /// store's points too late for its out-of-order window), and is not sent them again.
+    Delivered {
+        /// Points the acknowledgement counted as rejected.
+        refused: usize,
+    },
     /// Not now (no connection, no answer in time, a 5xx): send it again after a wait.
     Failed(String),
     /// Never (a store's `Refused`, an HTTP 4xx): drop the batch and count it. `pause` when the

@@ -43,7 +43,8 @@ pub struct ForwardStats {
     pub queued: u64,
     /// Points dropped: the oldest, past the queue's bound, or left undelivered at a stop.
     pub dropped: u64,
-    /// Points it turned down for good (a store's `Refused`, an HTTP 4xx): never resent.
+    /// Points it turned down for good (a store's `Refused` or the rejected count of its ack, an HTTP
+    /// 4xx): never resent.
     pub failed: u64,
     /// Tries that failed and were tried again (a connection refused or lost, no ack in time, an
     /// HTTP 5xx).

@@ -8,9 +8,9 @@
 //!
 //! | part | layout |
 //! |---|---|
-//! | chunks | each chunk's Gorilla bytes, one after another |
+//! | chunks | each chunk in the encoding at rest ([`super::compact`]), one after another |
 //! | index | an entry a chunk, in the chunks' order (by series, then time): series id (`u32`), rows (`u32`), first and last time (`i64`), length (`u32`), CRC-32 of the chunk (`u32`): 32 bytes; a chunk starts where the one before it ends |
-//! | footer | step, window start, window span (`i64` each), generation (`u64`), entry count (`u32`), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK1\n`: 48 bytes |
+//! | footer | step, window start, window span (`i64` each), generation (`u64`), entry count (`u32`), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK2\n`: 48 bytes |
 //!
 //! All integers are little-endian. A file is written under a temporary name, fsynced and renamed,
 //! so a crash leaves it whole or absent.
@@ -25,13 +25,15 @@ use std::sync::Arc;
 use tracing::warn;
 
 use super::chunk::SealedChunk;
+use super::compact;
+use super::gorilla::{Rows, decode_rows};
 use super::options::Level;
 use super::series::SeriesId;
 use crate::error::Error;
 use crate::point::Millis;
 
 /// The last 8 bytes of every block file.
-const MAGIC: &[u8; 8] = b"MONBLK1\n";
+const MAGIC: &[u8; 8] = b"MONBLK2\n";
 /// The bytes of an index entry.
 const ENTRY_BYTES: usize = 32;
 /// The bytes of the footer.
@@ -78,8 +80,14 @@ pub(crate) struct BlockFile {
 }
 
 impl BlockFile {
-    /// Writes `chunks` (all of `level` and the window starting at `window`) to a new file in
-    /// `dir`, durably but for the directory entry, which the caller syncs.
+    /// Writes `chunks` (all of `level` and the window starting at `window`), re-encoded from
+    /// Gorilla to the encoding at rest, to a new file in `dir`, durably but for the directory
+    /// entry, which the caller syncs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when the file cannot be written, or a chunk does not decode (which the
+    /// store's own chunks always do).
     pub(crate) fn write(
         dir: &Path,
         level: &Level,
@@ -88,7 +96,7 @@ impl BlockFile {
         chunks: &mut [(SeriesId, &SealedChunk)],
     ) -> crate::Result<BlockFile> {
         todo!(
-            "stage 4: chunks sorted by series then time, then the index and the footer; written to a temporary name, fsynced, renamed"
+            "stage 4: chunks sorted by series then time, each decoded and written as `compact::encode` makes it, then the index and the footer; written to a temporary name, fsynced, renamed"
         )
     }
 
@@ -104,9 +112,9 @@ impl BlockFile {
         todo!("stage 4: the entries of `series`: a binary search of the sorted index")
     }
 
-    /// The bytes of a chunk, or `None` (with a warning) when they cannot be read or are damaged.
-    pub(crate) fn read(&self, entry: &BlockEntry) -> Option<Vec<u8>> {
-        todo!("stage 4: pread the chunk's bytes and check its CRC")
+    /// The rows of a chunk, or `None` (with a warning) when they cannot be read or are damaged.
+    pub(crate) fn read(&self, entry: &BlockEntry) -> Option<Rows> {
+        todo!("stage 4: pread the chunk's bytes, check its CRC and decode them with `compact::decode`")
     }
 
     /// Rows in the file.

@@ -5,17 +5,20 @@
 //! Checkpoint `G` is the file `checkpoint-G` (`G` zero-padded to 20 digits), written with the block
 //! files of generation `G` after the log was rotated to segment `G`: a store opens by reading the
 //! newest whole checkpoint, the block files of its generation or older, and the log's segments
-//! from `G` on. It is a run of records framed as the log's are ([`super::encoding`]):
+//! from `G` on. It is a run of records framed as the log's are ([`super::encoding`]), the whole
+//! run compressed as one zstd stream (the series' names and the heads' times repeat from record
+//! to record):
 //!
 //! | record | payload after its type byte |
 //! |---|---|
 //! | `C`, first | generation (varint), level count, each level's step (varints; 0 for raw) |
 //! | `S`, a series | as in the log |
-//! | `H`, a head | series id, newest and frontier time (`i64`), recent count and each point's time (zigzag varint delta) and value (8 bytes), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, start `i64`, five values) and the open chunk |
+//! | `H`, a head | series id, newest and frontier time (`i64`), the recent points (a chunk), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, then a chunk of its row) and the open chunk |
 //! | `E`, last | the number of `S` and `H` records (varints) |
 //!
-//! An open chunk is a flag byte (0: none), then its window start (`i64`) and its Gorilla bytes (a
-//! varint length and the bytes).
+//! A chunk is a varint length and its bytes in the encoding at rest ([`super::compact`]), as in
+//! the block files: a quarter of Gorilla's bytes, or less, on a collector's decimals. An open chunk
+//! is a flag byte (0: none), then its window start (`i64`) and its rows as a chunk.
 
 use std::fs::{self, File};
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! window is over (or it is full) it becomes a [`SealedChunk`], immutable bytes that wait in the
 //! head until a checkpoint writes them to a block file.
 
-use super::gorilla::{ChunkEncoder, decode_rows};
+use super::gorilla::{ChunkEncoder, Rows, decode_rows};
 use crate::point::Millis;
 
 /// A chunk being appended to.
@@ -24,10 +24,17 @@ impl OpenChunk {
         todo!("stage 4: an empty encoder for the window")
     }
 
-    /// A chunk of `columns` values a row with the rows of `bytes` (from a checkpoint), or `None`
-    /// when they are not such a chunk, or not in increasing time.
-    pub(crate) fn restore(window: Millis, columns: usize, bytes: &[u8]) -> Option<OpenChunk> {
-        todo!("stage 4: decode the rows and push them again; None if they do not decode or do not increase")
+    /// A chunk of `columns` values a row with `rows` (from a checkpoint), or `None` when they
+    /// have another column count, or are not in increasing time.
+    pub(crate) fn restore(window: Millis, columns: usize, rows: &Rows) -> Option<OpenChunk> {
+        todo!(
+            "stage 4: push the rows again; None if their column count differs or their times do not increase"
+        )
+    }
+
+    /// The chunk's rows as they stand.
+    pub(crate) fn decoded(&self) -> Rows {
+        todo!("stage 4: decode the chunk's bytes")
     }
 
     /// Appends a row, later than every row before.

@@ -2,10 +2,12 @@
 //! file, and the log's old segments are deleted.
 //!
 //! 1. With the gate held for writing (no append between logging and applying), the log is rotated
-//!    to a new segment `G`, and the series table and every head are copied into checkpoint `G`,
-//!    but for their sealed chunks, which are copied aside.
-//! 2. Without the gate, the sealed chunks are written to block files of generation `G`, one a
-//!    level and window, then the checkpoint file, each fsynced, then the directories.
+//!    to a new segment `G`, the series table is copied into checkpoint `G`, and every head is
+//!    cloned, but for its sealed chunks, which are copied aside: a copy of memory, so appends wait
+//!    milliseconds, not the time encoding takes.
+//! 2. Without the gate, the heads are encoded into the checkpoint, the sealed chunks are written
+//!    to block files of generation `G`, one a level and window, then the checkpoint file, each
+//!    fsynced, then the directories.
 //! 3. The block files join the store's, the chunks written leave the heads, and the checkpoints
 //!    and segments older than `G` are deleted.
 //!
@@ -24,6 +26,7 @@ use super::block::BlockFile;
 use super::checkpoint::{CheckpointWriter, checkpoint_path};
 use super::chunk::SealedChunk;
 use super::engine::{Store, file_names, lock, read, remove, write};
+use super::head::SeriesHead;
 use super::series::SeriesId;
 use super::wal::{list_segments, segment_path};
 use crate::error::Error;
@@ -70,12 +73,16 @@ impl Store {
         )
     }
 
-    /// Step 1: with the gate held, rotates the log and copies the series and heads; returns the
-    /// new generation, the checkpoint so far and each series' sealed chunks.
+    /// Step 1: with the gate held, rotates the log, copies the series and clones the heads;
+    /// returns the new generation, the checkpoint so far, the heads (without their sealed chunks)
+    /// and each series' sealed chunks.
     #[allow(clippy::type_complexity)]
-    fn copy_heads(&self) -> crate::Result<(u64, CheckpointWriter, Vec<(SeriesId, Vec<SealedChunk>)>)> {
+    fn copy_heads(
+        &self,
+    ) -> crate::Result<(u64, CheckpointWriter, Vec<(SeriesId, SeriesHead)>, Vec<(SeriesId, Vec<SealedChunk>)>)>
+    {
         todo!(
-            "stage 4: with the gate held for writing: rotate the log, copy the series and every head, keep the sealed chunks aside"
+            "stage 4: with the gate held for writing: rotate the log, copy the series, clone every head without its sealed chunks, keep those aside"
         )
     }
 }

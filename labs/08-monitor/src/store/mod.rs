@@ -30,7 +30,9 @@
 //! - `series` (private): the series ids.
 //! - `wal` (private): the write-ahead log and its group commit; `encoding` (private): the record
 //!   frame and fields the log and the checkpoint share.
-//! - `block`, `checkpoint` (private): the block files, the checkpoint file.
+//! - `block`, `checkpoint` (private): the block files, the checkpoint file; `compact`
+//!   (private): how their chunks are encoded at rest (decimal conversion, the cheapest transform,
+//!   zstd).
 //! - [`query`]: [`RangeQuery`], [`Aggregate`], and choosing the level.
 //! - `engine` (private): [`Store`]; `flush` and `retention` (private): its checkpoints
 //!   ([`Store::flush`]) and [`Store::enforce_retention`].
@@ -41,6 +43,7 @@ mod bits;
 mod block;
 mod checkpoint;
 mod chunk;
+mod compact;
 mod encoding;
 mod engine;
 mod flush;

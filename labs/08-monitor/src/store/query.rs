@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::gorilla::decode_rows;
+use super::gorilla::{Rows, decode_rows};
 use super::head::SeriesHead;
 use super::options::{Plan, floor};
 use super::rollup::Bucket;
@@ -114,9 +114,14 @@ impl Gather {
         todo!("stage 4: whether the chunk overlaps the range")
     }
 
-    /// Adds the rows of a chunk in range; a chunk that does not decode adds nothing.
+    /// Adds the rows of a Gorilla chunk in range; a chunk that does not decode adds nothing.
     pub(crate) fn chunk(&mut self, bytes: &[u8]) {
-        todo!("stage 4: decode the chunk; keep its rows in range as buckets")
+        todo!("stage 4: decode the chunk and add its rows")
+    }
+
+    /// Adds the rows of a decoded chunk in range.
+    pub(crate) fn rows(&mut self, rows: &Rows) {
+        todo!("stage 4: keep the rows in range as buckets")
     }
 
     /// Adds a bucket, when in range.

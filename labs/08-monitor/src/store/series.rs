@@ -1,9 +1,9 @@
 //! [`SeriesIndex`]: every series the store has met, each given a small number (its *id*) the first
 //! time, which the log, the head and the block files use in place of its key.
 //!
-//! Finding a point's id must not allocate: the point's host, metric and tags are hashed where they
-//! lie and compared with the keys of that hash, so a batch of known series costs a hash and a
-//! comparison a point.
+//! Finding a series' id must not allocate: its host, metric and tags are hashed where they lie (in
+//! a point, or in a batch's frame) and compared with the keys of that hash, so a batch of known
+//! series costs a hash and a comparison a series.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
@@ -73,8 +73,8 @@ impl SeriesIndex {
         todo!("stage 4: filtered by host and metric, sorted")
     }
 
-    /// The hash of a key given by its parts.
-    fn hash(&self, host: &str, metric: &str, tags: &Tags) -> u64 {
-        todo!("stage 4: host, metric and tags into one hasher")
+    /// The hash of a key given by its parts, the tags by name.
+    fn hash<'a>(&self, host: &str, metric: &str, tags: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
+        todo!("stage 4: host, metric and each tag's name and value into one hasher")
     }
 }

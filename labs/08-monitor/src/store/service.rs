@@ -1,9 +1,9 @@
 //! The store's server, `monitor store`: Open-Falcon's *graph*, on lab 07's event loop.
 //!
-//! A relay (or an agent) sends batches in nbNet's length frames; each is decoded on the event loop
-//! thread, its invalid points are dropped and counted ([`keep_valid`]), and the rest are handed to
-//! a *committer* thread, which appends them and writes the [`Message::Ack`] through the loop's
-//! [`Handle`] once they are durable. The loop never waits for an fsync, and the committers' appends
+//! A relay (or an agent) sends batches in nbNet's length frames; each is checked on the event loop
+//! thread and handed to a *committer* thread, which drops and counts its invalid points (the checks
+//! of [`validate`](crate::wire::validate())), appends the rest and writes the [`Message::Ack`]
+//! through the loop's [`Handle`] once they are durable. The loop never waits for an fsync, and the committers' appends
 //! share fsyncs. A connection's batches always go to the same committer, so they are stored in
 //! the order sent. A frame that is not a batch of this protocol version is answered with
 //! [`Message::Refused`] and the connection is closed.
@@ -104,10 +104,12 @@ fn commit(store: &Store, jobs: &Receiver<Job>) {
     todo!("stage 4: append each job and write its framed ack through the loop's handle")
 }
 
-/// Appends a batch's valid `points` and returns its ack; `None` when the append failed (the
-/// sender will send the batch again, here or elsewhere).
-fn stored(store: &Store, seq: u64, points: &[Point], invalid: u64) -> Option<Message> {
-    todo!("stage 4: append; the ack counts the invalid and the refused as rejected")
+/// Appends the valid points of the batch in `payload` (checked) and returns its ack; `None` when
+/// the append failed (the sender will send the batch again, here or elsewhere).
+fn stored(store: &Store, payload: &[u8]) -> Option<Message> {
+    todo!(
+        "stage 4: decode, drop and count the invalid points, append the rest; the ack counts the invalid and the refused as rejected"
+    )
 }
 
 /// Refuses a frame: the refusal, then the connection closed.
@@ -139,7 +141,8 @@ pub struct StoreServer {
 
 /// Serves `store` on `addr` (port 0: any free port, see [`StoreServer::local_addr`]) until
 /// `shutdown`; then the committers finish the batches they have, and the store is flushed. Every
-/// [`RETENTION_EVERY`] the store enforces its retention at the time of day.
+/// [`RETENTION_EVERY`] the store enforces its retention at the time of day; its checkpoints run on
+/// the same thread, not in the append that filled the log.
 ///
 /// # Errors
 ///

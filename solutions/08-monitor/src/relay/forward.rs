@@ -9,7 +9,8 @@
 //! connection can put a series' points out of order. There is no failover: a shard is a shard, and
 //! what is its own waits for it (within its queue's bound). The store acks a batch once it has
 //! written it, and keeps a point once per series and timestamp, so a batch sent again after a lost
-//! ack is never stored twice.
+//! ack is never stored twice; the points its ack counts as rejected (too late for its out-of-order
+//! window) are counted as failed, not sent.
 //!
 //! Waits are on the [`Shutdown`], never a bare sleep. At a stop the forwarders go on delivering
 //! what is queued for up to [`RelayConfig::drain`](super::RelayConfig::drain); a failure then ends
@@ -33,11 +34,19 @@ use crate::wire::{
 /// How long a forwarder waits for points at a time, between looks at the shutdown.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
+/// A queue holding this many batches is a backlog (a store was slow or down): once it has drained,
+/// the memory it took is given back to the system.
+const BACKLOG_BATCHES: usize = 10;
+
 /// What one try at sending a batch came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// The destination acknowledged every point.
-    Delivered,
+    /// The destination acknowledged the batch; it turned `refused` of its points down for good (a
+    /// store's points too late for its out-of-order window), and is not sent them again.
+    Delivered {
+        /// Points the acknowledgement counted as rejected.
+        refused: usize,
+    },
     /// Not now (no connection, no answer in time, a 5xx): send it again after a wait.
     Failed(String),
     /// Never (a store's `Refused`, an HTTP 4xx): drop the batch and count it. `pause` when the
@@ -104,6 +113,7 @@ impl<L: Link> Forwarder<L> {
     pub(crate) fn run(mut self) {
         let mut backoff = Backoff::new(self.settings.backoff_min, self.settings.backoff_max);
         let mut drain_until = None;
+        let mut backlog = false;
         loop {
             if drain_until.is_none() && self.shutdown.is_stopped() {
                 drain_until = Some(Instant::now() + self.settings.drain);
@@ -112,11 +122,16 @@ impl<L: Link> Forwarder<L> {
                 break;
             }
             let Some(taken) = self.queue.take(self.settings.max_batch_points, IDLE_WAIT) else {
+                self.queue.free_spent();
+                if std::mem::take(&mut backlog) {
+                    give_back_memory();
+                }
                 if self.queue.is_closed() {
                     break;
                 }
                 continue;
             };
+            backlog |= self.queue.len() >= BACKLOG_BATCHES * self.settings.max_batch_points;
             if !self.deliver(taken, &mut backoff, drain_until) {
                 break;
             }
@@ -148,13 +163,19 @@ impl<L: Link> Forwarder<L> {
                 self.link.send(&mut taken.points, timeout)
             };
             match outcome {
-                Outcome::Delivered => {
+                Outcome::Delivered { refused } => {
                     if std::mem::take(&mut self.failing) {
                         info!(destination = %name, "delivering again");
                     }
-                    Destination::add(&self.destination.sent, count);
+                    let refused = refused.min(count);
+                    if refused > 0 {
+                        warn!(destination = %name, points = refused, "points refused by the destination: dropped");
+                    }
+                    Destination::add(&self.destination.sent, count - refused);
+                    Destination::add(&self.destination.failed, refused);
                     Destination::sub(&self.destination.in_flight, count);
                     backoff.reset();
+                    self.queue.recycle(taken.points);
                     return true;
                 }
                 Outcome::Refused { reason, pause } => {
@@ -185,6 +206,19 @@ impl<L: Link> Forwarder<L> {
                 }
             }
         }
+    }
+}
+
+/// Returns the free memory of the allocator's arenas to the system. glibc's malloc keeps what a
+/// drained backlog freed (the arenas of the threads that decoded it only shrink from their top), so
+/// the relay's resident memory would stay at its highest for good; elsewhere this does nothing.
+/// The store calls it after a checkpoint, whose copy of the heads it frees.
+pub(crate) fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks and releases the allocator's own free memory; it takes no
+    // pointer and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -274,7 +308,7 @@ impl ShardLink {
             }
         }
         let outcome = self.try_exchange(payload, seq, deadline);
-        if outcome != Outcome::Delivered {
+        if !matches!(outcome, Outcome::Delivered { .. }) {
             self.connection = None;
         }
         outcome
@@ -291,7 +325,9 @@ impl ShardLink {
         let mut chunk = [0u8; 4096];
         loop {
             match decoder.next_message() {
-                Ok(Some(Message::Ack { seq: acked, .. })) if acked == seq => return Outcome::Delivered,
+                Ok(Some(Message::Ack { seq: acked, rejected, .. })) if acked == seq => {
+                    return Outcome::Delivered { refused: rejected as usize };
+                }
                 // The late ack of a batch sent before on this connection: the one awaited follows.
                 Ok(Some(Message::Ack { seq: acked, .. })) if acked < seq => continue,
                 Ok(Some(Message::Refused { reason })) => return Outcome::Refused { reason, pause: true },
@@ -319,12 +355,65 @@ impl ShardLink {
 impl Link for ShardLink {
     fn send(&mut self, points: &mut Vec<Point>, timeout: Duration) -> Outcome {
         let deadline = Instant::now() + timeout;
+        let mut refused = 0;
         for (seq, payload) in self.payloads(points) {
-            let outcome = self.exchange(&payload, seq, deadline);
-            if outcome != Outcome::Delivered {
-                return outcome;
+            match self.exchange(&payload, seq, deadline) {
+                Outcome::Delivered { refused: more } => refused += more,
+                outcome => return outcome,
             }
         }
-        Outcome::Delivered
+        Outcome::Delivered { refused }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::point::Sample;
+    use crate::wire::{FrameReader, write_message};
+
+    #[test]
+    fn points_a_store_rejects_in_its_ack_count_as_failed_not_sent() {
+        // A store that keeps all but one point of every batch (one too late for its window, say).
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let store = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = FrameReader::new(stream);
+            while let Ok(Some(Message::Batch { seq, points })) = reader.read_message() {
+                let ack = Message::Ack { seq, accepted: points.len() as u32 - 1, rejected: 1 };
+                write_message(&mut writer, &ack).unwrap();
+            }
+        });
+        let destination = Arc::new(Destination::new(addr.to_string(), 1, 100));
+        let queue = Arc::clone(&destination.queues[0]);
+        queue.push((0..3).map(|t| Sample::gauge("cpu.busy", 1.0).at("web-01", t)).collect());
+        let settings = ForwardSettings {
+            max_batch_points: 10,
+            timeout: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(10),
+            backoff_max: Duration::from_millis(100),
+            drain: Duration::from_secs(1),
+        };
+        let shutdown = Shutdown::new();
+        let link = ShardLink::new(addr, Duration::from_secs(1));
+        let forwarder =
+            Forwarder::new(link, Arc::clone(&queue), Arc::clone(&destination), settings, shutdown.clone());
+        let running = std::thread::spawn(move || forwarder.run());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while destination.snapshot().sent + destination.snapshot().failed < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        shutdown.stop();
+        queue.close();
+        running.join().unwrap();
+        store.join().unwrap();
+        let stats = destination.snapshot();
+        assert_eq!((stats.sent, stats.failed, stats.queued), (2, 1, 0));
+        assert_eq!(destination.in_flight.load(Ordering::Relaxed), 0);
     }
 }

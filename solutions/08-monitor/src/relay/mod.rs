@@ -39,6 +39,8 @@ pub mod ring;
 pub mod service;
 pub mod stats;
 
+pub(crate) use forward::give_back_memory;
+
 use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;

@@ -241,7 +241,7 @@ impl Link for RemoteLink {
                 let reason =
                     || format!("HTTP {}: {}", response.status, String::from_utf8_lossy(&response.body));
                 match verdict(response.status) {
-                    Verdict::Done => Outcome::Delivered,
+                    Verdict::Done => Outcome::Delivered { refused: 0 },
                     Verdict::Retry => Outcome::Failed(reason()),
                     Verdict::Drop => Outcome::Refused { reason: reason(), pause: false },
                 }

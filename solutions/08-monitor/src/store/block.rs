@@ -8,9 +8,9 @@
 //!
 //! | part | layout |
 //! |---|---|
-//! | chunks | each chunk's Gorilla bytes, one after another |
+//! | chunks | each chunk in the encoding at rest ([`super::compact`]), one after another |
 //! | index | an entry a chunk, in the chunks' order (by series, then time): series id (`u32`), rows (`u32`), first and last time (`i64`), length (`u32`), CRC-32 of the chunk (`u32`): 32 bytes; a chunk starts where the one before it ends |
-//! | footer | step, window start, window span (`i64` each), generation (`u64`), entry count (`u32`), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK1\n`: 48 bytes |
+//! | footer | step, window start, window span (`i64` each), generation (`u64`), entry count (`u32`), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK2\n`: 48 bytes |
 //!
 //! All integers are little-endian. A file is written under a temporary name, fsynced and renamed,
 //! so a crash leaves it whole or absent.
@@ -25,13 +25,15 @@ use std::sync::Arc;
 use tracing::warn;
 
 use super::chunk::SealedChunk;
+use super::compact;
+use super::gorilla::{Rows, decode_rows};
 use super::options::Level;
 use super::series::SeriesId;
 use crate::error::Error;
 use crate::point::Millis;
 
 /// The last 8 bytes of every block file.
-const MAGIC: &[u8; 8] = b"MONBLK1\n";
+const MAGIC: &[u8; 8] = b"MONBLK2\n";
 /// The bytes of an index entry.
 const ENTRY_BYTES: usize = 32;
 /// The bytes of the footer.
@@ -78,8 +80,14 @@ pub(crate) struct BlockFile {
 }
 
 impl BlockFile {
-    /// Writes `chunks` (all of `level` and the window starting at `window`) to a new file in
-    /// `dir`, durably but for the directory entry, which the caller syncs.
+    /// Writes `chunks` (all of `level` and the window starting at `window`), re-encoded from
+    /// Gorilla to the encoding at rest, to a new file in `dir`, durably but for the directory
+    /// entry, which the caller syncs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when the file cannot be written, or a chunk does not decode (which the
+    /// store's own chunks always do).
     pub(crate) fn write(
         dir: &Path,
         level: &Level,
@@ -93,14 +101,17 @@ impl BlockFile {
         let mut out = BufWriter::new(File::create(&temporary).map_err(Error::file(&temporary))?);
         let mut index = Vec::with_capacity(chunks.len() * ENTRY_BYTES + FOOTER_BYTES);
         for (series, chunk) in chunks.iter() {
-            out.write_all(&chunk.bytes).map_err(Error::file(&temporary))?;
+            let rows = decode_rows(&chunk.bytes)
+                .map_err(|err| Error::file(&temporary)(std::io::Error::other(err)))?;
+            let bytes = compact::encode(&rows);
+            out.write_all(&bytes).map_err(Error::file(&temporary))?;
             index.extend_from_slice(&series.to_le_bytes());
             index.extend_from_slice(&chunk.rows.to_le_bytes());
             index.extend_from_slice(&chunk.first.to_le_bytes());
             index.extend_from_slice(&chunk.last.to_le_bytes());
             // A chunk holds at most MAX_CHUNK_POINTS rows of a few bytes each: far under 4 GiB.
-            index.extend_from_slice(&(chunk.bytes.len() as u32).to_le_bytes());
-            index.extend_from_slice(&crc32fast::hash(&chunk.bytes).to_le_bytes());
+            index.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            index.extend_from_slice(&crc32fast::hash(&bytes).to_le_bytes());
         }
         for field in [level.step, window, level.span] {
             index.extend_from_slice(&field.to_le_bytes());
@@ -179,12 +190,14 @@ impl BlockFile {
         &self.entries[start..end]
     }
 
-    /// The bytes of a chunk, or `None` (with a warning) when they cannot be read or are damaged.
-    pub(crate) fn read(&self, entry: &BlockEntry) -> Option<Vec<u8>> {
+    /// The rows of a chunk, or `None` (with a warning) when they cannot be read or are damaged.
+    pub(crate) fn read(&self, entry: &BlockEntry) -> Option<Rows> {
         let mut bytes = vec![0u8; entry.len as usize];
         let read = self.file.read_exact_at(&mut bytes, entry.offset);
         if read.is_ok() && crc32fast::hash(&bytes) == entry.crc {
-            return Some(bytes);
+            if let Ok(rows) = compact::decode(&bytes) {
+                return Some(rows);
+            }
         }
         warn!(block = %self.path.display(), at = entry.offset, "block chunk unreadable or damaged: skipped");
         None
@@ -287,7 +300,7 @@ mod tests {
         assert_eq!(parse_block_name(file.path.file_name().unwrap().to_str().unwrap()), Some((0, 0, 3)));
         let firsts: Vec<i64> = file.entries_of(9).iter().map(|entry| entry.first).collect();
         assert_eq!(firsts, [50, 100]);
-        assert_eq!(file.read(&file.entries_of(2)[0]), Some(b.bytes.clone()));
+        assert_eq!(file.read(&file.entries_of(2)[0]), decode_rows(&b.bytes).ok());
         assert_eq!(file.rows(), 6);
         let mut bytes = fs::read(&file.path).unwrap();
         let len = bytes.len();

@@ -5,24 +5,29 @@
 //! Checkpoint `G` is the file `checkpoint-G` (`G` zero-padded to 20 digits), written with the block
 //! files of generation `G` after the log was rotated to segment `G`: a store opens by reading the
 //! newest whole checkpoint, the block files of its generation or older, and the log's segments
-//! from `G` on. It is a run of records framed as the log's are ([`super::encoding`]):
+//! from `G` on. It is a run of records framed as the log's are ([`super::encoding`]), the whole
+//! run compressed as one zstd stream (the series' names and the heads' times repeat from record
+//! to record):
 //!
 //! | record | payload after its type byte |
 //! |---|---|
 //! | `C`, first | generation (varint), level count, each level's step (varints; 0 for raw) |
 //! | `S`, a series | as in the log |
-//! | `H`, a head | series id, newest and frontier time (`i64`), recent count and each point's time (zigzag varint delta) and value (8 bytes), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, start `i64`, five values) and the open chunk |
+//! | `H`, a head | series id, newest and frontier time (`i64`), the recent points (a chunk), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, then a chunk of its row) and the open chunk |
 //! | `E`, last | the number of `S` and `H` records (varints) |
 //!
-//! An open chunk is a flag byte (0: none), then its window start (`i64`) and its Gorilla bytes (a
-//! varint length and the bytes).
+//! A chunk is a varint length and its bytes in the encoding at rest ([`super::compact`]), as in
+//! the block files: a quarter of Gorilla's bytes, or less, on a collector's decimals. An open chunk
+//! is a flag byte (0: none), then its window start (`i64`) and its rows as a chunk.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::chunk::OpenChunk;
-use super::encoding::{Cursor, begin_record, end_record, put_varint, scan_records, unzigzag, zigzag};
+use super::compact;
+use super::encoding::{Cursor, begin_record, end_record, put_varint, scan_records};
+use super::gorilla::Rows;
 use super::head::SeriesHead;
 use super::options::Plan;
 use super::rollup::{Bucket, COLUMNS, RollupHead};
@@ -82,23 +87,21 @@ impl CheckpointWriter {
         put_varint(out, u64::from(id));
         out.extend_from_slice(&head.newest.to_le_bytes());
         out.extend_from_slice(&head.frontier.to_le_bytes());
-        put_varint(out, head.recent.len() as u64);
-        let mut previous: Millis = 0;
-        for &(time, value) in &head.recent {
-            put_varint(out, zigzag(time.wrapping_sub(previous)));
-            previous = time;
-            out.extend_from_slice(&value.to_le_bytes());
-        }
+        let recent = Rows {
+            columns: 1,
+            times: head.recent.iter().map(|&(time, _)| time).collect(),
+            values: head.recent.iter().map(|&(_, value)| value).collect(),
+        };
+        put_bytes(out, &compact::encode_plain(&recent));
         put_open(out, head.raw.as_ref());
         for rollup in &head.rollups {
             out.extend_from_slice(&rollup.closed.to_le_bytes());
             match &rollup.pending {
                 Some(bucket) => {
                     out.push(1);
-                    out.extend_from_slice(&bucket.start.to_le_bytes());
-                    for value in bucket.row() {
-                        out.extend_from_slice(&value.to_le_bytes());
-                    }
+                    let row =
+                        Rows { columns: COLUMNS, times: vec![bucket.start], values: bucket.row().to_vec() };
+                    put_bytes(out, &compact::encode_plain(&row));
                 }
                 None => out.push(0),
             }
@@ -118,10 +121,12 @@ impl CheckpointWriter {
         end_record(&mut self.bytes, start);
         let path = checkpoint_path(dir, generation);
         let temporary = path.with_extension("tmp");
+        let bytes = compact::compress_file(&self.bytes)
+            .map_err(|err| Error::file(&temporary)(std::io::Error::other(err)))?;
         let file = File::create(&temporary).map_err(Error::file(&temporary))?;
-        (&file).write_all(&self.bytes).and_then(|()| file.sync_all()).map_err(Error::file(&temporary))?;
+        (&file).write_all(&bytes).and_then(|()| file.sync_all()).map_err(Error::file(&temporary))?;
         fs::rename(&temporary, &path).map_err(Error::file(&path))?;
-        Ok(self.bytes.len() as u64)
+        Ok(bytes.len() as u64)
     }
 }
 
@@ -142,7 +147,8 @@ pub(crate) fn parse_checkpoint_name(name: &str) -> Option<u64> {
 /// [`Error::File`] when the file cannot be read.
 pub(crate) fn read_checkpoint(dir: &Path, generation: u64, plan: &Plan) -> crate::Result<Checkpoint> {
     let path = checkpoint_path(dir, generation);
-    let bytes = fs::read(&path).map_err(Error::file(&path))?;
+    let file = fs::read(&path).map_err(Error::file(&path))?;
+    let bytes = compact::decompress_file(&file);
     let (records, good) = scan_records(&bytes);
     let mut checkpoint = Checkpoint::default();
     let mut steps: Option<Vec<Millis>> = None;
@@ -193,21 +199,19 @@ fn read_head(payload: &[u8], steps: &[Millis], plan: &Plan) -> Option<(SeriesId,
     let mut head = SeriesHead::new(plan);
     head.newest = cursor.i64()?;
     head.frontier = cursor.i64()?;
-    let count = cursor.count(cursor.remaining() / 9)?;
-    let mut time: Millis = 0;
-    for _ in 0..count {
-        time = time.wrapping_add(unzigzag(cursor.varint()?));
-        head.recent.push_back((time, cursor.f64()?));
-    }
+    let recent = compact::decode(read_bytes(&mut cursor)?).ok().filter(|rows| rows.columns == 1)?;
+    head.recent = recent.times.into_iter().zip(recent.values).collect();
     head.raw = read_open(&mut cursor, 1)?;
     for &step in steps.iter().skip(1) {
         let closed = cursor.i64()?;
         let pending = match cursor.u8()? {
             0 => None,
             1 => {
-                let start = cursor.i64()?;
-                let row: Vec<f64> = (0..COLUMNS).map(|_| cursor.f64()).collect::<Option<_>>()?;
-                Some(Bucket::from_row(start, &row))
+                let row = compact::decode(read_bytes(&mut cursor)?).ok()?;
+                if row.columns != COLUMNS || row.times.len() != 1 {
+                    return None;
+                }
+                Some(Bucket::from_row(row.times[0], &row.values))
             }
             _ => return None,
         };
@@ -226,9 +230,7 @@ fn put_open(out: &mut Vec<u8>, open: Option<&OpenChunk>) {
         Some(open) => {
             out.push(1);
             out.extend_from_slice(&open.window.to_le_bytes());
-            let bytes = open.bytes();
-            put_varint(out, bytes.len() as u64);
-            out.extend_from_slice(&bytes);
+            put_bytes(out, &compact::encode_plain(&open.decoded()));
         }
         None => out.push(0),
     }
@@ -240,9 +242,21 @@ fn read_open(cursor: &mut Cursor<'_>, columns: usize) -> Option<Option<OpenChunk
         0 => Some(None),
         1 => {
             let window = cursor.i64()?;
-            let len = cursor.count(cursor.remaining())?;
-            OpenChunk::restore(window, columns, cursor.bytes(len)?).map(Some)
+            let rows = compact::decode(read_bytes(cursor)?).ok()?;
+            OpenChunk::restore(window, columns, &rows).map(Some)
         }
         _ => None,
     }
+}
+
+/// Appends bytes: their length as a varint, then them.
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Reads bytes [`put_bytes`] wrote.
+fn read_bytes<'a>(cursor: &mut Cursor<'a>) -> Option<&'a [u8]> {
+    let len = cursor.count(cursor.remaining())?;
+    cursor.bytes(len)
 }

@@ -2,7 +2,7 @@
 //! window is over (or it is full) it becomes a [`SealedChunk`], immutable bytes that wait in the
 //! head until a checkpoint writes them to a block file.
 
-use super::gorilla::{ChunkEncoder, decode_rows};
+use super::gorilla::{ChunkEncoder, Rows, decode_rows};
 use crate::point::Millis;
 
 /// A chunk being appended to.
@@ -24,11 +24,10 @@ impl OpenChunk {
         OpenChunk { window, encoder: ChunkEncoder::new(columns), first: Millis::MAX, last: Millis::MIN }
     }
 
-    /// A chunk of `columns` values a row with the rows of `bytes` (from a checkpoint), or `None`
-    /// when they are not such a chunk, or not in increasing time.
-    pub(crate) fn restore(window: Millis, columns: usize, bytes: &[u8]) -> Option<OpenChunk> {
-        let rows = decode_rows(bytes).ok().filter(|rows| rows.columns == columns)?;
-        if rows.times.windows(2).any(|pair| pair[0] >= pair[1]) {
+    /// A chunk of `columns` values a row with `rows` (from a checkpoint), or `None` when they
+    /// have another column count, or are not in increasing time.
+    pub(crate) fn restore(window: Millis, columns: usize, rows: &Rows) -> Option<OpenChunk> {
+        if rows.columns != columns || rows.times.windows(2).any(|pair| pair[0] >= pair[1]) {
             return None;
         }
         let mut chunk = OpenChunk::new(window, columns);
@@ -53,6 +52,12 @@ impl OpenChunk {
     /// The chunk's bytes as they stand.
     pub(crate) fn bytes(&self) -> Vec<u8> {
         self.encoder.finish()
+    }
+
+    /// The chunk's rows as they stand.
+    pub(crate) fn decoded(&self) -> Rows {
+        // The encoder's own bytes: they decode, or the codec is broken, which its tests rule out.
+        decode_rows(&self.bytes()).expect("a chunk the encoder wrote decodes")
     }
 
     /// The chunk, finished, as level `level`'s.

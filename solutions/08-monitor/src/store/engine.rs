@@ -10,7 +10,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tracing::{info, warn};
@@ -27,7 +27,7 @@ use super::wal::{
 };
 use crate::error::Error;
 use crate::point::{Millis, Point, SeriesKey};
-use crate::wire::{Reject, validate};
+use crate::wire::{BatchView, Reject, SeriesView, validate};
 
 /// A time-series store in a directory. `Send + Sync`: share it in an `Arc`.
 ///
@@ -60,6 +60,9 @@ pub struct Store {
     pub(crate) plan: Plan,
     /// Log bytes after which an append runs a checkpoint.
     checkpoint_bytes: u64,
+    /// Whether a server's thread runs the checkpoints, so that appends never do: an append that
+    /// runs one holds up its committer, and the connections it serves, for as long as it takes.
+    pub(crate) background_checkpoints: AtomicBool,
     /// Held for reading by appends while they log and apply, for writing by a checkpoint.
     pub(crate) gate: RwLock<()>,
     /// The series.
@@ -185,6 +188,7 @@ impl Store {
             dir,
             plan,
             checkpoint_bytes: options.checkpoint_bytes,
+            background_checkpoints: AtomicBool::new(false),
             gate: RwLock::new(()),
             index: RwLock::new(index),
             shards: shards.into_iter().map(Mutex::new).collect(),
@@ -222,19 +226,68 @@ impl Store {
             let ids = self.resolve(&valid);
             let entries: Vec<Entry> =
                 ids.iter().zip(&valid).map(|(&id, point)| (id, point.timestamp, point.value)).collect();
-            let mut records = Vec::new();
-            encode_points(&mut records, &entries);
-            let ticket = self.wal.enqueue(&records);
-            self.apply(&entries, &mut outcome);
-            drop(gate);
-            self.wal.wait(ticket)?;
-            self.counters.appends.fetch_add(1, Ordering::Relaxed);
+            self.log_and_apply(&entries, &mut outcome, gate)?;
         }
-        lock(&self.counters.outcome).add(&outcome);
-        if self.wal.segment_bytes() >= self.checkpoint_bytes {
+        self.appended(&outcome);
+        Ok(outcome)
+    }
+
+    /// Stores the points of `batch` that `keep` marks (the others were refused by the caller's
+    /// validation, which includes [`Store::append`]'s), as [`Store::append`] does, but finding
+    /// each of the batch's series once, not once a point, and building no [`Point`]: the
+    /// server's way.
+    pub(crate) fn append_view(&self, batch: &BatchView<'_>, keep: &[bool]) -> crate::Result<AppendOutcome> {
+        let mut outcome = AppendOutcome::default();
+        let mut used = vec![false; batch.series.len()];
+        for (&(series, _, _), _) in batch.points.iter().zip(keep).filter(|(_, keep)| **keep) {
+            used[series as usize] = true;
+        }
+        if used.contains(&true) {
+            let gate = read(&self.gate);
+            let ids = self.resolve_views(batch, &used);
+            let entries: Vec<Entry> = batch
+                .points
+                .iter()
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .filter_map(|(&(series, time, value), _)| Some((ids[series as usize]?, time, value)))
+                .collect();
+            self.log_and_apply(&entries, &mut outcome, gate)?;
+        }
+        self.appended(&outcome);
+        Ok(outcome)
+    }
+
+    /// Logs `entries`, applies them to the heads while `gate` is held, and waits until the log is
+    /// synced.
+    fn log_and_apply(
+        &self,
+        entries: &[Entry],
+        outcome: &mut AppendOutcome,
+        gate: RwLockReadGuard<'_, ()>,
+    ) -> crate::Result<()> {
+        let mut records = Vec::new();
+        encode_points(&mut records, entries);
+        let ticket = self.wal.enqueue(&records);
+        self.apply(entries, outcome);
+        drop(gate);
+        self.wal.wait(ticket)?;
+        self.counters.appends.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Counts an append's outcome, and runs a checkpoint when the log has grown enough, unless
+    /// a server's thread runs them ([`Store::checkpoint_due`]).
+    fn appended(&self, outcome: &AppendOutcome) {
+        lock(&self.counters.outcome).add(outcome);
+        if !self.background_checkpoints.load(Ordering::Relaxed) && self.checkpoint_due() {
             self.checkpoint_if_idle();
         }
-        Ok(outcome)
+    }
+
+    /// Whether the log has grown enough for a checkpoint.
+    pub(crate) fn checkpoint_due(&self) -> bool {
+        self.wal.segment_bytes() >= self.checkpoint_bytes
     }
 
     /// The hosts that have series, sorted.
@@ -266,8 +319,8 @@ impl Store {
                 if !gather.wants(entry.first, entry.last) {
                     continue;
                 }
-                if let Some(bytes) = file.read(entry) {
-                    gather.chunk(&bytes);
+                if let Some(rows) = file.read(entry) {
+                    gather.rows(&rows);
                 }
             }
         }
@@ -318,6 +371,43 @@ impl Store {
             self.wal.enqueue(&records);
         }
         ids.into_iter().flatten().collect()
+    }
+
+    /// The ids of the series of `series` marked in `used`, given to those new, as [`Store::resolve`]
+    /// does; `None` for the others.
+    fn resolve_views(&self, batch: &BatchView<'_>, used: &[bool]) -> Vec<Option<SeriesId>> {
+        let series = &batch.series;
+        let find = |index: &SeriesIndex, view: &SeriesView<'_>| {
+            index.find_view(view.host, view.metric, batch.tags_of(view))
+        };
+        let index = read(&self.index);
+        let mut ids: Vec<Option<SeriesId>> = series
+            .iter()
+            .zip(used)
+            .map(|(view, &used)| if used { find(&index, view) } else { None })
+            .collect();
+        drop(index);
+        if ids.iter().zip(used).any(|(id, &used)| used && id.is_none()) {
+            let mut index = write(&self.index);
+            let mut records = Vec::new();
+            for ((id, view), _) in
+                ids.iter_mut().zip(series).zip(used).filter(|((id, _), used)| **used && id.is_none())
+            {
+                *id = Some(find(&index, view).unwrap_or_else(|| {
+                    let key = SeriesKey {
+                        host: view.host.to_owned(),
+                        metric: view.metric.to_owned(),
+                        tags: batch.tags_of(view).map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+                    };
+                    let new = index.add(key.clone(), view.kind);
+                    encode_series(&mut records, new, &key, view.kind);
+                    new
+                }));
+            }
+            // Logged while the index is held, so no other append logs points of these first.
+            self.wal.enqueue(&records);
+        }
+        ids
     }
 
     /// Applies logged points to the heads, a shard at a time, each series' in order.

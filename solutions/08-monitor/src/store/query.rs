@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use super::gorilla::decode_rows;
+use super::gorilla::{Rows, decode_rows};
 use super::head::SeriesHead;
 use super::options::{Plan, floor};
 use super::rollup::Bucket;
@@ -126,9 +126,15 @@ impl Gather {
         last >= self.from && first <= self.to
     }
 
-    /// Adds the rows of a chunk in range; a chunk that does not decode adds nothing.
+    /// Adds the rows of a Gorilla chunk in range; a chunk that does not decode adds nothing.
     pub(crate) fn chunk(&mut self, bytes: &[u8]) {
-        let Ok(rows) = decode_rows(bytes) else { return };
+        if let Ok(rows) = decode_rows(bytes) {
+            self.rows(&rows);
+        }
+    }
+
+    /// Adds the rows of a decoded chunk in range.
+    pub(crate) fn rows(&mut self, rows: &Rows) {
         let start = rows.times.partition_point(|&time| time < self.from);
         let end = rows.times.partition_point(|&time| time <= self.to);
         for row in start..end.max(start) {

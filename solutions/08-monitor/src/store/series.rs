@@ -1,9 +1,9 @@
 //! [`SeriesIndex`]: every series the store has met, each given a small number (its *id*) the first
 //! time, which the log, the head and the block files use in place of its key.
 //!
-//! Finding a point's id must not allocate: the point's host, metric and tags are hashed where they
-//! lie and compared with the keys of that hash, so a batch of known series costs a hash and a
-//! comparison a point.
+//! Finding a series' id must not allocate: its host, metric and tags are hashed where they lie (in
+//! a point, or in a batch's frame) and compared with the keys of that hash, so a batch of known
+//! series costs a hash and a comparison a series.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
@@ -32,17 +32,27 @@ impl SeriesIndex {
 
     /// The id of `point`'s series, if it has one.
     pub(crate) fn find(&self, point: &Point) -> Option<SeriesId> {
-        let hash = self.hash(&point.host, &point.metric, &point.tags);
+        self.find_view(&point.host, &point.metric, tag_strs(&point.tags))
+    }
+
+    /// The id of the series of `host`, `metric` and `tags` (by name), if it has one.
+    pub(crate) fn find_view<'a>(
+        &self,
+        host: &str,
+        metric: &str,
+        tags: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> Option<SeriesId> {
+        let hash = self.hash(host, metric, tags.clone());
         self.by_hash.get(&hash)?.iter().copied().find(|&id| {
             self.series[id as usize].as_ref().is_some_and(|(key, _)| {
-                key.host == point.host && key.metric == point.metric && key.tags == point.tags
+                key.host == host && key.metric == metric && same_tags(&key.tags, tags.clone())
             })
         })
     }
 
     /// The id of `key`, if it has one.
     pub(crate) fn find_key(&self, key: &SeriesKey) -> Option<SeriesId> {
-        let hash = self.hash(&key.host, &key.metric, &key.tags);
+        let hash = self.hash(&key.host, &key.metric, tag_strs(&key.tags));
         self.by_hash
             .get(&hash)?
             .iter()
@@ -67,7 +77,7 @@ impl SeriesIndex {
         if self.series.len() <= slot {
             self.series.resize(slot + 1, None);
         }
-        let hash = self.hash(&key.host, &key.metric, &key.tags);
+        let hash = self.hash(&key.host, &key.metric, tag_strs(&key.tags));
         self.by_hash.entry(hash).or_default().push(id);
         self.series[slot] = Some((key, kind));
         true
@@ -106,14 +116,28 @@ impl SeriesIndex {
         keys
     }
 
-    /// The hash of a key given by its parts.
-    fn hash(&self, host: &str, metric: &str, tags: &Tags) -> u64 {
+    /// The hash of a key given by its parts, the tags by name.
+    fn hash<'a>(&self, host: &str, metric: &str, tags: impl Iterator<Item = (&'a str, &'a str)>) -> u64 {
         let mut hasher = self.hasher.build_hasher();
         host.hash(&mut hasher);
         metric.hash(&mut hasher);
-        tags.hash(&mut hasher);
+        for (name, value) in tags {
+            name.hash(&mut hasher);
+            value.hash(&mut hasher);
+        }
         hasher.finish()
     }
+}
+
+/// The tags of a key as pairs of `&str`, by name: what a batch's series has.
+fn tag_strs(tags: &Tags) -> impl Iterator<Item = (&str, &str)> + Clone {
+    tags.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+}
+
+/// Whether `tags` are `theirs`, in order.
+fn same_tags<'a>(tags: &Tags, mut theirs: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+    tags.iter().all(|(name, value)| theirs.next().is_some_and(|(n, v)| name == n && value == v))
+        && theirs.next().is_none()
 }
 
 #[cfg(test)]

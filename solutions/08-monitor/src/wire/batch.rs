@@ -12,7 +12,7 @@ use std::ops::Range;
 use super::error::WireError;
 use super::message::{MAX_BATCH_POINTS, MAX_DECODED_BYTES, MAX_SERIES_TAGS, MAX_STRING_BYTES};
 use super::varint::{Cursor, put_varint, unzigzag, zigzag};
-use crate::point::{Kind, Point, Tags};
+use crate::point::{Kind, Millis, Point, Tags};
 
 /// What a decoded tag takes beyond its text: two `String`s and their share of a tree node.
 const TAG_BYTES: usize = 64;
@@ -65,8 +65,68 @@ pub(crate) fn encode_batch(points: &[Point], out: &mut Vec<u8>) {
     }
 }
 
+/// One series of a batch as it lies in the frame: its text borrowed, nothing allocated for it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SeriesView<'a> {
+    /// Its host.
+    pub(crate) host: &'a str,
+    /// Its metric.
+    pub(crate) metric: &'a str,
+    /// Its kind.
+    pub(crate) kind: Kind,
+    /// Where its tags are in the batch's (see [`BatchView::tags_of`]).
+    tags: Range<usize>,
+    /// What one of its points takes once decoded, as counted against [`MAX_DECODED_BYTES`].
+    cost: usize,
+}
+
+/// A batch as it lies in the frame: its series table and its points as (series index, timestamp,
+/// value). The store takes it this way, and finds each series once a batch, not once a point.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BatchView<'a> {
+    /// The series table.
+    pub(crate) series: Vec<SeriesView<'a>>,
+    /// Every series' tags, one after another, each series' by name.
+    tags: Vec<(&'a str, &'a str)>,
+    /// The points, each naming its series by its place in the table.
+    pub(crate) points: Vec<(u32, Millis, f64)>,
+}
+
+impl<'a> BatchView<'a> {
+    /// The tags of `series`, one of this batch's, by name.
+    pub(crate) fn tags_of(
+        &self,
+        series: &SeriesView<'a>,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + '_ {
+        self.tags[series.tags.clone()].iter().copied()
+    }
+}
+
 /// Reads the body after `seq` and returns its points.
 pub(crate) fn decode_batch(cursor: &mut Cursor<'_>) -> Result<Vec<Point>, WireError> {
+    let view = decode_batch_view(cursor)?;
+    let templates: Vec<Point> = view
+        .series
+        .iter()
+        .map(|series| Point {
+            host: series.host.to_owned(),
+            metric: series.metric.to_owned(),
+            tags: view.tags_of(series).map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            timestamp: 0,
+            value: 0.0,
+            kind: series.kind,
+        })
+        .collect();
+    Ok(view
+        .points
+        .iter()
+        .map(|&(index, timestamp, value)| Point { timestamp, value, ..templates[index as usize].clone() })
+        .collect())
+}
+
+/// Reads the body after `seq`, checking all [`decode_batch`] checks (the memory its points would
+/// take decoded included, so both refuse the same batches), without building a point.
+pub(crate) fn decode_batch_view<'a>(cursor: &mut Cursor<'a>) -> Result<BatchView<'a>, WireError> {
     let mut spent = 0usize;
     let mut spend = |cost: usize| {
         spent = spent.saturating_add(cost);
@@ -81,8 +141,8 @@ pub(crate) fn decode_batch(cursor: &mut Cursor<'_>) -> Result<Vec<Point>, WireEr
     }
 
     let series_count = count(cursor, "series count", MAX_BATCH_POINTS, MIN_SERIES_BYTES)?;
-    let mut templates: Vec<(Point, usize)> = Vec::with_capacity(series_count);
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut series = Vec::with_capacity(series_count);
+    let mut tags: Vec<(&str, &str)> = Vec::new();
     for _ in 0..series_count {
         let host = string(cursor, &strings)?;
         let metric = string(cursor, &strings)?;
@@ -93,24 +153,22 @@ pub(crate) fn decode_batch(cursor: &mut Cursor<'_>) -> Result<Vec<Point>, WireEr
             found => return Err(WireError::UnknownKind { found, at }),
         };
         let tag_count = count(cursor, "tag count", MAX_SERIES_TAGS, 2)?;
-        pairs.clear();
+        let first = tags.len();
         for _ in 0..tag_count {
             let at = cursor.position();
             let name = string(cursor, &strings)?;
             let value = string(cursor, &strings)?;
-            if pairs.last().is_some_and(|&(last, _)| last >= name) {
+            if tags.len() > first && tags.last().is_some_and(|&(last, _)| last >= name) {
                 return Err(WireError::UnsortedTags { at });
             }
-            pairs.push((name, value));
+            tags.push((name, value));
         }
-        let text = host.len() + metric.len() + pairs.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
-        let cost = point_cost(text, pairs.len());
-        // The template itself is memory too: count it before building it.
+        let own = &tags[first..];
+        let text = host.len() + metric.len() + own.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>();
+        let cost = point_cost(text, own.len());
+        // The series' template is memory too, when decoded to points: count it.
         spend(cost)?;
-        let tags: Tags = pairs.iter().map(|&(n, v)| (n.to_owned(), v.to_owned())).collect();
-        let template =
-            Point { host: host.to_owned(), metric: metric.to_owned(), tags, timestamp: 0, value: 0.0, kind };
-        templates.push((template, cost));
+        series.push(SeriesView { host, metric, kind, tags: first..tags.len(), cost });
     }
 
     let point_count = count(cursor, "point count", MAX_BATCH_POINTS, MIN_POINT_BYTES)?;
@@ -119,16 +177,17 @@ pub(crate) fn decode_batch(cursor: &mut Cursor<'_>) -> Result<Vec<Point>, WireEr
     for _ in 0..point_count {
         let at = cursor.position();
         let index = cursor.varint()?;
-        let (template, cost) = usize::try_from(index)
-            .ok()
-            .and_then(|i| templates.get(i))
-            .ok_or(WireError::BadIndex { table: "series", index, len: templates.len(), at })?;
-        spend(*cost)?;
+        let found = usize::try_from(index).ok().and_then(|i| series.get(i));
+        let Some(found) = found else {
+            return Err(WireError::BadIndex { table: "series", index, len: series.len(), at });
+        };
+        spend(found.cost)?;
         timestamp = timestamp.wrapping_add(unzigzag(cursor.varint()?));
         let value = cursor.f64()?;
-        points.push(Point { timestamp, value, ..template.clone() });
+        // The index is within the table, whose length is at most MAX_BATCH_POINTS.
+        points.push((index as u32, timestamp, value));
     }
-    Ok(points)
+    Ok(BatchView { series, tags, points })
 }
 
 /// A count of things that each take at least `min_bytes`: over `max`, or more than the bytes left

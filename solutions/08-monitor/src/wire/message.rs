@@ -11,7 +11,7 @@
 //! reads or allocates: no payload panics it, and none makes it reserve more memory than its
 //! points take ([`MAX_DECODED_BYTES`]).
 
-use super::batch::{decode_batch, encode_batch, point_cost};
+use super::batch::{self, BatchView, decode_batch, encode_batch, point_cost};
 use super::error::WireError;
 use super::varint::{Cursor, put_varint};
 use crate::point::Point;
@@ -166,6 +166,24 @@ pub fn batch_seq(payload: &[u8]) -> Result<u64, WireError> {
         BATCH => cursor.varint(),
         found => Err(WireError::UnknownType { found }),
     }
+}
+
+/// The `seq` and the points of `payload` when it is a batch of this version, read as
+/// [`decode`] reads them but without building a point (see `BatchView`); `None` when it is
+/// another message.
+///
+/// # Errors
+///
+/// A [`WireError`], as [`decode`]'s.
+pub(crate) fn decode_batch_view(payload: &[u8]) -> Result<Option<(u64, BatchView<'_>)>, WireError> {
+    let mut cursor = Cursor::new(payload);
+    if header(&mut cursor)? != BATCH {
+        return Ok(None);
+    }
+    let seq = cursor.varint()?;
+    let batch = batch::decode_batch_view(&mut cursor)?;
+    cursor.finish()?;
+    Ok(Some((seq, batch)))
 }
 
 /// What `points` take in memory once decoded, as [`decode`] counts it against

@@ -36,6 +36,7 @@ pub mod spool;
 pub mod validate;
 pub(crate) mod varint;
 
+pub(crate) use batch::{BatchView, SeriesView};
 pub use error::WireError;
 pub use frame::{FrameDecoder, FrameReader, encode_frame, write_frame, write_message};
 pub use message::{

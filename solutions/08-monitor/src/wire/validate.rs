@@ -149,26 +149,44 @@ impl Rejections {
 /// assert_eq!(validate(&nan, now), Err(Reject::NotFinite));
 /// ```
 pub fn validate(point: &Point, now: Millis) -> Result<(), Reject> {
-    if !point.value.is_finite() {
+    validate_sample(point.timestamp, point.value, now)?;
+    let tags = point.tags.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+    validate_series(&point.host, &point.metric, tags)
+}
+
+/// The checks of [`validate`] on a point's timestamp and value, which come first.
+pub(crate) fn validate_sample(timestamp: Millis, value: f64, now: Millis) -> Result<(), Reject> {
+    if !value.is_finite() {
         return Err(Reject::NotFinite);
     }
-    if point.timestamp < now.saturating_sub(MAX_PAST) {
+    if timestamp < now.saturating_sub(MAX_PAST) {
         return Err(Reject::TooOld);
     }
-    if point.timestamp > now.saturating_add(MAX_FUTURE) {
+    if timestamp > now.saturating_add(MAX_FUTURE) {
         return Err(Reject::TooNew);
     }
-    if point.tags.len() > MAX_TAGS {
+    Ok(())
+}
+
+/// The checks of [`validate`] on a point's series, which come after [`validate_sample`]'s: a
+/// batch's series need them once, not once a point.
+pub(crate) fn validate_series<'a>(
+    host: &'a str,
+    metric: &'a str,
+    tags: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<(), Reject> {
+    if tags.clone().count() > MAX_TAGS {
         return Err(Reject::TooManyTags);
     }
-    let texts = [point.host.as_str(), point.metric.as_str()].into_iter();
-    let tags = point.tags.iter().flat_map(|(name, value)| [name.as_str(), value.as_str()]);
-    if texts.chain(tags).any(|text| text.len() > MAX_NAME_BYTES) {
+    let texts = [host, metric].into_iter();
+    if texts
+        .chain(tags.clone().flat_map(|(name, value)| [name, value]))
+        .any(|text| text.len() > MAX_NAME_BYTES)
+    {
         return Err(Reject::TooLong);
     }
-    let names_good =
-        [&point.host, &point.metric].into_iter().chain(point.tags.keys()).all(|name| is_name(name));
-    if !names_good || !point.tags.values().all(|value| is_tag_value(value)) {
+    let names_good = [host, metric].into_iter().chain(tags.clone().map(|(name, _)| name)).all(is_name);
+    if !names_good || !tags.map(|(_, value)| value).all(is_tag_value) {
         return Err(Reject::BadName);
     }
     Ok(())
