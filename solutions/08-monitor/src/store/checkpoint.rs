@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use super::chunk::OpenChunk;
 use super::compact;
-use super::encoding::{Cursor, begin_record, end_record, put_varint, scan_records};
+use super::encoding::{Cursor, begin_record, end_record, put_bytes, put_varint, scan_records};
 use super::gorilla::Rows;
 use super::head::SeriesHead;
 use super::options::Plan;
@@ -199,7 +199,7 @@ fn read_head(payload: &[u8], steps: &[Millis], plan: &Plan) -> Option<(SeriesId,
     let mut head = SeriesHead::new(plan);
     head.newest = cursor.i64()?;
     head.frontier = cursor.i64()?;
-    let recent = compact::decode(read_bytes(&mut cursor)?).ok().filter(|rows| rows.columns == 1)?;
+    let recent = compact::decode(cursor.prefixed()?).ok().filter(|rows| rows.columns == 1)?;
     head.recent = recent.times.into_iter().zip(recent.values).collect();
     head.raw = read_open(&mut cursor, 1)?;
     for &step in steps.iter().skip(1) {
@@ -207,7 +207,7 @@ fn read_head(payload: &[u8], steps: &[Millis], plan: &Plan) -> Option<(SeriesId,
         let pending = match cursor.u8()? {
             0 => None,
             1 => {
-                let row = compact::decode(read_bytes(&mut cursor)?).ok()?;
+                let row = compact::decode(cursor.prefixed()?).ok()?;
                 if row.columns != COLUMNS || row.times.len() != 1 {
                     return None;
                 }
@@ -242,21 +242,9 @@ fn read_open(cursor: &mut Cursor<'_>, columns: usize) -> Option<Option<OpenChunk
         0 => Some(None),
         1 => {
             let window = cursor.i64()?;
-            let rows = compact::decode(read_bytes(cursor)?).ok()?;
+            let rows = compact::decode(cursor.prefixed()?).ok()?;
             OpenChunk::restore(window, columns, &rows).map(Some)
         }
         _ => None,
     }
-}
-
-/// Appends bytes: their length as a varint, then them.
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// Reads bytes [`put_bytes`] wrote.
-fn read_bytes<'a>(cursor: &mut Cursor<'a>) -> Option<&'a [u8]> {
-    let len = cursor.count(cursor.remaining())?;
-    cursor.bytes(len)
 }

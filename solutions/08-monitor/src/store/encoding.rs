@@ -71,8 +71,13 @@ pub(crate) fn scan_records(bytes: &[u8]) -> (Vec<Range<usize>>, usize) {
 
 /// Appends a string: its length as a varint, then its bytes.
 pub(crate) fn put_str(out: &mut Vec<u8>, text: &str) {
-    put_varint(out, text.len() as u64);
-    out.extend_from_slice(text.as_bytes());
+    put_bytes(out, text.as_bytes());
+}
+
+/// Appends bytes: their length as a varint, then them.
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
 }
 
 /// Appends a series: host, metric, kind (0 gauge, 1 counter), tag count, then each tag's name and
@@ -164,8 +169,13 @@ impl<'a> Cursor<'a> {
 
     /// The next string.
     pub(crate) fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.prefixed()?).ok()
+    }
+
+    /// The next bytes [`put_bytes`] wrote.
+    pub(crate) fn prefixed(&mut self) -> Option<&'a [u8]> {
         let len = self.count(self.remaining())?;
-        std::str::from_utf8(self.bytes(len)?).ok()
+        self.bytes(len)
     }
 
     /// The next series, as [`put_series`] wrote it.

@@ -26,7 +26,7 @@ use super::wal::{
     Entry, Record, Wal, decode_record, encode_points, encode_series, list_segments, recover_segment,
 };
 use crate::error::Error;
-use crate::point::{Millis, Point, SeriesKey};
+use crate::point::{Kind, Millis, Point, SeriesKey};
 use crate::wire::{BatchView, Reject, SeriesView, validate};
 
 /// A time-series store in a directory. `Send + Sync`: share it in an `Arc`.
@@ -354,53 +354,52 @@ impl Store {
     /// The ids of `points`' series, new ones given one and logged (their record before any
     /// record of their points).
     fn resolve(&self, points: &[&Point]) -> Vec<SeriesId> {
-        let index = read(&self.index);
-        let mut ids: Vec<Option<SeriesId>> = points.iter().map(|point| index.find(point)).collect();
-        drop(index);
-        if ids.iter().any(Option::is_none) {
-            let mut index = write(&self.index);
-            let mut records = Vec::new();
-            for (id, point) in ids.iter_mut().zip(points).filter(|(id, _)| id.is_none()) {
-                *id = Some(index.find(point).unwrap_or_else(|| {
-                    let new = index.add(point.series(), point.kind);
-                    encode_series(&mut records, new, &point.series(), point.kind);
-                    new
-                }));
-            }
-            // Logged while the index is held, so no other append logs points of these first.
-            self.wal.enqueue(&records);
-        }
+        let points: Vec<Option<&Point>> = points.iter().copied().map(Some).collect();
+        let ids = self.resolve_with(
+            &points,
+            |index, point| index.find(point),
+            |point| (point.series(), point.kind),
+        );
         ids.into_iter().flatten().collect()
     }
 
-    /// The ids of the series of `series` marked in `used`, given to those new, as [`Store::resolve`]
-    /// does; `None` for the others.
+    /// The ids of the series of `batch` marked in `used`, as [`Store::resolve`] gives them; `None`
+    /// for the others.
     fn resolve_views(&self, batch: &BatchView<'_>, used: &[bool]) -> Vec<Option<SeriesId>> {
-        let series = &batch.series;
-        let find = |index: &SeriesIndex, view: &SeriesView<'_>| {
-            index.find_view(view.host, view.metric, batch.tags_of(view))
-        };
+        let series: Vec<Option<&SeriesView<'_>>> =
+            batch.series.iter().zip(used).map(|(view, &used)| used.then_some(view)).collect();
+        self.resolve_with(
+            &series,
+            |index, view| index.find_view(view.host, view.metric, batch.tags_of(view)),
+            |view| {
+                let tags = batch.tags_of(view).map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+                (SeriesKey { host: view.host.to_owned(), metric: view.metric.to_owned(), tags }, view.kind)
+            },
+        )
+    }
+
+    /// The ids of the series of `items` (`None` for an item not wanted), found with `find` under
+    /// the index's read lock; those not found are found again, or given one with the key and
+    /// kind `key` makes, under its write lock, and logged.
+    fn resolve_with<T>(
+        &self,
+        items: &[Option<T>],
+        find: impl Fn(&SeriesIndex, &T) -> Option<SeriesId>,
+        key: impl Fn(&T) -> (SeriesKey, Kind),
+    ) -> Vec<Option<SeriesId>> {
         let index = read(&self.index);
-        let mut ids: Vec<Option<SeriesId>> = series
-            .iter()
-            .zip(used)
-            .map(|(view, &used)| if used { find(&index, view) } else { None })
-            .collect();
+        let mut ids: Vec<Option<SeriesId>> =
+            items.iter().map(|item| item.as_ref().and_then(|item| find(&index, item))).collect();
         drop(index);
-        if ids.iter().zip(used).any(|(id, &used)| used && id.is_none()) {
+        if ids.iter().zip(items).any(|(id, item)| id.is_none() && item.is_some()) {
             let mut index = write(&self.index);
             let mut records = Vec::new();
-            for ((id, view), _) in
-                ids.iter_mut().zip(series).zip(used).filter(|((id, _), used)| **used && id.is_none())
-            {
-                *id = Some(find(&index, view).unwrap_or_else(|| {
-                    let key = SeriesKey {
-                        host: view.host.to_owned(),
-                        metric: view.metric.to_owned(),
-                        tags: batch.tags_of(view).map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
-                    };
-                    let new = index.add(key.clone(), view.kind);
-                    encode_series(&mut records, new, &key, view.kind);
+            for (id, item) in ids.iter_mut().zip(items) {
+                let (None, Some(item)) = (&id, item) else { continue };
+                *id = Some(find(&index, item).unwrap_or_else(|| {
+                    let (key, kind) = key(item);
+                    let new = index.add(key.clone(), kind);
+                    encode_series(&mut records, new, &key, kind);
                     new
                 }));
             }

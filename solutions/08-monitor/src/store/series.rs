@@ -52,12 +52,7 @@ impl SeriesIndex {
 
     /// The id of `key`, if it has one.
     pub(crate) fn find_key(&self, key: &SeriesKey) -> Option<SeriesId> {
-        let hash = self.hash(&key.host, &key.metric, tag_strs(&key.tags));
-        self.by_hash
-            .get(&hash)?
-            .iter()
-            .copied()
-            .find(|&id| self.series[id as usize].as_ref().is_some_and(|(known, _)| known == key))
+        self.find_view(&key.host, &key.metric, tag_strs(&key.tags))
     }
 
     /// Gives `key` the next id.
