@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use monitor::point::now_millis;
 use monitor::wire::{MAX_BATCH_POINTS, Sender, SenderConfig, SenderStats, Spool};
 use monitor::{Kind, Millis, Point, Tags};
 
@@ -139,7 +140,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
     // Said once the spools are open, for a script to wait on: the sending starts now, and the
     // rates are measured from here.
     eprintln!("agents: {} agents sending to {:?}", args.agents, args.relays);
-    let began = now_ms();
+    let began = now_millis();
     let end = Instant::now() + Duration::from_secs(args.duration);
     let per_thread_rate = args.rate as f64 / threads as f64;
     let agents: Vec<Agent> = thread::scope(|scope| {
@@ -159,7 +160,7 @@ fn run(args: &RunArgs) -> Result<(), String> {
             .collect();
         workers.into_iter().flat_map(|worker| worker.join().expect("a sending thread panicked")).collect()
     });
-    let ended = now_ms();
+    let ended = now_millis();
     write_manifest(&args.manifest, &agents, args.series, step_ms)
         .map_err(|err| format!("{}: {err}", args.manifest.display()))?;
     print_totals(&agents, args.series, began, ended, started.elapsed());
@@ -209,13 +210,13 @@ fn print_totals(agents: &[Agent], series: usize, began: Millis, ended: Millis, t
 
 /// Every agent reads at each multiple of the step until `end`, and sends the reading at once.
 fn run_steps(agents: &mut [Agent], series: usize, step_ms: Millis, end: Instant) {
-    let first_ms = (now_ms() / step_ms + 1) * step_ms;
+    let first_ms = (now_millis() / step_ms + 1) * step_ms;
     for agent in agents.iter_mut() {
         agent.first_ms = first_ms;
     }
     let mut reading = first_ms;
     loop {
-        let wait = Duration::from_millis((reading - now_ms()).max(0) as u64);
+        let wait = Duration::from_millis((reading - now_millis()).max(0) as u64);
         if Instant::now() + wait >= end {
             return;
         }
@@ -230,9 +231,9 @@ fn run_steps(agents: &mut [Agent], series: usize, step_ms: Millis, end: Instant)
 /// Each agent in turn sends its next readings (a batch's worth) until `end`, at most
 /// `rate` points a second (0: as fast as the relay acks).
 fn run_fast(agents: &mut [Agent], series: usize, step_ms: Millis, end: Instant, rate: f64) {
-    let first_ms = (now_ms() - FAST_HISTORY.as_millis() as Millis) / step_ms * step_ms;
+    let first_ms = (now_millis() - FAST_HISTORY.as_millis() as Millis) / step_ms * step_ms;
     // Never a reading from the last minute: the agents stay in the past whatever the rate.
-    let last_ms = now_ms() - 60_000;
+    let last_ms = now_millis() - 60_000;
     for agent in agents.iter_mut() {
         agent.first_ms = first_ms;
     }
@@ -489,9 +490,4 @@ fn get(store: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
     stream.read_to_string(&mut answer).map_err(|err| err.to_string())?;
     let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
     serde_json::from_str(body).map_err(|err| format!("{err}: {answer:.200}"))
-}
-
-/// Now, in milliseconds since the epoch.
-fn now_ms() -> Millis {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_millis() as Millis)
 }

@@ -8,14 +8,14 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::collect::{
     AccessLogCollector, Collector, NginxStatusCollector, PluginCollector, PluginSpec, Scheduler,
     system_collectors,
 };
 use crate::error::Error;
-use crate::point::{Millis, Point};
+use crate::point::{Point, now_millis};
 use crate::query::{LatestPoints, metrics_router, serve_http};
 use crate::shutdown::Shutdown;
 use crate::wire::{Sender, SenderConfig, Spool};
@@ -184,12 +184,12 @@ fn collect_once(config: &AgentConfig, shutdown: &Shutdown, out: &mut dyn Write) 
     let mut collectors = config.collectors();
     for collector in &mut collectors {
         // The first reading only primes the collectors that compute rates.
-        let _ = collector.collect(now());
+        let _ = collector.collect(now_millis());
     }
     if shutdown.wait_timeout(Duration::from_secs(1)) {
         return Ok(());
     }
-    let now = now();
+    let now = now_millis();
     for collector in &mut collectors {
         match collector.collect(now) {
             Ok(samples) => {
@@ -201,10 +201,4 @@ fn collect_once(config: &AgentConfig, shutdown: &Shutdown, out: &mut dyn Write) 
         }
     }
     Ok(())
-}
-
-/// Now, in milliseconds since the epoch.
-fn now() -> Millis {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
 }

@@ -8,9 +8,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch, UTC: Prometheus's unit, so points forward unchanged.
 pub type Millis = i64;
+
+/// Now, in milliseconds since the Unix epoch: what a point is stamped with and checked against
+/// (0 on a clock set before 1970).
+pub fn now_millis() -> Millis {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
+}
 
 /// Tags (Prometheus calls them labels): `name=value` pairs that tell series of one metric apart,
 /// as `cpu=3` or `device=sda`. A `BTreeMap`, so two equal tag sets are equal whatever order they

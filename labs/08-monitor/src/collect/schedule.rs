@@ -20,9 +20,10 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::Collector;
+use crate::point::now_millis;
 use crate::{Millis, Point, Sample, Shutdown};
 
 /// How long a collector waits between two tries to hand a batch to a full sink.
@@ -32,11 +33,6 @@ const SINK_RETRY: Duration = Duration::from_millis(10);
 /// tick together). An interval under 1 ms counts as 1 ms.
 pub fn next_tick(now: Millis, interval: Duration) -> Millis {
     todo!("stage 1: the next multiple of the interval in ms (at least 1) after now")
-}
-
-/// The wall clock, in ms since the epoch.
-fn now_millis() -> Millis {
-    todo!("stage 1: SystemTime::now() since UNIX_EPOCH, in ms")
 }
 
 /// The collectors of one agent, before they start.

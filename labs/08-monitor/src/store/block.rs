@@ -6,14 +6,19 @@
 //! window starting at that millisecond, written by checkpoint 12), so retention deletes whole
 //! files by their name, and a file from a checkpoint that never finished is recognised at once.
 //!
+//! Chunks are compressed in runs (*frames*) of about [`FRAME_BYTES`] before compression, not one
+//! by one: a chunk of a node's series is a few hundred bytes, too few for zstd to learn from, and
+//! the series of a run share their timestamps and much of their shape. Reading one chunk
+//! decompresses its frame, some 16 KiB: microseconds.
+//!
 //! | part | layout |
 //! |---|---|
-//! | chunks | each chunk in the encoding at rest ([`super::compact`]), one after another |
-//! | index | an entry a chunk, in the chunks' order (by series, then time): series id (`u32`), rows (`u32`), first and last time (`i64`), length (`u32`), CRC-32 of the chunk (`u32`): 32 bytes; a chunk starts where the one before it ends |
-//! | footer | step, window start, window span (`i64` each), generation (`u64`), entry count (`u32`), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK2\n`: 48 bytes |
+//! | frames | each a zstd frame ([`compact::compress`]) of a run of chunks in the encoding at rest ([`compact::encode_plain`]), one after another, in the index's order |
+//! | index | compressed as a whole ([`compact::compress`]); before that, the frame count, then for each frame its length (varint) and its CRC-32 (`u32`); the entry count, then for each chunk, in order (by series, then time): its series less the one before (varint), whether it starts a new frame (`u8`), its rows, its first time less the window start (zigzag varint), its last time less its first, its length before compression (varints) |
+//! | footer | step, window start, window span (`i64` each), generation (`u64`), the index's length and its length decompressed (`u32` each), CRC-32 of the index and the footer before it (`u32`), then the magic `MONBLK3\n`: 52 bytes |
 //!
-//! All integers are little-endian. A file is written under a temporary name, fsynced and renamed,
-//! so a crash leaves it whole or absent.
+//! Fixed-width integers are little-endian. A file is written under a temporary name, fsynced and
+//! renamed, so a crash leaves it whole or absent.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -26,6 +31,7 @@ use tracing::warn;
 
 use super::chunk::SealedChunk;
 use super::compact;
+use super::encoding::{Cursor, put_varint, unzigzag, zigzag};
 use super::gorilla::{Rows, decode_rows};
 use super::options::Level;
 use super::series::SeriesId;
@@ -33,11 +39,11 @@ use crate::error::Error;
 use crate::point::Millis;
 
 /// The last 8 bytes of every block file.
-const MAGIC: &[u8; 8] = b"MONBLK2\n";
-/// The bytes of an index entry.
-const ENTRY_BYTES: usize = 32;
+const MAGIC: &[u8; 8] = b"MONBLK3\n";
 /// The bytes of the footer.
-const FOOTER_BYTES: usize = 48;
+const FOOTER_BYTES: usize = 52;
+/// The bytes of chunks, before compression, after which a frame ends.
+pub(crate) const FRAME_BYTES: usize = 16 << 10;
 
 /// One chunk of a block file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +56,25 @@ pub(crate) struct BlockEntry {
     pub(crate) first: Millis,
     /// Its last row's time.
     pub(crate) last: Millis,
-    /// Where its bytes start.
+    /// Its frame, an index into the file's frames.
+    frame: u32,
+    /// Where its bytes start in its frame, decompressed.
+    start: u32,
+    /// How many there are.
+    len: u32,
+}
+
+/// One compressed run of chunks of a block file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Frame {
+    /// Where its bytes start in the file.
     offset: u64,
     /// How many there are.
     len: u32,
     /// Their CRC-32.
     crc: u32,
+    /// The bytes of its chunks, decompressed.
+    plain: u32,
 }
 
 /// An open block file and its index.
@@ -75,6 +94,8 @@ pub(crate) struct BlockFile {
     pub(crate) generation: u64,
     /// Its chunks, by series then time.
     entries: Vec<BlockEntry>,
+    /// Its frames, in the file's order.
+    frames: Vec<Frame>,
     /// Its size.
     pub(crate) bytes: u64,
 }
@@ -96,14 +117,14 @@ impl BlockFile {
         chunks: &mut [(SeriesId, &SealedChunk)],
     ) -> crate::Result<BlockFile> {
         todo!(
-            "stage 4: chunks sorted by series then time, each decoded and written as `compact::encode` makes it, then the index and the footer; written to a temporary name, fsynced, renamed"
+            "stage 4: chunks sorted by series then time, each decoded and encoded with `compact::encode_plain`, in runs of FRAME_BYTES each compressed with `compact::compress`, then the index (compressed) and the footer; written to a temporary name, fsynced, renamed"
         )
     }
 
     /// Opens a block file and reads its index; the reason when it is not a whole block file.
     pub(crate) fn open(path: &Path) -> Result<BlockFile, String> {
         todo!(
-            "stage 4: read the footer and the index, check the magic, the sizes and the CRC: a reason, never a panic"
+            "stage 4: read the footer and the index, check the magic, the sizes and the CRC, decompress the index and check its frames and entries against each other: a reason, never a panic"
         )
     }
 
@@ -114,7 +135,9 @@ impl BlockFile {
 
     /// The rows of a chunk, or `None` (with a warning) when they cannot be read or are damaged.
     pub(crate) fn read(&self, entry: &BlockEntry) -> Option<Rows> {
-        todo!("stage 4: pread the chunk's bytes, check its CRC and decode them with `compact::decode`")
+        todo!(
+            "stage 4: pread the chunk's frame, check its CRC, `compact::decompress` it and decode the chunk's bytes with `compact::decode`"
+        )
     }
 
     /// Rows in the file.

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use nbnet::codec::HEADER_LEN;
 use nbnet::{ConnId, Context, Handle, LengthCodec, Options, Server, Service};
@@ -22,6 +22,7 @@ use tracing::{debug, error, info, warn};
 
 use super::engine::Store;
 use crate::error::Error;
+use crate::point::now_millis;
 use crate::point::{Millis, Point};
 use crate::shutdown::Shutdown;
 use crate::wire::{MAX_PAYLOAD_BYTES, Message, Rejections, decode, encode, encode_frame, keep_valid};
@@ -120,11 +121,6 @@ fn refuse(cx: &mut Context<'_>, reason: String) -> Option<Vec<u8>> {
 /// What kind of message `message` is, for a refusal's reason.
 fn kind(message: &Message) -> &'static str {
     todo!("stage 4: a batch, an ack, a refusal")
-}
-
-/// Now, in milliseconds since the epoch.
-fn now_millis() -> Millis {
-    todo!("stage 4: SystemTime since UNIX_EPOCH")
 }
 
 /// A store being served: its event loop and its retention, each on a thread, until the

@@ -20,9 +20,10 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::Collector;
+use crate::point::now_millis;
 use crate::{Millis, Point, Sample, Shutdown};
 
 /// How long a collector waits between two tries to hand a batch to a full sink.
@@ -36,12 +37,6 @@ pub fn next_tick(now: Millis, interval: Duration) -> Millis {
     now.div_euclid(step).saturating_add(1).saturating_mul(step)
 }
 // ANCHOR_END: next_tick
-
-/// The wall clock, in ms since the epoch.
-fn now_millis() -> Millis {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// The collectors of one agent, before they start.
 pub struct Scheduler {

@@ -10,7 +10,6 @@
 //! [`Message::Refused`] and the connection is closed.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use nbnet::codec::HEADER_LEN;
 use nbnet::{Context, LengthCodec, Service};
@@ -19,6 +18,7 @@ use tracing::{debug, warn};
 use super::RelayConfig;
 use super::ring::{Ring, series_hash};
 use super::stats::{Destination, IntakeCounters, RelayStats};
+use crate::point::now_millis;
 use crate::point::{Millis, Point};
 use crate::wire::{MAX_PAYLOAD_BYTES, Message, Rejections, decode, encode, keep_valid};
 
@@ -210,10 +210,4 @@ fn kind(message: &Message) -> &'static str {
         Message::Ack { .. } => "an ack",
         Message::Refused { .. } => "a refusal",
     }
-}
-
-/// Now, in milliseconds since the epoch.
-pub(crate) fn now_millis() -> Millis {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
 }

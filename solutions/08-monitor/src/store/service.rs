@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use nbnet::codec::HEADER_LEN;
 use nbnet::{ConnId, Context, Handle, LengthCodec, Options, Server, Service};
@@ -23,7 +23,8 @@ use tracing::{debug, error, info, warn};
 
 use super::engine::Store;
 use crate::error::Error;
-use crate::point::Millis;
+
+use crate::point::now_millis;
 use crate::shutdown::Shutdown;
 use crate::wire::message::decode_batch_view;
 use crate::wire::validate::{validate_sample, validate_series};
@@ -204,12 +205,6 @@ fn kind(message: &Message) -> &'static str {
         Message::Ack { .. } => "an ack",
         Message::Refused { .. } => "a refusal",
     }
-}
-
-/// Now, in milliseconds since the epoch.
-fn now_millis() -> Millis {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// A store being served: its event loop and its retention, each on a thread, until the

@@ -28,7 +28,8 @@ use super::message::{
 };
 use super::spool::Spool;
 use super::validate::{Rejections, keep_valid};
-use crate::point::{Millis, Point};
+use crate::point::Point;
+use crate::point::now_millis;
 use crate::shutdown::Shutdown;
 
 /// How long [`Sender::run`] waits for points at a time while nothing is spooled, between looks at
@@ -358,12 +359,6 @@ fn drain(points: &Receiver<Vec<Point>>, batch: &mut Vec<Point>) -> bool {
             Err(TryRecvError::Disconnected) => return false,
         }
     }
-}
-
-/// Now, in milliseconds since the epoch.
-fn now_millis() -> Millis {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// Now, in microseconds since the epoch: where a sender's `seq`s start, so that a restarted agent's
