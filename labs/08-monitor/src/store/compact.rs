@@ -42,12 +42,12 @@ const PLAIN: u8 = 0;
 
 /// The most rows a chunk at rest may have: far above any the store makes.
 const MAX_ROWS: usize = 1 << 16;
-/// zstd's level for a run of chunks: written once, by a checkpoint, off the ingest path, and
-/// read many times, so worth the better ratio (some 5 % smaller than zstd's default, level 3).
+/// zstd's level for a run of chunks, written once, by a checkpoint, off the ingest path, and
+/// read many times: some 5 % smaller than zstd's default, level 3.
 const FRAME_LEVEL: i32 = 9;
-/// zstd's level for a whole checkpoint: written again at every checkpoint and read once, so
-/// cheaper (some 5 % smaller than level 3 at half its speed).
-const FILE_LEVEL: i32 = 6;
+/// zstd's level for a whole checkpoint, which is written again at every checkpoint: some 5 %
+/// smaller than zstd's default at 130 MB a second of input, on a background thread.
+const FILE_LEVEL: i32 = 9;
 /// The largest decimal exponent tried.
 const MAX_EXPONENT: u32 = 9;
 /// Integers beyond ±2⁵³ are not all exact as doubles.
