@@ -3,16 +3,18 @@
 //! sender against fake relays written here: in order over one connection, failover, an outage, a
 //! restart, a relay that refuses.
 
+mod common;
+
 use std::fs;
 use std::io::{self, Read};
-use std::mem::size_of;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{ReservedPort, by_series};
 
 use monitor::wire::{
     FrameDecoder, FrameReader, MAGIC, MAX_BATCH_POINTS, MAX_FUTURE, MAX_NAME_BYTES, MAX_PAST,
@@ -61,15 +63,6 @@ fn exact_message(message: &Message) -> String {
         Message::Batch { seq, points } => format!("batch {seq} {:?}", exact(points)),
         other => format!("{other:?}"),
     }
-}
-
-/// The points of each series, in the order given.
-fn by_series(points: &[Point]) -> std::collections::BTreeMap<SeriesKey, Vec<(Millis, u64)>> {
-    let mut series = std::collections::BTreeMap::<SeriesKey, Vec<(Millis, u64)>>::new();
-    for point in points {
-        series.entry(point.series()).or_default().push((point.timestamp, point.value.to_bits()));
-    }
-    series
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -856,43 +849,6 @@ fn serve(stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
         if acked.is_err() || *mode.lock().unwrap() == Mode::AckThenClose {
             return;
         }
-    }
-}
-
-/// A loopback port bound but not listening: connections to it are refused (no relay there) until
-/// [`ReservedPort::listen`], and no other test can take it meanwhile.
-struct ReservedPort {
-    fd: OwnedFd,
-    addr: SocketAddr,
-}
-
-impl ReservedPort {
-    fn new() -> ReservedPort {
-        // SAFETY: socket, bind and getsockname on a descriptor owned here, with a sockaddr_in
-        // that lives across each call and its true size.
-        unsafe {
-            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(raw >= 0, "socket: {}", io::Error::last_os_error());
-            let fd = OwnedFd::from_raw_fd(raw);
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-            let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let sockaddr = (&raw mut addr).cast::<libc::sockaddr>();
-            assert_eq!(libc::bind(raw, sockaddr, len), 0, "bind: {}", io::Error::last_os_error());
-            assert_eq!(libc::getsockname(raw, sockaddr, &mut len), 0, "getsockname");
-            let port = u16::from_be(addr.sin_port);
-            ReservedPort { fd, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
-        }
-    }
-
-    /// A relay comes up on this port.
-    fn listen(self) -> TcpListener {
-        use std::os::fd::AsRawFd;
-        // SAFETY: listen on a bound socket this value owns.
-        let status = unsafe { libc::listen(self.fd.as_raw_fd(), 128) };
-        assert_eq!(status, 0, "listen: {}", io::Error::last_os_error());
-        TcpListener::from(self.fd)
     }
 }
 

@@ -3,15 +3,17 @@
 //! the test and fake store shards written here: routing, acks and refusals, a shard that is down,
 //! slow or loses an ack, and forwarding over Prometheus remote write to a fake HTTP endpoint.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::mem::size_of;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{ReservedPort, by_series};
 
 use monitor::relay::remote_write::{label_name, labels, metric_name};
 use monitor::relay::{ForwardStats, PointQueue, Relay, RelayConfig, RelayStats, RemoteWriteConfig, Ring};
@@ -66,15 +68,6 @@ type Exact = (SeriesKey, Millis, u64);
 
 fn exact(points: &[Point]) -> Vec<Exact> {
     points.iter().map(|p| (p.series(), p.timestamp, p.value.to_bits())).collect()
-}
-
-/// The points of each series, in the order given.
-fn by_series(points: &[Point]) -> BTreeMap<SeriesKey, Vec<(Millis, u64)>> {
-    let mut series = BTreeMap::<SeriesKey, Vec<(Millis, u64)>>::new();
-    for point in points {
-        series.entry(point.series()).or_default().push((point.timestamp, point.value.to_bits()));
-    }
-    series
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,43 +387,6 @@ fn serve_shard(stream: TcpStream, mode: &(Mutex<Mode>, Condvar), log: &Mutex<Sha
         if write_message(reader.get_mut(), &Message::Ack { seq, accepted, rejected: 0 }).is_err() {
             return;
         }
-    }
-}
-
-/// A loopback port bound but not listening: connections to it are refused (a shard that is down)
-/// until [`ReservedPort::listen`], and no other test can take it meanwhile.
-struct ReservedPort {
-    fd: OwnedFd,
-    addr: SocketAddr,
-}
-
-impl ReservedPort {
-    fn new() -> ReservedPort {
-        // SAFETY: socket, bind and getsockname on a descriptor owned here, with a sockaddr_in
-        // that lives across each call and its true size.
-        unsafe {
-            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-            assert!(raw >= 0, "socket: {}", io::Error::last_os_error());
-            let fd = OwnedFd::from_raw_fd(raw);
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-            let mut len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let sockaddr = (&raw mut addr).cast::<libc::sockaddr>();
-            assert_eq!(libc::bind(raw, sockaddr, len), 0, "bind: {}", io::Error::last_os_error());
-            assert_eq!(libc::getsockname(raw, sockaddr, &mut len), 0, "getsockname");
-            let port = u16::from_be(addr.sin_port);
-            ReservedPort { fd, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
-        }
-    }
-
-    /// The shard comes up on this port.
-    fn listen(self) -> TcpListener {
-        use std::os::fd::AsRawFd;
-        // SAFETY: listen on a bound socket this value owns.
-        let status = unsafe { libc::listen(self.fd.as_raw_fd(), 128) };
-        assert_eq!(status, 0, "listen: {}", io::Error::last_os_error());
-        TcpListener::from(self.fd)
     }
 }
 

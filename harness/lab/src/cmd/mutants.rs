@@ -46,6 +46,10 @@ pub fn run(ws: &Workspace, lab: &str, extra: &[OsString]) -> anyhow::Result<Exit
     if !installed.is_ok_and(|out| out.status.success()) {
         anyhow::bail!("cargo-mutants is not installed: `cargo install --locked cargo-mutants` installs it");
     }
+    // cargo-mutants makes its output directory but not the one above it, which a fresh clone
+    // does not have yet.
+    let out = ws.state_dir().join("mutants");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let status = Command::new("cargo")
         .args(&args)
         .current_dir(&ws.root)
