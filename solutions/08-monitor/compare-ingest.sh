@@ -33,24 +33,8 @@ cargo build --quiet --release -p monitor-ref --bin monitor-ref --example ingest
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 ingest=$CARGO_TARGET_DIR/release/examples/ingest
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-ingest.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {
-  for _ in $(seq 300); do
-    python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "compare-ingest.sh: $1 does not answer" >&2
-  exit 1
-}
+. solutions/08-monitor/compare-lib.sh
+work_dir monitor-ingest
 # Ends three to five hours ago (inside every store's window for new data) and starts at a 2-hour
 # window of the epoch, our store's chunk span: with 4 hours, the first half ends in whole sealed
 # chunks (block files) and the second in whole open ones (the checkpoint), as in a store that has
@@ -76,7 +60,7 @@ run_store() {
   pids+=($store_pid)
   wait_http "http://127.0.0.1:$store_http/api/v1/hosts"
   read -r acked seconds _ < <("$ingest" send --store "127.0.0.1:$store_port" --hosts "$hosts" --ticks "$ticks" --start-ms "$start_ms")
-  [ "$acked" -eq "$points" ] || { echo "compare-ingest.sh: monitor store acknowledged $acked of $points points" >&2; exit 1; }
+  [ "$acked" -eq "$points" ] || fail "monitor store acknowledged $acked of $points points"
   kill -TERM "$store_pid"
   wait "$store_pid" || true
   rows+=("$(row "$name" "$points" "$seconds" "$(du -sb "$dir" | cut -f1)")")

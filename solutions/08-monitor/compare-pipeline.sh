@@ -26,27 +26,8 @@ cargo build --quiet --release -p monitor-ref --bin monitor-ref --example storelo
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 storeload=$CARGO_TARGET_DIR/release/examples/storeload
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-pipeline.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# Waits until FILE has at least N lines (a server printing where it listens), for at most 30 s.
-wait_lines() {
-  local file=$1 lines=$2
-  for _ in $(seq 300); do
-    [ "$(wc -l <"$file")" -ge "$lines" ] && return 0
-    sleep 0.1
-  done
-  echo "compare-pipeline.sh: nothing in $file after 30 s" >&2
-  cat "$work"/*.log >&2 || true
-  exit 1
-}
+. solutions/08-monitor/compare-lib.sh
+work_dir monitor-pipeline
 
 # 1. remote write
 vm_port=$(free_port)

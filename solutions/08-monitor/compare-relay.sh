@@ -58,39 +58,8 @@ sim=$CARGO_TARGET_DIR/release/examples/agents
 # relay holds their 10,000 sockets.
 ulimit -n "$(ulimit -Hn)"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-relay.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${KEEP:-}" ]; then echo "compare-relay.sh: logs kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-fail() {
-  echo "compare-relay.sh: $*" >&2
-  exit 1
-}
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# Waits until FILE has at least N lines (a server printing where it listens), for at most S
-# seconds (30).
-wait_lines() {
-  local file=$1 lines=$2 limit=${3:-30}
-  for _ in $(seq $((limit * 10))); do
-    [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$lines" ] && return 0
-    sleep 0.1
-  done
-  cat "$work"/*.log >&2 || true
-  fail "nothing in $file after $limit s"
-}
-# Waits for PID to exit, for at most 60 s.
-wait_exit() {
-  for _ in $(seq 600); do
-    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  fail "process $1 did not stop within 60 s"
-}
+. solutions/08-monitor/compare-lib.sh
+work_dir monitor-relay
 now() { date +%s.%N; }
 seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 

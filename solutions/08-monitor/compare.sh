@@ -35,16 +35,10 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --quiet --release -p monitor-ref --bin monitor-ref
 agent=$CARGO_TARGET_DIR/release/monitor-ref
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/monitor-compare.XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. solutions/08-monitor/compare-lib.sh
+work_dir monitor-compare
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 # Debian's node_exporter leaves out the loopback interface by default; the comparison wants it, as
 # the one interface with traffic this script controls.
 "$node_exporter" --web.listen-address="127.0.0.1:$port" --collector.netdev.device-exclude='^$' \
@@ -213,7 +207,6 @@ if failures:
 EOF
 
 # 3. Prometheus scrapes the agent.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 metrics_port=$(free_port)
 prom_port=$(free_port)
 "$agent" agent --host compare --step 1 --metrics "127.0.0.1:$metrics_port" >/dev/null 2>"$work/agent.log" &

@@ -1,0 +1,57 @@
+# What the lab's compare scripts share, sourced by each after its `cd` to the course's root: a
+# work directory removed on exit with every process started, and waits with a deadline.
+#
+#   work_dir NAME      makes $work, and on exit kills every pid in $pids and removes $work
+#                      (kept, and said, when KEEP is set)
+#   fail MESSAGE...    says what went wrong, as the script, and exits 1
+#   free_port          a free port of 127.0.0.1
+#   wait_http URL      until URL answers, for at most 30 s
+#   wait_lines FILE N [S]   until FILE has N lines (a server saying where it listens), for S s (30)
+#   wait_exit PID      until PID has exited, for at most 60 s
+
+script=${0##*/}
+pids=()
+
+work_dir() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  trap cleanup EXIT
+}
+
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "$script: files kept in $work" >&2; else rm -rf "$work"; fi
+}
+
+fail() {
+  echo "$script: $*" >&2
+  exit 1
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+wait_http() {
+  for _ in $(seq 300); do
+    python3 -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "$1 does not answer"
+}
+
+wait_lines() {
+  local file=$1 lines=$2 limit=${3:-30}
+  for _ in $(seq $((limit * 10))); do
+    [ -f "$file" ] && [ "$(wc -l <"$file")" -ge "$lines" ] && return 0
+    sleep 0.1
+  done
+  cat "$work"/*.log >&2 || true
+  fail "nothing in $file after $limit s"
+}
+
+wait_exit() {
+  for _ in $(seq 600); do
+    kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  fail "process $1 did not stop within 60 s"
+}
