@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `C`, first | generation (varint), level count, each level's step (varints; 0 for raw) |
 //! | `S`, a series | as in the log |
-//! | `H`, a head | series id, newest and frontier time (`i64`), the recent points (a chunk), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (flag, then a chunk of its row) and the open chunk |
+//! | `H`, a head | series id, newest and frontier time (`i64`), the recent points (a chunk), the raw open chunk, then for each level of `C` but the first: last bucket written (`i64`), the bucket under way (a flag: `0` none, `1` and a chunk of its row, or `2`: the raw open chunk's points from the last one's bucket on, added up again when read) and the open chunk |
 //! | `E`, last | the number of `S` and `H` records (varints) |
 //!
 //! A chunk is a varint length and its bytes in the encoding at rest ([`super::compact`]), as in
