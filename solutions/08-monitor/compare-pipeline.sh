@@ -82,6 +82,8 @@ crash_dir=$work/crash
 # where the store takes it.
 start_ms=$(( ($(date +%s) - (kills + 2) * 3600) * 1000 ))
 restart_store() {
+  # Emptied first: the last run's lines would otherwise pass for this one's until it starts.
+  : >"$work/crash.out"
   "$monitor" store --listen "127.0.0.1:$crash_port" --http "127.0.0.1:$crash_http" --dir "$crash_dir" \
     >"$work/crash.out" 2>>"$work/crash.log" &
   crash_pid=$!
