@@ -192,6 +192,11 @@ fn memory_is_reported_in_bytes_with_mem_available() {
         2.984_301_135_070_910_3,
         "used is total − available",
     );
+    assert_near(
+        value(&samples, "mem.available.percent", &[]),
+        100.0 * 24_521_662_464.0 / 25_275_973_632.0,
+        "available of total",
+    );
     assert!(find(&samples, "mem.swap.used.percent", &[]).is_none(), "no swap, no swap percentage");
 
     // Linux before 3.14 has no MemAvailable: free + buffers + cached stands in for it.
@@ -202,6 +207,44 @@ fn memory_is_reported_in_bytes_with_mem_available() {
         "the estimate"
     );
     assert_near(value(&old, "mem.swap.used.percent", &[]), 25.0, "swap used");
+
+    // A value without a unit is taken as it is; a total of 0 gives no percentage (no NaN).
+    let empty = memory_samples(&parse_meminfo("MemTotal: 0\nMemFree: 0\nMemAvailable: 0\n").unwrap());
+    assert_eq!(value(&empty, "mem.total", &[]), 0.0);
+    assert!(find(&empty, "mem.used.percent", &[]).is_none(), "no percentage of nothing: {empty:?}");
+    assert!(find(&empty, "mem.available.percent", &[]).is_none(), "no percentage of nothing");
+    let unitless = parse_meminfo("MemTotal: 4096\nMemAvailable: 1024\n").unwrap();
+    assert_eq!(value(&memory_samples(&unitless), "mem.total", &[]), 4096.0, "no unit: bytes as they are");
+}
+
+#[test]
+fn proc_files_with_a_bad_line_are_rejected_naming_the_line() {
+    let line = |result: Result<(), monitor::collect::ParseError>, what: &str| match result {
+        Err(err) => err.line,
+        Ok(()) => panic!("{what} is accepted"),
+    };
+    let cpu = "cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 3 4 5 6 7 8 9 10\ncpuX 1 2 3 4 5 6 7 8 9 10\n";
+    assert_eq!(line(parse_cpu_stat(cpu).map(drop), "a core without a number"), 3);
+    let cpu = "cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 2 three 4\n";
+    assert_eq!(line(parse_cpu_stat(cpu).map(drop), "a core with a word for a time"), 2);
+    let disk = "   8 0 sda 1 2 3 4 5 6 7 8 0 9 10\n   8 16 sdb 1 2 3\n";
+    assert_eq!(line(parse_diskstats(disk).map(drop), "a disk with 6 fields"), 2);
+    let disk = "   8 0 sda 1 2 3 4 5 6 7 8 0 9 10\n\n   8 16 sdb 1 2 x 4 5 6 7 8 0 9 10\n";
+    assert_eq!(line(parse_diskstats(disk).map(drop), "a disk with a word for a counter"), 3);
+    let memory = "MemTotal: 100 kB\nMemFree: lots kB\n";
+    assert_eq!(line(parse_meminfo(memory).map(drop), "a word for a size"), 2);
+    let memory = "MemTotal: 100 kB\nMemFree: 10 kB\nCached: 5 MB\n";
+    assert_eq!(line(parse_meminfo(memory).map(drop), "an unknown unit"), 3);
+    let header: String = fixture!("net-dev.1").lines().take(2).map(|line| format!("{line}\n")).collect();
+    let net = format!("{header}  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n");
+    assert_eq!(line(parse_net_dev(&net).map(drop), "15 counters"), 3);
+    let net = format!(
+        "{header}    lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n  eth0: 1 2 x 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+    );
+    assert_eq!(line(parse_net_dev(&net).map(drop), "a word for a counter"), 4);
+    for load in ["-0.50 0.10 0.05 1/100 4242\n", "inf 0.10 0.05 1/100 4242\n", "NaN 1 1 1/1 1\n"] {
+        assert!(monitor::collect::load::parse_loadavg(load).is_err(), "{load:?} is no load average");
+    }
 }
 
 #[test]
@@ -223,6 +266,14 @@ fn disk_io_is_bytes_per_second_of_512_byte_sectors_for_whole_disks() {
         102_400.0 * 512.0 / 10.0,
         "vda",
     );
+    for idle in ["md0", "sr0"] {
+        assert_eq!(value(&samples, "disk.io.reads", &[("device", idle)]), 0.0, "{idle} is idle");
+        assert_eq!(
+            find(&samples, "disk.io.await", &[("device", idle)]),
+            None,
+            "no request, no await: {idle}"
+        );
+    }
     let devices = tag_values(&samples, "disk.io.read_bytes", "device");
     let expected = ["dm-0", "md0", "nvme0n1", "sda", "sr0", "vda"].map(String::from);
     assert_eq!(devices, BTreeSet::from(expected), "partitions, loop and RAM devices are skipped");
@@ -657,6 +708,15 @@ fn plain_plugin_lines_become_gauges_with_tags() {
     assert_eq!(value(&samples, "queue.depth", &[]), 12.0);
     assert_eq!(value(&samples, "errors", &[]), -300.0);
     assert!(samples.iter().all(|s| s.kind == Kind::Gauge), "plain lines are gauges");
+
+    // Prometheus's spellings of the special values, and names that begin with `_` or `:`.
+    let special = parse_plugin_output("a NaN\nb +Inf\nc Inf\nd -Inf\n_private 1\n:ratio:sum 2\n").unwrap();
+    assert!(value(&special, "a", &[]).is_nan());
+    assert_eq!(value(&special, "b", &[]), f64::INFINITY);
+    assert_eq!(value(&special, "c", &[]), f64::INFINITY);
+    assert_eq!(value(&special, "d", &[]), f64::NEG_INFINITY);
+    assert_eq!(value(&special, "_private", &[]), 1.0);
+    assert_eq!(value(&special, ":ratio:sum", &[]), 2.0);
 }
 
 #[test]
@@ -696,6 +756,11 @@ fn plugin_output_with_a_bad_line_is_rejected_naming_the_line() {
         ("ok{a=\"b\"} 1 extra=tag\n", 1),
         ("ok 0x10\n", 1),
         ("9lives 1\n", 1),
+        ("ok 1 device=\n", 1),
+        ("ok 1 9th=x\n", 1),
+        ("ok nan\n", 1),
+        ("ok 1\nok inf\n", 2),
+        ("ok infinity\n", 1),
     ] {
         match parse_plugin_output(text) {
             Err(err) => assert_eq!(err.line, line, "{text:?}: {err}"),
