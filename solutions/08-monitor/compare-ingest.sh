@@ -42,7 +42,7 @@ work_dir monitor-ingest
 start_ms=$(( (($(date +%s) - 3 * 3600 - ticks * 10) / 7200 * 7200) * 1000 ))
 points=$((hosts * 161 * ticks))
 echo "the fleet: $hosts hosts × 161 series × $ticks steps of 10 s = $points points"
-row() { python3 -c "import sys; n, s, b = map(float, sys.argv[2:]); print(f'  {sys.argv[1]:<28} {n / s:>12,.0f} points/s   {b / n:6.2f} bytes a point   ({s:.2f} s, {b / 1e6:.1f} MB)')" "$@"; }
+row() { python3 -c "import sys; n, s, b = map(float, sys.argv[2:]); print(f'  {sys.argv[1]:<28} {n / s:>12,.0f} points/s   {b / n:6.3f} bytes a point   ({s:.2f} s, {b / 1e6:.1f} MB)')" "$@"; }
 rows=()
 
 # monitor store: the time until the last batch is acknowledged (durable), then the bytes on disk

@@ -225,8 +225,8 @@ fn read_head(payload: &[u8], steps: &[Millis], plan: &Plan) -> Option<(SeriesId,
 /// A rollup's newest rows and its bucket under way sum up the newest points, which the raw open
 /// chunk holds from its first on: the rows of the buckets that start at or after it, and the
 /// bucket under way, are left out and the reader feeds the raw points to the level again, in the
-/// same order, to the same bits. That keeps the checkpoint, written again at every checkpoint, a
-/// third smaller.
+/// same order, to the same bits. That makes the checkpoint, written again at every checkpoint,
+/// about a fifth smaller on node-like data.
 fn put_rollup(out: &mut Vec<u8>, rollup: &RollupHead, raw: Option<&OpenChunk>) {
     out.extend_from_slice(&rollup.closed.to_le_bytes());
     let Some(bucket) = rollup.pending else {
