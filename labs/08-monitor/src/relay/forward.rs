@@ -27,6 +27,7 @@ use super::queue::{PointQueue, Taken};
 use super::stats::Destination;
 use crate::point::Point;
 use crate::shutdown::Shutdown;
+use crate::wire::backoff::Backoff;
 use crate::wire::{
     FrameDecoder, MAX_DECODED_BYTES, MAX_PAYLOAD_BYTES, Message, decoded_size, encode, write_frame,
 };
@@ -118,34 +119,6 @@ impl<L: Link> Forwarder<L> {
         todo!(
             "stage 3: send until Delivered or Refused; on Failed count a retry, wait shutdown.wait_timeout(backoff.next()), and drop the batch if the queue overtook it or a stop came"
         )
-    }
-}
-
-/// Waits that double from `min` up to `max`.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    /// The first wait.
-    min: Duration,
-    /// The longest.
-    max: Duration,
-    /// The next.
-    current: Duration,
-}
-
-impl Backoff {
-    /// Waits from `min` up to `max`.
-    pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
-        todo!("stage 3: start at min")
-    }
-
-    /// The next wait; the one after is twice as long, up to the maximum.
-    pub(crate) fn next(&mut self) -> Duration {
-        todo!("stage 3: the current wait; then double it, up to max")
-    }
-
-    /// Back to the shortest wait, after a success.
-    pub(crate) fn reset(&mut self) {
-        todo!("stage 3: back to min")
     }
 }
 

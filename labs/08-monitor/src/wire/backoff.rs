@@ -1,5 +1,6 @@
-//! [`Backoff`]: how long the sender waits before trying the relays again, doubling from a minimum
-//! to a maximum, each wait half fixed and half random.
+//! [`Backoff`]: how long the agent's sender waits before trying the relays again, and a relay's
+//! forwarder before sending to its shard again: doubling from a minimum to a maximum, each wait half
+//! fixed and half random.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

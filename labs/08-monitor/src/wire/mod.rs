@@ -21,10 +21,11 @@
 //!   [`FrameReader`]).
 //! - [`spool`]: the bounded on-disk queue ([`Spool`]); `segment` (private): its files.
 //! - [`sender`]: the agent's sender ([`Sender`], [`SenderConfig`], [`SenderStats`]); `connection`
-//!   and `backoff` (private): one connection to a relay, and the waits between tries.
+//!   and `backoff` (crate-private): one connection to a relay, and the waits between tries, which the
+//!   relay's forwarders wait too.
 //! - [`error`]: what can be wrong with bytes from a peer ([`WireError`]).
 
-mod backoff;
+pub(crate) mod backoff;
 mod batch;
 mod connection;
 pub mod error;

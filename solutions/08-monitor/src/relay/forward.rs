@@ -27,6 +27,7 @@ use super::queue::{PointQueue, Taken};
 use super::stats::Destination;
 use crate::point::Point;
 use crate::shutdown::Shutdown;
+use crate::wire::backoff::Backoff;
 use crate::wire::{
     FrameDecoder, MAX_DECODED_BYTES, MAX_PAYLOAD_BYTES, Message, decoded_size, encode, write_frame,
 };
@@ -219,36 +220,6 @@ pub(crate) fn give_back_memory() {
     // pointer and is safe to call from any thread at any time.
     unsafe {
         libc::malloc_trim(0);
-    }
-}
-
-/// Waits that double from `min` up to `max`.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    /// The first wait.
-    min: Duration,
-    /// The longest.
-    max: Duration,
-    /// The next.
-    current: Duration,
-}
-
-impl Backoff {
-    /// Waits from `min` up to `max`.
-    pub(crate) fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff { min, max, current: min }
-    }
-
-    /// The next wait; the one after is twice as long, up to the maximum.
-    pub(crate) fn next(&mut self) -> Duration {
-        let wait = self.current;
-        self.current = (self.current * 2).min(self.max).max(self.min);
-        wait
-    }
-
-    /// Back to the shortest wait, after a success.
-    pub(crate) fn reset(&mut self) {
-        self.current = self.min;
     }
 }
 
