@@ -22,7 +22,7 @@ use monitor::collect::disk::{disk_samples, parse_diskstats};
 use monitor::collect::filesystem::{FsStats, Mount, filesystem_samples, monitored_mounts};
 use monitor::collect::memory::{memory_samples, parse_meminfo};
 use monitor::collect::net::{net_samples, parse_net_dev};
-use monitor::collect::nginx::{parse_stub_status, stub_status_samples};
+use monitor::collect::nginx::{MAX_RESPONSE, parse_stub_status, stub_status_samples};
 use monitor::collect::procs::parse_pid_stat;
 use monitor::collect::{
     AccessLogCollector, CollectError, Collector, NginxStatusCollector, PluginCollector, PluginSpec,
@@ -242,6 +242,17 @@ fn proc_files_with_a_bad_line_are_rejected_naming_the_line() {
         "{header}    lo: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n  eth0: 1 2 x 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
     );
     assert_eq!(line(parse_net_dev(&net).map(drop), "a word for a counter"), 4);
+    let stub = "\nActive connections: many\n";
+    assert_eq!(line(parse_stub_status(stub).map(drop), "a word for a count"), 2);
+    let stub =
+        "Active connections: 1\nserver accepts handled requests\n 1 2\nReading: 0 Writing: 1 Waiting: 0\n";
+    assert_eq!(line(parse_stub_status(stub).map(drop), "two totals of three"), 3);
+    let mounts = "/dev/vda / ext4 rw 0 0\n\n/dev/vdb1 /srv\n";
+    assert_eq!(
+        line(monitored_mounts(mounts).map(drop), "a mount without a type"),
+        3,
+        "an empty line is skipped"
+    );
     for load in ["-0.50 0.10 0.05 1/100 4242\n", "inf 0.10 0.05 1/100 4242\n", "NaN 1 1 1/1 1\n"] {
         assert!(monitor::collect::load::parse_loadavg(load).is_err(), "{load:?} is no load average");
     }
@@ -277,6 +288,8 @@ fn disk_io_is_bytes_per_second_of_512_byte_sectors_for_whole_disks() {
     let devices = tag_values(&samples, "disk.io.read_bytes", "device");
     let expected = ["dm-0", "md0", "nvme0n1", "sda", "sr0", "vda"].map(String::from);
     assert_eq!(devices, BTreeSet::from(expected), "partitions, loop and RAM devices are skipped");
+    let at_once = disk_samples(&prev, &cur, 0.0);
+    assert_eq!(find(&at_once, "disk.io.reads", &sda), None, "two readings at one instant give no rate");
 }
 
 #[test]
@@ -297,6 +310,7 @@ fn network_rates_are_bytes_per_second_per_interface() {
         tag_values(&samples, "net.if.in.bytes", "iface"),
         BTreeSet::from(["eth0".into(), "lo".into()])
     );
+    assert_eq!(net_samples(&prev, &cur, 0.0), [], "two readings at one instant give no rate");
 }
 
 #[test]
@@ -326,6 +340,8 @@ fn mounts_skip_pseudo_filesystems_and_decode_escaped_spaces() {
         ("/", "ext4", "/dev/vda"),
         ("/run", "tmpfs", "tmpfs"),
         ("/media/backup disk", "ext4", "/dev/sdc1"),
+        // Docker's own directory is a disk; what it mounts inside it is not.
+        ("/var/lib/docker", "ext4", "/dev/vdc1"),
         // Mounted twice: the later mount is the one on top.
         ("/srv/data", "ext4", "/dev/vdb2"),
     ]
@@ -356,6 +372,18 @@ fn filesystem_space_is_computed_as_node_exporter_and_df_do() {
         "used / (used + avail)",
     );
     assert_near(value(&samples, "df.inodes.used.percent", &tags), 60.0, "inodes used");
+    let empty = FsStats {
+        fragment_size: 4096,
+        blocks: 0,
+        blocks_free: 0,
+        blocks_available: 0,
+        files: 0,
+        files_free: 0,
+    };
+    let samples = filesystem_samples(&mount, &empty);
+    assert_eq!(value(&samples, "df.bytes.total", &tags), 0.0, "an empty filesystem has a size");
+    assert_eq!(find(&samples, "df.bytes.used.percent", &tags), None, "no percentage of nothing");
+    assert_eq!(find(&samples, "df.inodes.used.percent", &tags), None, "no percentage of no inodes");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +562,14 @@ fn system_collectors_read_everything_under_the_given_proc_root() {
     let memory = collectors.iter_mut().find(|c| c.name() == "memory").unwrap();
     let err = memory.collect(1_020_000).expect_err("meminfo is gone");
     assert!(err.to_string().contains("meminfo"), "the error names the file: {err}");
+
+    // No utmp at all (a container) is nobody logged in; a utmp that cannot be read is an error.
+    let accounts = collectors.iter_mut().find(|c| c.name() == "accounts").unwrap();
+    std::fs::remove_file(&utmp).unwrap();
+    assert_eq!(value(&accounts.collect(1_030_000).expect("no utmp"), "users.sessions", &[]), 0.0);
+    std::fs::create_dir(&utmp).unwrap();
+    let err = accounts.collect(1_040_000).expect_err("a utmp that is a directory");
+    assert!(err.to_string().contains("utmp"), "the error names the file: {err}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,6 +626,7 @@ fn the_nginx_collector_fetches_stub_status_over_http() {
     let mut collector =
         NginxStatusCollector::new(url.clone(), Duration::from_secs(10), Duration::from_secs(5));
     assert_eq!(collector.name(), "nginx");
+    assert_eq!(collector.interval(), Duration::from_secs(10));
     let samples = within(Duration::from_secs(10), "a fetch", move || collector.collect(10_000))
         .unwrap_or_else(|err| panic!("GET {url}: {err}"));
     assert_eq!(value(&samples, "nginx.connections.active", &[]), 291.0);
@@ -603,6 +640,29 @@ fn the_nginx_collector_fetches_stub_status_over_http() {
     let err = within(Duration::from_secs(10), "a fetch", move || collector.collect(10_000))
         .expect_err("a 404 is no status page");
     assert!(err.to_string().contains(&url), "the error names the URL: {err}");
+    assert!(err.to_string().contains("404"), "the error says what nginx answered: {err}");
+}
+
+#[test]
+fn an_answer_that_is_not_a_status_page_over_http_1_or_is_too_long_is_refused() {
+    let fetch = |answer: String| {
+        let (url, _) = serve_once(answer);
+        let mut collector = NginxStatusCollector::new(url, Duration::from_secs(10), Duration::from_secs(5));
+        within(Duration::from_secs(10), "a fetch", move || collector.collect(10_000))
+    };
+    let page = fixture!("stub_status");
+    // A proxy's headers can be long; an answer is read up to MAX_RESPONSE bytes.
+    let padding = format!("X-Padding: {}\r\n", "a".repeat(MAX_RESPONSE - 1024));
+    let long = fetch(format!("HTTP/1.1 200 OK\r\n{padding}Connection: close\r\n\r\n{page}"))
+        .expect("an answer within MAX_RESPONSE is read");
+    assert_eq!(value(&long, "nginx.requests", &[]), 31_070_465.0);
+    let flood = format!("X-Padding: {}\r\n", "a".repeat(2 * MAX_RESPONSE));
+    let err =
+        fetch(format!("HTTP/1.1 200 OK\r\n{flood}\r\n{page}")).expect_err("an answer past MAX_RESPONSE");
+    assert!(err.to_string().contains("nginx_status"), "the error names the URL: {err}");
+    // Shoutcast's ICY answers "200" too, but it is not HTTP.
+    fetch(format!("ICY 200 OK\r\nicy-name: radio\r\n\r\n{page}"))
+        .expect_err("an answer that is not HTTP/1.x");
 }
 
 #[test]
@@ -654,6 +714,7 @@ fn the_access_log_collector_reports_rates_of_requests_statuses_and_bytes() {
     let path = dir.path().join("access.log");
     append(&path, &[log_line(200, 100_000), log_line(200, 100_000)]);
     let mut collector = AccessLogCollector::new(path.clone(), Duration::from_secs(10));
+    assert_eq!((collector.name(), collector.interval()), ("access_log", Duration::from_secs(10)));
     assert!(collector.collect(1_000_000).unwrap().is_empty(), "the first reading only marks where to start");
     append(
         &path,
@@ -669,6 +730,8 @@ fn the_access_log_collector_reports_rates_of_requests_statuses_and_bytes() {
     }
     let quiet = collector.collect(1_020_000).unwrap();
     assert_eq!(value(&quiet, "nginx.log.requests", &[]), 0.0, "nothing new: a rate of 0");
+    append(&path, &[log_line(200, 1000)]);
+    assert_eq!(collector.collect(1_020_000).unwrap(), [], "a second reading at the same instant: no rate");
 }
 
 #[test]
@@ -813,6 +876,9 @@ fn a_plugin_runs_without_a_shell_and_its_output_becomes_samples() {
         PluginCollector::new(PluginSpec::new("/usr/lib/monitor/mysql-status")).name(),
         "plugin:mysql-status"
     );
+    let mut every_minute = PluginSpec::new("x");
+    every_minute.interval = Duration::from_secs(60);
+    assert_eq!(PluginCollector::new(every_minute).interval(), Duration::from_secs(60), "the spec's interval");
     let defaults = PluginSpec::new("x");
     assert!(
         defaults.timeout < defaults.interval && defaults.max_output > 0,
@@ -868,6 +934,15 @@ fn a_plugin_that_crashes_prints_garbage_or_floods_is_reported() {
         Err(CollectError::PluginOutput { source, .. }) => assert_eq!(source.line, 2, "{source}"),
         other => panic!("garbage must be rejected, got {other:?}"),
     }
+    let latin1 = sh_plugin(dir.path(), "latin1", "echo ok 1\nprintf 'caf\\351.value 1\\n'\n");
+    match run_once(latin1) {
+        Err(CollectError::PluginOutput { source, .. }) => assert_eq!(source.line, 2, "{source}"),
+        other => panic!("output that is not UTF-8 must be rejected, got {other:?}"),
+    }
+    // Exactly as much output as allowed is not a flood.
+    let mut full = sh_plugin(dir.path(), "full", "printf 'full.value 1\\n'\n");
+    full.max_output = "full.value 1\n".len();
+    assert_eq!(value(&run_once(full).expect("output of max_output bytes"), "full.value", &[]), 1.0);
     // A plugin that never stops printing: the cap ends it long before its 30 s timeout.
     let mut flood = sh_plugin(dir.path(), "flood", "while :; do echo flood.value 1; done\n");
     flood.timeout = Duration::from_secs(30);
@@ -1093,13 +1168,28 @@ fn a_failing_or_panicking_collector_is_counted_and_the_others_go_on() {
 fn stopping_the_scheduler_is_immediate() {
     let mut scheduler = Scheduler::new("web-1");
     scheduler.add(scripted("hourly", Duration::from_secs(3600), |_| Ok(Vec::new())));
+    // A reading under way when the stop comes is finished before `join` returns.
+    let (started, reading) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (starts, finishes) = (Arc::clone(&started), Arc::clone(&reading));
+    scheduler.add(scripted("busy", Duration::from_millis(20), move |_| {
+        starts.fetch_add(1, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(200)); // the work of a slow reading
+        finishes.fetch_add(1, Ordering::SeqCst);
+        Ok(Vec::new())
+    }));
     scheduler.add(scripted("daily", Duration::from_secs(86_400), |_| Ok(Vec::new())));
     let (sink, batches) = mpsc::sync_channel(16);
     let shutdown = Shutdown::new();
     let handle = scheduler.spawn(sink, shutdown.clone());
-    let started = Instant::now();
+    testkit::eventually("a reading of the busy collector has begun", || started.load(Ordering::SeqCst) > 0);
+    let stopping = Instant::now();
     stop(&shutdown, handle);
-    assert!(started.elapsed() < Duration::from_secs(2), "the stop took {:?}", started.elapsed());
+    assert!(stopping.elapsed() < Duration::from_secs(2), "the stop took {:?}", stopping.elapsed());
+    assert_eq!(
+        reading.load(Ordering::SeqCst),
+        started.load(Ordering::SeqCst),
+        "join returned with a reading unfinished"
+    );
     drop(batches);
 }
 
