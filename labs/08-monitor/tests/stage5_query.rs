@@ -477,6 +477,8 @@ async fn the_api_answers_from_a_real_store() {
     let app = router(store);
     let (_, body) = get_json(app.clone(), "/api/v1/hosts").await;
     assert_eq!(body["data"], json!(["web1"]));
+    let (_, body) = get_json(app.clone(), "/api/v1/series?metric=mem.used.percent").await;
+    assert_eq!(body["data"], json!([{"host": "web1", "metric": "mem.used.percent", "tags": {}}]));
     let seconds = |ms: Millis| format!("{}", ms as f64 / 1000.0);
     let uri = format!(
         "/api/v1/query_range?host=web1&metric=mem.used.percent&start={}&end={}&step=60s&aggregate=max",
