@@ -748,6 +748,8 @@ enum Mode {
 struct Log {
     connections: usize,
     hang_ups: usize,
+    /// When each hang-up came.
+    hung_up_at: Vec<Instant>,
     batches: Vec<(u64, Vec<Point>)>,
 }
 
@@ -838,7 +840,9 @@ fn serve(stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
                 return;
             }
             Mode::HangUp => {
-                log.lock().unwrap().hang_ups += 1;
+                let mut log = log.lock().unwrap();
+                log.hang_ups += 1;
+                log.hung_up_at.push(Instant::now());
                 return;
             }
             Mode::Ack | Mode::AckThenClose | Mode::Silent => {}
@@ -1058,6 +1062,32 @@ fn the_agent_loop_retries_until_the_relay_answers_again() {
     relay.seqs_in_order();
     assert_eq!(exact(&relay.points()), exact(&rounds.concat()), "every point once, in order");
     assert_eq!((stats.points_acked, stats.spooled), (100, 0), "{stats:?}");
+    drop(points);
+}
+
+#[test]
+fn the_agent_loop_waits_longer_after_each_failure() {
+    let relay = FakeRelay::start(Mode::HangUp);
+    let dir = testkit::scratch_dir();
+    let mut config = config(vec![relay.addr]);
+    config.backoff_min = Duration::from_millis(20);
+    config.backoff_max = Duration::from_secs(1);
+    let sender = sender(dir.path(), config);
+    let (points, received) = mpsc::sync_channel(16);
+    points.send(readings(1, 5).remove(0)).unwrap();
+    let shutdown = Shutdown::new();
+    let running = {
+        let shutdown = shutdown.clone();
+        thread::spawn(move || sender.run(received, shutdown))
+    };
+    testkit::eventually("six tries, each hung up on", || relay.log.lock().unwrap().hang_ups >= 6);
+    shutdown.stop();
+    running.join().unwrap();
+    let times = relay.log.lock().unwrap().hung_up_at.clone();
+    // Waits that double from 20 ms, each at least half random: at least 10 + 20 + 40 + 80 + 160 ms
+    // between the first try and the sixth. Without the doubling they would take 50 ms.
+    let span = times[5] - times[0];
+    assert!(span >= Duration::from_millis(300), "six tries in {span:?}: the waits do not grow");
     drop(points);
 }
 
