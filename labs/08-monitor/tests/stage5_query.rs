@@ -62,13 +62,33 @@ fn a_range_query_is_parsed_with_its_tags_times_step_and_aggregate() {
     assert_eq!(plain.step, None, "no step: the raw points");
     assert_eq!(plain.aggregate, Aggregate::Avg, "avg by default");
     assert!(plain.series.tags.is_empty());
-    for (step, expected) in
-        [("15", 15_000), ("0.5", 500), ("10s", 10_000), ("2h", 7_200_000), ("1d", 86_400_000)]
-    {
+    for (step, expected) in [
+        ("15", 15_000),
+        ("0.5", 500),
+        ("500ms", 500),
+        ("10s", 10_000),
+        ("2h", 7_200_000),
+        ("30d", 2_592_000_000),
+    ] {
         let query = [("host", "h"), ("metric", "m"), ("start", "0"), ("end", "1"), ("step", step)];
         let parsed = parse_range(&pairs(&query)).unwrap();
         assert_eq!(parsed.step, Some(Duration::from_millis(expected)), "step {step}");
     }
+    let aggregates = [
+        ("avg", Aggregate::Avg),
+        ("min", Aggregate::Min),
+        ("max", Aggregate::Max),
+        ("sum", Aggregate::Sum),
+        ("count", Aggregate::Count),
+        ("last", Aggregate::Last),
+    ];
+    for (name, expected) in aggregates {
+        let query = [("host", "h"), ("metric", "m"), ("start", "0"), ("end", "1"), ("aggregate", name)];
+        assert_eq!(parse_range(&pairs(&query)).unwrap().aggregate, expected, "aggregate={name}");
+    }
+    let instant = parse_range(&pairs(&[("host", "h"), ("metric", "m"), ("start", "10"), ("end", "10")]))
+        .expect("a range of one instant");
+    assert_eq!((instant.from, instant.to), (10_000, 10_000));
 }
 
 #[test]
@@ -234,8 +254,11 @@ fn the_latest_points_keep_the_newest_value_of_each_series() {
     assert!(text.contains("\nmem_used 5\n"), "{text}");
     new.value = 3.0;
     new.timestamp += 10_000;
-    latest.update(&[new]);
+    latest.update(&[new.clone()]);
     assert!(latest.render().contains("\nload_1min 3\n"));
+    new.value = 4.0;
+    latest.update(&[new]);
+    assert!(latest.render().contains("\nload_1min 4\n"), "no kept point is newer: the last one wins");
 }
 
 /// Reads the text format back: name with labels → value. A reader of the format's rules, written
