@@ -311,7 +311,10 @@ fn every_truncation_of_a_batch_is_refused() {
     let bytes = payload(&Message::Batch { seq: 77, points });
     for len in 0..bytes.len() {
         let err = decode(&bytes[..len]).expect_err("a proper prefix is not a message");
-        assert!(matches!(err, WireError::Truncated { .. }), "the first {len} bytes: {err}");
+        assert!(
+            matches!(err, WireError::Truncated { at } if at == len),
+            "the first {len} bytes: {err} (`at` is the length given)"
+        );
     }
     assert!(decode(&bytes).is_ok(), "the whole payload decodes");
 }
@@ -742,6 +745,8 @@ enum Mode {
     HangUp,
     /// Acks each batch and then closes the connection, as a relay that restarts between batches.
     AckThenClose,
+    /// Acks a batch it was never sent (the batch's seq + 1000), as a relay with a bug.
+    WrongAck,
 }
 
 #[derive(Debug, Default)]
@@ -844,6 +849,13 @@ fn serve(stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
                 log.hang_ups += 1;
                 log.hung_up_at.push(Instant::now());
                 return;
+            }
+            Mode::WrongAck => {
+                let wrong = Message::Ack { seq: seq + 1000, accepted: points.len() as u32, rejected: 0 };
+                if write_message(reader.get_mut(), &wrong).is_err() {
+                    return;
+                }
+                continue;
             }
             Mode::Ack | Mode::AckThenClose | Mode::Silent => {}
         }
@@ -1007,6 +1019,20 @@ fn spooled_batches_survive_an_agent_restart() {
     );
     assert_eq!(relay.seqs_in_order().len(), 4, "seqs keep increasing across the restart");
     assert_eq!(second.stats().spooled, 0);
+}
+
+#[test]
+fn an_ack_of_a_batch_never_sent_delivers_nothing() {
+    let liar = FakeRelay::start(Mode::WrongAck);
+    let dir = testkit::scratch_dir();
+    let rounds = readings(2, 5);
+    let mut sender = sender(dir.path(), config(vec![liar.addr]));
+    sender.send(rounds[0].clone()).unwrap();
+    let stats = sender.stats();
+    assert_eq!((stats.points_acked, stats.spooled), (0, 1), "the batch waits in the spool: {stats:?}");
+    liar.set_mode(Mode::Ack);
+    sender.send(rounds[1].clone()).unwrap();
+    assert_eq!(exact(&liar.points()), exact(&rounds.concat()), "everything, once the acks are right");
 }
 
 #[test]
