@@ -19,8 +19,8 @@ use common::{ReservedPort, by_series};
 use monitor::wire::{
     FrameDecoder, FrameReader, MAGIC, MAX_BATCH_POINTS, MAX_FUTURE, MAX_NAME_BYTES, MAX_PAST,
     MAX_PAYLOAD_BYTES, MAX_STRING_BYTES, MAX_TAGS, Message, PROTOCOL_VERSION, Reject, Rejections, Sender,
-    SenderConfig, Spool, WireError, decode, encode, encode_frame, keep_valid, validate, write_frame,
-    write_message,
+    SenderConfig, Spool, WireError, decode, decoded_size, encode, encode_frame, keep_valid, validate,
+    write_frame, write_message,
 };
 use monitor::{Kind, Millis, Point, Sample, SeriesKey, Shutdown, Tags};
 use nbnet::{Codec, LengthCodec};
@@ -243,6 +243,30 @@ fn repeated_series_cost_one_index_and_points_about_ten_bytes() {
         (0..10).flat_map(|i| node_points("web-01.example.com", t0 + i * 10_000, 100)).collect();
     let bytes = payload(&Message::Batch { seq: 1, points });
     assert!(bytes.len() <= 1000 * 12 + 2500, "1000 points of 100 series took {} bytes", bytes.len());
+}
+
+#[test]
+fn a_long_refusal_is_cut_at_a_character_boundary() {
+    // 'é' is two bytes: after one 'a', byte MAX_STRING_BYTES is inside a character.
+    let reason = format!("a{}", "é".repeat(MAX_STRING_BYTES / 2));
+    let bytes = payload(&Message::Refused { reason: reason.clone() });
+    match decode(&bytes) {
+        Ok(Message::Refused { reason: cut }) => {
+            assert!(cut.len() <= MAX_STRING_BYTES && reason.starts_with(&cut), "{} bytes", cut.len());
+            assert_eq!(cut.len(), MAX_STRING_BYTES - 1, "as many whole characters as fit");
+        }
+        other => panic!("the refusal must read back, cut: {other:?}"),
+    }
+}
+
+#[test]
+fn the_decoded_size_of_points_is_counted_as_documented() {
+    let mut point = Sample::gauge("cpu.busy", 1.0).tag("cpu", "0").tag("mode", "user").at("web-01", 1);
+    let text = "web-01".len() + "cpu.busy".len() + "cpu0".len() + "modeuser".len();
+    let one = std::mem::size_of::<Point>() + text + 2 * 64;
+    assert_eq!(decoded_size(std::slice::from_ref(&point)), one, "a Point, its text and 64 bytes a tag");
+    point.tags.clear();
+    assert_eq!(decoded_size(&[point]), one - 2 * 64 - "cpu0modeuser".len());
 }
 
 #[test]
