@@ -17,9 +17,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::{ReservedPort, by_series};
 
 use monitor::wire::{
-    FrameDecoder, FrameReader, MAGIC, MAX_BATCH_POINTS, MAX_FUTURE, MAX_NAME_BYTES, MAX_PAST,
-    MAX_PAYLOAD_BYTES, MAX_STRING_BYTES, MAX_TAGS, Message, PROTOCOL_VERSION, Reject, Rejections, Sender,
-    SenderConfig, Spool, WireError, decode, decoded_size, encode, encode_frame, keep_valid, validate,
+    FrameDecoder, FrameReader, MAGIC, MAX_BATCH_POINTS, MAX_DECODED_BYTES, MAX_FUTURE, MAX_NAME_BYTES,
+    MAX_PAST, MAX_PAYLOAD_BYTES, MAX_STRING_BYTES, MAX_TAGS, Message, PROTOCOL_VERSION, Reject, Rejections,
+    Sender, SenderConfig, Spool, WireError, decode, decoded_size, encode, encode_frame, keep_valid, validate,
     write_frame, write_message,
 };
 use monitor::{Kind, Millis, Point, Sample, SeriesKey, Shutdown, Tags};
@@ -771,6 +771,9 @@ enum Mode {
     AckThenClose,
     /// Acks a batch it was never sent (the batch's seq + 1000), as a relay with a bug.
     WrongAck,
+    /// Acks each batch with its first point counted as rejected, as a relay whose store found it
+    /// too late.
+    RejectFirst,
 }
 
 #[derive(Debug, Default)]
@@ -881,11 +884,12 @@ fn serve(stream: TcpStream, mode: &Mutex<Mode>, log: &Mutex<Log>) {
                 }
                 continue;
             }
-            Mode::Ack | Mode::AckThenClose | Mode::Silent => {}
+            Mode::Ack | Mode::AckThenClose | Mode::Silent | Mode::RejectFirst => {}
         }
-        let accepted = points.len() as u32;
+        let rejected = u32::from(*mode.lock().unwrap() == Mode::RejectFirst);
+        let accepted = points.len() as u32 - rejected;
         log.lock().unwrap().batches.push((seq, points));
-        let acked = write_message(reader.get_mut(), &Message::Ack { seq, accepted, rejected: 0 });
+        let acked = write_message(reader.get_mut(), &Message::Ack { seq, accepted, rejected });
         if acked.is_err() || *mode.lock().unwrap() == Mode::AckThenClose {
             return;
         }
@@ -933,7 +937,78 @@ fn the_sender_delivers_batches_in_order_over_one_long_connection() {
     assert_eq!(relay.connections(), 1, "one connection, kept and reused");
     let stats = sender.stats();
     assert_eq!((stats.batches_acked, stats.points_acked, stats.spooled), (12, 1000, 0), "{stats:?}");
+    assert_eq!((stats.connections, stats.failovers, stats.points_rejected), (1, 0, 0), "{stats:?}");
     assert_eq!(stats.relay, Some(relay.addr));
+
+    relay.set_mode(Mode::RejectFirst);
+    sender.send(readings(1, 250).remove(0)).unwrap();
+    let stats = sender.stats();
+    assert_eq!((stats.points_acked, stats.points_rejected), (1247, 3), "the acks' counts add up: {stats:?}");
+}
+
+#[test]
+fn the_agent_loop_sends_points_as_they_come_and_returns_when_their_channel_closes() {
+    let relay = FakeRelay::start(Mode::Ack);
+    let dir = testkit::scratch_dir();
+    let sender = sender(dir.path(), config(vec![relay.addr]));
+    let (points, received) = mpsc::sync_channel(16);
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || done.send(sender.run(received, Shutdown::new())));
+    let rounds = readings(3, 10);
+    for (i, round) in rounds.iter().enumerate() {
+        points.send(round.clone()).unwrap();
+        testkit::eventually("each round delivered before the next comes", || {
+            relay.points().len() == 10 * (i + 1)
+        });
+    }
+    drop(points);
+    let stats = finished
+        .recv_timeout(testkit::DEFAULT_DEADLINE)
+        .expect("run returns once its channel is closed and the spool is empty");
+    assert_eq!((stats.points_acked, stats.spooled), (30, 0), "{stats:?}");
+    assert_eq!(exact(&relay.points()), exact(&rounds.concat()));
+}
+
+#[test]
+fn a_batch_over_the_protocol_s_limits_is_sent_in_parts() {
+    let relay = FakeRelay::start(Mode::Ack);
+    let dir = testkit::scratch_dir();
+    let mut config = config(vec![relay.addr]);
+    config.max_batch_points = MAX_BATCH_POINTS;
+    let mut sender = sender(dir.path(), config);
+    let now = now_ms();
+
+    // 5,000 series with 1,000 bytes of their own tags each: a payload over MAX_PAYLOAD_BYTES.
+    let wide: Vec<Point> = (0..5000)
+        .map(|i| {
+            let mut sample = Sample::gauge("wide.value", i as f64);
+            for tag in ["a", "b", "c", "d"] {
+                sample = sample.tag(tag, format!("{tag}{i:0>249}"));
+            }
+            sample.at("web-01", now - 60_000)
+        })
+        .collect();
+    sender.send(wide.clone()).unwrap();
+    assert!(relay.batches().len() >= 2, "one batch would be over MAX_PAYLOAD_BYTES");
+    assert_eq!(exact(&relay.points()), exact(&wide), "every point, in order");
+    drop(wide);
+
+    // One series with 8,000 bytes of tags and 8,000 points: a small payload (the tags are sent
+    // once) that would take more than MAX_DECODED_BYTES decoded.
+    let mut sample = Sample::gauge("tall.value", 0.0);
+    for tag in 0..16 {
+        sample = sample.tag(format!("t{tag:0>249}"), "v".repeat(250));
+    }
+    let tall: Vec<Point> =
+        (0..8000).map(|i| sample.clone().at("web-01", now - 8_000_000 + i * 1000)).collect();
+    assert!(decoded_size(&tall) > MAX_DECODED_BYTES, "the test's batch is over the bound");
+    let before = relay.batches().len();
+    sender.send(tall).unwrap();
+    assert_eq!(sender.stats().spooled, 0, "every part acked");
+    let times: Vec<Millis> = relay.points().iter().skip(5000).map(|p| p.timestamp).collect();
+    assert_eq!(times.len(), 8000, "every point");
+    assert!(times.windows(2).all(|pair| pair[0] < pair[1]), "in order");
+    assert!(relay.batches().len() - before >= 2, "one batch would be over MAX_DECODED_BYTES");
 }
 
 #[test]
@@ -1071,9 +1146,9 @@ fn a_relay_that_refuses_is_not_asked_again_and_again() {
     assert_eq!(refuser.connections(), 1, "refused once, the relay is left alone");
     let stats = sender.stats();
     assert_eq!(
-        (stats.refusals, stats.spooled),
-        (1, 3),
-        "the refusal is counted and nothing is lost: {stats:?}"
+        (stats.refusals, stats.spooled, stats.failovers),
+        (1, 3, 0),
+        "the refusal is counted, nothing is lost, and one relay is no failover: {stats:?}"
     );
     drop(sender);
 
@@ -1083,6 +1158,28 @@ fn a_relay_that_refuses_is_not_asked_again_and_again() {
     sender.send(rounds[3].clone()).unwrap();
     assert_eq!(exact(&relay.points()), exact(&rounds.concat()), "the next relay gets everything");
     assert_eq!(sender.stats().refusals, 1);
+
+    // The good relay fails: the sender moves on, past the refuser it leaves alone, and back.
+    relay.set_mode(Mode::HangUp);
+    let later = readings(2, 5);
+    sender.send(later[0].clone()).unwrap();
+    relay.set_mode(Mode::Ack);
+    sender.send(later[1].clone()).unwrap();
+    assert_eq!(refuser.connections(), 2, "the refuser is not asked again within refused_wait");
+    assert_eq!(sender.stats().spooled, 0, "the good relay gets the rest: {:?}", sender.stats());
+}
+
+#[test]
+fn a_full_spool_drops_its_oldest_batches_and_the_sender_counts_them() {
+    let port = ReservedPort::new();
+    let dir = testkit::scratch_dir();
+    let mut sender = Sender::new(config(vec![port.addr]), Spool::open(dir.path(), 16 << 10).unwrap());
+    for round in readings(40, 50) {
+        sender.send(round).unwrap();
+    }
+    let stats = sender.stats();
+    assert!(stats.dropped > 0, "40 rounds of 50 points do not fit in 16 KiB: {stats:?}");
+    assert_eq!(stats.dropped + stats.spooled as u64, 40, "every batch is spooled or counted dropped");
 }
 
 #[test]
