@@ -647,6 +647,48 @@ fn the_spool_keeps_its_order_across_reopening() {
     assert!(Spool::open(dir.path(), 1 << 20).unwrap().is_empty(), "popped records stay popped");
 }
 
+#[test]
+fn the_spool_goes_on_in_new_segments_after_reopening_and_holds_exactly_its_bound() {
+    let dir = testkit::scratch_dir();
+    // Records of 1,000 bytes (1,008 with their header) in a 64 KiB spool: several segments.
+    let mut spool = Spool::open(dir.path(), 64 << 10).unwrap();
+    for i in 0..20 {
+        spool.push(&record(i, 1000)).unwrap();
+    }
+    for _ in 0..4 {
+        spool.pop_front().unwrap();
+    }
+    drop(spool);
+    let mut spool = Spool::open(dir.path(), 64 << 10).unwrap();
+    assert_eq!(spool.len(), 16, "the first segment's records not popped are kept");
+    for i in 20..40 {
+        spool.push(&record(i, 1000)).unwrap();
+    }
+    drop(spool);
+    let mut spool = Spool::open(dir.path(), 64 << 10).unwrap();
+    let want: Vec<Vec<u8>> = (4..40).map(|i| record(i, 1000)).collect();
+    assert_eq!(drain(&mut spool), want, "records 4 to 39, in order, across segments made after reopening");
+    drop(spool);
+
+    // A bound of exactly five records holds five, whether they are pushed or found at opening.
+    let five = 5 * 1008;
+    let mut spool = Spool::open(dir.path(), five).unwrap();
+    for i in 0..5 {
+        spool.push(&record(i, 1000)).unwrap();
+    }
+    assert_eq!((spool.len(), spool.dropped()), (5, 0), "five records fit a bound of five");
+    for i in 5..10 {
+        spool.push(&record(i, 1000)).unwrap();
+    }
+    drop(spool);
+    let mut spool = Spool::open(dir.path(), 64 << 10).unwrap();
+    assert_eq!(spool.len(), 5, "the five newest");
+    drop(spool);
+    let mut spool = Spool::open(dir.path(), 3 * 1008).unwrap();
+    assert_eq!((spool.len(), spool.dropped()), (3, 2), "a smaller bound at opening drops the oldest");
+    assert_eq!(drain(&mut spool), (7..10).map(|i| record(i, 1000)).collect::<Vec<_>>());
+}
+
 proptest! {
     #![proptest_config(testkit::proptest_config(24))]
 
