@@ -676,7 +676,11 @@ fn the_spool_goes_on_in_new_segments_after_reopening_and_holds_exactly_its_bound
     for i in 0..5 {
         spool.push(&record(i, 1000)).unwrap();
     }
-    assert_eq!((spool.len(), spool.dropped()), (5, 0), "five records fit a bound of five");
+    assert_eq!(
+        (spool.len(), spool.dropped(), spool.bytes()),
+        (5, 0, five),
+        "five records fit a bound of five"
+    );
     for i in 5..10 {
         spool.push(&record(i, 1000)).unwrap();
     }
@@ -686,7 +690,25 @@ fn the_spool_goes_on_in_new_segments_after_reopening_and_holds_exactly_its_bound
     drop(spool);
     let mut spool = Spool::open(dir.path(), 3 * 1008).unwrap();
     assert_eq!((spool.len(), spool.dropped()), (3, 2), "a smaller bound at opening drops the oldest");
-    assert_eq!(drain(&mut spool), (7..10).map(|i| record(i, 1000)).collect::<Vec<_>>());
+    spool.pop_front().unwrap();
+    assert_eq!(spool.bytes(), 2 * 1008, "what a pop frees, header included");
+    assert_eq!(drain(&mut spool), (8..10).map(|i| record(i, 1000)).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_record_damaged_or_cut_while_the_spool_is_open_is_dropped_and_counted() {
+    let dir = testkit::scratch_dir();
+    let mut spool = Spool::open(dir.path(), 1 << 20).unwrap();
+    for i in 0..3 {
+        spool.push(&record(i, 100)).unwrap();
+    }
+    let file = segments(dir.path()).pop().unwrap();
+    let mut bytes = fs::read(&file).unwrap();
+    bytes[108 + 8 + 50] ^= 0x40; // inside record 1's data
+    bytes.truncate(2 * 108 + 50); // inside record 2
+    fs::write(&file, &bytes).unwrap();
+    assert_eq!(drain(&mut spool), [record(0, 100)], "only the record left whole");
+    assert_eq!(spool.dropped(), 2, "the damaged one and the cut one are counted");
 }
 
 proptest! {
