@@ -329,6 +329,21 @@ fn counts_and_lengths_are_checked_before_anything_is_allocated() {
 }
 
 #[test]
+fn varints_carry_64_bits_and_no_more() {
+    let ack = payload(&Message::Ack { seq: 1, accepted: 0, rejected: 0 });
+    assert_eq!(ack[3..], [1, 0, 0], "after magic, version and type: seq, accepted, rejected");
+    let with_seq = |seq: &[u8]| [&ack[..3], seq, &[0, 0]].concat();
+    let largest = with_seq(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    assert_eq!(decode(&largest).unwrap(), Message::Ack { seq: u64::MAX, accepted: 0, rejected: 0 });
+    for tenth in [0x02, 0x7f] {
+        let over = with_seq(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, tenth]);
+        assert!(matches!(decode(&over), Err(WireError::BadVarint { at: 3 })), "a 65th bit: {tenth:#x}");
+    }
+    let eleven = with_seq(&[0xff; 11]);
+    assert!(matches!(decode(&eleven), Err(WireError::BadVarint { at: 3 })), "eleven bytes");
+}
+
+#[test]
 fn every_truncation_of_a_batch_is_refused() {
     let mut points = node_points("web-01", now_ms(), 20);
     points[3].value = f64::NAN;
