@@ -269,6 +269,30 @@ fn the_decoded_size_of_points_is_counted_as_documented() {
     assert_eq!(decoded_size(&[point]), one - 2 * 64 - "cpu0modeuser".len());
 }
 
+/// A batch of one point now, of a series `h` with the tags named by `tags`: indices into the
+/// string table `h`, `a`, `b` (each tag's value is `h`).
+fn batch_with_tags(tags: &[u8]) -> Vec<u8> {
+    let mut bytes = batch_header();
+    bytes.extend([3, 1, b'h', 1, b'a', 1, b'b']);
+    bytes.extend([1, 0, 0, 0, tags.len() as u8]);
+    for &name in tags {
+        bytes.extend([name, 0]);
+    }
+    bytes.extend([1, 0]);
+    varint(&mut bytes, (now_ms() as u64) << 1);
+    bytes.extend(1.0f64.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_series_tags_must_be_sorted_by_name_and_each_name_once() {
+    assert!(decode(&batch_with_tags(&[1, 2])).is_ok(), "a, b: sorted");
+    for tags in [[2, 1], [1, 1]] {
+        let err = decode(&batch_with_tags(&tags)).expect_err("tags out of order or repeated");
+        assert!(matches!(err, WireError::UnsortedTags { .. }), "{tags:?}: {err}");
+    }
+}
+
 #[test]
 fn counts_and_lengths_are_checked_before_anything_is_allocated() {
     // Counts far beyond what the bytes could hold: refused, not reserved.

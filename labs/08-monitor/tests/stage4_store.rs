@@ -1011,6 +1011,21 @@ fn the_server_refuses_what_is_not_a_batch_and_closes() {
         let read = client.get_mut().read_to_end(&mut rest);
         assert!(matches!(read, Ok(0)), "then the connection is closed: {read:?}");
     }
+    // A batch whose series repeats a tag name: the frame is refused, not its points.
+    let mut repeated = vec![b'm', monitor::wire::PROTOCOL_VERSION, b'B', 1, 2, 1, b'h', 1, b'a'];
+    repeated.extend([1, 0, 0, 0, 2, 1, 0, 1, 0, 1, 0]);
+    let mut delta = (now_ms() as u64) << 1;
+    while delta >= 0x80 {
+        repeated.push(delta as u8 | 0x80);
+        delta >>= 7;
+    }
+    repeated.push(delta as u8);
+    repeated.extend(1.0f64.to_le_bytes());
+    let mut client = served.connect();
+    write_frame(client.get_mut(), &repeated).unwrap();
+    let answer = client.read_message().unwrap();
+    assert!(matches!(answer, Some(Message::Refused { .. })), "a tag named twice: {answer:?}");
+
     let mut client = served.connect();
     let ok = [gauge("web-01", "m", now_ms(), 1.0)];
     assert_eq!(
