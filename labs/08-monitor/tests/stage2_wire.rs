@@ -464,6 +464,27 @@ fn good_point(now: Millis) -> Point {
 }
 
 #[test]
+fn refusals_are_counted_under_their_documented_names() {
+    let names = Reject::ALL.map(Reject::as_str);
+    assert_eq!(names, ["not_finite", "too_old", "too_new", "too_many_tags", "too_long", "bad_name"]);
+    let (mut all, mut more) = (Rejections::default(), Rejections::default());
+    all.count(Reject::TooOld);
+    more.count(Reject::TooOld);
+    more.count(Reject::BadName);
+    all.add(&more);
+    assert_eq!((all.get(Reject::TooOld), all.get(Reject::BadName), all.total()), (2, 1, 3), "{all:?}");
+
+    let ack = payload(&Message::Ack { seq: 1, accepted: 0, rejected: 0 });
+    let mut alien = ack.clone();
+    alien[0] ^= 0xff;
+    let mut newer = ack.clone();
+    newer[1] = PROTOCOL_VERSION + 1;
+    for (bytes, reason) in [(alien, "bad_magic"), (newer, "version"), (ack[..4].to_vec(), "truncated")] {
+        assert_eq!(decode(&bytes).expect_err(reason).reason(), reason);
+    }
+}
+
+#[test]
 fn validation_refuses_nan_and_infinite_values() {
     let now = now_ms();
     assert_eq!(validate(&good_point(now), now), Ok(()), "a good point");
