@@ -745,7 +745,7 @@ fn the_spool_goes_on_in_new_segments_after_reopening_and_holds_exactly_its_bound
         spool.push(&record(i, 1000)).unwrap();
     }
     drop(spool);
-    let mut spool = Spool::open(dir.path(), 64 << 10).unwrap();
+    let spool = Spool::open(dir.path(), 64 << 10).unwrap();
     assert_eq!(spool.len(), 5, "the five newest");
     drop(spool);
     let mut spool = Spool::open(dir.path(), 3 * 1008).unwrap();
