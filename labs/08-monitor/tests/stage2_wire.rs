@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{ReservedPort, by_series};
+use common::{ReservedPort, by_series, varint};
 
 use monitor::wire::{
     FrameDecoder, FrameReader, MAGIC, MAX_BATCH_POINTS, MAX_DECODED_BYTES, MAX_FUTURE, MAX_NAME_BYTES,
@@ -109,15 +109,6 @@ fn payload(message: &Message) -> Vec<u8> {
     let mut out = Vec::new();
     encode(message, &mut out);
     out
-}
-
-/// Appends `value` as a LEB128 varint, to build hostile payloads by hand.
-fn varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 /// The start of a batch payload with `seq` 1.

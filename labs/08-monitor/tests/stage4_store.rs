@@ -8,6 +8,8 @@
 //! directory. Only the log's layout is assumed: the segments are the files of `DIR/wal/`, their
 //! order is their names' order, and an append writes at the end of the newest.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::varint;
 use datasets::metrics::{NodeSpec, Nodes, SERIES_PER_HOST};
 use monitor::store::{Aggregate, RangeQuery, RollupLevel, Store, StoreOptions, gorilla, serve};
 use monitor::wire::{FrameReader, Message, write_frame, write_message};
@@ -1014,12 +1017,7 @@ fn the_server_refuses_what_is_not_a_batch_and_closes() {
     // A batch whose series repeats a tag name: the frame is refused, not its points.
     let mut repeated = vec![b'm', monitor::wire::PROTOCOL_VERSION, b'B', 1, 2, 1, b'h', 1, b'a'];
     repeated.extend([1, 0, 0, 0, 2, 1, 0, 1, 0, 1, 0]);
-    let mut delta = (now_ms() as u64) << 1;
-    while delta >= 0x80 {
-        repeated.push(delta as u8 | 0x80);
-        delta >>= 7;
-    }
-    repeated.push(delta as u8);
+    varint(&mut repeated, (now_ms() as u64) << 1);
     repeated.extend(1.0f64.to_le_bytes());
     let mut client = served.connect();
     write_frame(client.get_mut(), &repeated).unwrap();

@@ -1,5 +1,6 @@
 //! Support shared by the stage tests: a loopback port held but not listening (a relay or a shard
-//! that is down, and comes up later on the same address), and points grouped by series.
+//! that is down, and comes up later on the same address), points grouped by series, and the
+//! varint of the wire format, to build hostile payloads by hand.
 
 // Each stage's test crate uses a different part of this module.
 #![allow(dead_code)]
@@ -58,4 +59,13 @@ pub fn by_series(points: &[Point]) -> BTreeMap<SeriesKey, Vec<(Millis, u64)>> {
         series.entry(point.series()).or_default().push((point.timestamp, point.value.to_bits()));
     }
     series
+}
+
+/// Appends `value` as a LEB128 varint, to build hostile payloads by hand.
+pub fn varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }

@@ -256,9 +256,7 @@ fn put_rollup(out: &mut Vec<u8>, rollup: &RollupHead, raw: Option<&OpenChunk>) {
                 times: rows.times[..kept].to_vec(),
                 values: rows.values[..kept * COLUMNS].to_vec(),
             };
-            out.push(1);
-            out.extend_from_slice(&open.window.to_le_bytes());
-            put_bytes(out, &compact::encode_plain(&kept));
+            put_chunk(out, open.window, &kept);
         }
         _ => out.push(0),
     }
@@ -297,13 +295,16 @@ fn feed_again(
 /// Appends an open chunk, or its absence.
 fn put_open(out: &mut Vec<u8>, open: Option<&OpenChunk>) {
     match open {
-        Some(open) => {
-            out.push(1);
-            out.extend_from_slice(&open.window.to_le_bytes());
-            put_bytes(out, &compact::encode_plain(&open.decoded()));
-        }
+        Some(open) => put_chunk(out, open.window, &open.decoded()),
         None => out.push(0),
     }
+}
+
+/// Appends a present open chunk: its flag, its window and its rows, as `read_open` reads them.
+fn put_chunk(out: &mut Vec<u8>, window: Millis, rows: &Rows) {
+    out.push(1);
+    out.extend_from_slice(&window.to_le_bytes());
+    put_bytes(out, &compact::encode_plain(rows));
 }
 
 /// Reads an open chunk of `columns` values a row, or its absence; `None` when malformed.
