@@ -17,7 +17,9 @@ use common::{ReservedPort, by_series};
 
 use monitor::relay::remote_write::{label_name, labels, metric_name};
 use monitor::relay::{ForwardStats, PointQueue, Relay, RelayConfig, RelayStats, RemoteWriteConfig, Ring};
-use monitor::wire::{FrameReader, Message, PROTOCOL_VERSION, Reject, encode, write_frame, write_message};
+use monitor::wire::{
+    FrameReader, MAX_TAGS, Message, PROTOCOL_VERSION, Reject, encode, write_frame, write_message,
+};
 use monitor::{Millis, Point, Sample, SeriesKey, Shutdown};
 use proptest::prelude::*;
 use testkit::test;
@@ -279,6 +281,9 @@ enum Mode {
     /// Reads the first batch it ever gets and closes the connection without an ack (a lost ack);
     /// then acks.
     HangUpOnce,
+    /// Reads the first batch it ever gets and answers the ack of another batch, keeping the
+    /// connection open; then acks.
+    WrongAckOnce,
 }
 
 #[derive(Debug, Default)]
@@ -372,6 +377,17 @@ fn serve_shard(stream: TcpStream, mode: &(Mutex<Mode>, Condvar), log: &Mutex<Sha
             if log.hung_up.is_empty() {
                 log.hung_up.push(points);
                 return;
+            }
+        }
+        if *current == Mode::WrongAckOnce {
+            let mut log = log.lock().unwrap();
+            if log.hung_up.is_empty() {
+                log.hung_up.push(points);
+                let wrong = Message::Ack { seq: seq.wrapping_add(1), accepted: 0, rejected: 0 };
+                if write_message(reader.get_mut(), &wrong).is_err() {
+                    return;
+                }
+                continue;
             }
         }
         if *current == Mode::Hold {
@@ -744,6 +760,59 @@ fn a_lost_ack_makes_the_forwarder_send_the_batch_again() {
     let stats = relay.stop().shards[0].clone();
     assert!(stats.retries >= 1, "the resend is counted: {stats:?}");
     assert_eq!((stats.sent, stats.queued), (120, 0), "{stats:?}");
+}
+
+#[test]
+fn an_ack_of_another_batch_does_not_count_and_the_batch_is_sent_again() {
+    let shard = FakeShard::start(Mode::WrongAckOnce);
+    let mut config = config(vec![shard.addr]);
+    config.connections = 1;
+    let relay = Running::start(config);
+    let rounds = readings(&series(40), 3);
+    let mut agent = Agent::connect(relay.addr());
+    for round in &rounds {
+        agent.send_acked(round.clone());
+    }
+    testkit::eventually("every point acked by the shard", || shard.point_count() >= 120);
+    let unacked = shard.log.lock().unwrap().hung_up.concat();
+    assert!(!unacked.is_empty(), "the first batch was read and answered with another's ack");
+    let points = shard.points();
+    assert_eq!(exact(&points[..unacked.len()]), exact(&unacked), "the batch comes again, first");
+    assert_eq!(by_series(&points), by_series(&rounds.concat()), "then everything, in order");
+    let stats = relay.stop().shards[0].clone();
+    assert!(stats.retries >= 1, "the resend is counted: {stats:?}");
+    assert_eq!((stats.sent, stats.queued), (120, 0), "{stats:?}");
+}
+
+#[test]
+fn points_queued_past_the_payload_limit_go_in_several_batches_each_within_it() {
+    let shard = FakeShard::start(Mode::Hold);
+    let mut config = config(vec![shard.addr]);
+    config.connections = 1;
+    let relay = Running::start(config);
+    let mut agent = Agent::connect(relay.addr());
+    let now = now_ms();
+    let first = Sample::gauge("first", 1.0).at("web-01", now);
+    agent.send_acked(vec![first.clone()]);
+    testkit::eventually("the first batch held at the shard", || shard.log.lock().unwrap().held == 1);
+    // Each point carries about 8 KB of tag values of its own, which no string table shares: 600
+    // of them queue up about 4.9 MB while the shard holds its ack, more than a payload may hold.
+    let big = |index: usize| {
+        (0..MAX_TAGS).fold(Sample::gauge("big", index as f64), |sample, tag| {
+            sample.tag(format!("t{tag:02}"), format!("{index:06}-{tag:02}-{}", "v".repeat(245)))
+        })
+    };
+    let points: Vec<Point> = (0..600).map(|index| big(index).at("web-01", now)).collect();
+    for part in points.chunks(100) {
+        agent.send_acked(part.to_vec());
+    }
+    shard.set_mode(Mode::Ack);
+    testkit::eventually("every point acked by the shard", || shard.point_count() == 601);
+    let mut want = vec![first];
+    want.extend(points);
+    assert_eq!(by_series(&shard.points()), by_series(&want), "every point once");
+    let stats = relay.stop().shards[0].clone();
+    assert_eq!((stats.sent, stats.failed, stats.queued), (601, 0, 0), "{stats:?}");
 }
 
 #[test]
