@@ -739,9 +739,11 @@ fn a_slow_shard_does_not_hold_up_the_agents_acks() {
     assert_eq!(by_series(&slow.points()), by_series(&rounds.concat()));
 }
 
-#[test]
-fn a_lost_ack_makes_the_forwarder_send_the_batch_again() {
-    let shard = FakeShard::start(Mode::HangUpOnce);
+/// Sends three rounds through a relay to a shard in `mode`, which does not ack its first batch,
+/// and checks that batch comes again, first, then everything in order, the resend counted; `unacked`
+/// says what happened to the first batch. Gives the shard back for more checks.
+fn assert_the_unacked_batch_comes_again(mode: Mode, unacked: &str) -> FakeShard {
+    let shard = FakeShard::start(mode);
     let mut config = config(vec![shard.addr]);
     config.connections = 1;
     let relay = Running::start(config);
@@ -751,37 +753,30 @@ fn a_lost_ack_makes_the_forwarder_send_the_batch_again() {
         agent.send_acked(round.clone());
     }
     testkit::eventually("every point acked by the shard", || shard.point_count() >= 120);
-    let lost = shard.log.lock().unwrap().hung_up.concat();
-    assert!(!lost.is_empty(), "the first batch was read and its ack lost");
+    let first = shard.log.lock().unwrap().hung_up.concat();
+    assert!(!first.is_empty(), "{unacked}");
     let points = shard.points();
-    assert_eq!(exact(&points[..lost.len()]), exact(&lost), "the batch whose ack was lost comes again, first");
+    assert_eq!(exact(&points[..first.len()]), exact(&first), "the batch not acked comes again, first");
     assert_eq!(by_series(&points), by_series(&rounds.concat()), "then everything, in order");
-    assert!(shard.connections() >= 2, "a new connection after the old one closed");
     let stats = relay.stop().shards[0].clone();
     assert!(stats.retries >= 1, "the resend is counted: {stats:?}");
     assert_eq!((stats.sent, stats.queued), (120, 0), "{stats:?}");
+    shard
+}
+
+#[test]
+fn a_lost_ack_makes_the_forwarder_send_the_batch_again() {
+    let shard =
+        assert_the_unacked_batch_comes_again(Mode::HangUpOnce, "the first batch was read and its ack lost");
+    assert!(shard.connections() >= 2, "a new connection after the old one closed");
 }
 
 #[test]
 fn an_ack_of_another_batch_does_not_count_and_the_batch_is_sent_again() {
-    let shard = FakeShard::start(Mode::WrongAckOnce);
-    let mut config = config(vec![shard.addr]);
-    config.connections = 1;
-    let relay = Running::start(config);
-    let rounds = readings(&series(40), 3);
-    let mut agent = Agent::connect(relay.addr());
-    for round in &rounds {
-        agent.send_acked(round.clone());
-    }
-    testkit::eventually("every point acked by the shard", || shard.point_count() >= 120);
-    let unacked = shard.log.lock().unwrap().hung_up.concat();
-    assert!(!unacked.is_empty(), "the first batch was read and answered with another's ack");
-    let points = shard.points();
-    assert_eq!(exact(&points[..unacked.len()]), exact(&unacked), "the batch comes again, first");
-    assert_eq!(by_series(&points), by_series(&rounds.concat()), "then everything, in order");
-    let stats = relay.stop().shards[0].clone();
-    assert!(stats.retries >= 1, "the resend is counted: {stats:?}");
-    assert_eq!((stats.sent, stats.queued), (120, 0), "{stats:?}");
+    assert_the_unacked_batch_comes_again(
+        Mode::WrongAckOnce,
+        "the first batch was read and answered with another's ack",
+    );
 }
 
 #[test]
