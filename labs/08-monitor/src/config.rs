@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::agent::AgentConfig;
-use crate::cli::{AgentArgs, Cli, DemoArgs, RelayArgs, StoreArgs, Sub};
+use crate::cli::{AgentArgs, Cli, DemoArgs, JudgeArgs, RelayArgs, StoreArgs, Sub};
 use crate::demo::DemoConfig;
 use crate::error::Error;
+use crate::judge::{JudgeConfig, JudgeShard, load_rules};
 use crate::relay::{RelayConfig, RemoteWriteConfig};
 use crate::store::StoreOptions;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Relay(RelayConfig),
     /// Keep one shard and answer queries.
     Store(StoreCommand),
+    /// Judge the points routed here by the rules.
+    Judge(JudgeShard),
     /// All of it on this machine.
     Demo(DemoConfig),
 }
@@ -47,12 +50,13 @@ impl TryFrom<Cli> for Config {
 
     /// Checks what clap cannot: a step and a plugin timeout of more than 0, a host name that is
     /// not empty, a spool of at least 1 MiB, a relay's queue of at least one point, a store's
-    /// retention of at least a day.
+    /// retention of at least a day, a judge's rules file that reads.
     fn try_from(cli: Cli) -> Result<Config, Error> {
         let command = match cli.command {
             Sub::Agent(args) => Command::Agent(agent_config(args)?),
             Sub::Relay(args) => Command::Relay(relay_config(args)?),
             Sub::Store(args) => Command::Store(store_command(args)?),
+            Sub::Judge(args) => Command::Judge(judge_shard(args)?),
             Sub::Demo(args) => Command::Demo(demo_config(args)?),
         };
         Ok(Config { command })
@@ -64,6 +68,7 @@ fn relay_config(args: RelayArgs) -> Result<RelayConfig, Error> {
         return Err(Error::BadOption("--queue-points must be at least 1".to_owned()));
     }
     let mut config = RelayConfig::new(args.listen, args.shards);
+    config.judges = args.judges;
     config.queue_points = args.queue_points;
     config.remote_write = args.remote_write.map(RemoteWriteConfig::new);
     Ok(config)
@@ -79,6 +84,23 @@ fn store_command(args: StoreArgs) -> Result<StoreCommand, Error> {
         options.rollups.clear();
     }
     Ok(StoreCommand { listen: args.listen, http: args.http, options })
+}
+
+fn judge_shard(args: JudgeArgs) -> Result<JudgeShard, Error> {
+    if args.step == 0 {
+        return Err(Error::BadOption("--step must be at least 1 second".to_owned()));
+    }
+    if args.nodata_steps == 0 {
+        return Err(Error::BadOption("--nodata-steps must be at least 1".to_owned()));
+    }
+    let rules = load_rules(&args.rules).map_err(|err| match err {
+        Error::File { path, source } => Error::BadOption(format!("--rules {}: {source}", path.display())),
+        other => other,
+    })?;
+    let step = Duration::from_secs(args.step);
+    let mut config = JudgeConfig::new(step);
+    config.nodata_steps = args.nodata_steps;
+    Ok(JudgeShard { listen: args.listen, config, rules, log: args.log, store: None, tick: step })
 }
 
 fn demo_config(args: DemoArgs) -> Result<DemoConfig, Error> {

@@ -1,6 +1,7 @@
-//! `monitor demo`: the whole data path on one machine. Two store shards, a relay in front of them,
-//! an agent reading this machine and a few simulated ones, and the query API over both shards,
-//! all on loopback with ports chosen by the kernel, until Ctrl-C.
+//! `monitor demo`: the whole system on one machine. Two store shards and two judge shards, a relay
+//! in front of them, an agent reading this machine and a few simulated ones (one of which runs hot
+//! for a minute in every two, so an alert fires within the first minute), and the query API over
+//! both store shards, all on loopback with ports chosen by the kernel, until Ctrl-C.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given. The simulated
 //! agents are the real scheduler and sender with one collector that makes up node-like numbers,
@@ -17,6 +18,7 @@ use crate::agent::AgentConfig;
 use crate::collect::{CollectError, Collector, Scheduler};
 use crate::config::local_host_name;
 use crate::error::Error;
+use crate::judge::{Event, JudgeConfig, JudgeShard, Rule, parse_rules, serve_judge};
 use crate::point::{Millis, Sample, SeriesKey};
 use crate::query::{Source, router, serve_http};
 use crate::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
@@ -37,8 +39,34 @@ pub struct DemoConfig {
     pub dir: Option<PathBuf>,
 }
 
-/// The store shards of the demo.
+/// The store shards of the demo, and its judge shards.
 const SHARDS: usize = 2;
+
+/// The demo's rules: the simulated host `sim-01` breaks the first for a minute in every two.
+pub const DEMO_RULES: &str = r#"
+[[rule]]
+id = 1
+expr = "cpu.busy all(#3) > 90"
+priority = 1
+note = "CPU busy above 90% for three readings in a row"
+
+[[rule]]
+id = 2
+expr = "mem.used min(#3) > 6.8e9"
+priority = 2
+note = "memory nearly full"
+
+[[rule]]
+id = 3
+expr = "load.1min avg(#6) > 3.9"
+priority = 3
+"#;
+
+/// The demo's rules, parsed.
+fn demo_rules() -> Vec<Rule> {
+    // Checked by a test: the embedded rules parse.
+    parse_rules(DEMO_RULES).unwrap_or_default()
+}
 
 /// Runs the demo until `shutdown`, writing how to reach it to `out`.
 ///
@@ -62,8 +90,26 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
         servers.push(server);
     }
     let shard_addrs: Vec<SocketAddr> = stores.iter().map(|(addr, _)| *addr).collect();
-    let relay = Relay::start(RelayConfig::new(loopback, shard_addrs.clone()), shutdown)?;
     let source = Arc::new(Shards::new(stores));
+    let (events, alerts) = mpsc::channel::<Event>();
+    let events = Arc::new(events);
+    let mut judges = Vec::new();
+    for shard in 0..SHARDS {
+        let judge_dir = dir.join(format!("judge-{shard}"));
+        std::fs::create_dir_all(&judge_dir).map_err(Error::file(&judge_dir))?;
+        let judge = JudgeShard {
+            listen: loopback,
+            config: JudgeConfig::new(config.step),
+            rules: demo_rules(),
+            log: judge_dir.join("events.log"),
+            store: Some(Arc::clone(&source) as Arc<dyn Source>),
+            tick: config.step,
+        };
+        judges.push(serve_judge(judge, Arc::clone(&events) as _, shutdown)?);
+    }
+    let mut relay_config = RelayConfig::new(loopback, shard_addrs.clone());
+    relay_config.judges = judges.iter().map(|judge| judge.local_addr()).collect();
+    let relay = Relay::start(relay_config, shutdown)?;
     let api = serve_http(config.http, router(source), shutdown)?;
 
     let mut agents = Vec::new();
@@ -79,7 +125,7 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     )?);
     for n in 1..=config.agents {
         let host = format!("sim-{n:02}");
-        let collectors: Vec<Box<dyn Collector>> = vec![Box::new(Simulated::new(&host, config.step))];
+        let collectors: Vec<Box<dyn Collector>> = vec![Box::new(Simulated::new(&host, config.step, n == 1))];
         agents.push(start_agent(&host, collectors, &dir, relay.local_addr(), shutdown)?);
         hosts.push(host);
     }
@@ -89,25 +135,33 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     let example = hosts.get(1).unwrap_or(&hosts[0]);
     writeln!(
         out,
-        "monitor demo: a relay on {}, store shards on {}, {} agents reading every {:?}\n\
+        "monitor demo: a relay on {}, store shards on {}, judge shards on {}, {} agents reading every {:?}\n\
          data in {}\n\
+         rules: {}\n\
          query API on {api_url}:\n  \
            curl '{api_url}/api/v1/hosts'\n  \
            curl '{api_url}/api/v1/series?host={example}'\n  \
            curl '{api_url}/api/v1/query_range?host={example}&metric=cpu.busy&start={}&end={}&step=30s'\n\
-         Ctrl-C stops it.",
+         Ctrl-C stops it. Alerts, as they come:",
         relay.local_addr(),
         shard_addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(" and "),
+        judges.iter().map(|judge| judge.local_addr().to_string()).collect::<Vec<_>>().join(" and "),
         hosts.len(),
         config.step,
         dir.display(),
+        demo_rules().iter().map(|rule| rule.expr.to_string()).collect::<Vec<_>>().join("; "),
         now,
         now + 3600,
     )
     .map_err(Error::Write)?;
     out.flush().map_err(Error::Write)?;
 
-    shutdown.wait();
+    while !shutdown.is_stopped() {
+        if let Ok(event) = alerts.recv_timeout(Duration::from_millis(200)) {
+            writeln!(out, "{}", describe(&event)).map_err(Error::Write)?;
+            out.flush().map_err(Error::Write)?;
+        }
+    }
     for agent in agents {
         let _ = agent.join();
     }
@@ -116,9 +170,30 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     for server in servers {
         server.join()?;
     }
+    for judge in judges {
+        judge.join()?;
+    }
     api.join()?;
     drop(temporary);
     Ok(())
+}
+
+/// One line for an event: `PROBLEM P1 sim-01 cpu.busy: cpu.busy all(#3) > 90 (value 95.2)`.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Alert(alert) => format!(
+            "{} P{} {}: {} (value {}){}",
+            alert.status.as_str(),
+            alert.priority,
+            alert.series,
+            alert.expr,
+            alert.value,
+            if alert.notify { "" } else { ", not notified" }
+        ),
+        Event::PipelineDown { silent, watched, .. } => {
+            format!("PIPELINE DOWN: {silent} of {watched} series went silent at once")
+        }
+    }
 }
 
 /// Starts one agent: `collectors` on a scheduler, their points sent to `relay` through a spool of
@@ -208,9 +283,12 @@ impl Source for Shards {
 }
 
 /// A made-up machine: CPU, memory, load and network numbers that wander as a real node's do,
-/// from a small random walk seeded by the host's name.
+/// from a small random walk seeded by the host's name. A hot one's CPU is above 90% for 12
+/// readings in every 24.
 struct Simulated {
     interval: Duration,
+    hot: bool,
+    readings: u64,
     state: u64,
     cpu: f64,
     memory: f64,
@@ -218,11 +296,11 @@ struct Simulated {
 }
 
 impl Simulated {
-    fn new(host: &str, interval: Duration) -> Simulated {
+    fn new(host: &str, interval: Duration, hot: bool) -> Simulated {
         let seed = host
             .bytes()
             .fold(0x9e37_79b9_7f4a_7c15u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        Simulated { interval, state: seed | 1, cpu: 20.0, memory: 4e9, received: 0.0 }
+        Simulated { interval, hot, readings: 0, state: seed | 1, cpu: 20.0, memory: 4e9, received: 0.0 }
     }
 
     /// A number in [-1, 1) (xorshift64*).
@@ -245,7 +323,10 @@ impl Collector for Simulated {
     }
 
     fn collect(&mut self, _now: Millis) -> Result<Vec<Sample>, CollectError> {
-        self.cpu = (self.cpu + 5.0 * self.wobble()).clamp(1.0, 99.0);
+        let burning = self.hot && self.readings % 24 < 12;
+        self.readings += 1;
+        let (floor, core_floor) = if burning { (92.0, 91.0) } else { (1.0, 0.0) };
+        self.cpu = (self.cpu + 5.0 * self.wobble()).clamp(floor, if burning { 99.0 } else { 80.0 });
         self.memory = (self.memory + 5e7 * self.wobble()).clamp(1e9, 7e9);
         let rate = 2e6 + 1e6 * self.wobble();
         self.received += rate * self.interval.as_secs_f64();
@@ -257,10 +338,20 @@ impl Collector for Simulated {
             Sample::gauge("net.if.in.bytes", rate.round()).tag("iface", "eth0"),
         ];
         for core in 0..4 {
-            let busy = (self.cpu + 10.0 * self.wobble()).clamp(0.0, 100.0);
+            let busy = (self.cpu + 10.0 * self.wobble()).clamp(core_floor, 100.0);
             samples
                 .push(Sample::gauge("cpu.busy", (busy * 100.0).round() / 100.0).tag("cpu", core.to_string()));
         }
         Ok(samples)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_rules_parse() {
+        assert_eq!(parse_rules(DEMO_RULES).map(|rules| rules.len()), Ok(3));
     }
 }

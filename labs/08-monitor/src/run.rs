@@ -2,11 +2,14 @@
 //! [`Shutdown`] is asked for.
 
 use std::io::Write;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use crate::agent::run_agent;
 use crate::config::{Command, Config, StoreCommand};
 use crate::demo::run_demo;
 use crate::error::Error;
+use crate::judge::{Event, JudgeShard, serve_judge};
 use crate::query::{router, serve_http};
 use crate::relay::{Relay, RelayConfig};
 use crate::shutdown::Shutdown;
@@ -45,6 +48,7 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         Command::Agent(agent) => run_agent(agent, shutdown, out)?,
         Command::Relay(relay) => run_relay(relay, shutdown, out)?,
         Command::Store(store) => run_store(store, shutdown, out)?,
+        Command::Judge(judge) => run_judge(judge, shutdown, out)?,
         Command::Demo(demo) => run_demo(demo, shutdown, out)?,
     }
     out.flush().map_err(Error::Write)?;
@@ -71,4 +75,25 @@ fn run_store(command: &StoreCommand, shutdown: &Shutdown, out: &mut dyn Write) -
     out.flush().map_err(Error::Write)?;
     server.join()?;
     api.join()
+}
+
+/// `monitor judge`: serves the relay until the shutdown, printing each alert as a JSON line.
+fn run_judge(shard: &JudgeShard, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let log = shard.log.clone();
+    if let Some(dir) = log.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
+    }
+    let (events, alerts) = mpsc::channel::<Event>();
+    let server = serve_judge(shard.clone(), Arc::new(events), shutdown)?;
+    writeln!(out, "judge listening on {}", server.local_addr()).map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+    while !shutdown.is_stopped() {
+        if let Ok(event) = alerts.recv_timeout(Duration::from_millis(200)) {
+            // An Event has string keys and numbers only: serializing it cannot fail.
+            let line = serde_json::to_string(&event).expect("an event serializes");
+            writeln!(out, "{line}").map_err(Error::Write)?;
+            out.flush().map_err(Error::Write)?;
+        }
+    }
+    server.join()
 }

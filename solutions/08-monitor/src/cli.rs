@@ -15,9 +15,11 @@ use clap::{Args, Parser, Subcommand};
 ///
 ///   host metric{tag=value,...} timestamp-ms value kind
 ///
-/// `monitor relay` routes every series to one of the store shards by consistent hashing.
-/// `monitor store` keeps the points of its shard (a write-ahead log, compressed blocks, rollups) and
-/// answers range queries over HTTP. `monitor demo` runs all of it on this machine.
+/// `monitor relay` routes every series to one of the store shards by consistent hashing, and to
+/// one of the judge shards. `monitor store` keeps the points of its shard (a write-ahead log,
+/// compressed blocks, rollups) and answers range queries over HTTP. `monitor judge` evaluates alert
+/// rules such as `cpu.busy all(#3) > 90` as the points arrive. `monitor demo` runs all of it on this
+/// machine.
 ///
 /// Ctrl-C or SIGTERM stops any of them gracefully; a second Ctrl-C ends the process at once.
 ///
@@ -44,6 +46,10 @@ pub enum Sub {
     ///
     /// Prints `store listening on ADDR` and `query API on http://ADDR` first.
     Store(StoreArgs),
+    /// Evaluate alert rules on the points the relay routes here, and print the alerts.
+    ///
+    /// Prints `judge listening on ADDR` first, then each alert as a JSON line.
+    Judge(JudgeArgs),
     /// Run a relay, two store shards and a few agents on this machine, and print how to query them.
     Demo(DemoArgs),
 }
@@ -56,8 +62,12 @@ pub struct RelayArgs {
     pub listen: SocketAddr,
     /// A store shard, as HOST:PORT; repeat for each. Their order does not matter: a series goes to
     /// the same shard whatever the order.
-    #[arg(long = "shard", value_name = "ADDR", required = true)]
+    #[arg(long = "shard", value_name = "ADDR", required_unless_present = "judges")]
     pub shards: Vec<SocketAddr>,
+    /// A judge shard, as HOST:PORT; repeat for each. Every series also goes to one of them, by a
+    /// ring of their own.
+    #[arg(long = "judge", value_name = "ADDR")]
+    pub judges: Vec<SocketAddr>,
     /// The most points held for one shard while it does not answer; beyond it the oldest are
     /// dropped and counted.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
@@ -87,6 +97,27 @@ pub struct StoreArgs {
     /// elsewhere, behind the relay's remote write).
     #[arg(long)]
     pub no_rollups: bool,
+}
+
+/// The options of `monitor judge`.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// The address the relay sends to (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6080")]
+    pub listen: SocketAddr,
+    /// The rules, a TOML file of [[rule]] tables: id, expr ("cpu.busy{host=web1} all(#3) > 90"),
+    /// and optionally priority (0-5), max_alerts, min_interval (seconds) and note.
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// Where the alerts are logged, to be read back at the next start so none is told twice.
+    #[arg(long, value_name = "FILE", default_value = "/var/lib/monitor/judge/events.log")]
+    pub log: PathBuf,
+    /// Seconds between two readings of the series judged (the agents' --step).
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    pub step: u64,
+    /// Steps of silence after which a series is NODATA.
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub nodata_steps: u32,
 }
 
 /// The options of `monitor demo`.

@@ -1,12 +1,14 @@
 //! `monitor`: a monitoring system (an agent that collects, a relay that routes, a time-series
-//! store that keeps, and an HTTP API that answers), lab 08 of the course.
+//! store that keeps, a judge that evaluates alert rules, and an HTTP API that answers), lab 08 of
+//! the course.
 //!
 //! The agent on each machine reads `/proc`, nginx and plugins on a schedule ([`collect`]) and sends
 //! the points in compact batches over one long connection ([`wire`]), keeping them in an on-disk
 //! spool while no relay answers. The relay ([`relay`]) routes every series to its store shard by
 //! consistent hashing; the store ([`store`]) makes each point durable before it acknowledges it and
-//! keeps it compressed, with rollups; the query API ([`query`]) answers range queries over HTTP. The
-//! relay and the store are servers on lab 07's event loop (`nbnet`).
+//! keeps it compressed, with rollups; the judge ([`judge`]) evaluates alert rules as the points
+//! arrive; the query API ([`query`]) answers range queries over HTTP. The relay, the store and the
+//! judge are servers on lab 07's event loop (`nbnet`).
 //!
 //! # Layout
 //!
@@ -19,6 +21,8 @@
 //!   ([`relay::Relay`]).
 //! - [`store`]: the write-ahead log, Gorilla-compressed chunks, rollups and range queries
 //!   ([`store::Store`]), served on nbnet ([`store::serve`]).
+//! - [`judge`]: alert rules (`cpu.busy all(#3) > 90`) evaluated as the points arrive, on judge
+//!   shards the relay routes each series to ([`judge::Judge`], [`judge::serve_judge`]).
 //! - [`query`]: the HTTP API ([`query::router`]) and the agent's `/metrics` page
 //!   ([`query::metrics_router`]).
 //! - [`agent`]: the agent, collectors to sender ([`agent::run_agent`]); [`demo`]: everything on
@@ -32,6 +36,7 @@ pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod judge;
 pub mod point;
 pub mod query;
 pub mod relay;

@@ -125,7 +125,7 @@ impl fmt::Display for Point {
 }
 
 /// What names a series: host, metric and tags.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SeriesKey {
     /// The machine.
     pub host: String,

@@ -71,6 +71,9 @@ pub struct RelayConfig {
     /// The store shards; a series' shard is named by the ring over their addresses as written, so
     /// a shard that moves to another address takes other series.
     pub shards: Vec<SocketAddr>,
+    /// The judge shards (stage 6): each point also goes to one of them, by a ring of their own
+    /// (with the same virtual nodes, connections and queue bound as the store shards').
+    pub judges: Vec<SocketAddr>,
     /// Virtual nodes a shard on the ring.
     pub vnodes: usize,
     /// Long connections to each shard, each with its share of the shard's queue; a series always
@@ -99,7 +102,7 @@ pub struct RelayConfig {
 }
 
 impl RelayConfig {
-    /// A relay on `listen` for `shards`: [`DEFAULT_VNODES`] a shard, 2 connections a shard,
+    /// A relay on `listen` for `shards` and no judge: [`DEFAULT_VNODES`] a shard, 2 connections a shard,
     /// 100,000 points queued a shard (as Open-Falcon's transfer queues), batches of 5,000 points, a
     /// 1 s connect timeout, a 10 s ack timeout, waits from 100 ms to 10 s, 5 s to drain at a stop,
     /// one worker a core, no remote write.
@@ -145,9 +148,9 @@ impl Relay {
     ///
     /// # Errors
     ///
-    /// [`Error::BadOption`] for no shard and no remote write, a shard named twice, or a remote-write
-    /// URL that is not `http://`; [`Error::Sys`] when the address cannot be bound or a thread
-    /// cannot be started.
+    /// [`Error::BadOption`] for no shard, no judge and no remote write, a shard or judge named
+    /// twice, or a remote-write URL that is not `http://`; [`Error::Sys`] when the address cannot
+    /// be bound or a thread cannot be started.
     pub fn start(config: RelayConfig, shutdown: &Shutdown) -> crate::Result<Relay> {
         todo!(
             "stage 3: check the config, build the Router, bind nbnet's Server with a RelayService, start a Forwarder per queue, run the server on a thread that closes the queues when it ends, and stop it on shutdown.on_stop"

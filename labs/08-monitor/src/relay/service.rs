@@ -25,15 +25,14 @@ use crate::wire::{MAX_PAYLOAD_BYTES, Message, Rejections, decode, encode, keep_v
 /// The longest frame the relay reads: a payload of [`MAX_PAYLOAD_BYTES`] and its header.
 pub const MAX_FRAME_BYTES: usize = MAX_PAYLOAD_BYTES + HEADER_LEN;
 
-/// Where each point goes: the ring over the shards, their queues and the counters.
+/// Where each point goes: the rings over the store shards and the judge shards, their queues
+/// and the counters.
 #[derive(Debug)]
 pub struct Router {
-    /// The shards' ring, named by address.
-    ring: Ring,
-    /// For each ring index, the shard's index in `shards`.
-    ring_to_shard: Vec<usize>,
-    /// Each shard, in the configuration's order.
-    shards: Vec<Arc<Destination>>,
+    /// The store shards.
+    stores: Tier,
+    /// The judge shards (stage 6): every point goes to one of them too, by a ring of their own.
+    judges: Tier,
     /// The remote-write endpoint, if any.
     remote: Option<Arc<Destination>>,
     /// What came in.
@@ -56,7 +55,7 @@ impl Router {
     /// queues ([`super::Relay::start`] starts them).
     pub fn new(config: &RelayConfig) -> Router {
         todo!(
-            "stage 3: a Destination a shard (connections queues sharing queue_points), one for remote write, and the ring over the shards' addresses"
+            "stage 3: a Tier for the store shards (stage 6: one for the judges) and a Destination for remote write"
         )
     }
 
@@ -69,11 +68,11 @@ impl Router {
         )
     }
 
-    /// Puts each point on its shard's queue (the connection its series hashes to) and a copy of
-    /// all on the remote-write queue.
+    /// Puts each point on its store shard's queue (the connection its series hashes to), a copy on
+    /// its judge shard's, and a copy of all on the remote-write queue.
     fn route(&self, points: Vec<Point>) {
         todo!(
-            "stage 3: series_hash each point; the ring picks the shard, hash % connections its queue; push each part (and a copy of all for remote write)"
+            "stage 3: a copy of all for remote write; stage 6: a copy for the judges' tier; then the stores' tier routes them"
         )
     }
 
@@ -82,9 +81,14 @@ impl Router {
         todo!("stage 3: the intake's snapshot with every destination's")
     }
 
-    /// Each shard, in the configuration's order.
+    /// Each store shard, in the configuration's order.
     pub(crate) fn shards(&self) -> &[Arc<Destination>] {
-        todo!("stage 3: the shards")
+        todo!("stage 3: the store shards")
+    }
+
+    /// Each judge shard, in the configuration's order.
+    pub(crate) fn judges(&self) -> &[Arc<Destination>] {
+        todo!("stage 6: the judge shards")
     }
 
     /// The remote-write destination, if any.
@@ -95,6 +99,33 @@ impl Router {
     /// Closes every queue: the service has stopped, nothing more will come.
     pub(crate) fn close(&self) {
         todo!("stage 3: close every destination's queues")
+    }
+}
+
+/// Shards of one kind (stores, or judges): a ring over their addresses and their queues.
+#[derive(Debug)]
+struct Tier {
+    /// The ring, named by address.
+    ring: Ring,
+    /// For each ring index, the shard's index in `destinations`.
+    ring_to_shard: Vec<usize>,
+    /// Each shard, in the configuration's order.
+    destinations: Vec<Arc<Destination>>,
+}
+
+impl Tier {
+    /// The shards at `addrs`, each with `config`'s connections sharing its queue bound.
+    fn new(config: &RelayConfig, addrs: &[std::net::SocketAddr]) -> Tier {
+        todo!(
+            "stage 3: a Destination a shard (connections queues sharing queue_points), and the ring over their addresses"
+        )
+    }
+
+    /// Puts each point on its shard's queue, the connection its series hashes to.
+    fn route(&self, points: Vec<Point>) {
+        todo!(
+            "stage 3: series_hash each point; the ring picks the shard, hash % connections its queue; push each part"
+        )
     }
 }
 

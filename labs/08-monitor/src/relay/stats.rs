@@ -26,6 +26,8 @@ pub struct RelayStats {
     pub refused: u64,
     /// Each store shard, in the order of [`RelayConfig::shards`](super::RelayConfig::shards).
     pub shards: Vec<ForwardStats>,
+    /// Each judge shard, in the order of [`RelayConfig::judges`](super::RelayConfig::judges).
+    pub judges: Vec<ForwardStats>,
     /// The remote-write endpoint, when there is one.
     pub remote_write: Option<ForwardStats>,
 }

@@ -73,6 +73,9 @@ pub struct RelayConfig {
     /// The store shards; a series' shard is named by the ring over their addresses as written, so
     /// a shard that moves to another address takes other series.
     pub shards: Vec<SocketAddr>,
+    /// The judge shards (stage 6): each point also goes to one of them, by a ring of their own
+    /// (with the same virtual nodes, connections and queue bound as the store shards').
+    pub judges: Vec<SocketAddr>,
     /// Virtual nodes a shard on the ring.
     pub vnodes: usize,
     /// Long connections to each shard, each with its share of the shard's queue; a series always
@@ -101,7 +104,7 @@ pub struct RelayConfig {
 }
 
 impl RelayConfig {
-    /// A relay on `listen` for `shards`: [`DEFAULT_VNODES`] a shard, 2 connections a shard,
+    /// A relay on `listen` for `shards` and no judge: [`DEFAULT_VNODES`] a shard, 2 connections a shard,
     /// 100,000 points queued a shard (as Open-Falcon's transfer queues), batches of 5,000 points, a
     /// 1 s connect timeout, a 10 s ack timeout, waits from 100 ms to 10 s, 5 s to drain at a stop,
     /// one worker a core, no remote write.
@@ -109,6 +112,7 @@ impl RelayConfig {
         RelayConfig {
             listen,
             shards,
+            judges: Vec::new(),
             vnodes: DEFAULT_VNODES,
             connections: 2,
             queue_points: 100_000,
@@ -161,9 +165,9 @@ impl Relay {
     ///
     /// # Errors
     ///
-    /// [`Error::BadOption`] for no shard and no remote write, a shard named twice, or a remote-write
-    /// URL that is not `http://`; [`Error::Sys`] when the address cannot be bound or a thread
-    /// cannot be started.
+    /// [`Error::BadOption`] for no shard, no judge and no remote write, a shard or judge named
+    /// twice, or a remote-write URL that is not `http://`; [`Error::Sys`] when the address cannot
+    /// be bound or a thread cannot be started.
     pub fn start(config: RelayConfig, shutdown: &Shutdown) -> crate::Result<Relay> {
         let config = checked(config)?;
         let router = Arc::new(Router::new(&config));
@@ -199,7 +203,7 @@ impl Relay {
         })
         .inspect_err(|_| router.close())?;
         let remote_write = config.remote_write.as_ref().map(|remote| remote.url.as_str());
-        info!(addr = %local_addr, shards = ?config.shards, ?remote_write, "relay listening");
+        info!(addr = %local_addr, shards = ?config.shards, judges = ?config.judges, ?remote_write, "relay listening");
         Ok(Relay { local_addr, router, server, forwarders })
     }
 
@@ -239,11 +243,11 @@ impl Relay {
 
 /// `config` with its batch size within the protocol's limits, or why it cannot run.
 fn checked(mut config: RelayConfig) -> crate::Result<RelayConfig> {
-    if config.shards.is_empty() && config.remote_write.is_none() {
-        return Err(Error::BadOption("a relay needs a shard or a remote-write URL".to_owned()));
+    if config.shards.is_empty() && config.judges.is_empty() && config.remote_write.is_none() {
+        return Err(Error::BadOption("a relay needs a shard, a judge or a remote-write URL".to_owned()));
     }
     let mut seen = HashSet::new();
-    if let Some(twice) = config.shards.iter().find(|addr| !seen.insert(**addr)) {
+    if let Some(twice) = config.shards.iter().chain(&config.judges).find(|addr| !seen.insert(**addr)) {
         return Err(Error::BadOption(format!("shard {twice} is named twice")));
     }
     if let Some(remote) = &config.remote_write {
@@ -268,12 +272,15 @@ fn start_forwarders(
         drain: config.drain,
     };
     let mut forwarders = Vec::new();
-    for (index, (addr, shard)) in config.shards.iter().zip(router.shards()).enumerate() {
-        for (lane, queue) in shard.queues.iter().enumerate() {
-            let link = ShardLink::new(*addr, config.connect_timeout);
-            let forwarder =
-                Forwarder::new(link, Arc::clone(queue), Arc::clone(shard), settings, shutdown.clone());
-            forwarders.push(spawn(format!("relay-shard-{index}-{lane}"), move || forwarder.run())?);
+    let tiers = [("shard", &config.shards, router.shards()), ("judge", &config.judges, router.judges())];
+    for (tier, addrs, destinations) in tiers {
+        for (index, (addr, shard)) in addrs.iter().zip(destinations).enumerate() {
+            for (lane, queue) in shard.queues.iter().enumerate() {
+                let link = ShardLink::new(*addr, config.connect_timeout);
+                let forwarder =
+                    Forwarder::new(link, Arc::clone(queue), Arc::clone(shard), settings, shutdown.clone());
+                forwarders.push(spawn(format!("relay-{tier}-{index}-{lane}"), move || forwarder.run())?);
+            }
         }
     }
     if let (Some(remote), Some(destination)) = (&config.remote_write, router.remote()) {

@@ -25,15 +25,14 @@ use crate::wire::{MAX_PAYLOAD_BYTES, Message, Rejections, decode, encode, keep_v
 /// The longest frame the relay reads: a payload of [`MAX_PAYLOAD_BYTES`] and its header.
 pub const MAX_FRAME_BYTES: usize = MAX_PAYLOAD_BYTES + HEADER_LEN;
 
-/// Where each point goes: the ring over the shards, their queues and the counters.
+/// Where each point goes: the rings over the store shards and the judge shards, their queues
+/// and the counters.
 #[derive(Debug)]
 pub struct Router {
-    /// The shards' ring, named by address.
-    ring: Ring,
-    /// For each ring index, the shard's index in `shards`.
-    ring_to_shard: Vec<usize>,
-    /// Each shard, in the configuration's order.
-    shards: Vec<Arc<Destination>>,
+    /// The store shards.
+    stores: Tier,
+    /// The judge shards (stage 6): every point goes to one of them too, by a ring of their own.
+    judges: Tier,
     /// The remote-write endpoint, if any.
     remote: Option<Arc<Destination>>,
     /// What came in.
@@ -55,22 +54,16 @@ impl Router {
     /// remote-write endpoint's queue if there is one. Nothing is sent until forwarders empty the
     /// queues ([`super::Relay::start`] starts them).
     pub fn new(config: &RelayConfig) -> Router {
-        let shards: Vec<Arc<Destination>> = config
-            .shards
-            .iter()
-            .map(|addr| Arc::new(Destination::new(addr.to_string(), config.connections, config.queue_points)))
-            .collect();
         let remote = config
             .remote_write
             .as_ref()
             .map(|remote| Arc::new(Destination::new(remote.url.clone(), 1, remote.queue_points)));
-        let ring = Ring::with_shards(config.vnodes, shards.iter().map(|shard| shard.name.as_str()));
-        let ring_to_shard = ring
-            .shards()
-            .iter()
-            .map(|name| shards.iter().position(|shard| &shard.name == name).unwrap_or(0))
-            .collect();
-        Router { ring, ring_to_shard, shards, remote, intake: IntakeCounters::default() }
+        Router {
+            stores: Tier::new(config, &config.shards),
+            judges: Tier::new(config, &config.judges),
+            remote,
+            intake: IntakeCounters::default(),
+        }
     }
 
     /// Answers the frame `payload` at `now` (milliseconds since the epoch): a batch is validated,
@@ -97,8 +90,8 @@ impl Router {
         Reply { message: Message::Ack { seq, accepted, rejected }, close: false }
     }
 
-    /// Puts each point on its shard's queue (the connection its series hashes to) and a copy of
-    /// all on the remote-write queue.
+    /// Puts each point on its store shard's queue (the connection its series hashes to), a copy on
+    /// its judge shard's, and a copy of all on the remote-write queue.
     fn route(&self, points: Vec<Point>) {
         if let Some(remote) = &self.remote {
             Destination::add(&remote.routed, points.len());
@@ -107,36 +100,10 @@ impl Router {
                 debug!(dropped, "remote-write queue full: oldest points dropped");
             }
         }
-        if self.shards.is_empty() {
-            return;
+        if !self.judges.destinations.is_empty() {
+            self.judges.route(points.clone());
         }
-        // Each part sized for its share and a margin, once: growing a vector of points by doubling
-        // asks the allocator for ever larger blocks, and each large request makes glibc's malloc
-        // consolidate the small blocks the forwarders free, which cost more than the routing.
-        let lanes: usize = self.shards.iter().map(|shard| shard.queues.len()).sum();
-        let share = points.len() / lanes.max(1);
-        let capacity = (share + share / 4 + 16).min(points.len());
-        let mut parts: Vec<Vec<Vec<Point>>> = self
-            .shards
-            .iter()
-            .map(|shard| (0..shard.queues.len()).map(|_| Vec::with_capacity(capacity)).collect())
-            .collect();
-        for point in points {
-            let hash = series_hash(&point.host, &point.metric, &point.tags);
-            let shard = self.ring.locate(hash).map_or(0, |index| self.ring_to_shard[index]);
-            let lanes = parts[shard].len() as u64;
-            // The low bits pick the connection; the ring used the whole hash to pick the shard.
-            parts[shard][(hash % lanes) as usize].push(point);
-        }
-        for (shard, lanes) in self.shards.iter().zip(parts) {
-            for (queue, part) in shard.queues.iter().zip(lanes) {
-                Destination::add(&shard.routed, part.len());
-                let dropped = queue.push(part);
-                if dropped > 0 {
-                    debug!(shard = %shard.name, dropped, "shard queue full: oldest points dropped");
-                }
-            }
-        }
+        self.stores.route(points);
     }
 
     /// A refusal, counted.
@@ -149,15 +116,21 @@ impl Router {
     /// A snapshot of every counter.
     pub fn stats(&self) -> RelayStats {
         RelayStats {
-            shards: self.shards.iter().map(|shard| shard.snapshot()).collect(),
+            shards: self.stores.destinations.iter().map(|shard| shard.snapshot()).collect(),
+            judges: self.judges.destinations.iter().map(|judge| judge.snapshot()).collect(),
             remote_write: self.remote.as_ref().map(|remote| remote.snapshot()),
             ..self.intake.snapshot()
         }
     }
 
-    /// Each shard, in the configuration's order.
+    /// Each store shard, in the configuration's order.
     pub(crate) fn shards(&self) -> &[Arc<Destination>] {
-        &self.shards
+        &self.stores.destinations
+    }
+
+    /// Each judge shard, in the configuration's order.
+    pub(crate) fn judges(&self) -> &[Arc<Destination>] {
+        &self.judges.destinations
     }
 
     /// The remote-write destination, if any.
@@ -167,7 +140,70 @@ impl Router {
 
     /// Closes every queue: the service has stopped, nothing more will come.
     pub(crate) fn close(&self) {
-        self.shards.iter().chain(&self.remote).for_each(|destination| destination.close());
+        let destinations = self.stores.destinations.iter().chain(&self.judges.destinations);
+        destinations.chain(&self.remote).for_each(|destination| destination.close());
+    }
+}
+
+/// Shards of one kind (stores, or judges): a ring over their addresses and their queues.
+#[derive(Debug)]
+struct Tier {
+    /// The ring, named by address.
+    ring: Ring,
+    /// For each ring index, the shard's index in `destinations`.
+    ring_to_shard: Vec<usize>,
+    /// Each shard, in the configuration's order.
+    destinations: Vec<Arc<Destination>>,
+}
+
+impl Tier {
+    /// The shards at `addrs`, each with `config`'s connections sharing its queue bound.
+    fn new(config: &RelayConfig, addrs: &[std::net::SocketAddr]) -> Tier {
+        let destinations: Vec<Arc<Destination>> = addrs
+            .iter()
+            .map(|addr| Arc::new(Destination::new(addr.to_string(), config.connections, config.queue_points)))
+            .collect();
+        let ring = Ring::with_shards(config.vnodes, destinations.iter().map(|shard| shard.name.as_str()));
+        let ring_to_shard = ring
+            .shards()
+            .iter()
+            .map(|name| destinations.iter().position(|shard| &shard.name == name).unwrap_or(0))
+            .collect();
+        Tier { ring, ring_to_shard, destinations }
+    }
+
+    /// Puts each point on its shard's queue, the connection its series hashes to.
+    fn route(&self, points: Vec<Point>) {
+        if self.destinations.is_empty() {
+            return;
+        }
+        // Each part sized for its share and a margin, once: growing a vector of points by doubling
+        // asks the allocator for ever larger blocks, and each large request makes glibc's malloc
+        // consolidate the small blocks the forwarders free, which cost more than the routing.
+        let lanes: usize = self.destinations.iter().map(|shard| shard.queues.len()).sum();
+        let share = points.len() / lanes.max(1);
+        let capacity = (share + share / 4 + 16).min(points.len());
+        let mut parts: Vec<Vec<Vec<Point>>> = self
+            .destinations
+            .iter()
+            .map(|shard| (0..shard.queues.len()).map(|_| Vec::with_capacity(capacity)).collect())
+            .collect();
+        for point in points {
+            let hash = series_hash(&point.host, &point.metric, &point.tags);
+            let shard = self.ring.locate(hash).map_or(0, |index| self.ring_to_shard[index]);
+            let lanes = parts[shard].len() as u64;
+            // The low bits pick the connection; the ring used the whole hash to pick the shard.
+            parts[shard][(hash % lanes) as usize].push(point);
+        }
+        for (shard, lanes) in self.destinations.iter().zip(parts) {
+            for (queue, part) in shard.queues.iter().zip(lanes) {
+                Destination::add(&shard.routed, part.len());
+                let dropped = queue.push(part);
+                if dropped > 0 {
+                    debug!(shard = %shard.name, dropped, "shard queue full: oldest points dropped");
+                }
+            }
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub struct RelayStats {
     pub refused: u64,
     /// Each store shard, in the order of [`RelayConfig::shards`](super::RelayConfig::shards).
     pub shards: Vec<ForwardStats>,
+    /// Each judge shard, in the order of [`RelayConfig::judges`](super::RelayConfig::judges).
+    pub judges: Vec<ForwardStats>,
     /// The remote-write endpoint, when there is one.
     pub remote_write: Option<ForwardStats>,
 }
@@ -93,6 +95,7 @@ impl IntakeCounters {
             rejected: *self.rejected.lock().unwrap_or_else(PoisonError::into_inner),
             refused: self.refused.load(Ordering::Relaxed),
             shards: Vec::new(),
+            judges: Vec::new(),
             remote_write: None,
         }
     }
