@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand};
 /// `monitor relay` routes every series to one of the store shards by consistent hashing, and to
 /// one of the judge shards. `monitor store` keeps the points of its shard (a write-ahead log,
 /// compressed blocks, rollups) and answers range queries over HTTP. `monitor judge` evaluates alert
-/// rules such as `cpu.busy all(#3) > 90` as the points arrive. `monitor demo` runs all of it on this
+/// rules such as `cpu.busy all(#3) > 90` as the points arrive, and `monitor alarm` tells people:
+/// webhooks, mail, a log or an Alertmanager, within limits. `monitor demo` runs all of it on this
 /// machine.
 ///
 /// Ctrl-C or SIGTERM stops any of them gracefully; a second Ctrl-C ends the process at once.
@@ -50,6 +51,10 @@ pub enum Sub {
     ///
     /// Prints `judge listening on ADDR` first, then each alert as a JSON line.
     Judge(JudgeArgs),
+    /// Take the judges' events and send the alerts to the receivers of a configuration file.
+    ///
+    /// Prints `alarm listening on http://ADDR` first; judges post to it with --alarm.
+    Alarm(AlarmArgs),
     /// Run a relay, two store shards and a few agents on this machine, and print how to query them.
     Demo(DemoArgs),
 }
@@ -118,6 +123,22 @@ pub struct JudgeArgs {
     /// Steps of silence after which a series is NODATA.
     #[arg(long, value_name = "K", default_value_t = 3)]
     pub nodata_steps: u32,
+    /// Post the alerts to the alarm at this URL (http://HOST:PORT) instead of printing them.
+    #[arg(long, value_name = "URL")]
+    pub alarm: Option<String>,
+}
+
+/// The options of `monitor alarm`.
+#[derive(Debug, Args)]
+pub struct AlarmArgs {
+    /// Where judges post their events (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9912")]
+    pub listen: SocketAddr,
+    /// The receivers, a TOML file of [[receiver]] tables: name, optionally max_priority, limit
+    /// (a minute) and digest_from, and one of log = "FILE", webhook = "URL",
+    /// alertmanager = "URL" or smtp = { server = "HOST:PORT", from = "…", to = ["…"] }.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 /// The options of `monitor demo`.

@@ -1,7 +1,8 @@
 //! `monitor demo`: the whole system on one machine. Two store shards and two judge shards, a relay
 //! in front of them, an agent reading this machine and a few simulated ones (one of which runs hot
-//! for a minute in every two, so an alert fires within the first minute), and the query API over
-//! both store shards, all on loopback with ports chosen by the kernel, until Ctrl-C.
+//! for a minute in every two, so an alert fires within the first minute), the alarm writing to a
+//! log and posting to a local webhook, and the query API over both store shards, all on loopback
+//! with ports chosen by the kernel, until Ctrl-C.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given. The simulated
 //! agents are the real scheduler and sender with one collector that makes up node-like numbers,
@@ -15,10 +16,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::agent::AgentConfig;
+use crate::alarm::{
+    AlarmConfig, DispatchSettings, LogNotifier, Notification, Notifier, ReceiverConfig, WebhookNotifier,
+    start_alarm,
+};
 use crate::collect::{CollectError, Collector, Scheduler};
 use crate::config::local_host_name;
 use crate::error::Error;
-use crate::judge::{Event, JudgeConfig, JudgeShard, Rule, parse_rules, serve_judge};
+use crate::judge::{JudgeConfig, JudgeShard, Rule, parse_rules, serve_judge};
+use crate::point::now_millis;
 use crate::point::{Millis, Sample, SeriesKey};
 use crate::query::{Source, router, serve_http};
 use crate::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
@@ -91,8 +97,9 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     }
     let shard_addrs: Vec<SocketAddr> = stores.iter().map(|(addr, _)| *addr).collect();
     let source = Arc::new(Shards::new(stores));
-    let (events, alerts) = mpsc::channel::<Event>();
-    let events = Arc::new(events);
+    let (hook, alerts) = mpsc::channel::<Notification>();
+    let webhook = serve_http(loopback, webhook_router(hook), shutdown)?;
+    let alarm = start_demo_alarm(&dir, &format!("http://{}/hooks/alerts", webhook.local_addr()), shutdown)?;
     let mut judges = Vec::new();
     for shard in 0..SHARDS {
         let judge_dir = dir.join(format!("judge-{shard}"));
@@ -105,7 +112,7 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
             store: Some(Arc::clone(&source) as Arc<dyn Source>),
             tick: config.step,
         };
-        judges.push(serve_judge(judge, Arc::clone(&events) as _, shutdown)?);
+        judges.push(serve_judge(judge, alarm.core(), shutdown)?);
     }
     let mut relay_config = RelayConfig::new(loopback, shard_addrs.clone());
     relay_config.judges = judges.iter().map(|judge| judge.local_addr()).collect();
@@ -138,11 +145,12 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
         "monitor demo: a relay on {}, store shards on {}, judge shards on {}, {} agents reading every {:?}\n\
          data in {}\n\
          rules: {}\n\
+         alerts to {} and to the webhook http://{}/hooks/alerts\n\
          query API on {api_url}:\n  \
            curl '{api_url}/api/v1/hosts'\n  \
            curl '{api_url}/api/v1/series?host={example}'\n  \
            curl '{api_url}/api/v1/query_range?host={example}&metric=cpu.busy&start={}&end={}&step=30s'\n\
-         Ctrl-C stops it. Alerts, as they come:",
+         Ctrl-C stops it. Alerts, as the webhook receives them:",
         relay.local_addr(),
         shard_addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(" and "),
         judges.iter().map(|judge| judge.local_addr().to_string()).collect::<Vec<_>>().join(" and "),
@@ -150,6 +158,8 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
         config.step,
         dir.display(),
         demo_rules().iter().map(|rule| rule.expr.to_string()).collect::<Vec<_>>().join("; "),
+        dir.join("alerts.log").display(),
+        webhook.local_addr(),
         now,
         now + 3600,
     )
@@ -157,8 +167,8 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     out.flush().map_err(Error::Write)?;
 
     while !shutdown.is_stopped() {
-        if let Ok(event) = alerts.recv_timeout(Duration::from_millis(200)) {
-            writeln!(out, "{}", describe(&event)).map_err(Error::Write)?;
+        if let Ok(notification) = alerts.recv_timeout(Duration::from_millis(200)) {
+            writeln!(out, "{}", describe(&notification, now_millis())).map_err(Error::Write)?;
             out.flush().map_err(Error::Write)?;
         }
     }
@@ -173,27 +183,57 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     for judge in judges {
         judge.join()?;
     }
+    alarm.join();
+    webhook.join()?;
     api.join()?;
     drop(temporary);
     Ok(())
 }
 
-/// One line for an event: `PROBLEM P1 sim-01 cpu.busy: cpu.busy all(#3) > 90 (value 95.2)`.
-fn describe(event: &Event) -> String {
-    match event {
-        Event::Alert(alert) => format!(
-            "{} P{} {}: {} (value {}){}",
-            alert.status.as_str(),
-            alert.priority,
-            alert.series,
-            alert.expr,
-            alert.value,
-            if alert.notify { "" } else { ", not notified" }
-        ),
-        Event::PipelineDown { silent, watched, .. } => {
-            format!("PIPELINE DOWN: {silent} of {watched} series went silent at once")
+/// One line for what the webhook received, with how long after its sample an alert came:
+/// `[PROBLEM P1] sim-01 cpu.busy: cpu.busy all(#3) > 90 (92), 0.41 s after its sample`.
+fn describe(notification: &Notification, now: Millis) -> String {
+    match notification {
+        Notification::Alert(alert) => {
+            let late = (now - alert.at) as f64 / 1000.0;
+            format!("{}, {late:.2} s after its sample", notification.subject())
         }
+        other => other.subject(),
     }
+}
+
+/// The demo's alarm: every alert to a log in `dir`, and to the webhook at `webhook` (alerts of
+/// priority 3 to 5 in a digest a minute), each at most 20 a minute.
+fn start_demo_alarm(
+    dir: &std::path::Path,
+    webhook: &str,
+    shutdown: &Shutdown,
+) -> Result<crate::alarm::AlarmServer, Error> {
+    let mut log = ReceiverConfig::new("log");
+    log.limit = 100;
+    log.digest_from = 6;
+    let mut hook = ReceiverConfig::new("webhook");
+    hook.limit = 20;
+    let notifiers: Vec<Box<dyn Notifier>> = vec![
+        Box::new(LogNotifier::new(&dir.join("alerts.log"))),
+        Box::new(WebhookNotifier::new(webhook, Duration::from_secs(5)).map_err(Error::BadOption)?),
+    ];
+    start_alarm(AlarmConfig::new(vec![log, hook]), notifiers, DispatchSettings::default(), shutdown)
+}
+
+/// The local webhook: `POST /hooks/alerts` with a notification's JSON, handed to `received`.
+fn webhook_router(received: mpsc::Sender<Notification>) -> axum::Router {
+    let received = Arc::new(std::sync::Mutex::new(received));
+    axum::Router::new().route(
+        "/hooks/alerts",
+        axum::routing::post(move |axum::Json(notification): axum::Json<Notification>| {
+            let received = Arc::clone(&received);
+            async move {
+                let _ = received.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(notification);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    )
 }
 
 /// Starts one agent: `collectors` on a scheduler, their points sent to `relay` through a spool of

@@ -36,6 +36,7 @@
 #![allow(unused_variables, unused_imports, dead_code)]
 
 pub mod agent;
+pub mod alarm;
 pub mod cli;
 pub mod collect;
 pub mod config;

@@ -5,15 +5,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{ReservedPort, by_series};
+use common::{FakeEndpoint, Request, ReservedPort, by_series};
 
 use monitor::relay::remote_write::{label_name, labels, metric_name};
 use monitor::relay::{ForwardStats, PointQueue, Relay, RelayConfig, RelayStats, RemoteWriteConfig, Ring};
@@ -870,14 +869,6 @@ mod prom {
 /// A series as written: its labels as `name=value`, and its samples as (timestamp, value bits).
 type WrittenSeries = (Vec<String>, Vec<(i64, u64)>);
 
-/// One request the endpoint received.
-#[derive(Debug, Clone)]
-struct Request {
-    line: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
 impl Request {
     /// The body, snappy-decoded (block format) and protobuf-decoded.
     fn write_request(&self) -> prom::WriteRequest {
@@ -895,74 +886,6 @@ impl Request {
                 (labels, ts.samples.iter().map(|s| (s.timestamp, s.value.to_bits())).collect())
             })
             .collect()
-    }
-}
-
-/// An HTTP endpoint on loopback answering each request with the next scripted status (204 once
-/// the script is done).
-struct FakeEndpoint {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl FakeEndpoint {
-    fn start(script: &[u16]) -> FakeEndpoint {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<u16>>()));
-        {
-            let requests = requests.clone();
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    let Ok(stream) = stream else { continue };
-                    let (requests, script) = (requests.clone(), script.clone());
-                    thread::spawn(move || serve_http(stream, &requests, &script));
-                }
-            });
-        }
-        FakeEndpoint { addr, requests }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/api/v1/write", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn serve_http(stream: TcpStream, requests: &Mutex<Vec<Request>>, script: &Mutex<VecDeque<u16>>) {
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = HashMap::new();
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header).unwrap();
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap();
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-        let length: usize = headers.get("content-length").map_or(0, |v| v.parse().unwrap());
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        let status = script.lock().unwrap().pop_front().unwrap_or(204);
-        requests.lock().unwrap().push(Request { line: line.trim_end().to_owned(), headers, body });
-        let answer = match status {
-            204 => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
-            code => format!("HTTP/1.1 {code} Oops\r\nContent-Length: 11\r\n\r\nnot today\r\n"),
-        };
-        if reader.get_mut().write_all(answer.as_bytes()).is_err() {
-            return;
-        }
     }
 }
 

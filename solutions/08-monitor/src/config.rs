@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::agent::AgentConfig;
-use crate::cli::{AgentArgs, Cli, DemoArgs, JudgeArgs, RelayArgs, StoreArgs, Sub};
+use crate::alarm::parse_alarm;
+use crate::cli::{AgentArgs, AlarmArgs, Cli, DemoArgs, JudgeArgs, RelayArgs, StoreArgs, Sub};
 use crate::demo::DemoConfig;
 use crate::error::Error;
 use crate::judge::{JudgeConfig, JudgeShard, load_rules};
@@ -29,7 +30,9 @@ pub enum Command {
     /// Keep one shard and answer queries.
     Store(StoreCommand),
     /// Judge the points routed here by the rules.
-    Judge(JudgeShard),
+    Judge(JudgeCommand),
+    /// Tell the receivers.
+    Alarm(AlarmCommand),
     /// All of it on this machine.
     Demo(DemoConfig),
 }
@@ -45,18 +48,37 @@ pub struct StoreCommand {
     pub options: StoreOptions,
 }
 
+/// What `monitor judge` runs.
+#[derive(Debug, Clone)]
+pub struct JudgeCommand {
+    /// The judge shard.
+    pub shard: JudgeShard,
+    /// The alarm to post to; `None` prints the events.
+    pub alarm: Option<String>,
+}
+
+/// What `monitor alarm` runs.
+#[derive(Debug, Clone)]
+pub struct AlarmCommand {
+    /// Where judges post.
+    pub listen: SocketAddr,
+    /// The configuration file's text, checked ([`crate::alarm::parse_alarm`] reads it).
+    pub config: String,
+}
+
 impl TryFrom<Cli> for Config {
     type Error = Error;
 
     /// Checks what clap cannot: a step and a plugin timeout of more than 0, a host name that is
     /// not empty, a spool of at least 1 MiB, a relay's queue of at least one point, a store's
-    /// retention of at least a day, a judge's rules file that reads.
+    /// retention of at least a day, a judge's rules file and an alarm's configuration that read.
     fn try_from(cli: Cli) -> Result<Config, Error> {
         let command = match cli.command {
             Sub::Agent(args) => Command::Agent(agent_config(args)?),
             Sub::Relay(args) => Command::Relay(relay_config(args)?),
             Sub::Store(args) => Command::Store(store_command(args)?),
-            Sub::Judge(args) => Command::Judge(judge_shard(args)?),
+            Sub::Judge(args) => Command::Judge(judge_command(args)?),
+            Sub::Alarm(args) => Command::Alarm(alarm_command(args)?),
             Sub::Demo(args) => Command::Demo(demo_config(args)?),
         };
         Ok(Config { command })
@@ -86,7 +108,7 @@ fn store_command(args: StoreArgs) -> Result<StoreCommand, Error> {
     Ok(StoreCommand { listen: args.listen, http: args.http, options })
 }
 
-fn judge_shard(args: JudgeArgs) -> Result<JudgeShard, Error> {
+fn judge_command(args: JudgeArgs) -> Result<JudgeCommand, Error> {
     if args.step == 0 {
         return Err(Error::BadOption("--step must be at least 1 second".to_owned()));
     }
@@ -100,7 +122,16 @@ fn judge_shard(args: JudgeArgs) -> Result<JudgeShard, Error> {
     let step = Duration::from_secs(args.step);
     let mut config = JudgeConfig::new(step);
     config.nodata_steps = args.nodata_steps;
-    Ok(JudgeShard { listen: args.listen, config, rules, log: args.log, store: None, tick: step })
+    let shard = JudgeShard { listen: args.listen, config, rules, log: args.log, store: None, tick: step };
+    Ok(JudgeCommand { shard, alarm: args.alarm })
+}
+
+fn alarm_command(args: AlarmArgs) -> Result<AlarmCommand, Error> {
+    let config = std::fs::read_to_string(&args.config)
+        .map_err(|err| Error::BadOption(format!("--config {}: {err}", args.config.display())))?;
+    parse_alarm(&config)
+        .map_err(|err| Error::BadOption(format!("--config {}: {err}", args.config.display())))?;
+    Ok(AlarmCommand { listen: args.listen, config })
 }
 
 fn demo_config(args: DemoArgs) -> Result<DemoConfig, Error> {

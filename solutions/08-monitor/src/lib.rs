@@ -31,6 +31,7 @@
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
 pub mod agent;
+pub mod alarm;
 pub mod cli;
 pub mod collect;
 pub mod config;

@@ -6,10 +6,11 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use crate::agent::run_agent;
-use crate::config::{Command, Config, StoreCommand};
+use crate::alarm::{DispatchSettings, RemoteAlarm, intake_router, parse_alarm, start_alarm};
+use crate::config::{AlarmCommand, Command, Config, JudgeCommand, StoreCommand};
 use crate::demo::run_demo;
 use crate::error::Error;
-use crate::judge::{Event, JudgeShard, serve_judge};
+use crate::judge::{Event, EventSink, serve_judge};
 use crate::query::{router, serve_http};
 use crate::relay::{Relay, RelayConfig};
 use crate::shutdown::Shutdown;
@@ -49,6 +50,7 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         Command::Relay(relay) => run_relay(relay, shutdown, out)?,
         Command::Store(store) => run_store(store, shutdown, out)?,
         Command::Judge(judge) => run_judge(judge, shutdown, out)?,
+        Command::Alarm(alarm) => run_alarm(alarm, shutdown, out)?,
         Command::Demo(demo) => run_demo(demo, shutdown, out)?,
     }
     out.flush().map_err(Error::Write)?;
@@ -77,14 +79,24 @@ fn run_store(command: &StoreCommand, shutdown: &Shutdown, out: &mut dyn Write) -
     api.join()
 }
 
-/// `monitor judge`: serves the relay until the shutdown, printing each alert as a JSON line.
-fn run_judge(shard: &JudgeShard, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
-    let log = shard.log.clone();
+/// `monitor judge`: serves the relay until the shutdown, posting each event to the alarm, or
+/// printing it as a JSON line.
+fn run_judge(command: &JudgeCommand, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let log = command.shard.log.clone();
     if let Some(dir) = log.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
     }
+    if let Some(url) = &command.alarm {
+        let alarm = Arc::new(RemoteAlarm::start(url, shutdown)?);
+        let server = serve_judge(command.shard.clone(), Arc::clone(&alarm) as Arc<dyn EventSink>, shutdown)?;
+        writeln!(out, "judge listening on {}, alerts to {url}", server.local_addr()).map_err(Error::Write)?;
+        out.flush().map_err(Error::Write)?;
+        server.join()?;
+        alarm.join();
+        return Ok(());
+    }
     let (events, alerts) = mpsc::channel::<Event>();
-    let server = serve_judge(shard.clone(), Arc::new(events), shutdown)?;
+    let server = serve_judge(command.shard.clone(), Arc::new(events), shutdown)?;
     writeln!(out, "judge listening on {}", server.local_addr()).map_err(Error::Write)?;
     out.flush().map_err(Error::Write)?;
     while !shutdown.is_stopped() {
@@ -96,4 +108,16 @@ fn run_judge(shard: &JudgeShard, shutdown: &Shutdown, out: &mut dyn Write) -> Re
         }
     }
     server.join()
+}
+
+/// `monitor alarm`: takes the judges' events over HTTP and tells the receivers, until the shutdown.
+fn run_alarm(command: &AlarmCommand, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let (config, notifiers) = parse_alarm(&command.config).map_err(Error::BadOption)?;
+    let alarm = start_alarm(config, notifiers, DispatchSettings::default(), shutdown)?;
+    let api = serve_http(command.listen, intake_router(alarm.core()), shutdown)?;
+    writeln!(out, "alarm listening on http://{}", api.local_addr()).map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+    api.join()?;
+    alarm.join();
+    Ok(())
 }

@@ -1,15 +1,19 @@
 //! Support shared by the stage tests: a loopback port held but not listening (a relay or a shard
-//! that is down, and comes up later on the same address), points grouped by series, and the
-//! varint of the wire format, to build hostile payloads by hand.
+//! that is down, and comes up later on the same address), points grouped by series, the varint of
+//! the wire format, to build hostile payloads by hand, and a fake HTTP endpoint that records what
+//! it is sent and answers as scripted.
 
 // Each stage's test crate uses a different part of this module.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::io;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::mem::size_of;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
 
 use monitor::{Millis, Point, SeriesKey};
 
@@ -68,4 +72,90 @@ pub fn varint(out: &mut Vec<u8>, mut value: u64) {
         value >>= 7;
     }
     out.push(value as u8);
+}
+
+/// One request the endpoint received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The request line, as `POST /api/v1/write HTTP/1.1`.
+    pub line: String,
+    /// The headers, their names in lower case.
+    pub headers: HashMap<String, String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// An HTTP endpoint on loopback answering each request with the next scripted status (204 once
+/// the script is done; 0 holds the request unanswered for a minute, as a server that hangs).
+pub struct FakeEndpoint {
+    /// Its address.
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl FakeEndpoint {
+    pub fn start(script: &[u16]) -> FakeEndpoint {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(script.iter().copied().collect::<VecDeque<u16>>()));
+        {
+            let requests = requests.clone();
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    let (requests, script) = (requests.clone(), script.clone());
+                    thread::spawn(move || serve_http(stream, &requests, &script));
+                }
+            });
+        }
+        FakeEndpoint { addr, requests }
+    }
+
+    /// Its URL, with the path remote write posts to.
+    pub fn url(&self) -> String {
+        format!("http://{}/api/v1/write", self.addr)
+    }
+
+    /// The requests it has received, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve_http(stream: TcpStream, requests: &Mutex<Vec<Request>>, script: &Mutex<VecDeque<u16>>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = HashMap::new();
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':').unwrap();
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+        let length: usize = headers.get("content-length").map_or(0, |v| v.parse().unwrap());
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let status = script.lock().unwrap().pop_front().unwrap_or(204);
+        requests.lock().unwrap().push(Request { line: line.trim_end().to_owned(), headers, body });
+        if status == 0 {
+            thread::sleep(Duration::from_secs(60));
+            return;
+        }
+        let answer = match status {
+            204 => "HTTP/1.1 204 No Content\r\n\r\n".to_owned(),
+            code => format!("HTTP/1.1 {code} Oops\r\nContent-Length: 11\r\n\r\nnot today\r\n"),
+        };
+        if reader.get_mut().write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
 }

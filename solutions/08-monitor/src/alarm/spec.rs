@@ -1,0 +1,151 @@
+//! The alarm as a user configures it: a TOML file of receivers for `monitor alarm --config`, each
+//! with its limits and exactly one way to be reached.
+//!
+//! ```toml
+//! window = 60          # seconds: at most `limit` messages a receiver in any window
+//! digest_every = 60    # seconds between two digests of low-priority alerts
+//!
+//! [[receiver]]
+//! name = "oncall"
+//! max_priority = 1     # told of P0 and P1 only
+//! limit = 5
+//! digest_from = 6      # no digest: every alert at once
+//! webhook = "http://127.0.0.1:8080/hooks/alerts"
+//!
+//! [[receiver]]
+//! name = "mail"
+//! smtp = { server = "127.0.0.1:25", from = "monitor@example.com", to = ["ops@example.com"] }
+//!
+//! [[receiver]]
+//! name = "archive"
+//! log = "/var/log/monitor/alerts.log"
+//! ```
+//!
+//! `alertmanager = "http://127.0.0.1:9093"` hands a receiver's alerts to an Alertmanager.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::engine::{AlarmConfig, ReceiverConfig};
+use super::notify::{AlertmanagerNotifier, LogNotifier, Notifier, SmtpNotifier, WebhookNotifier};
+
+/// How long one try of a network sender may take.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An alarm's configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSpec {
+    /// The limit's window, in seconds (60).
+    #[serde(default = "sixty")]
+    pub window: u64,
+    /// Seconds between two digests (60).
+    #[serde(default = "sixty")]
+    pub digest_every: u64,
+    /// The receivers.
+    #[serde(default)]
+    pub receiver: Vec<ReceiverSpec>,
+}
+
+/// One receiver: [`ReceiverConfig::new`]'s defaults for what is left out, and one sender.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverSpec {
+    /// Its name.
+    pub name: String,
+    /// The least urgent priority it is told of.
+    pub max_priority: Option<u8>,
+    /// At most this many messages a window.
+    pub limit: Option<usize>,
+    /// Alerts of this priority and less urgent ones go in a digest.
+    pub digest_from: Option<u8>,
+    /// A file of JSON lines.
+    pub log: Option<PathBuf>,
+    /// A URL to POST JSON to.
+    pub webhook: Option<String>,
+    /// An SMTP server and addresses.
+    pub smtp: Option<SmtpSpec>,
+    /// An Alertmanager's URL.
+    pub alertmanager: Option<String>,
+}
+
+/// A mail receiver's server and addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSpec {
+    /// The server, as HOST:PORT.
+    pub server: String,
+    /// The sender.
+    pub from: String,
+    /// The recipients.
+    pub to: Vec<String>,
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+/// Reads an alarm's configuration: its decisions, and the sender of each receiver in order.
+///
+/// # Errors
+///
+/// A message naming the line for TOML that does not read, and the receiver and field for one that
+/// is not valid: no sender or more than one, a URL that is not `http://`, an address that is not
+/// one, a name used twice.
+pub fn parse_alarm(text: &str) -> Result<(AlarmConfig, Vec<Box<dyn Notifier>>), String> {
+    let spec: AlarmSpec = toml::from_str(text).map_err(|err| err.to_string().trim_end().to_owned())?;
+    if spec.window == 0 {
+        return Err("window: must be at least 1 second".to_owned());
+    }
+    let mut receivers = Vec::new();
+    let mut notifiers = Vec::new();
+    for receiver in &spec.receiver {
+        let fault =
+            |field: &str, message: String| format!("receiver {:?}: {field}: {message}", receiver.name);
+        if receivers.iter().any(|r: &ReceiverConfig| r.name == receiver.name) {
+            return Err(fault("name", "used twice".to_owned()));
+        }
+        let mut config = ReceiverConfig::new(receiver.name.clone());
+        config.max_priority = receiver.max_priority.unwrap_or(config.max_priority);
+        config.limit = receiver.limit.unwrap_or(config.limit);
+        config.digest_from = receiver.digest_from.unwrap_or(config.digest_from);
+        let mut senders: Vec<Box<dyn Notifier>> = Vec::new();
+        if let Some(path) = &receiver.log {
+            senders.push(Box::new(LogNotifier::new(path)));
+        }
+        if let Some(url) = &receiver.webhook {
+            senders.push(Box::new(
+                WebhookNotifier::new(url, SEND_TIMEOUT).map_err(|err| fault("webhook", err))?,
+            ));
+        }
+        if let Some(url) = &receiver.alertmanager {
+            let notifier =
+                AlertmanagerNotifier::new(url, SEND_TIMEOUT).map_err(|err| fault("alertmanager", err))?;
+            senders.push(Box::new(notifier));
+        }
+        if let Some(smtp) = &receiver.smtp {
+            let (host, port) = smtp
+                .server
+                .rsplit_once(':')
+                .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+                .ok_or_else(|| fault("smtp.server", format!("{:?} is not HOST:PORT", smtp.server)))?;
+            let notifier = SmtpNotifier::new(host, port, &smtp.from, &smtp.to, SEND_TIMEOUT)
+                .map_err(|err| fault("smtp", err))?;
+            senders.push(Box::new(notifier));
+        }
+        if senders.len() != 1 {
+            return Err(fault(
+                "log, webhook, smtp, alertmanager",
+                format!("needs exactly one, has {}", senders.len()),
+            ));
+        }
+        receivers.push(config);
+        notifiers.append(&mut senders);
+    }
+    let mut config = AlarmConfig::new(receivers);
+    config.window = Duration::from_secs(spec.window);
+    config.digest_every = Duration::from_secs(spec.digest_every.max(1));
+    Ok((config, notifiers))
+}
