@@ -144,7 +144,7 @@ name = "alertmanager"
 digest_from = 6
 alertmanager = "http://127.0.0.1:$am_port"
 EOF
-"$monitor" alarm --listen "127.0.0.1:$alarm_port" --config "$work/alarm.toml" >"$work/alarm.out" 2>"$work/alarm.log" &
+"$monitor" alarm --listen "127.0.0.1:$alarm_port" --config "$work/alarm.toml" --journal "$work/alarm.journal" >"$work/alarm.out" 2>"$work/alarm.log" &
 pids+=($!)
 wait_lines "$work/alarm.out" 1
 

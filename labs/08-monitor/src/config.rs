@@ -2,6 +2,7 @@
 //! ([`Config::try_from`]) or by a test.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::agent::AgentConfig;
@@ -64,6 +65,8 @@ pub struct AlarmCommand {
     pub listen: SocketAddr,
     /// The configuration file's text, checked ([`crate::alarm::parse_alarm`] reads it).
     pub config: String,
+    /// The journal, kept across restarts.
+    pub journal: PathBuf,
 }
 
 impl TryFrom<Cli> for Config {
@@ -131,7 +134,7 @@ fn alarm_command(args: AlarmArgs) -> Result<AlarmCommand, Error> {
         .map_err(|err| Error::BadOption(format!("--config {}: {err}", args.config.display())))?;
     parse_alarm(&config)
         .map_err(|err| Error::BadOption(format!("--config {}: {err}", args.config.display())))?;
-    Ok(AlarmCommand { listen: args.listen, config })
+    Ok(AlarmCommand { listen: args.listen, config, journal: args.journal })
 }
 
 fn demo_config(args: DemoArgs) -> Result<DemoConfig, Error> {

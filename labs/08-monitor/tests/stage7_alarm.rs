@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::FakeEndpoint;
 use monitor::alarm::notify::rfc3339;
 use monitor::alarm::{
-    Alarm, AlarmConfig, AlertmanagerNotifier, DispatchSettings, Dispatcher, LogNotifier, Maintenance,
-    Notification, Notifier, Outgoing, ReceiverConfig, RemoteAlarm, Silence, SlidingLimit, SmtpNotifier,
-    WebhookNotifier, glob_matches, intake_router, parse_alarm, start_alarm,
+    Alarm, AlarmConfig, AlertmanagerNotifier, DispatchSettings, Dispatcher, Entry, Journal, LogNotifier,
+    Maintenance, Notification, Notifier, Outgoing, ReceiverConfig, RemoteAlarm, Silence, SlidingLimit,
+    SmtpNotifier, WebhookNotifier, glob_matches, intake_router, parse_alarm, start_alarm,
 };
 use monitor::judge::{Alert, Event, EventSink, Selector, Status};
 use monitor::{Millis, Sample, Shutdown};
@@ -549,7 +549,8 @@ fn the_running_alarm_takes_the_judges_events_and_its_clock_sends_the_summary() {
     receiver.limit = 2;
     let mut config = AlarmConfig::new(vec![receiver]);
     config.window = Duration::from_millis(300);
-    let server = start_alarm(config, vec![Box::new(LogNotifier::new(&log))], quick(3), &shutdown).unwrap();
+    let server =
+        start_alarm(config, vec![Box::new(LogNotifier::new(&log))], quick(3), None, &shutdown).unwrap();
     let sink = server.core();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as Millis;
     let events: Vec<Event> = (0..5).map(|i| problem(&format!("h{i}"), 1, now)).collect();
@@ -644,6 +645,7 @@ fn the_intake_takes_a_json_array_of_events_and_refuses_a_bad_body_with_400() {
         AlarmConfig::new(vec![ReceiverConfig::new("log")]),
         vec![Box::new(LogNotifier::new(&dir.path().join("a.log")))],
         quick(3),
+        None,
         &shutdown,
     )
     .unwrap();
@@ -688,4 +690,99 @@ fn a_judge_posts_its_events_to_a_remote_alarm_in_order_until_it_takes_them() {
     assert_eq!(bodies[3], [problem("c", 1, 0)], "then only what is new");
     shutdown.stop();
     remote.join();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restarts
+
+/// An alarm journaled in `dir` with a log receiver and a webhook receiver, no digest.
+fn journaled(
+    dir: &std::path::Path,
+    webhook: &FakeEndpoint,
+    shutdown: &Shutdown,
+) -> monitor::alarm::AlarmServer {
+    let mut log = ReceiverConfig::new("log");
+    log.digest_from = 6;
+    let mut hook = ReceiverConfig::new("hook");
+    hook.digest_from = 6;
+    let notifiers: Vec<Box<dyn Notifier>> = vec![
+        Box::new(LogNotifier::new(&dir.join("alerts.log"))),
+        Box::new(WebhookNotifier::new(&format!("http://{}/", webhook.addr), Duration::from_secs(1)).unwrap()),
+    ];
+    let journal = dir.join("alarm.journal");
+    start_alarm(AlarmConfig::new(vec![log, hook]), notifiers, quick(1000), Some(&journal), shutdown).unwrap()
+}
+
+fn log_lines(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("alerts.log")).unwrap_or_default();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn posted(endpoint: &FakeEndpoint) -> Vec<String> {
+    endpoint
+        .requests()
+        .iter()
+        .map(|r| {
+            let notification: Notification = serde_json::from_slice(&r.body).unwrap();
+            match notification {
+                Notification::Alert(alert) => format!("{} {}", alert.status.as_str(), alert.series.host),
+                other => other.subject(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_restarted_alarm_sends_what_it_had_not_delivered_once_and_keeps_what_it_told_whom() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as Millis;
+    // First run: the log takes both problems; the webhook hangs, so it takes neither.
+    let hanging = FakeEndpoint::start(&[0; 10]);
+    {
+        let shutdown = Shutdown::new();
+        let server = journaled(dir.path(), &hanging, &shutdown);
+        server.core().deliver(&[problem("a", 1, now), problem("b", 1, now)]);
+        testkit::eventually("both problems in the log", || log_lines(dir.path()).len() == 2);
+        shutdown.stop();
+        server.join();
+    }
+    // Second run: the webhook works. It gets the two problems it never had, and the log nothing again.
+    let working = FakeEndpoint::start(&[]);
+    let shutdown = Shutdown::new();
+    let server = journaled(dir.path(), &working, &shutdown);
+    testkit::eventually("the undelivered problems sent", || posted(&working).len() == 2);
+    assert_eq!(posted(&working), ["PROBLEM a", "PROBLEM b"]);
+    // The same event again is still a duplicate; a's recovery goes to both, as both were told of it.
+    let sink = server.core();
+    sink.deliver(&[problem("a", 1, now)]);
+    sink.deliver(&[recovery("a", 1, now + 60_000)]);
+    testkit::eventually("the recovery at both", || {
+        posted(&working).len() == 3 && log_lines(dir.path()).len() == 3
+    });
+    assert_eq!(posted(&working)[2], "OK a");
+    assert_eq!(log_lines(dir.path())[2]["notification"]["status"], "OK");
+    assert_eq!(log_lines(dir.path()).len(), 3, "nothing sent twice to the log");
+    shutdown.stop();
+    server.join();
+}
+
+#[test]
+fn a_journal_torn_by_a_crash_is_cut_at_its_last_whole_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alarm.journal");
+    let (mut journal, entries) = Journal::open(&path).unwrap();
+    assert!(entries.is_empty());
+    let written =
+        [Entry::Event { at: 5, event: problem("a", 1, 5) }, Entry::Tick { at: 6 }, Entry::Done { seq: 0 }];
+    journal.append(&written, true).unwrap();
+    drop(journal);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"{\"done\":{\"se");
+    std::fs::write(&path, &bytes).unwrap();
+    let (mut journal, entries) = Journal::open(&path).unwrap();
+    assert_eq!(entries, written);
+    journal.append(&[Entry::Done { seq: 1 }], true).unwrap();
+    drop(journal);
+    let (_, entries) = Journal::open(&path).unwrap();
+    assert_eq!(entries.len(), 4, "the torn line is gone, the new one after the last whole one");
 }

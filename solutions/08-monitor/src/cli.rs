@@ -139,6 +139,10 @@ pub struct AlarmArgs {
     /// alertmanager = "URL" or smtp = { server = "HOST:PORT", from = "…", to = ["…"] }.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    /// Where the alarm journals what it takes and sends, to come back to the same state after a
+    /// restart and send what it had not.
+    #[arg(long, value_name = "FILE", default_value = "/var/lib/monitor/alarm/journal")]
+    pub journal: PathBuf,
 }
 
 /// The options of `monitor demo`.

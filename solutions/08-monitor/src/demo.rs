@@ -218,7 +218,14 @@ fn start_demo_alarm(
         Box::new(LogNotifier::new(&dir.join("alerts.log"))),
         Box::new(WebhookNotifier::new(webhook, Duration::from_secs(5)).map_err(Error::BadOption)?),
     ];
-    start_alarm(AlarmConfig::new(vec![log, hook]), notifiers, DispatchSettings::default(), shutdown)
+    let journal = dir.join("alarm.journal");
+    start_alarm(
+        AlarmConfig::new(vec![log, hook]),
+        notifiers,
+        DispatchSettings::default(),
+        Some(&journal),
+        shutdown,
+    )
 }
 
 /// The local webhook: `POST /hooks/alerts` with a notification's JSON, handed to `received`.

@@ -113,7 +113,11 @@ fn run_judge(command: &JudgeCommand, shutdown: &Shutdown, out: &mut dyn Write) -
 /// `monitor alarm`: takes the judges' events over HTTP and tells the receivers, until the shutdown.
 fn run_alarm(command: &AlarmCommand, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
     let (config, notifiers) = parse_alarm(&command.config).map_err(Error::BadOption)?;
-    let alarm = start_alarm(config, notifiers, DispatchSettings::default(), shutdown)?;
+    if let Some(dir) = command.journal.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(Error::file(dir))?;
+    }
+    let alarm =
+        start_alarm(config, notifiers, DispatchSettings::default(), Some(&command.journal), shutdown)?;
     let api = serve_http(command.listen, intake_router(alarm.core()), shutdown)?;
     writeln!(out, "alarm listening on http://{}", api.local_addr()).map_err(Error::Write)?;
     out.flush().map_err(Error::Write)?;

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -55,13 +55,19 @@ pub struct DeliveryStats {
     pub queued: u64,
 }
 
+/// The number of a message no journal follows.
+pub const UNNUMBERED: u64 = u64::MAX;
+
+/// What is called with a message's number once it is delivered or given up.
+pub type DoneHook = Box<dyn Fn(u64) + Send + Sync>;
+
 /// A receiver's queue and counters.
 #[derive(Debug, Default)]
 struct Lane {
     /// What it sends to.
     describe: String,
-    /// The messages waiting, oldest first.
-    queue: Mutex<VecDeque<Notification>>,
+    /// The messages waiting, oldest first, each with its number.
+    queue: Mutex<VecDeque<(u64, Notification)>>,
     /// Signalled when a message is queued, and at the stop.
     ready: Condvar,
     /// Messages delivered.
@@ -75,14 +81,24 @@ struct Lane {
 }
 
 /// The receivers' queues and threads, until the [`Shutdown`] it was started with.
-#[derive(Debug)]
 pub struct Dispatcher {
     /// Each receiver's lane, in the order of the notifiers.
     lanes: Vec<Arc<Lane>>,
+    /// Called with each numbered message's number once it is done.
+    done: Arc<OnceLock<DoneHook>>,
     /// The most messages a lane holds.
     queue: usize,
     /// The threads, until joined.
     threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("lanes", &self.lanes)
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dispatcher {
@@ -101,8 +117,19 @@ impl Dispatcher {
         )
     }
 
+    /// Calls `hook` with each numbered message's number once it is delivered or given up (once: a
+    /// second hook is ignored).
+    pub fn on_done(&self, hook: DoneHook) {
+        todo!("stage 7: set the shared OnceLock, ignoring a second hook")
+    }
+
     /// Queues each message for its receiver, at once: a full queue drops its oldest.
     pub fn dispatch(&self, outgoing: Vec<Outgoing>) {
+        todo!("stage 7: dispatch_numbered, each message UNNUMBERED")
+    }
+
+    /// Queues each message, with its number for the [`Dispatcher::on_done`] hook.
+    pub fn dispatch_numbered(&self, outgoing: Vec<(u64, Outgoing)>) {
         todo!(
             "stage 7: push each onto its receiver's lane, dropping (and counting) the oldest when full, and wake its thread"
         )
@@ -121,13 +148,20 @@ impl Dispatcher {
 
 /// A receiver's thread: sends the oldest message waiting, again and again until it goes or its
 /// tries run out, until the stop.
-fn deliver(lane: &Lane, notifier: Box<dyn Notifier>, settings: DispatchSettings, stop: &Shutdown) {
+fn deliver(
+    lane: &Lane,
+    notifier: Box<dyn Notifier>,
+    settings: DispatchSettings,
+    done: &OnceLock<DoneHook>,
+    stop: &Shutdown,
+) {
     todo!(
         "stage 7: wait for a message or the stop; send a copy of the oldest; sent: count it, reset the backoff and pop_if_first; failed: count it, give it up after max_tries, else wait backoff.next() or the stop"
     )
 }
 
-/// Takes `sent` off the front of the queue, unless a full queue dropped it meanwhile.
-fn pop_if_first(lane: &Lane, sent: &Notification) {
-    todo!("stage 7: pop the front only if it is still the one sent")
+/// Takes the message `seq`, `sent`, off the front of the queue (unless a full queue dropped it
+/// meanwhile), and tells the hook it is done.
+fn pop_if_first(lane: &Lane, seq: u64, sent: &Notification, done: &OnceLock<DoneHook>) {
+    todo!("stage 7: pop the front only if it is still the one sent; then, when numbered, call the hook")
 }

@@ -19,6 +19,7 @@
 //! - [`engine`]: the decisions ([`Alarm`], [`AlarmConfig`], [`ReceiverConfig`]).
 //! - [`notify`]: the senders ([`Notifier`]: a log, a webhook, SMTP, Alertmanager).
 //! - [`dispatch`]: a queue and a thread a receiver, with retries ([`Dispatcher`]).
+//! - [`journal`]: the alarm's events, ticks and deliveries, replayed at a start ([`Journal`]).
 //! - [`service`]: the alarm running, fed by the judges and a clock ([`start_alarm`]).
 //! - [`intake`]: events across processes (`POST /api/v1/events`, [`RemoteAlarm`]).
 //! - [`spec`]: the configuration file of `monitor alarm` ([`parse_alarm`]).
@@ -26,6 +27,7 @@
 pub mod dispatch;
 pub mod engine;
 pub mod intake;
+pub mod journal;
 pub mod limit;
 pub mod notification;
 pub mod notify;
@@ -33,9 +35,10 @@ pub mod service;
 pub mod silence;
 pub mod spec;
 
-pub use dispatch::{DeliveryStats, DispatchSettings, Dispatcher};
+pub use dispatch::{DeliveryStats, DispatchSettings, Dispatcher, DoneHook, UNNUMBERED};
 pub use engine::{Alarm, AlarmConfig, AlarmStats, Outgoing, ReceiverConfig};
 pub use intake::{RemoteAlarm, intake_router};
+pub use journal::{Entry, Journal};
 pub use limit::SlidingLimit;
 pub use notification::Notification;
 pub use notify::{AlertmanagerNotifier, LogNotifier, Notifier, SmtpNotifier, WebhookNotifier};

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -60,13 +60,19 @@ pub struct DeliveryStats {
     pub queued: u64,
 }
 
+/// The number of a message no journal follows.
+pub const UNNUMBERED: u64 = u64::MAX;
+
+/// What is called with a message's number once it is delivered or given up.
+pub type DoneHook = Box<dyn Fn(u64) + Send + Sync>;
+
 /// A receiver's queue and counters.
 #[derive(Debug, Default)]
 struct Lane {
     /// What it sends to.
     describe: String,
-    /// The messages waiting, oldest first.
-    queue: Mutex<VecDeque<Notification>>,
+    /// The messages waiting, oldest first, each with its number.
+    queue: Mutex<VecDeque<(u64, Notification)>>,
     /// Signalled when a message is queued, and at the stop.
     ready: Condvar,
     /// Messages delivered.
@@ -80,14 +86,24 @@ struct Lane {
 }
 
 /// The receivers' queues and threads, until the [`Shutdown`] it was started with.
-#[derive(Debug)]
 pub struct Dispatcher {
     /// Each receiver's lane, in the order of the notifiers.
     lanes: Vec<Arc<Lane>>,
+    /// Called with each numbered message's number once it is done.
+    done: Arc<OnceLock<DoneHook>>,
     /// The most messages a lane holds.
     queue: usize,
     /// The threads, until joined.
     threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("lanes", &self.lanes)
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dispatcher {
@@ -103,6 +119,7 @@ impl Dispatcher {
     ) -> crate::Result<Dispatcher> {
         let mut lanes = Vec::new();
         let mut threads = Vec::new();
+        let done: Arc<OnceLock<DoneHook>> = Arc::default();
         for (index, notifier) in notifiers.into_iter().enumerate() {
             let lane = Arc::new(Lane { describe: notifier.describe(), ..Lane::default() });
             let wake = Arc::clone(&lane);
@@ -112,19 +129,31 @@ impl Dispatcher {
             });
             let worker = Arc::clone(&lane);
             let stop = shutdown.clone();
+            let hook = Arc::clone(&done);
             let thread = thread::Builder::new()
                 .name(format!("alarm-send-{index}"))
-                .spawn(move || deliver(&worker, notifier, settings, &stop))
+                .spawn(move || deliver(&worker, notifier, settings, &hook, &stop))
                 .map_err(Error::sys("start an alarm sender's thread"))?;
             lanes.push(lane);
             threads.push(thread);
         }
-        Ok(Dispatcher { lanes, queue: settings.queue.max(1), threads: Mutex::new(threads) })
+        Ok(Dispatcher { lanes, done, queue: settings.queue.max(1), threads: Mutex::new(threads) })
+    }
+
+    /// Calls `hook` with each numbered message's number once it is delivered or given up (once: a
+    /// second hook is ignored).
+    pub fn on_done(&self, hook: DoneHook) {
+        let _ = self.done.set(hook);
     }
 
     /// Queues each message for its receiver, at once: a full queue drops its oldest.
     pub fn dispatch(&self, outgoing: Vec<Outgoing>) {
-        for Outgoing { receiver, notification } in outgoing {
+        self.dispatch_numbered(outgoing.into_iter().map(|message| (UNNUMBERED, message)).collect());
+    }
+
+    /// Queues each message, with its number for the [`Dispatcher::on_done`] hook.
+    pub fn dispatch_numbered(&self, outgoing: Vec<(u64, Outgoing)>) {
+        for (seq, Outgoing { receiver, notification }) in outgoing {
             let Some(lane) = self.lanes.get(receiver) else { continue };
             let mut queue = lane.queue.lock().unwrap_or_else(PoisonError::into_inner);
             if queue.len() >= self.queue {
@@ -132,7 +161,7 @@ impl Dispatcher {
                 lane.dropped.fetch_add(1, Ordering::Relaxed);
                 warn!(receiver = %lane.describe, "queue full: oldest message dropped");
             }
-            queue.push_back(notification);
+            queue.push_back((seq, notification));
             lane.ready.notify_one();
         }
     }
@@ -163,7 +192,13 @@ impl Dispatcher {
 
 /// A receiver's thread: sends the oldest message waiting, again and again until it goes or its
 /// tries run out, until the stop.
-fn deliver(lane: &Lane, mut notifier: Box<dyn Notifier>, settings: DispatchSettings, stop: &Shutdown) {
+fn deliver(
+    lane: &Lane,
+    mut notifier: Box<dyn Notifier>,
+    settings: DispatchSettings,
+    done: &OnceLock<DoneHook>,
+    stop: &Shutdown,
+) {
     let mut backoff = Backoff::new(settings.backoff_min, settings.backoff_max);
     let mut tries = 0;
     loop {
@@ -177,13 +212,13 @@ fn deliver(lane: &Lane, mut notifier: Box<dyn Notifier>, settings: DispatchSetti
             }
             queue.front().cloned()
         };
-        let Some(notification) = next else { continue };
+        let Some((seq, notification)) = next else { continue };
         match notifier.send(&notification, now_millis()) {
             Ok(()) => {
                 lane.sent.fetch_add(1, Ordering::Relaxed);
                 tries = 0;
                 backoff.reset();
-                pop_if_first(lane, &notification);
+                pop_if_first(lane, seq, &notification, done);
             }
             Err(cause) => {
                 lane.failures.fetch_add(1, Ordering::Relaxed);
@@ -192,7 +227,7 @@ fn deliver(lane: &Lane, mut notifier: Box<dyn Notifier>, settings: DispatchSetti
                     error!(receiver = %lane.describe, %cause, tries, "message given up");
                     lane.given_up.fetch_add(1, Ordering::Relaxed);
                     tries = 0;
-                    pop_if_first(lane, &notification);
+                    pop_if_first(lane, seq, &notification, done);
                     continue;
                 }
                 warn!(receiver = %lane.describe, %cause, tries, "send failed; trying again");
@@ -204,10 +239,18 @@ fn deliver(lane: &Lane, mut notifier: Box<dyn Notifier>, settings: DispatchSetti
     }
 }
 
-/// Takes `sent` off the front of the queue, unless a full queue dropped it meanwhile.
-fn pop_if_first(lane: &Lane, sent: &Notification) {
-    let mut queue = lane.queue.lock().unwrap_or_else(PoisonError::into_inner);
-    if queue.front() == Some(sent) {
-        queue.pop_front();
+/// Takes the message `seq`, `sent`, off the front of the queue (unless a full queue dropped it
+/// meanwhile), and tells the hook it is done.
+fn pop_if_first(lane: &Lane, seq: u64, sent: &Notification, done: &OnceLock<DoneHook>) {
+    {
+        let mut queue = lane.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.front().is_some_and(|(first, message)| *first == seq && message == sent) {
+            queue.pop_front();
+        }
+    }
+    if seq != UNNUMBERED
+        && let Some(hook) = done.get()
+    {
+        hook(seq);
     }
 }

@@ -1,12 +1,14 @@
 //! The alarm running: its decisions under a lock, fed by the judges (it is their
-//! [`EventSink`]) and by a clock, its messages handed to the [`Dispatcher`].
+//! [`EventSink`]) and by a clock, journaled, its messages handed to the [`Dispatcher`].
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use super::dispatch::{DeliveryStats, DispatchSettings, Dispatcher};
-use super::engine::{Alarm, AlarmConfig, AlarmStats};
+use super::engine::{Alarm, AlarmConfig, AlarmStats, Outgoing};
+use super::journal::{Entry, Journal, replay};
 use super::notify::Notifier;
 use crate::error::Error;
 use crate::judge::{Event, EventSink};
@@ -19,16 +21,57 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// The alarm and its senders.
 #[derive(Debug)]
 pub struct AlarmCore {
-    /// The decisions.
-    alarm: Mutex<Alarm>,
+    /// The decisions, their journal and the next message's number.
+    state: Mutex<Decisions>,
     /// The senders.
     dispatcher: Dispatcher,
+}
+
+/// The decisions and their journal, under one lock: the journal's order is the decisions' order.
+#[derive(Debug)]
+struct Decisions {
+    /// The decisions.
+    alarm: Alarm,
+    /// The journal, if the alarm keeps one.
+    journal: Option<Journal>,
+    /// The number of the next message.
+    next: u64,
+}
+
+impl Decisions {
+    /// Journals `entry` (synced), then numbers `outgoing`.
+    fn record(&mut self, entries: &[Entry], outgoing: Vec<Outgoing>) -> Vec<(u64, Outgoing)> {
+        if let Some(journal) = &mut self.journal
+            && let Err(err) = journal.append(entries, true)
+        {
+            tracing::error!(cause = %err, "alarm journal not written: a restart may send these again");
+        }
+        outgoing
+            .into_iter()
+            .map(|message| {
+                self.next += 1;
+                (self.next - 1, message)
+            })
+            .collect()
+    }
 }
 
 impl AlarmCore {
     /// Runs `f` on the alarm, under its lock (to change its silences, or read its counters).
     pub fn with_alarm<T>(&self, f: impl FnOnce(&mut Alarm) -> T) -> T {
-        f(&mut self.alarm.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner).alarm)
+    }
+
+    /// Checks the clock at `now`: the digests and summaries due, journaled and sent.
+    fn tick(&self, now: crate::point::Millis) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let outgoing = state.alarm.tick(now);
+        if outgoing.is_empty() {
+            return;
+        }
+        let numbered = state.record(&[Entry::Tick { at: now }], outgoing);
+        drop(state);
+        self.dispatcher.dispatch_numbered(numbered);
     }
 
     /// The alarm's counters.
@@ -43,11 +86,17 @@ impl AlarmCore {
 }
 
 impl EventSink for AlarmCore {
+    /// Decides, journals (synced) and queues: when it returns, the events survive a crash.
     fn deliver(&self, events: &[Event]) {
         let now = now_millis();
-        let outgoing: Vec<_> = self
-            .with_alarm(|alarm| events.iter().flat_map(|event| alarm.receive(event.clone(), now)).collect());
-        self.dispatcher.dispatch(outgoing);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let outgoing: Vec<Outgoing> =
+            events.iter().flat_map(|event| state.alarm.receive(event.clone(), now)).collect();
+        let entries: Vec<Entry> =
+            events.iter().map(|event| Entry::Event { at: now, event: event.clone() }).collect();
+        let numbered = state.record(&entries, outgoing);
+        drop(state);
+        self.dispatcher.dispatch_numbered(numbered);
     }
 }
 
@@ -61,15 +110,18 @@ pub struct AlarmServer {
 }
 
 /// Starts the alarm of `config`, receiver `i` sending through `notifiers[i]`, until `shutdown`.
+/// With a `journal`, it first replays it: the state comes back, and the messages decided but not
+/// delivered before a stop or a crash are sent.
 ///
 /// # Errors
 ///
-/// [`Error::BadOption`] when there are not as many notifiers as receivers; [`Error::Sys`] when
-/// a thread cannot be started.
+/// [`Error::BadOption`] when there are not as many notifiers as receivers; [`Error::File`] when
+/// the journal cannot be read or opened; [`Error::Sys`] when a thread cannot be started.
 pub fn start_alarm(
     config: AlarmConfig,
     notifiers: Vec<Box<dyn Notifier>>,
     settings: DispatchSettings,
+    journal: Option<&Path>,
     shutdown: &Shutdown,
 ) -> crate::Result<AlarmServer> {
     if notifiers.len() != config.receivers.len() {
@@ -79,16 +131,41 @@ pub fn start_alarm(
             notifiers.len()
         )));
     }
+    let mut alarm = Alarm::new(config);
+    let (journal, pending, next) = match journal {
+        Some(path) => {
+            let (journal, entries) = Journal::open(path)?;
+            let (pending, next) = replay(&mut alarm, entries);
+            if !pending.is_empty() {
+                tracing::info!(
+                    messages = pending.len(),
+                    "sending what the last run decided and did not deliver"
+                );
+            }
+            (Some(journal), pending, next)
+        }
+        None => (None, Vec::new(), 0),
+    };
     let dispatcher = Dispatcher::start(notifiers, settings, shutdown)?;
-    let core = Arc::new(AlarmCore { alarm: Mutex::new(Alarm::new(config)), dispatcher });
+    let core = Arc::new(AlarmCore { state: Mutex::new(Decisions { alarm, journal, next }), dispatcher });
+    let weak = Arc::downgrade(&core);
+    core.dispatcher.on_done(Box::new(move |seq| {
+        let Some(core) = weak.upgrade() else { return };
+        let mut state = core.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(journal) = &mut state.journal
+            && let Err(err) = journal.append(&[Entry::Done { seq }], false)
+        {
+            tracing::warn!(cause = %err, seq, "delivery not journaled: a restart sends it again");
+        }
+    }));
+    core.dispatcher.dispatch_numbered(pending);
     let ticking = Arc::clone(&core);
     let stop = shutdown.clone();
     let clock = thread::Builder::new()
         .name("alarm-clock".to_owned())
         .spawn(move || {
             while !stop.wait_timeout(TICK) {
-                let outgoing = ticking.with_alarm(|alarm| alarm.tick(now_millis()));
-                ticking.dispatcher.dispatch(outgoing);
+                ticking.tick(now_millis());
             }
         })
         .map_err(Error::sys("start the alarm's clock"))?;
