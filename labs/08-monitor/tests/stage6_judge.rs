@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use monitor::judge::function::evaluate;
+use monitor::judge::history::{History, Offer};
 use monitor::judge::{
-    Alert, Event, EventLog, EventSink, Expr, Function, Judge, JudgeConfig, JudgeShard, Op, Rule, Selector,
-    Status, serve_judge,
+    Alert, Event, EventLog, EventSink, Expr, Function, Judge, JudgeConfig, JudgeShard, Op, Rule, RuleSpec,
+    Selector, Status, load_rules, parse_rules, serve_judge,
 };
 use monitor::query::Source;
 use monitor::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
@@ -105,10 +106,12 @@ fn an_expression_that_does_not_parse_names_the_column_where_it_goes_wrong() {
         ("cpu.busy all(#3) > ninety", 20),
         ("cpu.busy all(#3) > NaN", 20),
         ("cpu.busy all(#3) > inf", 20),
+        ("cpu.busy all(#3) > 1e999", 20),
         ("cpu.busy all(#3) >", 19),
         ("cpu.busy all(#3) > 90 and more", 23),
         ("cpu.busy{host=web1 all(#3) > 90", 20),
         ("cpu.busy{host} all(#3) > 90", 14),
+        ("cpu.busy{host!web1} all(#3) > 90", 14),
         ("cpu.busy{=web1} all(#3) > 90", 10),
         ("cpu.busy{host=} all(#3) > 90", 15),
         ("cpu.busy{host=\"web1} all(#3) > 90", 15),
@@ -121,7 +124,7 @@ fn an_expression_that_does_not_parse_names_the_column_where_it_goes_wrong() {
 /// Any expression: names and values from a small alphabet that includes what needs quoting.
 fn any_expr() -> impl Strategy<Value = Expr> {
     let name = "[a-z_][a-z0-9_.]{0,8}";
-    let value = "[a-z0-9 ,{}=!\"\\\\/.-]{1,8}";
+    let value = "[a-z0-9 ,{}=!\"\\\\/.-]{0,8}";
     let selector =
         (name, any::<bool>(), value).prop_map(|(name, equal, value)| Selector { name, equal, value });
     let function = (0..6usize, 1..=100usize).prop_map(|(which, n)| {
@@ -178,6 +181,81 @@ fn a_selector_matches_the_host_or_a_tag_and_not_equal_matches_a_missing_tag() {
     assert!(!rule.matches(&other), "another metric");
 }
 
+#[test]
+fn a_rules_file_gives_each_rule_its_fields_or_their_defaults() {
+    let text = r#"
+        [[rule]]
+        id = 1
+        expr = "cpu.busy all(#3) > 90"
+        priority = 0
+        max_alerts = 5
+        min_interval = 60
+        note = "CPU busy"
+
+        [[rule]]
+        id = 2
+        expr = "mem.used min(#2) > 6e9"
+    "#;
+    let rules = parse_rules(text).unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!((rules[0].id, rules[0].priority, rules[0].max_alerts), (1, 0, 5));
+    assert_eq!((rules[0].min_interval, rules[0].note.as_str()), (Duration::from_secs(60), "CPU busy"));
+    assert_eq!(rules[1], Rule::new(2, expr("mem.used min(#2) > 6e9")), "the defaults");
+    assert_eq!(RuleSpec::of(&rules[0]).to_rule(), Ok(rules[0].clone()), "a spec of a rule reads back as it");
+    assert_eq!(parse_rules("").unwrap(), Vec::<Rule>::new());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.toml"), text).unwrap();
+    assert_eq!(load_rules(&dir.path().join("rules.toml")).unwrap(), rules);
+    assert!(load_rules(&dir.path().join("missing.toml")).is_err());
+}
+
+#[test]
+fn a_bad_rule_names_its_id_and_field() {
+    let cases = [
+        (
+            "[[rule]]\nid = 3\nexpr = \"cpu.busy sum(#3) > 90\"\n",
+            "rule 3: expr: column 10: expected a function",
+        ),
+        (
+            "[[rule]]\nid = 4\nexpr = \"m max(#1) > 1\"\npriority = 6\n",
+            "rule 4: priority: 6 is not a priority from 0 to 5",
+        ),
+        (
+            "[[rule]]\nid = 1\nexpr = \"m max(#1) > 1\"\n[[rule]]\nid = 1\nexpr = \"m max(#1) > 2\"\n",
+            "rule 1: the id is used twice",
+        ),
+        ("[[rule]]\nid = 1\nexpr = \"m max(#1) > 1\"\ncolour = 1\n", "colour"),
+        ("[[rule]]\nexpr = \"m max(#1) > 1\"\n", "id"),
+    ];
+    for (text, expected) in cases {
+        let err = parse_rules(text).map(|_| ()).unwrap_err();
+        assert!(err.contains(expected), "{text:?}: {err:?} should contain {expected:?}");
+    }
+    let spec = RuleSpec {
+        id: 9,
+        expr: "m max(#1) >".into(),
+        priority: None,
+        max_alerts: None,
+        min_interval: None,
+        note: None,
+    };
+    let err = spec.to_rule().unwrap_err();
+    assert_eq!(err.field, "expr");
+    assert_eq!(err.to_string(), format!("expr: {}", err.message));
+    assert!(err.message.starts_with("column 12: "), "{err}");
+    for (priority, valid) in [(0, true), (5, true), (6, false), (255, false)] {
+        let spec = RuleSpec {
+            id: 1,
+            expr: "m max(#1) > 1".into(),
+            priority: Some(priority),
+            max_alerts: None,
+            min_interval: None,
+            note: None,
+        };
+        assert_eq!(spec.to_rule().is_ok(), valid, "priority {priority}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Functions
 
@@ -218,6 +296,22 @@ fn a_function_needs_its_n_values_and_diff_needs_one_more() {
 }
 
 #[test]
+fn each_operator_at_and_either_side_of_its_threshold() {
+    let cases = [
+        (Op::Greater, [false, false, true]),
+        (Op::GreaterOrEqual, [false, true, true]),
+        (Op::Less, [true, false, false]),
+        (Op::LessOrEqual, [true, true, false]),
+        (Op::Equal, [false, true, false]),
+        (Op::NotEqual, [true, false, true]),
+    ];
+    for (op, expected) in cases {
+        let got = [89.0, 90.0, 91.0].map(|value| op.holds(value, 90.0));
+        assert_eq!(got, expected, "{op} 90 for 89, 90 and 91");
+    }
+}
+
+#[test]
 fn equal_and_not_equal_allow_for_floating_point() {
     assert!(Op::Equal.holds(0.1 + 0.2, 0.3));
     assert!(Op::Equal.holds(90.00005, 90.0));
@@ -240,6 +334,22 @@ fn nan_never_makes_a_condition_hold() {
     }
     assert!(evaluate(Function::Max(2), Op::Greater, 90.0, &[80.0, nan]).is_some_and(|v| !v.holds));
     assert!(evaluate(Function::Min(2), Op::Less, 90.0, &[95.0, nan]).is_some_and(|v| !v.holds));
+}
+
+#[test]
+fn a_history_keeps_its_newest_values_in_order_and_as_many_as_asked() {
+    let mut history = History::new(STEP, 3);
+    assert_eq!((history.newest(), history.capacity()), (None, 3));
+    for (i, value) in [1.0, 2.0, 3.0, 4.0].into_iter().enumerate() {
+        assert_eq!(history.offer(i as Millis * STEP + 7, value), Offer::Kept(i as Millis * STEP));
+    }
+    assert_eq!(history.newest_first(), [4.0, 3.0, 2.0]);
+    assert_eq!(history.offer(3 * STEP, 9.0), Offer::Stale);
+    assert_eq!(history.newest(), Some(3 * STEP));
+    history.set_capacity(2);
+    assert_eq!((history.newest_first(), history.capacity()), (&[4.0, 3.0][..], 2));
+    assert_eq!(history.offer(6 * STEP, 5.0), Offer::Kept(6 * STEP), "after a gap");
+    assert_eq!(history.newest_first(), [5.0], "the run starts again");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +399,8 @@ fn three_breaches_fire_one_problem_on_the_third_and_a_fourth_does_not_fire_again
     assert_eq!(alert.at, 2 * STEP);
     assert_eq!((alert.count, alert.notify), (1, true));
     assert_eq!(alert.expr, "cpu.busy all(#3) > 90");
+    assert_eq!(alert.status.as_str(), "PROBLEM");
+    assert!(Event::Alert(alert.clone()).notifies());
 }
 
 #[test]
@@ -384,13 +496,23 @@ fn a_reminder_counts_only_samples_on_which_the_problem_still_held() {
 
 #[test]
 fn max_alerts_zero_records_the_changes_and_notifies_no_one() {
-    let mut rule = rule(1, "cpu.busy all(#3) > 90");
-    rule.max_alerts = 0;
-    rule.min_interval = Duration::ZERO;
-    let mut judge = judge(vec![rule]);
+    let mut quiet = rule(1, "cpu.busy all(#3) > 90");
+    quiet.max_alerts = 0;
+    quiet.min_interval = Duration::ZERO;
+    let mut judge = judge(vec![quiet.clone()]);
     let alerts = run(&mut judge, &[95.0, 96.0, 97.0, 98.0, 99.0, 99.0, 99.0, 80.0]);
     assert_eq!(statuses(&alerts), [(3, Status::Problem), (8, Status::Ok)], "no reminders");
     assert!(alerts.iter().all(|(_, alert)| !alert.notify && alert.count == 0), "{alerts:?}");
+    assert!(alerts.iter().all(|(_, alert)| !Event::Alert(alert.clone()).notifies()));
+    assert_eq!(alerts[1].1.status.as_str(), "OK");
+    // Nor is its silence told.
+    let mut judge = watching(9, quiet);
+    for host in 0..8 {
+        judge.observe(cpu(&format!("web{host}"), 5 * STEP, 10.0));
+    }
+    let nodata = alerts_of(&judge.tick(5 * STEP));
+    assert_eq!(nodata.len(), 1);
+    assert_eq!((nodata[0].status.as_str(), nodata[0].notify, nodata[0].count), ("NODATA", false, 0));
 }
 
 #[test]
@@ -487,6 +609,7 @@ fn more_than_a_third_of_the_series_going_silent_at_once_is_one_pipeline_down() {
     let events = judge.tick(5 * STEP);
     let downs: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::PipelineDown { .. })).collect();
     assert_eq!(downs.len(), 1, "{events:?}");
+    assert!(downs[0].notifies() && downs[0].alert().is_none());
     assert!(matches!(downs[0], Event::PipelineDown { silent: 3, watched: 6, .. }), "{:?}", downs[0]);
     let nodata = alerts_of(&events);
     assert_eq!(nodata.len(), 3, "each silent series is recorded NODATA");
@@ -521,6 +644,8 @@ fn a_few_series_are_never_a_storm() {
 fn rules_can_be_replaced_and_an_unchanged_rule_keeps_its_problem() {
     let mut judge = judge(vec![rule(1, "cpu.busy max(#1) > 90"), rule(2, "cpu.busy max(#1) > 50")]);
     assert_eq!(judge.observe(cpu("web1", 0, 95.0)).len(), 2);
+    judge.observe(Sample::gauge("mem.used", 1.0).at("web1", 0));
+    assert_eq!((judge.rules().len(), judge.watched()), (2, 1), "mem.used has no rule: not watched");
     judge.set_rules(vec![
         rule(1, "cpu.busy max(#1) > 90"),
         rule(2, "cpu.busy max(#1) > 99"),
@@ -533,8 +658,10 @@ fn rules_can_be_replaced_and_an_unchanged_rule_keeps_its_problem() {
         [(3, Status::Problem)],
         "rule 1 is still in PROBLEM, rule 2 changed and starts afresh, rule 3 has two values"
     );
+    assert_eq!((judge.rules().len(), judge.watched()), (3, 1));
     judge.set_rules(vec![]);
     assert!(judge.observe(cpu("web1", 2 * STEP, 99.0)).is_empty());
+    assert_eq!((judge.rules().len(), judge.watched()), (0, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,6 +765,18 @@ fn an_alert_reported_before_a_restart_is_not_reported_again_and_its_ok_still_com
 }
 
 #[test]
+fn a_rebuild_reads_back_at_least_the_values_the_rules_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = recent_start(4);
+    let store = store_with(dir.path(), start, &[95.0, 96.0, 97.0]);
+    let mut config = JudgeConfig::new(Duration::from_millis(STEP as u64));
+    config.rebuild = Duration::ZERO;
+    let mut judge = Judge::new(config, vec![rule(1, "cpu.busy all(#3) > 90")]);
+    let alerts = alerts_of(&judge.rebuild(store.as_ref(), start + 3 * STEP));
+    assert_eq!(alerts.len(), 1, "three values back, though the rebuild window is 0: {alerts:?}");
+}
+
+#[test]
 fn a_problem_and_its_ok_before_a_restart_are_not_reported_again() {
     let dir = tempfile::tempdir().unwrap();
     let start = recent_start(5);
@@ -658,20 +797,12 @@ fn a_problem_and_its_ok_before_a_restart_are_not_reported_again() {
 // ---------------------------------------------------------------------------------------------
 // Judge shards behind the relay
 
-/// Events delivered to a test.
-#[derive(Debug, Default)]
-struct Collected(Mutex<Vec<Event>>);
+/// Events delivered to a test, through the sink a `Mutex<Vec<Event>>` is.
+type Collected = Mutex<Vec<Event>>;
 
-impl EventSink for Collected {
-    fn deliver(&self, events: &[Event]) {
-        self.0.lock().unwrap().extend_from_slice(events);
-    }
-}
-
-impl Collected {
-    fn alerts(&self) -> Vec<Alert> {
-        alerts_of(&self.0.lock().unwrap())
-    }
+/// The alerts `sink` was given.
+fn alerts_in(sink: &Collected) -> Vec<Alert> {
+    alerts_of(&sink.lock().unwrap())
 }
 
 fn shard(dir: &std::path::Path, rules: Vec<Rule>, store: Option<Arc<Store>>) -> JudgeShard {
@@ -727,13 +858,13 @@ fn each_series_is_judged_on_the_judge_shard_the_relay_routes_it_to() {
         send(relay.local_addr(), hosts.iter().map(|h| cpu(h, start + step * STEP, 95.0)).collect());
     }
     testkit::eventually("a problem for every host", || {
-        sinks.iter().map(|s| s.alerts().len()).sum::<usize>() == 40
+        sinks.iter().map(|s| alerts_in(s).len()).sum::<usize>() == 40
     });
 
     let ring = Ring::with_shards(DEFAULT_VNODES, addrs.iter().map(SocketAddr::to_string));
     let mut per_shard = [0, 0];
     for (index, sink) in sinks.iter().enumerate() {
-        for alert in sink.alerts() {
+        for alert in alerts_in(sink) {
             assert_eq!(alert.status, Status::Problem);
             assert_eq!(
                 ring.shard_for(&alert.series),
@@ -755,6 +886,22 @@ fn each_series_is_judged_on_the_judge_shard_the_relay_routes_it_to() {
 }
 
 #[test]
+fn a_judge_shard_refuses_a_frame_that_is_not_a_batch_and_closes_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let shutdown = Shutdown::new();
+    let sink = Arc::new(Collected::default());
+    let server = serve_judge(shard(dir.path(), vec![], None), sink as Arc<dyn EventSink>, &shutdown).unwrap();
+    let stream = TcpStream::connect(server.local_addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = FrameReader::new(stream);
+    write_message(reader.get_mut(), &Message::Ack { seq: 1, accepted: 0, rejected: 0 }).unwrap();
+    assert!(matches!(reader.read_message().unwrap(), Some(Message::Refused { .. })));
+    assert_eq!(reader.read_message().unwrap(), None, "then the connection is closed");
+    shutdown.stop();
+    server.join().unwrap();
+}
+
+#[test]
 fn a_judge_shard_restarted_reports_what_it_missed_once_and_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let start = recent_start(6);
@@ -763,25 +910,36 @@ fn a_judge_shard_restarted_reports_what_it_missed_once_and_nothing_twice() {
     let first = Arc::new(Collected::default());
     {
         let shutdown = Shutdown::new();
-        let server = serve_judge(shard(dir.path(), rules.clone(), None), first.clone(), &shutdown).unwrap();
+        let server = serve_judge(
+            shard(dir.path(), rules.clone(), None),
+            first.clone() as Arc<dyn EventSink>,
+            &shutdown,
+        )
+        .unwrap();
         let relay = Relay::start(relay_config(vec![server.local_addr()]), &shutdown).unwrap();
         send(relay.local_addr(), vec![cpu("web1", start, 95.0)]);
         send(relay.local_addr(), vec![cpu("web1", start + STEP, 96.0)]);
-        testkit::eventually("rule 2's problem", || first.alerts().len() == 1);
+        testkit::eventually("rule 2's problem", || alerts_in(&first).len() == 1);
         testkit::eventually("both points judged", || relay.stats().judges[0].sent == 2);
         shutdown.stop();
         relay.join().unwrap();
         server.join().unwrap();
     }
-    assert_eq!(first.alerts().iter().map(|a| (a.rule, a.status)).collect::<Vec<_>>(), [(2, Status::Problem)]);
+    assert_eq!(
+        alerts_in(&first).iter().map(|a| (a.rule, a.status)).collect::<Vec<_>>(),
+        [(2, Status::Problem)]
+    );
 
     // While it was down, 97 reached the store.
     let store = store_with(dir.path(), start, &[95.0, 96.0, 97.0]);
     let second = Arc::new(Collected::default());
+    let (sender, receiver) = std::sync::mpsc::channel::<Event>();
     let shutdown = Shutdown::new();
-    let server = serve_judge(shard(dir.path(), rules, Some(store)), second.clone(), &shutdown).unwrap();
+    let server = serve_judge(shard(dir.path(), rules, Some(store)), Arc::new(sender), &shutdown).unwrap();
+    let collect = || second.lock().unwrap().extend(receiver.try_iter());
+    collect();
     let fired: Vec<(u64, Status, Millis)> =
-        second.alerts().iter().map(|a| (a.rule, a.status, a.at)).collect();
+        alerts_in(&second).iter().map(|a| (a.rule, a.status, a.at)).collect();
     assert_eq!(
         fired,
         [(1, Status::Problem, start + 2 * STEP)],
@@ -790,8 +948,11 @@ fn a_judge_shard_restarted_reports_what_it_missed_once_and_nothing_twice() {
     let relay = Relay::start(relay_config(vec![server.local_addr()]), &shutdown).unwrap();
     send(relay.local_addr(), vec![cpu("web1", start + 2 * STEP, 97.0)]);
     send(relay.local_addr(), vec![cpu("web1", start + 3 * STEP, 50.0)]);
-    testkit::eventually("both recoveries", || second.alerts().len() == 3);
-    let mut fired: Vec<(u64, Status)> = second.alerts()[1..].iter().map(|a| (a.rule, a.status)).collect();
+    testkit::eventually("both recoveries", || {
+        collect();
+        alerts_in(&second).len() == 3
+    });
+    let mut fired: Vec<(u64, Status)> = alerts_in(&second)[1..].iter().map(|a| (a.rule, a.status)).collect();
     fired.sort_by_key(|(rule, _)| *rule);
     assert_eq!(fired, [(1, Status::Ok), (2, Status::Ok)]);
     shutdown.stop();
