@@ -10,7 +10,11 @@
 #   2. delivery: `monitor alarm` with an Alertmanager receiver posts a problem and its recovery to
 #      a real Alertmanager, whose webhook receiver (a small server here) must get the alert
 #      firing, then resolved, with our labels; the time from our post to Alertmanager's webhook is
-#      printed.
+#      printed;
+#   3. our own goals, end to end through a relay, two judge shards and the alarm (the `alerts`
+#      example): the webhook's latency from each alert's deciding sample (median and p99, against
+#      the step), and a storm of SERIES (10,000) series breaching at once, after which a receiver
+#      limited to 10 a window must get exactly 10 alerts and one summary of the rest.
 #
 #   bash solutions/08-monitor/compare-alerts.sh
 #
@@ -26,9 +30,10 @@ alertmanager=${ALERTMANAGER:-$(command -v prometheus-alertmanager || command -v 
 command -v python3 >/dev/null || { echo "compare-alerts.sh: python3 is needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref --example vectors
+cargo build --quiet --release -p monitor-ref --bin monitor-ref --example vectors --example alerts
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 vectors=$CARGO_TARGET_DIR/release/examples/vectors
+alerts=$CARGO_TARGET_DIR/release/examples/alerts
 
 . solutions/08-monitor/compare-lib.sh
 work_dir monitor-alerts
@@ -185,3 +190,9 @@ post([event("OK", 80.0, int(time.time() * 1000), 0)])
 resolved = wait_for("resolved", sent)
 print(f"alarm -> Alertmanager -> its webhook: resolved in {resolved['received'] - sent:.2f} s (group_interval 1 s)")
 EOF
+
+# ------------------------------------------------------------------------------------------------
+# 3. Latency and a storm, end to end.
+
+"$alerts" latency --series "${LATENCY_SERIES:-200}" --step-ms 1000 || fail "alerts missing in the latency run"
+"$alerts" storm --series "${SERIES:-10000}" --limit 10 --window-s 10 || fail "the storm broke the limit or lost its summary"

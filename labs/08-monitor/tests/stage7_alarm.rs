@@ -44,6 +44,7 @@ fn the_limit_is_exact_over_the_last_sixty_seconds() {
     let burst = vec![0; 100];
     assert_eq!(let_through(3, &burst).len(), 3);
     assert_eq!(let_through(0, &[0, 100, 1000]), Vec::<Millis>::new(), "a limit of 0 lets nothing through");
+    assert_eq!(let_through(usize::MAX, &burst).len(), 100, "no limit at all");
 }
 
 proptest! {

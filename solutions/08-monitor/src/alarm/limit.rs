@@ -24,7 +24,9 @@ pub struct SlidingLimit {
 impl SlidingLimit {
     /// A limit of `max` sends in any `window` milliseconds.
     pub fn new(max: usize, window: Millis) -> SlidingLimit {
-        SlidingLimit { max, window, sent: VecDeque::with_capacity(max) }
+        // The log grows to `max` only when that many come in a window: no reservation up front, so
+        // a limit of usize::MAX ("no limit") costs nothing.
+        SlidingLimit { max, window, sent: VecDeque::new() }
     }
 
     /// Whether a send at `now` is within the limit; if it is, it is counted. Times must not go
