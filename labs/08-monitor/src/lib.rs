@@ -49,6 +49,7 @@ pub mod relay;
 pub mod run;
 pub mod shutdown;
 pub mod store;
+pub mod web;
 pub mod wire;
 
 pub use config::Config;

@@ -318,6 +318,9 @@ fn equal_and_not_equal_allow_for_floating_point() {
     assert!(!Op::Equal.holds(90.001, 90.0));
     assert!(!Op::NotEqual.holds(0.1 + 0.2, 0.3));
     assert!(Op::NotEqual.holds(90.001, 90.0));
+    // Exactly 0.0001 apart: neither within the tolerance nor past it, as in Open-Falcon.
+    assert!(!Op::Equal.holds(0.0001, 0.0));
+    assert!(!Op::NotEqual.holds(0.0001, 0.0));
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,13 +23,14 @@ use crate::alarm::{
 use crate::collect::{CollectError, Collector, Scheduler};
 use crate::config::local_host_name;
 use crate::error::Error;
-use crate::judge::{JudgeConfig, JudgeShard, Rule, parse_rules, serve_judge};
+use crate::judge::{Event, EventSink, JudgeConfig, JudgeShard, Rule, parse_rules, serve_judge};
 use crate::point::now_millis;
 use crate::point::{Millis, Sample, SeriesKey};
 use crate::query::{Source, router, serve_http};
 use crate::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
 use crate::shutdown::Shutdown;
 use crate::store::{RangeQuery, Store, StoreOptions, serve};
+use crate::web::{Console, console_router};
 use crate::wire::{Sender, SenderConfig, Spool};
 
 /// What `monitor demo` runs.
@@ -100,6 +101,9 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     let (hook, alerts) = mpsc::channel::<Notification>();
     let webhook = serve_http(loopback, webhook_router(hook), shutdown)?;
     let alarm = start_demo_alarm(&dir, &format!("http://{}/hooks/alerts", webhook.local_addr()), shutdown)?;
+    // The judges' events go through the console (its board of alerts) to the alarm; the console
+    // needs the judges to exist, so it is put in place once they do.
+    let to_console = Arc::new(LateSink { console: OnceLock::new(), alarm: alarm.core() });
     let mut judges = Vec::new();
     for shard in 0..SHARDS {
         let judge_dir = dir.join(format!("judge-{shard}"));
@@ -112,12 +116,22 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
             store: Some(Arc::clone(&source) as Arc<dyn Source>),
             tick: config.step,
         };
-        judges.push(serve_judge(judge, alarm.core(), shutdown)?);
+        judges.push(serve_judge(judge, Arc::clone(&to_console) as Arc<dyn EventSink>, shutdown)?);
     }
     let mut relay_config = RelayConfig::new(loopback, shard_addrs.clone());
     relay_config.judges = judges.iter().map(|judge| judge.local_addr()).collect();
     let relay = Relay::start(relay_config, shutdown)?;
-    let api = serve_http(config.http, router(source), shutdown)?;
+    let handles = judges.iter().map(|judge| judge.handle()).collect();
+    let console = Console::open(
+        Arc::clone(&source) as Arc<dyn Source>,
+        handles,
+        Some(alarm.core()),
+        demo_rules(),
+        Some(&dir.join("console.json")),
+    )?;
+    let console = Arc::new(console);
+    let _ = to_console.console.set(Arc::clone(&console));
+    let api = serve_http(config.http, router(source).merge(console_router(console)), shutdown)?;
 
     let mut agents = Vec::new();
     let mut this_machine = AgentConfig::new(local_host_name());
@@ -149,7 +163,9 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
          query API on {api_url}:\n  \
            curl '{api_url}/api/v1/hosts'\n  \
            curl '{api_url}/api/v1/series?host={example}'\n  \
-           curl '{api_url}/api/v1/query_range?host={example}&metric=cpu.busy&start={}&end={}&step=30s'\n\
+           curl '{api_url}/api/v1/query_range?host={example}&metric=cpu.busy&start={}&end={}&step=30s'\n  \
+           curl '{api_url}/api/v1/alerts'\n  \
+           curl '{api_url}/api/v1/rules'\n\
          Ctrl-C stops it. Alerts, as the webhook receives them:",
         relay.local_addr(),
         shard_addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(" and "),
@@ -188,6 +204,21 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     api.join()?;
     drop(temporary);
     Ok(())
+}
+
+/// The judges' sink: the console once it is there, the alarm before.
+struct LateSink {
+    console: OnceLock<Arc<Console>>,
+    alarm: Arc<crate::alarm::AlarmCore>,
+}
+
+impl EventSink for LateSink {
+    fn deliver(&self, events: &[Event]) {
+        match self.console.get() {
+            Some(console) => console.deliver(events),
+            None => self.alarm.deliver(events),
+        }
+    }
 }
 
 /// One line for what the webhook received, with how long after its sample an alert came:

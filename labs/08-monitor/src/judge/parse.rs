@@ -48,6 +48,16 @@ pub(crate) fn parse_expr(text: &str) -> Result<Expr, ParseError> {
     )
 }
 
+/// Reads `text` as selectors alone, `name=value, name!=value` (none for blank text): a silence's
+/// matchers.
+///
+/// # Errors
+///
+/// A [`ParseError`] naming the column where the text stops making sense.
+pub fn parse_selectors(text: &str) -> Result<Vec<Selector>, ParseError> {
+    todo!("stage 8: with a Cursor: selectors apart by commas, spaces allowed around them, up to the end")
+}
+
 /// A position in the text being read.
 struct Cursor {
     /// The text, a character a slot, so that a column is an index.

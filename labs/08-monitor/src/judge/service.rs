@@ -121,12 +121,33 @@ fn refuse(cx: &mut Context<'_>, reason: String) -> Option<Vec<u8>> {
     todo!("stage 6: close the connection after a Refused")
 }
 
+/// A running judge shard's rules, to change while it runs (the dashboard's rule form).
+#[derive(Debug, Clone)]
+pub struct JudgeHandle {
+    /// The judge and its log.
+    state: Arc<Mutex<Judged>>,
+}
+
+impl JudgeHandle {
+    /// Replaces the judge's rules ([`Judge::set_rules`]).
+    pub fn set_rules(&self, rules: Vec<Rule>) {
+        todo!("stage 8: set the judge's rules, under the lock")
+    }
+
+    /// The judge's rules.
+    pub fn rules(&self) -> Vec<Rule> {
+        todo!("stage 8: a copy of the judge's rules, under the lock")
+    }
+}
+
 /// A judge shard being served: its event loop and its clock, each on a thread, until the
 /// [`Shutdown`] it was started with.
 #[derive(Debug)]
 pub struct JudgeServer {
     /// The address it listens on.
     local_addr: SocketAddr,
+    /// Its rules.
+    handle: JudgeHandle,
     /// The event loop's thread.
     server: JoinHandle<Result<(), nbnet::Error>>,
     /// The clock's thread.
@@ -147,7 +168,7 @@ pub fn serve_judge(
     shutdown: &Shutdown,
 ) -> crate::Result<JudgeServer> {
     todo!(
-        "stage 6: open the log, restore from it, rebuild from the store (log and deliver what was missed), bind, stop on the shutdown, run the loop on a thread and tick on another every shard.tick"
+        "stage 6: open the log, restore from it, rebuild from the store (log and deliver what was missed), bind, stop on the shutdown, run the loop on a thread and tick on another every shard.tick; stage 8: keep a JudgeHandle on the same state"
     )
 }
 
@@ -155,6 +176,11 @@ impl JudgeServer {
     /// The address relays connect to.
     pub fn local_addr(&self) -> SocketAddr {
         todo!("stage 6: the bound address")
+    }
+
+    /// Its rules, to change while it runs.
+    pub fn handle(&self) -> JudgeHandle {
+        todo!("stage 8: a clone of the handle")
     }
 
     /// Waits until the server has stopped.

@@ -77,6 +77,27 @@ pub(crate) fn parse_expr(text: &str) -> Result<Expr, ParseError> {
     Ok(Expr { metric, selectors, function, op, threshold })
 }
 
+/// Reads `text` as selectors alone, `name=value, name!=value` (none for blank text): a silence's
+/// matchers.
+///
+/// # Errors
+///
+/// A [`ParseError`] naming the column where the text stops making sense.
+pub fn parse_selectors(text: &str) -> Result<Vec<Selector>, ParseError> {
+    let mut cursor = Cursor { chars: text.chars().collect(), at: 0 };
+    let mut selectors = Vec::new();
+    cursor.skip_spaces();
+    while cursor.peek().is_some() {
+        selectors.push(cursor.selector()?);
+        cursor.skip_spaces();
+        if cursor.peek().is_some() && !cursor.eat(',') {
+            return Err(cursor.expected("',' or the end"));
+        }
+        cursor.skip_spaces();
+    }
+    Ok(selectors)
+}
+
 /// A position in the text being read.
 struct Cursor {
     /// The text, a character a slot, so that a column is an index.

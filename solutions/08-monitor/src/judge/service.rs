@@ -147,12 +147,33 @@ fn refuse(cx: &mut Context<'_>, reason: String) -> Option<Vec<u8>> {
     Some(payload)
 }
 
+/// A running judge shard's rules, to change while it runs (the dashboard's rule form).
+#[derive(Debug, Clone)]
+pub struct JudgeHandle {
+    /// The judge and its log.
+    state: Arc<Mutex<Judged>>,
+}
+
+impl JudgeHandle {
+    /// Replaces the judge's rules ([`Judge::set_rules`]).
+    pub fn set_rules(&self, rules: Vec<Rule>) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).judge.set_rules(rules);
+    }
+
+    /// The judge's rules.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).judge.rules().to_vec()
+    }
+}
+
 /// A judge shard being served: its event loop and its clock, each on a thread, until the
 /// [`Shutdown`] it was started with.
 #[derive(Debug)]
 pub struct JudgeServer {
     /// The address it listens on.
     local_addr: SocketAddr,
+    /// Its rules.
+    handle: JudgeHandle,
     /// The event loop's thread.
     server: JoinHandle<Result<(), nbnet::Error>>,
     /// The clock's thread.
@@ -186,6 +207,7 @@ pub fn serve_judge(
         }
     }
     let state = Arc::new(Mutex::new(judged));
+    let rules = JudgeHandle { state: Arc::clone(&state) };
     let service = JudgeService { state: Arc::clone(&state), sink: Arc::clone(&sink) };
     let options = Options { max_input: MAX_PAYLOAD_BYTES + HEADER_LEN, ..Options::default() };
     let server = Server::bind(shard.listen, service, options).map_err(|err| match err {
@@ -212,13 +234,18 @@ pub fn serve_judge(
         })
         .map_err(Error::sys("start thread judge-clock"))?;
     info!(addr = %local_addr, rules = shard.rules.len(), "judge listening");
-    Ok(JudgeServer { local_addr, server, clock })
+    Ok(JudgeServer { local_addr, handle: rules, server, clock })
 }
 
 impl JudgeServer {
     /// The address relays connect to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Its rules, to change while it runs.
+    pub fn handle(&self) -> JudgeHandle {
+        self.handle.clone()
     }
 
     /// Waits until the server has stopped.
