@@ -30,7 +30,7 @@ use crate::query::{Source, router, serve_http};
 use crate::relay::{DEFAULT_VNODES, Relay, RelayConfig, Ring};
 use crate::shutdown::Shutdown;
 use crate::store::{RangeQuery, Store, StoreOptions, serve};
-use crate::web::{Console, console_router};
+use crate::web::{Console, console_router, dashboard_router};
 use crate::wire::{Sender, SenderConfig, Spool};
 
 /// What `monitor demo` runs.
@@ -131,7 +131,8 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     )?;
     let console = Arc::new(console);
     let _ = to_console.console.set(Arc::clone(&console));
-    let api = serve_http(config.http, router(source).merge(console_router(console)), shutdown)?;
+    let app = router(source).merge(console_router(Arc::clone(&console))).merge(dashboard_router(console));
+    let api = serve_http(config.http, app, shutdown)?;
 
     let mut agents = Vec::new();
     let mut this_machine = AgentConfig::new(local_host_name());
@@ -160,6 +161,7 @@ pub fn run_demo(config: &DemoConfig, shutdown: &Shutdown, out: &mut dyn Write) -
          data in {}\n\
          rules: {}\n\
          alerts to {} and to the webhook http://{}/hooks/alerts\n\
+         dashboard on {api_url}/\n\
          query API on {api_url}:\n  \
            curl '{api_url}/api/v1/hosts'\n  \
            curl '{api_url}/api/v1/series?host={example}'\n  \

@@ -380,3 +380,118 @@ fn rules_silences_and_hosts_are_kept_across_a_restart() {
         call(&second, Method::POST, "/api/v1/silences", r#"{"matchers":"host=web2","ends":4102444800000}"#);
     assert_eq!(body["data"]["id"], 2, "silence numbers go on from where they were");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard
+
+/// A store with web1's and web2's cpu.busy every 10 s over the last 14 minutes (and web1's
+/// mem.used), ending a minute ago: `count` points a series.
+fn store_with_points(dir: &std::path::Path) -> (Arc<monitor::store::Store>, usize) {
+    let store = monitor::store::Store::open(monitor::store::StoreOptions::new(dir.join("store"))).unwrap();
+    let now = monitor::point::now_millis();
+    let first = now - 14 * 60_000;
+    let count = 13 * 6;
+    let mut points = Vec::new();
+    for i in 0..count {
+        let at = first + i as Millis * 10_000;
+        points.push(Sample::gauge("cpu.busy", 50.0 + (i % 7) as f64).at("web1", at));
+        points.push(Sample::gauge("cpu.busy", 20.0).at("web2", at));
+        points.push(Sample::gauge("mem.used", 4e9 + i as f64).tag("kind", "rss").at("web1", at));
+    }
+    store.append(&points).unwrap();
+    (Arc::new(store), count)
+}
+
+fn get_text(console: &Arc<Console>, uri: &str) -> (u16, String, String) {
+    let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let app = monitor::web::dashboard_router(Arc::clone(console));
+        let response = tower::ServiceExt::oneshot(app, request).await.unwrap();
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        (status, kind, String::from_utf8(bytes.to_vec()).unwrap())
+    })
+}
+
+/// The numbers in each `data-points="N"` of `html`, in order.
+fn drawn(html: &str) -> Vec<usize> {
+    html.split("data-points=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_page_lists_the_hosts_and_draws_every_point_of_the_chosen_hosts_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, count) = store_with_points(dir.path());
+    let console = Arc::new(Console::open(store, vec![], None, vec![], None).unwrap());
+    console.put_host(monitor::web::HostRecord { name: "db1".into(), ..Default::default() }).unwrap();
+    console.deliver(&[Event::Alert(alert("web1", 1, 1, Status::Problem, 10))]);
+
+    let (status, kind, html) = get_text(&console, "/?host=web1&range=15m");
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    for host in ["web1", "web2", "db1"] {
+        assert!(html.contains(&format!(">{host}</a>")), "{host} is listed");
+    }
+    assert!(!html.contains("src=\"http"), "nothing is fetched from elsewhere");
+    assert_eq!(drawn(&html), [count, count], "cpu.busy and mem.used{{kind=rss}}, every point drawn");
+    assert!(html.contains("mem.used{kind=rss}"));
+    assert!(html.contains("cpu.busy all(#3) &gt; 90"), "the firing alert, escaped");
+    assert!(html.contains(r#"id="rule-form""#), "the form to add a rule");
+
+    let (status, kind, svg) =
+        get_text(&console, "/ui/graph.svg?host=web1&metric=mem.used&tag.kind=rss&range=15m");
+    assert_eq!((status, kind.as_str()), (200, "image/svg+xml"));
+    assert_eq!(drawn(&svg), [count]);
+    let (_, _, svg) = get_text(&console, "/ui/graph.svg?host=web1&metric=mem.used&range=15m");
+    assert!(
+        drawn(&svg).is_empty() && svg.contains("no points"),
+        "mem.used without its tag is another series"
+    );
+    assert_eq!(get_text(&console, "/ui/graph.svg?host=web1").0, 400);
+    let (_, _, table) = get_text(&console, "/ui/alerts");
+    assert!(table.contains("<td>PROBLEM</td>") && table.contains("web1 cpu.busy"), "{table}");
+}
+
+#[test]
+fn the_svg_graph_puts_every_point_inside_its_frame() {
+    let points: Vec<(Millis, f64)> = (0..50).map(|i| (1_000 + i * 1_000, (i as f64).sin() * 1e9)).collect();
+    let svg = monitor::web::render_graph(&points, 0, 60_000);
+    assert_eq!(drawn(&svg), [50]);
+    assert!(svg.contains(r#"data-from="0" data-to="60000""#), "the range, for a script to ask the API");
+    let coordinates = svg.split(" points=\"").nth(1).unwrap().split('"').next().unwrap();
+    for pair in coordinates.split(' ') {
+        let (x, y) = pair.split_once(',').unwrap();
+        let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+        assert!((56.0..=600.0).contains(&x) && (0.0..=142.0).contains(&y), "{pair} is outside the frame");
+    }
+    let flat = monitor::web::render_graph(&[(10, 5.0), (20, 5.0)], 0, 30);
+    assert_eq!(drawn(&flat), [2], "a flat series is drawn too");
+    let none = monitor::web::render_graph(&[(10, f64::NAN)], 0, 30);
+    assert!(drawn(&none).is_empty() && none.contains("no points"));
+}
+
+#[test]
+fn text_from_the_data_is_escaped_on_the_page() {
+    use monitor::web::dashboard::{escape, url_encode};
+    assert_eq!(
+        escape(r#"<script>"a"&'b'</script>"#),
+        "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;&lt;/script&gt;"
+    );
+    assert_eq!(url_encode("web 1&x=/é"), "web%201%26x%3D%2F%C3%A9");
+    let console = console(vec![]);
+    console.deliver(&[Event::Alert(Alert {
+        expr: "m{path=\"<b>\"} max(#1) > 1".into(),
+        ..alert("web1", 1, 1, Status::Problem, 10)
+    })]);
+    let (_, _, html) = get_text(&console, "/");
+    assert!(html.contains("&lt;b&gt;") && !html.contains("\"<b>\""), "the expression is escaped");
+}
