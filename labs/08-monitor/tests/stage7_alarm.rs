@@ -787,3 +787,111 @@ fn a_journal_torn_by_a_crash_is_cut_at_its_last_whole_line() {
     let (_, entries) = Journal::open(&path).unwrap();
     assert_eq!(entries.len(), 4, "the torn line is gone, the new one after the last whole one");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Counters, texts and accessors
+
+#[test]
+fn the_alarm_counts_what_it_did_with_every_event() {
+    let mut receiver = ReceiverConfig::new("mail");
+    receiver.limit = 1;
+    let mut alarm = Alarm::new(AlarmConfig::new(vec![receiver]));
+    alarm.set_silences(vec![Silence {
+        id: 1,
+        selectors: vec![Selector { name: "host".into(), equal: true, value: "quiet".into() }],
+        starts: 0,
+        ends: Millis::MAX,
+        comment: String::new(),
+    }]);
+    assert_eq!(alarm.silences().len(), 1);
+    let s = SECOND;
+    for host in ["x", "y", "z"] {
+        assert!(alarm.receive(problem(host, 4, 35 * s), 35 * s).is_empty(), "digested");
+    }
+    assert_eq!(alarm.receive(problem("a", 1, 36 * s), 36 * s).len(), 1);
+    assert!(alarm.receive(problem("a", 1, 36 * s), 37 * s).is_empty(), "a duplicate");
+    assert!(alarm.receive(problem("b", 1, 38 * s), 38 * s).is_empty(), "over the limit");
+    assert!(alarm.receive(problem("quiet", 1, 39 * s), 39 * s).is_empty(), "silenced");
+    let mut untold = alert("c", 1, 1, Status::Problem, 40 * s);
+    untold.notify = false;
+    assert!(alarm.receive(Event::Alert(untold), 40 * s).is_empty(), "notifies no one");
+    assert!(alarm.receive(recovery("b", 1, 41 * s), 41 * s).is_empty(), "no one was told of b");
+    assert_eq!(alarm.receive(recovery("a", 1, 42 * s), 42 * s).len(), 1);
+    // At 95 s the digest is due, and held back: a's send at 36 s is in the window (35, 95].
+    assert!(alarm.tick(95 * s).is_empty());
+    let out = alarm.tick(98 * s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0].notification,
+        Notification::Suppressed { count: 4, since: 38 * s },
+        "b, and the digest's three"
+    );
+    assert!(alarm.tick(200 * s).is_empty());
+    assert_eq!(alarm.receive(Event::PipelineDown { silent: 5, watched: 9, at: 0 }, 201 * s).len(), 1);
+    let stats = alarm.stats();
+    assert_eq!(
+        (stats.events, stats.duplicates, stats.quiet, stats.silenced, stats.suppressed, stats.sent),
+        (11, 1, 2, 1, 4, 4),
+        "{stats:?}"
+    );
+}
+
+#[test]
+fn an_event_is_remembered_for_the_dedup_window_and_then_forgotten() {
+    let mut config = AlarmConfig::new(vec![ReceiverConfig::new("ops")]);
+    config.receivers[0].digest_from = 6;
+    config.dedup_for = Duration::from_secs(3600);
+    let mut alarm = Alarm::new(config);
+    assert_eq!(alarm.receive(problem("a", 1, 0), 0).len(), 1);
+    assert!(alarm.receive(problem("a", 1, 0), 3_600_000).is_empty(), "an hour later: still the same event");
+    assert_eq!(alarm.receive(problem("a", 1, 0), 3_600_001).len(), 1, "past the hour: forgotten");
+}
+
+#[test]
+fn a_digest_says_what_it_holds_and_only_a_recovery_is_one() {
+    let ok = alert("b", 1, 4, Status::Ok, 0);
+    let digest = Notification::Digest {
+        alerts: vec![alert("a", 1, 4, Status::Problem, 0), ok.clone(), alert("c", 2, 5, Status::NoData, 0)],
+    };
+    assert_eq!(digest.subject(), "[DIGEST] 3 alerts, 2 of them problems");
+    let body = digest.body();
+    for line in
+        ["PROBLEM P4 a cpu.busy{cpu=total}", "OK P4 b cpu.busy{cpu=total}", "NODATA P5 c cpu.busy{cpu=total}"]
+    {
+        assert!(body.contains(line), "{body}");
+    }
+    assert!(Notification::Alert(ok).is_recovery());
+    assert!(!problem_notification("a").is_recovery());
+    assert!(!digest.is_recovery());
+    assert!(Notification::Suppressed { count: 2, since: 0 }.body().starts_with("[SUPPRESSED] 2 alerts"));
+    assert_eq!(SlidingLimit::new(3, 60_000).max(), 3);
+}
+
+#[test]
+fn the_running_alarm_reports_each_receivers_deliveries() {
+    let shutdown = Shutdown::new();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("alerts.log");
+    let endpoint = FakeEndpoint::start(&[]);
+    let mut hook = ReceiverConfig::new("hook");
+    hook.digest_from = 6;
+    let mut archive = ReceiverConfig::new("archive");
+    archive.digest_from = 6;
+    let notifiers: Vec<Box<dyn Notifier>> = vec![
+        Box::new(
+            WebhookNotifier::new(&format!("http://{}/alerts", endpoint.addr), Duration::from_secs(5))
+                .unwrap(),
+        ),
+        Box::new(LogNotifier::new(&log)),
+    ];
+    let server =
+        start_alarm(AlarmConfig::new(vec![hook, archive]), notifiers, quick(3), None, &shutdown).unwrap();
+    server.core().deliver(&[problem("a", 1, 0), problem("b", 1, 0)]);
+    testkit::eventually("both delivered to both", || server.core().deliveries().iter().all(|d| d.sent == 2));
+    let deliveries = server.core().deliveries();
+    assert_eq!(deliveries[0].receiver, format!("webhook http://{}/alerts", endpoint.addr));
+    assert_eq!(deliveries[1].receiver, format!("log {}", log.display()));
+    assert!(deliveries.iter().all(|d| d.failures == 0 && d.queued == 0 && d.dropped == 0));
+    shutdown.stop();
+    server.join();
+}
