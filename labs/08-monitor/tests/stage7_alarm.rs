@@ -308,6 +308,9 @@ fn host_patterns_match_with_stars() {
         ("db1", "db10", false),
         ("a*a", "a", false),
         ("a*a", "aa", true),
+        ("a*bc*bc", "abc", false),
+        ("a*bc*bc", "abcbc", true),
+        ("a*bc*d", "abcbcd", true),
     ];
     for (pattern, host, expected) in cases {
         assert_eq!(glob_matches(pattern, host), expected, "{pattern} against {host}");
@@ -539,6 +542,11 @@ fn alertmanager_is_posted_its_v2_alerts_with_labels_and_an_end_for_a_recovery() 
     assert_eq!(resolved[0]["endsAt"], "2025-12-03T00:03:01.000Z");
     assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
     assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+    // Centuries: 2100 is not a leap year, 2400 is, and 1900 was not.
+    assert_eq!(rfc3339(4_107_456_000_000), "2100-02-28T00:00:00.000Z");
+    assert_eq!(rfc3339(4_107_542_400_000), "2100-03-01T00:00:00.000Z");
+    assert_eq!(rfc3339(13_574_608_496_000), "2400-02-29T12:34:56.000Z");
+    assert_eq!(rfc3339(-2_203_891_200_000), "1900-03-01T00:00:00.000Z");
 }
 
 #[test]
@@ -603,6 +611,8 @@ fn an_alarm_configuration_names_each_receivers_limits_and_sender() {
         (1, 5, 6)
     );
     assert_eq!(config.receivers[1], ReceiverConfig::new("mail"), "the defaults");
+    let (defaults, _) = parse_alarm("[[receiver]]\nname = \"a\"\nlog = \"x\"\n").unwrap();
+    assert_eq!((defaults.window, defaults.digest_every), (Duration::from_secs(60), Duration::from_secs(60)));
     let senders: Vec<String> = notifiers.iter().map(|n| n.describe()).collect();
     assert!(senders[0].starts_with("webhook") && senders[1].starts_with("smtp"), "{senders:?}");
     assert!(senders[2].starts_with("log") && senders[3].starts_with("alertmanager"), "{senders:?}");
