@@ -110,8 +110,8 @@ pub struct JudgeArgs {
     /// The address the relay sends to (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:6080")]
     pub listen: SocketAddr,
-    /// The rules, a TOML file of [[rule]] tables: id, expr ("cpu.busy{host=web1} all(#3) > 90"),
-    /// and optionally priority (0-5), max_alerts, min_interval (seconds) and note.
+    /// The rules, a TOML file of `[[rule]]` tables: id, expr (as "cpu.busy all(#3) > 90"), and
+    /// optionally priority (0-5), max_alerts, min_interval (seconds) and note.
     #[arg(long, value_name = "FILE")]
     pub rules: PathBuf,
     /// Where the alerts are logged, to be read back at the next start so none is told twice.
@@ -134,8 +134,8 @@ pub struct AlarmArgs {
     /// Where judges post their events (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9912")]
     pub listen: SocketAddr,
-    /// The receivers, a TOML file of [[receiver]] tables: name, optionally max_priority, limit
-    /// (a minute) and digest_from, and one of log = "FILE", webhook = "URL",
+    /// The receivers, a TOML file of `[[receiver]]` tables: name, optionally max_priority,
+    /// limit (a minute) and digest_from, and one of log = "FILE", webhook = "URL",
     /// alertmanager = "URL" or smtp = { server = "HOST:PORT", from = "…", to = ["…"] }.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
