@@ -1,0 +1,207 @@
+//! The agent: dials out to the master and keeps the connection up (reconnecting with
+//! [`Backoff`]), sends heartbeats, checks every command it is sent ([`Checker`], the allow-list)
+//! and runs those that pass, sending back how each ended.
+//!
+//! Everything that must survive a reconnect lives outside one connection: the nonces seen (a
+//! command replayed on a new connection is still a replay) and the replies not yet sent (a command
+//! that finishes while the master is away is reported when it is back).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use rpc::AllowList;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+use crate::command::{Checker, SignedCommand};
+use crate::keys::{Identity, PublicKey};
+use crate::session::{Session, SessionError};
+use crate::wire::{FrameReader, Reply, ToMaster};
+
+/// How an agent is set up.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Its id, as enrolled on the master.
+    pub id: String,
+    /// Its key pair.
+    pub identity: Identity,
+    /// The master's address.
+    pub master: SocketAddr,
+    /// The master's public key, pinned: a master without it is not talked to.
+    pub master_key: PublicKey,
+    /// Its tags, sent in its hello.
+    pub tags: BTreeMap<String, String>,
+    /// The operators whose signed commands it runs.
+    pub operators: Vec<PublicKey>,
+    /// The programs it may run; an empty list runs nothing.
+    pub allow: AllowList,
+    /// How often it sends a heartbeat until the master says otherwise; three silent intervals from
+    /// the master and it reconnects.
+    pub heartbeat: Duration,
+    /// The first reconnect waits under this.
+    pub backoff_base: Duration,
+    /// No reconnect waits this long or longer.
+    pub backoff_cap: Duration,
+    /// The longest validity of a command it accepts.
+    pub max_ttl: Duration,
+    /// The local address to dial from, when not the system's choice (the swarm spreads its agents
+    /// over 127.0.0.x).
+    pub source: Option<IpAddr>,
+}
+
+impl AgentConfig {
+    /// An agent `id` with `identity`, dialing `master` whose key is `master_key`: heartbeats every
+    /// 10 s, reconnects from 1 s up to 30 s, commands valid for up to an hour, no operators and an
+    /// empty allow-list (so it runs nothing until told whom to trust and what to run).
+    pub fn new(id: &str, identity: Identity, master: SocketAddr, master_key: PublicKey) -> AgentConfig {
+        AgentConfig {
+            id: id.to_owned(),
+            identity,
+            master,
+            master_key,
+            tags: BTreeMap::new(),
+            operators: Vec::new(),
+            allow: AllowList::default(),
+            heartbeat: Duration::from_secs(10),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(30),
+            max_ttl: Duration::from_secs(3600),
+            source: None,
+        }
+    }
+}
+
+/// What an agent reports of itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentStatus {
+    /// Whether its session with the master is up.
+    pub connected: bool,
+    /// How many sessions it has had.
+    pub sessions: u64,
+    /// Why its last attempt or session ended, if one did.
+    pub last_error: Option<String>,
+    /// How many commands it refused, and how many it ran.
+    pub refused: u64,
+    /// How many commands it ran.
+    pub ran: u64,
+}
+
+/// A running agent.
+#[derive(Debug)]
+pub struct AgentHandle {
+    status: Arc<Mutex<AgentStatus>>,
+    frozen: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+impl AgentHandle {
+    /// What it reports now.
+    pub fn status(&self) -> AgentStatus {
+        todo!("stage 2: a copy of the shared status, even from a poisoned lock")
+    }
+
+    /// Waits for it to stop (after its shutdown).
+    pub async fn join(self) {
+        todo!("stage 2: await the task")
+    }
+
+    /// Stops it at once, connection and all: a machine that died.
+    pub fn kill(&self) {
+        todo!("stage 2: abort the task")
+    }
+
+    /// Makes it hang: its connection stays open, but it reads, sends and runs nothing more, as a
+    /// machine that froze or a network that dropped it silently. For fault injection.
+    pub fn freeze(&self) {
+        todo!("stage 2: set the frozen flag")
+    }
+}
+
+/// Starts an agent on the current runtime, running until `shutdown`.
+pub fn spawn_agent(config: AgentConfig, shutdown: CancellationToken) -> AgentHandle {
+    todo!("stage 2: spawn run_agent with a shared status and frozen flag")
+}
+
+/// The agent's state across connections.
+struct Agent {
+    config: AgentConfig,
+    checker: Checker,
+    /// Replies of finished commands, sent in order once a session is up.
+    unsent: VecDeque<Reply>,
+    replies: (mpsc::UnboundedSender<Reply>, mpsc::UnboundedReceiver<Reply>),
+    status: Arc<Mutex<AgentStatus>>,
+    frozen: Arc<AtomicBool>,
+}
+
+async fn run_agent(
+    config: AgentConfig,
+    status: Arc<Mutex<AgentStatus>>,
+    frozen: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) {
+    todo!(
+        "stage 2: one Agent across connections; keep_connected runs its sessions, noting in the status why each ended"
+    )
+}
+
+impl Agent {
+    fn status(&self) -> std::sync::MutexGuard<'_, AgentStatus> {
+        todo!("stage 2: lock the status, even a poisoned one")
+    }
+
+    /// One connection: dial, handshake, hello, then serve until it ends. `Ok` (with why it ended)
+    /// once a session was up, `Err` when none came up.
+    async fn session(&mut self) -> Result<String, String> {
+        todo!(
+            "stage 2: dial, connect within HANDSHAKE_TIMEOUT, send the hello, count the session, then serve"
+        )
+    }
+
+    /// Serves a session until it fails; why it ended.
+    async fn serve(
+        &mut self,
+        stream: &mut TcpStream,
+        frames: &mut FrameReader,
+        session: &mut Session,
+    ) -> String {
+        todo!(
+            "stage 2: hang when frozen; send the unsent replies; then a frame, a heartbeat due, or a finished reply"
+        )
+    }
+
+    /// Checks a command and starts it, or queues its refusal.
+    fn start(&mut self, signed: &SignedCommand) {
+        todo!(
+            "stage 2: the checker and the allow-list; queue a refusal, or spawn run_program and send its reply"
+        )
+    }
+}
+
+/// The longest a handshake may take before the attempt counts as failed.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Seals and sends one message.
+async fn send<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    session: &mut Session,
+    message: &ToMaster,
+) -> Result<(), SessionError> {
+    todo!("stage 2: seal the encoded message, write it as a frame")
+}
+
+/// Connects to `master`, from `source` when given.
+async fn dial(master: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    todo!("stage 2: a TcpSocket bound to source when given, connected within HANDSHAKE_TIMEOUT, nodelay")
+}
+
+/// A backoff seed of the agent's own: its key's bytes and the clock, so no two agents, and no two
+/// starts of one, wait alike.
+fn seed_for(config: &AgentConfig) -> u64 {
+    todo!("stage 2: the key's first 8 bytes mixed with the clock")
+}

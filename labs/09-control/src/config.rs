@@ -1,0 +1,138 @@
+//! What to run, validated: [`Config`] is built from the command line ([`crate::cli::Cli`]) and is
+//! all [`crate::run()`] sees.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{AgentArgs, Cli, KeysAction, KeysArgs, MasterArgs, Sub};
+use crate::error::Error;
+use crate::keys::{PublicKey, check_id};
+
+/// A validated run of `control`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The subcommand and its settings.
+    pub command: Command,
+}
+
+/// What to run.
+// Made once per run: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// `control master`.
+    Master(MasterCommand),
+    /// `control agent`.
+    Agent(AgentCommand),
+    /// `control keys`: the store and what to do.
+    Keys {
+        /// The key store's directory.
+        dir: PathBuf,
+        /// The operation.
+        action: KeysAction,
+    },
+    /// `control keygen`: where to write the new key.
+    Keygen {
+        /// The secret key's file.
+        out: PathBuf,
+    },
+}
+
+/// The settings of `control master`.
+#[derive(Debug, Clone)]
+pub struct MasterCommand {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The master's key file.
+    pub key: PathBuf,
+    /// The key store's directory.
+    pub keys: PathBuf,
+    /// Whether new agents are accepted at once.
+    pub auto_accept: bool,
+    /// The operators whose commands it relays.
+    pub operators: Vec<PublicKey>,
+    /// The heartbeat interval.
+    pub heartbeat: Duration,
+}
+
+/// The settings of `control agent`.
+#[derive(Debug, Clone)]
+pub struct AgentCommand {
+    /// The agent's id.
+    pub id: String,
+    /// The master's address.
+    pub master: SocketAddr,
+    /// The master's pinned key.
+    pub master_key: PublicKey,
+    /// The agent's key file.
+    pub key: PathBuf,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// The operators it trusts.
+    pub operators: Vec<PublicKey>,
+    /// Its allow-list file, if any.
+    pub allow: Option<PathBuf>,
+}
+
+impl TryFrom<Cli> for Config {
+    type Error = Error;
+
+    fn try_from(cli: Cli) -> Result<Config, Error> {
+        let command = match cli.command {
+            Sub::Master(args) => Command::Master(master(args)?),
+            Sub::Agent(args) => Command::Agent(agent(args)?),
+            Sub::Keys(KeysArgs { keys, action }) => Command::Keys { dir: keys, action },
+            Sub::Keygen(args) => Command::Keygen { out: args.out },
+        };
+        Ok(Config { command })
+    }
+}
+
+fn master(args: MasterArgs) -> Result<MasterCommand, Error> {
+    Ok(MasterCommand {
+        listen: args.listen,
+        key: args.key,
+        keys: args.keys,
+        auto_accept: args.auto_accept,
+        operators: keys("--operator", &args.operators)?,
+        heartbeat: seconds("--heartbeat", args.heartbeat)?,
+    })
+}
+
+fn agent(args: AgentArgs) -> Result<AgentCommand, Error> {
+    check_id(&args.id)?;
+    let mut tags = BTreeMap::new();
+    for tag in &args.tags {
+        let (name, value) = tag
+            .split_once('=')
+            .filter(|(name, _)| !name.is_empty())
+            .ok_or_else(|| Error::BadOption(format!("--tag {tag:?}: expected NAME=VALUE")))?;
+        tags.insert(name.to_owned(), value.to_owned());
+    }
+    Ok(AgentCommand {
+        id: args.id,
+        master: args.master,
+        master_key: key("--master-key", &args.master_key)?,
+        key: args.key,
+        tags,
+        operators: keys("--operator", &args.operators)?,
+        allow: args.allow,
+    })
+}
+
+fn key(option: &str, text: &str) -> Result<PublicKey, Error> {
+    text.parse().map_err(|reason| Error::BadOption(format!("{option} {text:?}: {reason}")))
+}
+
+fn keys(option: &str, texts: &[String]) -> Result<Vec<PublicKey>, Error> {
+    texts.iter().map(|text| key(option, text)).collect()
+}
+
+fn seconds(option: &str, value: f64) -> Result<Duration, Error> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| Error::BadOption(format!("{option} {value}: expected a positive number of seconds")))
+}

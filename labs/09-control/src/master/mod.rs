@@ -1,0 +1,183 @@
+//! The master: accepts the agents' connections (`connection`), admits those whose keys are
+//! accepted, keeps them in a [`Registry`], and sends them the commands operators signed.
+//!
+//! A [`Master`] is bound, then run until its shutdown; a [`MasterHandle`], cloned freely, is how
+//! the rest of a program (the operator API, the tests) sees the connected agents and dispatches
+//! commands.
+
+mod connection;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::command::{Checker, Refusal, SignedCommand};
+use crate::error::Error;
+use crate::keys::{Admission, Identity, KeyStore, PublicKey};
+use crate::registry::{AgentInfo, Registry};
+use crate::wire::Reply;
+
+/// How a master is set up.
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// Its key pair, whose public half the agents pin.
+    pub identity: Identity,
+    /// The agents' enrolment records.
+    pub keys: KeyStore,
+    /// Whether an agent never seen before is accepted at once (a lab or a demo, not production).
+    pub auto_accept: bool,
+    /// How often agents send heartbeats; one silent for three is dropped.
+    pub heartbeat: Duration,
+    /// The longest an agent may take over its handshake and hello.
+    pub handshake_timeout: Duration,
+    /// The operators whose commands it dispatches.
+    pub operators: Vec<PublicKey>,
+    /// How often it looks in the key store for keys taken away.
+    pub keys_poll: Duration,
+}
+
+impl MasterConfig {
+    /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet.
+    pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
+        MasterConfig {
+            identity,
+            keys,
+            auto_accept: false,
+            heartbeat: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            operators: Vec::new(),
+            keys_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A bound master, not yet running.
+pub struct Master {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// How the master reaches one agent's connection: dropping it closes the connection.
+struct Link {
+    outbox: mpsc::Sender<Arc<[u8]>>,
+    key: PublicKey,
+}
+
+/// What the master's tasks share.
+struct Shared {
+    config: MasterConfig,
+    registry: Mutex<Registry<Link>>,
+    /// The dispatches whose replies are awaited, by command id.
+    runs: Mutex<HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>>,
+    checker: Mutex<Checker>,
+}
+
+impl Shared {
+    fn registry(&self) -> MutexGuard<'_, Registry<Link>> {
+        todo!("stage 2: lock the registry, even a poisoned one")
+    }
+
+    fn runs(&self) -> MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
+        todo!("stage 2: lock the runs, even a poisoned one")
+    }
+
+    /// The key store's verdict on an agent's handshake; a store that cannot be read refuses.
+    fn admit(&self, id: &str, key: &PublicKey) -> Admission {
+        todo!("stage 2: the key store's admission; one that cannot be read refuses")
+    }
+}
+
+impl Master {
+    /// Binds `addr` (port 0 for any).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] when the address cannot be bound.
+    pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
+        todo!("stage 2: bind, then a registry expiring after three heartbeats and a checker of the operators")
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] when the socket cannot say.
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        todo!("stage 2: the listener's address")
+    }
+
+    /// A handle on it, valid while it runs.
+    pub fn handle(&self) -> MasterHandle {
+        todo!("stage 2: a handle sharing the state")
+    }
+
+    /// Accepts agents and serves them until `shutdown`; then every connection is closed.
+    pub async fn run(self, shutdown: CancellationToken) {
+        todo!(
+            "stage 2: until shutdown, serve each connection, expire silent agents, reload the keys when accepted changes; then close them all"
+        )
+    }
+}
+
+/// A handle on a running master.
+#[derive(Clone)]
+pub struct MasterHandle {
+    shared: Arc<Shared>,
+}
+
+/// A command sent to agents: where it went, and its replies as they come.
+#[derive(Debug)]
+pub struct Dispatch {
+    /// The command's id.
+    pub id: u64,
+    /// The agents it was sent to.
+    pub sent: Vec<String>,
+    /// The agents it could not be sent to: not connected, or too far behind.
+    pub unreachable: Vec<String>,
+    /// The replies, `(agent id, reply)`, as they arrive.
+    pub replies: mpsc::UnboundedReceiver<(String, Reply)>,
+}
+
+impl MasterHandle {
+    /// The connected agents, by id.
+    pub fn agents(&self) -> Vec<AgentInfo> {
+        todo!("stage 2: the registry's list")
+    }
+
+    /// Agent `id`, when connected.
+    pub fn agent(&self, id: &str) -> Option<AgentInfo> {
+        todo!("stage 2: the registry's info of id")
+    }
+
+    /// Reads the key store and cuts off every connected agent whose key is no longer accepted;
+    /// how many were cut off.
+    ///
+    /// # Errors
+    ///
+    /// When the key store cannot be read; nobody is cut off then.
+    pub fn reload_keys(&self) -> Result<usize, Error> {
+        todo!("stage 2: remove every agent whose key is not accepted any more")
+    }
+
+    /// Sends `signed` to the connected agents among `ids`, after checking it as an agent would
+    /// (a trusted operator's signature, this version, valid, never seen): the master relays no
+    /// command an agent would refuse for its signature.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of a command that fails the checks; nothing is sent then.
+    pub fn dispatch(&self, signed: &SignedCommand, ids: &[String]) -> Result<Dispatch, Refusal> {
+        todo!("stage 2: check it, route its replies, then try_send it to each agent; sent or unreachable")
+    }
+
+    /// Stops routing the replies of command `id` (its run is over).
+    pub fn forget(&self, id: u64) {
+        todo!("stage 2: stop routing its replies")
+    }
+}

@@ -1,0 +1,282 @@
+//! The master: accepts the agents' connections (`connection`), admits those whose keys are
+//! accepted, keeps them in a [`Registry`], and sends them the commands operators signed.
+//!
+//! A [`Master`] is bound, then run until its shutdown; a [`MasterHandle`], cloned freely, is how
+//! the rest of a program (the operator API, the tests) sees the connected agents and dispatches
+//! commands.
+
+mod connection;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::command::{Checker, Refusal, SignedCommand};
+use crate::error::Error;
+use crate::keys::{Admission, Identity, KeyState, KeyStore, PublicKey};
+use crate::registry::{AgentInfo, Registry};
+use crate::wire::{Reply, ToAgent, encode};
+
+/// How a master is set up.
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// Its key pair, whose public half the agents pin.
+    pub identity: Identity,
+    /// The agents' enrolment records.
+    pub keys: KeyStore,
+    /// Whether an agent never seen before is accepted at once (a lab or a demo, not production).
+    pub auto_accept: bool,
+    /// How often agents send heartbeats; one silent for three is dropped.
+    pub heartbeat: Duration,
+    /// The longest an agent may take over its handshake and hello.
+    pub handshake_timeout: Duration,
+    /// The operators whose commands it dispatches.
+    pub operators: Vec<PublicKey>,
+    /// How often it looks in the key store for keys taken away.
+    pub keys_poll: Duration,
+}
+
+impl MasterConfig {
+    /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet.
+    pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
+        MasterConfig {
+            identity,
+            keys,
+            auto_accept: false,
+            heartbeat: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            operators: Vec::new(),
+            keys_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A bound master, not yet running.
+pub struct Master {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+/// How the master reaches one agent's connection: dropping it closes the connection.
+struct Link {
+    outbox: mpsc::Sender<Arc<[u8]>>,
+    key: PublicKey,
+}
+
+/// What the master's tasks share.
+struct Shared {
+    config: MasterConfig,
+    registry: Mutex<Registry<Link>>,
+    /// The dispatches whose replies are awaited, by command id.
+    runs: Mutex<HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>>,
+    checker: Mutex<Checker>,
+}
+
+impl Shared {
+    fn registry(&self) -> MutexGuard<'_, Registry<Link>> {
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn runs(&self) -> MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
+        self.runs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The key store's verdict on an agent's handshake; a store that cannot be read refuses.
+    fn admit(&self, id: &str, key: &PublicKey) -> Admission {
+        match self.config.keys.admit(id, key, self.config.auto_accept) {
+            Ok(admission) => {
+                if admission == Admission::Pending {
+                    tracing::info!(agent = id, key = %key.fingerprint(), "key pending: accept it with `control keys accept`");
+                }
+                admission
+            }
+            Err(err) => {
+                tracing::error!(cause = %err, agent = id, "key store unreadable");
+                Admission::Refused("the master cannot read its key store".into())
+            }
+        }
+    }
+}
+
+impl Master {
+    /// Binds `addr` (port 0 for any).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] when the address cannot be bound.
+    pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
+        let listener = TcpListener::bind(addr).await.map_err(Error::sys(format!("bind {addr}")))?;
+        let timeout = 3 * config.heartbeat;
+        let checker = Checker::new(config.operators.clone(), Duration::from_secs(24 * 3600));
+        let shared = Arc::new(Shared {
+            config,
+            registry: Mutex::new(Registry::new(timeout)),
+            runs: Mutex::new(HashMap::new()),
+            checker: Mutex::new(checker),
+        });
+        Ok(Master { listener, shared })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Sys`] when the socket cannot say.
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        self.listener.local_addr().map_err(Error::sys("getsockname"))
+    }
+
+    /// A handle on it, valid while it runs.
+    pub fn handle(&self) -> MasterHandle {
+        MasterHandle { shared: Arc::clone(&self.shared) }
+    }
+
+    /// Accepts agents and serves them until `shutdown`; then every connection is closed.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let Master { listener, shared } = self;
+        let handle = MasterHandle { shared: Arc::clone(&shared) };
+        let mut expiry = tokio::time::interval(shared.config.heartbeat);
+        let mut keys_poll = tokio::time::interval(shared.config.keys_poll);
+        let mut accepted_stamp = None;
+        let connections = CancellationToken::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        tokio::spawn(connection::serve(Arc::clone(&shared), stream, peer, connections.child_token()));
+                    }
+                    // Out of descriptors, or a connection reset before it was accepted: the
+                    // listener itself is fine, so wait a moment rather than spin.
+                    Err(err) => {
+                        tracing::warn!(cause = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                _ = expiry.tick() => {
+                    let expired = shared.registry().expire(std::time::Instant::now());
+                    for (id, _link) in expired {
+                        tracing::info!(agent = %id, "no heartbeat: dropped");
+                    }
+                }
+                _ = keys_poll.tick() => {
+                    let stamp = shared.config.keys.stamp(KeyState::Accepted);
+                    if stamp.is_none() || stamp != accepted_stamp {
+                        accepted_stamp = stamp;
+                        if let Err(err) = handle.reload_keys() {
+                            tracing::error!(cause = %err, "key store unreadable");
+                        }
+                    }
+                }
+                () = shutdown.cancelled() => break,
+            }
+        }
+        connections.cancel();
+        let dropped: Vec<_> = {
+            let mut registry = shared.registry();
+            let ids: Vec<String> = registry.ids().map(str::to_owned).collect();
+            ids.iter().filter_map(|id| registry.remove(id)).collect()
+        };
+        drop(dropped);
+    }
+}
+
+/// A handle on a running master.
+#[derive(Clone)]
+pub struct MasterHandle {
+    shared: Arc<Shared>,
+}
+
+/// A command sent to agents: where it went, and its replies as they come.
+#[derive(Debug)]
+pub struct Dispatch {
+    /// The command's id.
+    pub id: u64,
+    /// The agents it was sent to.
+    pub sent: Vec<String>,
+    /// The agents it could not be sent to: not connected, or too far behind.
+    pub unreachable: Vec<String>,
+    /// The replies, `(agent id, reply)`, as they arrive.
+    pub replies: mpsc::UnboundedReceiver<(String, Reply)>,
+}
+
+impl MasterHandle {
+    /// The connected agents, by id.
+    pub fn agents(&self) -> Vec<AgentInfo> {
+        self.shared.registry().list()
+    }
+
+    /// Agent `id`, when connected.
+    pub fn agent(&self, id: &str) -> Option<AgentInfo> {
+        self.shared.registry().get(id).cloned()
+    }
+
+    /// Reads the key store and cuts off every connected agent whose key is no longer accepted;
+    /// how many were cut off.
+    ///
+    /// # Errors
+    ///
+    /// When the key store cannot be read; nobody is cut off then.
+    pub fn reload_keys(&self) -> Result<usize, Error> {
+        let accepted: HashMap<String, PublicKey> = self
+            .shared
+            .config
+            .keys
+            .list()?
+            .into_iter()
+            .filter(|entry| entry.state == KeyState::Accepted)
+            .map(|entry| (entry.id, entry.key))
+            .collect();
+        let mut registry = self.shared.registry();
+        let revoked: Vec<String> = registry
+            .ids()
+            .filter(|id| registry.handle(id).is_some_and(|link| accepted.get(*id) != Some(&link.key)))
+            .map(str::to_owned)
+            .collect();
+        for id in &revoked {
+            tracing::info!(agent = %id, "key no longer accepted: disconnected");
+            registry.remove(id);
+        }
+        Ok(revoked.len())
+    }
+
+    /// Sends `signed` to the connected agents among `ids`, after checking it as an agent would
+    /// (a trusted operator's signature, this version, valid, never seen): the master relays no
+    /// command an agent would refuse for its signature.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of a command that fails the checks; nothing is sent then.
+    pub fn dispatch(&self, signed: &SignedCommand, ids: &[String]) -> Result<Dispatch, Refusal> {
+        let command = self
+            .shared
+            .checker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .check(signed, SystemTime::now())?;
+        let (replies_tx, replies) = mpsc::unbounded_channel();
+        self.shared.runs().insert(command.id, replies_tx);
+        // Encoded once for all: each connection only seals it with its own keys.
+        let message: Arc<[u8]> = encode(&ToAgent::Run(signed.clone())).into();
+        let (mut sent, mut unreachable) = (Vec::new(), Vec::new());
+        let registry = self.shared.registry();
+        for id in ids {
+            // A full outbox is an agent too far behind: it is not waited for, it is reported.
+            let delivered =
+                registry.handle(id).is_some_and(|link| link.outbox.try_send(Arc::clone(&message)).is_ok());
+            if delivered { sent.push(id.clone()) } else { unreachable.push(id.clone()) }
+        }
+        Ok(Dispatch { id: command.id, sent, unreachable, replies })
+    }
+
+    /// Stops routing the replies of command `id` (its run is over).
+    pub fn forget(&self, id: u64) {
+        self.shared.runs().remove(&id);
+    }
+}
