@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use control::backoff::{Backoff, keep_connected};
 use control::registry::Registry;
 use control::wire::{
-    FrameReader, Hello, MAX_FRAME, ToAgent, ToMaster, Welcome, WireError, decode, encode, encode_frame,
+    Exit, FrameReader, Hello, MAX_FRAME, ToAgent, ToMaster, Welcome, WireError, decode, encode, encode_frame,
     read_frame, write_frame,
 };
 use proptest::prelude::*;
@@ -126,6 +126,11 @@ fn messages_round_trip_and_trailing_bytes_are_refused() {
         longer.push(0);
         assert!(matches!(decode::<ToMaster>(&longer), Err(WireError::Malformed(_))));
     }
+    let exit = |code, signal| Exit { code, signal, ..Exit::default() };
+    assert_eq!(
+        (exit(Some(3), None).status(), exit(None, Some(9)).status(), exit(None, None).status()),
+        (3, 137, 1)
+    );
     let welcome = ToAgent::Welcome(Welcome { heartbeat_ms: 250 });
     assert_eq!(decode::<ToAgent>(&encode(&welcome)).unwrap(), welcome);
     assert!(matches!(decode::<ToAgent>(&[]), Err(WireError::Malformed(_))));
@@ -424,6 +429,44 @@ async fn a_session_that_lasted_resets_the_backoff() {
     );
 }
 
+#[test(tokio)]
+async fn a_session_that_ended_at_once_does_not_reset_the_backoff() {
+    // Nine failures grow the bound to seconds; the tenth attempt connects but is closed at once (a
+    // master that accepts and drops, again and again): that is no reason to come back sooner.
+    // Under a paused clock the waits pass at once, and are still measured.
+    tokio::time::pause();
+    let base = Duration::from_millis(10);
+    let mut waited_long = 0;
+    for seed in 0..5 {
+        let shutdown = CancellationToken::new();
+        let mut backoff = Backoff::new(base, Duration::from_secs(60), seed);
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&times);
+        let stop = shutdown.clone();
+        keep_connected(&mut backoff, Duration::from_secs(1), &shutdown, || {
+            let (seen, stop) = (Arc::clone(&seen), stop.clone());
+            async move {
+                let mut seen = seen.lock().unwrap();
+                seen.push(tokio::time::Instant::now());
+                if seen.len() == 11 {
+                    stop.cancel();
+                }
+                seen.len() == 10
+            }
+        })
+        .await;
+        let times = times.lock().unwrap();
+        if times[10] - times[9] > Duration::from_millis(25) {
+            waited_long += 1;
+        }
+    }
+    // Each wait is drawn below a bound of seconds: under 25 ms for one agent in two hundred.
+    assert!(
+        waited_long >= 3,
+        "only {waited_long} of 5 agents kept their backoff after a session of no length"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registry
 
@@ -434,6 +477,10 @@ fn the_registry_knows_who_is_connected_since_when_with_which_tags() {
     registry.connect("web2", addr(4002), tags(&[("role", "web")]), now, since, 'b');
     registry.connect("db1", addr(4001), tags(&[("role", "db"), ("dc", "bj")]), now, since, 'a');
     assert_eq!(registry.len(), 2);
+    assert!(!registry.is_empty());
+    let mut ids: Vec<&str> = registry.ids().collect();
+    ids.sort();
+    assert_eq!(ids, ["db1", "web2"]);
     let agents = registry.list();
     assert_eq!(agents.iter().map(|agent| agent.id.as_str()).collect::<Vec<_>>(), ["db1", "web2"]);
     assert_eq!(agents[0].tags, tags(&[("dc", "bj"), ("role", "db")]));

@@ -91,7 +91,7 @@ pub struct AgentStatus {
     pub sessions: u64,
     /// Why its last attempt or session ended, if one did.
     pub last_error: Option<String>,
-    /// How many commands it refused, and how many it ran.
+    /// How many commands it refused.
     pub refused: u64,
     /// How many commands it ran.
     pub ran: u64,
