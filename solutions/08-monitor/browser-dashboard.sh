@@ -84,17 +84,37 @@ try:
     if hosts < 100:
         sys.exit(f"browser-dashboard.sh: {hosts} hosts listed, expected at least 100")
 
-    # The cpu.busy graph (no tags) against the query API over the same range and step.
-    figure = next(f for f in driver.find_elements(By.CSS_SELECTOR, "figure.graph")
-                  if f.find_element(By.TAG_NAME, "figcaption").text.strip() == "cpu.busy")
-    svg = figure.find_element(By.TAG_NAME, "svg")
-    drawn = int(svg.find_element(By.TAG_NAME, "polyline").get_attribute("data-points"))
-    start, end = int(svg.get_attribute("data-from")), int(svg.get_attribute("data-to"))
-    answer = api(f"/api/v1/query_range?host=sim-01&metric=cpu.busy&start={start / 1000}&end={end / 1000}&step=1s&aggregate=avg")
-    points = len(answer["data"]["points"])
-    print(f"the cpu.busy graph draws {drawn} points; the query API returns {points} for its range and step")
-    if drawn != points or drawn == 0:
-        sys.exit("browser-dashboard.sh: the graph and the API disagree")
+    # The cpu.busy graph (no tags) against the query API over the same range and step. The
+    # graph's range ends at the moment the page asked, so a sample taken just before it may reach
+    # the store just after: a difference is only a disagreement if it outlives the page's next
+    # refreshes (every 5 s), each compared again over its own range.
+    def graph():
+        figure = next(f for f in driver.find_elements(By.CSS_SELECTOR, "figure.graph")
+                      if f.find_element(By.TAG_NAME, "figcaption").text.strip() == "cpu.busy")
+        svg = figure.find_element(By.TAG_NAME, "svg")
+        drawn = int(svg.find_element(By.TAG_NAME, "polyline").get_attribute("data-points"))
+        return drawn, int(svg.get_attribute("data-from")), int(svg.get_attribute("data-to"))
+
+    def refreshed_since(end):
+        try:
+            return graph()[2] != end
+        except Exception:
+            return False
+
+    for attempt in range(4):
+        try:
+            drawn, start, end = graph()
+        except Exception:  # the page re-rendered between two reads: read it again
+            time.sleep(0.25)
+            continue
+        answer = api(f"/api/v1/query_range?host=sim-01&metric=cpu.busy&start={start / 1000}&end={end / 1000}&step=1s&aggregate=avg")
+        points = len(answer["data"]["points"])
+        print(f"the cpu.busy graph draws {drawn} points; the query API returns {points} for its range and step")
+        if drawn == points and drawn > 0:
+            break
+        until("the page's next refresh", lambda: refreshed_since(end), 15)
+    else:
+        sys.exit("browser-dashboard.sh: the graph and the API disagree on every refresh")
 
     # A bad rule: its error names the field.
     form = driver.find_element(By.ID, "rule-form")
