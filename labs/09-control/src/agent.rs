@@ -186,15 +186,6 @@ impl Agent {
 /// The longest a handshake may take before the attempt counts as failed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Seals and sends one message.
-async fn send<W: tokio::io::AsyncWrite + Unpin>(
-    writer: &mut W,
-    session: &mut Session,
-    message: &ToMaster,
-) -> Result<(), SessionError> {
-    todo!("stage 2: seal the encoded message, write it as a frame")
-}
-
 /// Connects to `master`, from `source` when given.
 async fn dial(master: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {
     todo!("stage 2: a TcpSocket bound to source when given, connected within HANDSHAKE_TIMEOUT, nodelay")

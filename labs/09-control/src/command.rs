@@ -180,6 +180,7 @@ pub fn unix_ms(time: SystemTime) -> u64 {
     todo!("stage 2: the milliseconds since UNIX_EPOCH, 0 before it")
 }
 
-fn millis(duration: Duration) -> u64 {
+/// `duration` in whole milliseconds, saturating.
+pub(crate) fn millis(duration: Duration) -> u64 {
     todo!("stage 2: the milliseconds, saturating")
 }

@@ -68,6 +68,19 @@ impl Session {
         todo!("stage 2: TooLong over MAX_MESSAGE, else write_message into room for the tag")
     }
 
+    /// Seals `message` and writes it as one frame.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLong`] as [`Session::seal`]; [`SessionError::Wire`] when the write fails.
+    pub async fn send<W: AsyncWrite + Unpin>(
+        &mut self,
+        writer: &mut W,
+        message: &[u8],
+    ) -> Result<(), SessionError> {
+        todo!("stage 2: seal it, then write_frame")
+    }
+
     /// Opens a frame's payload the peer sealed.
     ///
     /// # Errors

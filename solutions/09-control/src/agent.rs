@@ -24,10 +24,8 @@ use crate::backoff::{Backoff, keep_connected};
 use crate::command::{Checker, Refusal, SignedCommand};
 use crate::exec::{MAX_OUTPUT, run_program};
 use crate::keys::{Identity, PublicKey};
-use crate::session::{self, Session, SessionError};
-use crate::wire::{
-    FrameReader, Hello, Outcome, Reply, ToAgent, ToMaster, decode, encode, read_frame, write_frame,
-};
+use crate::session::{self, Session};
+use crate::wire::{FrameReader, Hello, Outcome, Reply, ToAgent, ToMaster, decode, encode, read_frame};
 
 /// How an agent is set up.
 #[derive(Debug, Clone)]
@@ -206,7 +204,7 @@ impl Agent {
             Err(_) => return Err("handshake timed out".into()),
         };
         let hello = ToMaster::Hello(Hello { version: PROTOCOL_VERSION, tags: self.config.tags.clone() });
-        send(&mut stream, &mut session, &hello).await.map_err(|err| err.to_string())?;
+        session.send(&mut stream, &encode(&hello)).await.map_err(|err| err.to_string())?;
         {
             let mut status = self.status();
             status.connected = true;
@@ -232,7 +230,7 @@ impl Agent {
                 std::future::pending::<()>().await;
             }
             while let Some(reply) = self.unsent.front() {
-                if let Err(err) = send(&mut writer, session, &ToMaster::Reply(reply.clone())).await {
+                if let Err(err) = session.send(&mut writer, &encode(&ToMaster::Reply(reply.clone()))).await {
                     return err.to_string();
                 }
                 self.unsent.pop_front();
@@ -262,7 +260,7 @@ impl Agent {
                     if last_heard.elapsed() > 3 * heartbeat {
                         return "the master went silent".into();
                     }
-                    if let Err(err) = send(&mut writer, session, &ToMaster::Heartbeat).await {
+                    if let Err(err) = session.send(&mut writer, &encode(&ToMaster::Heartbeat)).await {
                         return err.to_string();
                     }
                     next_beat = Instant::now() + heartbeat;
@@ -310,16 +308,6 @@ impl Agent {
 
 /// The longest a handshake may take before the attempt counts as failed.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Seals and sends one message.
-async fn send<W: tokio::io::AsyncWrite + Unpin>(
-    writer: &mut W,
-    session: &mut Session,
-    message: &ToMaster,
-) -> Result<(), SessionError> {
-    let sealed = session.seal(&encode(message))?;
-    Ok(write_frame(writer, &sealed).await?)
-}
 
 /// Connects to `master`, from `source` when given.
 async fn dial(master: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {

@@ -74,6 +74,20 @@ impl Session {
         Ok(sealed)
     }
 
+    /// Seals `message` and writes it as one frame.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLong`] as [`Session::seal`]; [`SessionError::Wire`] when the write fails.
+    pub async fn send<W: AsyncWrite + Unpin>(
+        &mut self,
+        writer: &mut W,
+        message: &[u8],
+    ) -> Result<(), SessionError> {
+        let sealed = self.seal(message)?;
+        Ok(write_frame(writer, &sealed).await?)
+    }
+
     /// Opens a frame's payload the peer sealed.
     ///
     /// # Errors

@@ -45,16 +45,3 @@ async fn converse(
         "stage 2: until shutdown, answer heartbeats and route replies, send what the inbox brings; each frame heard"
     )
 }
-
-/// Seals and sends one encoded message.
-async fn send<W: tokio::io::AsyncWrite + Unpin>(
-    writer: &mut W,
-    session: &mut Session,
-    message: &[u8],
-) -> Result<(), SessionError> {
-    todo!("stage 2: seal the message, write it as a frame")
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    todo!("stage 2: the milliseconds, saturating")
-}

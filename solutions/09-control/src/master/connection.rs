@@ -12,10 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Link, Shared};
 use crate::PROTOCOL_VERSION;
+use crate::command::millis;
 use crate::session::{self, Session, SessionError};
-use crate::wire::{
-    FrameReader, ToAgent, ToMaster, Welcome, WireError, decode, encode, read_frame, write_frame,
-};
+use crate::wire::{FrameReader, ToAgent, ToMaster, Welcome, decode, encode, read_frame};
 
 /// How many messages may wait for one agent's connection: a command rarely follows another
 /// quickly, so more waiting means the agent is not reading.
@@ -72,7 +71,7 @@ pub(super) async fn serve(
     };
     tracing::debug!(agent = %id, %peer, "agent connected");
     let welcome = ToAgent::Welcome(Welcome { heartbeat_ms: millis(shared.config.heartbeat) });
-    let ended = match send(&mut stream, &mut session, &encode(&welcome)).await {
+    let ended = match session.send(&mut stream, &encode(&welcome)).await {
         Ok(()) => {
             converse(&shared, &mut stream, &mut frames, &mut session, &id, connection, &mut inbox, &shutdown)
                 .await
@@ -113,7 +112,7 @@ async fn converse(
                 }
                 match message {
                     ToMaster::Heartbeat => {
-                        if let Err(err) = send(&mut writer, session, &encode(&ToAgent::Heartbeat)).await {
+                        if let Err(err) = session.send(&mut writer, &encode(&ToAgent::Heartbeat)).await {
                             return err.to_string();
                         }
                     }
@@ -127,7 +126,7 @@ async fn converse(
             }
             message = inbox.recv() => match message {
                 Some(message) => {
-                    if let Err(err) = send(&mut writer, session, &message).await {
+                    if let Err(err) = session.send(&mut writer, &message).await {
                         return err.to_string();
                     }
                 }
@@ -136,18 +135,4 @@ async fn converse(
             () = shutdown.cancelled() => return "the master is shutting down".into(),
         }
     }
-}
-
-/// Seals and sends one encoded message.
-async fn send<W: tokio::io::AsyncWrite + Unpin>(
-    writer: &mut W,
-    session: &mut Session,
-    message: &[u8],
-) -> Result<(), SessionError> {
-    let sealed = session.seal(message)?;
-    write_frame(writer, &sealed).await.map_err(|err: WireError| err.into())
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -177,13 +177,8 @@ impl Master {
                 () = shutdown.cancelled() => break,
             }
         }
+        // Each connection's task ends on this, and takes its agent out of the registry.
         connections.cancel();
-        let dropped: Vec<_> = {
-            let mut registry = shared.registry();
-            let ids: Vec<String> = registry.ids().map(str::to_owned).collect();
-            ids.iter().filter_map(|id| registry.remove(id)).collect()
-        };
-        drop(dropped);
     }
 }
 
