@@ -6,7 +6,7 @@
 //! command replayed on a new connection is still a replay) and the replies not yet sent (a command
 //! that finishes while the master is away is reported when it is back).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -134,6 +134,8 @@ struct Agent {
     checker: Checker,
     /// Replies of finished commands, sent in order once a session is up.
     unsent: VecDeque<Reply>,
+    /// The commands running now, by id: what a [`ToAgent::FindJob`] is answered from.
+    running: HashSet<u64>,
     replies: (mpsc::UnboundedSender<Reply>, mpsc::UnboundedReceiver<Reply>),
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
@@ -171,14 +173,14 @@ impl Agent {
         session: &mut Session,
     ) -> String {
         todo!(
-            "stage 2: hang when frozen; send the unsent replies; then a frame, a heartbeat due, or a finished reply"
+            "stage 2: hang when frozen; send the unsent replies; then a frame, a heartbeat due, or a finished reply. Stage 3: answer FindJob from the running ids"
         )
     }
 
     /// Checks a command and starts it, or queues its refusal.
     fn start(&mut self, signed: &SignedCommand) {
         todo!(
-            "stage 2: the checker and the allow-list; queue a refusal, or spawn run_program and send its reply"
+            "stage 2: the checker and the allow-list; queue a refusal, or spawn run_program and send its reply. Stage 3: refuse a command whose target does not match this agent, and keep the running ids"
         )
     }
 }

@@ -145,6 +145,13 @@ pub enum Refusal {
     /// A program this agent's allow-list does not name.
     #[error("{0} is not in this agent's allow-list")]
     NotAllowed(String),
+    /// A target expression that does not parse.
+    #[error("bad target: {0}")]
+    BadTarget(String),
+    /// A command whose target does not name this agent: a master may not send a command to
+    /// agents its operator did not sign it for.
+    #[error("this agent is not among the command's targets")]
+    NotTargeted,
 }
 
 /// An agent's checks on a signed command: trusted operator, valid signature, this version,

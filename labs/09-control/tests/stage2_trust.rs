@@ -15,6 +15,7 @@ use control::agent::{AllowList, spawn_agent};
 use control::command::{Checker, Command, Refusal, SignedCommand, unix_ms};
 use control::exec::run_program;
 use control::keys::{Admission, Identity, KeyState, KeyStore, PublicKey};
+use control::master::Heard;
 use control::session::{self, Session, SessionError};
 use control::wire::{FrameReader, Outcome, Reply, encode_frame, read_frame};
 use control::{Error, PROTOCOL_VERSION};
@@ -508,9 +509,12 @@ fn alive(pid: i32) -> bool {
 async fn run_on(master: &TestMaster, id: &str, signed: &SignedCommand) -> Reply {
     let mut dispatch = master.handle.dispatch(signed, &[id.to_string()]).unwrap();
     assert_eq!(dispatch.sent, [id.to_string()]);
-    let (from, reply) = within("a reply", dispatch.replies.recv()).await.unwrap();
+    let (from, heard) = within("a reply", dispatch.replies.recv()).await.unwrap();
     assert_eq!(from, id);
-    reply
+    match heard {
+        Heard::Reply(reply) => reply,
+        other => panic!("expected a reply, heard {other:?}"),
+    }
 }
 
 #[test(tokio, flavor = "multi_thread", worker_threads = 2)]

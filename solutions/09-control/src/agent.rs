@@ -6,7 +6,7 @@
 //! command replayed on a new connection is still a replay) and the replies not yet sent (a command
 //! that finishes while the master is away is reported when it is back).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,7 +25,10 @@ use crate::command::{Checker, Refusal, SignedCommand};
 use crate::exec::{MAX_OUTPUT, run_program};
 use crate::keys::{Identity, PublicKey};
 use crate::session::{self, Session};
-use crate::wire::{FrameReader, Hello, Outcome, Reply, ToAgent, ToMaster, decode, encode, read_frame};
+use crate::target::Target;
+use crate::wire::{
+    FrameReader, Hello, JobStatus, Outcome, Reply, ToAgent, ToMaster, decode, encode, read_frame,
+};
 
 /// How an agent is set up.
 #[derive(Debug, Clone)]
@@ -140,6 +143,8 @@ struct Agent {
     checker: Checker,
     /// Replies of finished commands, sent in order once a session is up.
     unsent: VecDeque<Reply>,
+    /// The commands running now, by id: what a [`ToAgent::FindJob`] is answered from.
+    running: HashSet<u64>,
     replies: (mpsc::UnboundedSender<Reply>, mpsc::UnboundedReceiver<Reply>),
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
@@ -159,6 +164,7 @@ async fn run_agent(
         config,
         checker,
         unsent: VecDeque::new(),
+        running: HashSet::new(),
         replies: mpsc::unbounded_channel(),
         status,
         frozen,
@@ -253,6 +259,14 @@ impl Agent {
                         }
                         Ok(ToAgent::Heartbeat) => {}
                         Ok(ToAgent::Run(signed)) => self.start(&signed),
+                        Ok(ToAgent::FindJob(command)) => {
+                            // Any reply of this command is already sent (unsent ones go first,
+                            // on this same connection), so "not running" means "not here".
+                            let status = JobStatus { command, running: self.running.contains(&command) };
+                            if let Err(err) = session.send(&mut writer, &encode(&ToMaster::Job(status))).await {
+                                return err.to_string();
+                            }
+                        }
                         Err(err) => return err,
                     }
                 }
@@ -265,7 +279,10 @@ impl Agent {
                     }
                     next_beat = Instant::now() + heartbeat;
                 }
-                Some(reply) = self.replies.1.recv() => self.unsent.push_back(reply),
+                Some(reply) = self.replies.1.recv() => {
+                    self.running.remove(&reply.command);
+                    self.unsent.push_back(reply);
+                }
             }
         }
     }
@@ -273,6 +290,11 @@ impl Agent {
     /// Checks a command and starts it, or queues its refusal.
     fn start(&mut self, signed: &SignedCommand) {
         let checked = self.checker.check(signed, SystemTime::now()).and_then(|command| {
+            let target =
+                Target::parse(&command.targets).map_err(|err| Refusal::BadTarget(err.to_string()))?;
+            if !target.matches(&self.config.id, &self.config.tags) {
+                return Err(Refusal::NotTargeted);
+            }
             match self.config.allow.allows(&command.program) {
                 true => Ok(command),
                 false => Err(Refusal::NotAllowed(command.program)),
@@ -290,6 +312,7 @@ impl Agent {
             }
         };
         self.status().ran += 1;
+        self.running.insert(command.id);
         let replies = self.replies.0.clone();
         tokio::spawn(async move {
             let outcome =

@@ -7,7 +7,9 @@
 //! agents talk only to the master whose key they pinned, and every frame after the handshake is
 //! sealed. Commands are signed by an operator ([`command`]), and each agent checks the signature,
 //! the validity, the nonce and its allow-list before it runs anything ([`agent`]). The master
-//! ([`master`]) keeps the connected agents in a [`registry`] and fans commands out.
+//! ([`master`]) keeps the connected agents in a [`registry`] and rolls each command out as a job
+//! over the hosts its [`target`] names, in batches, following every host to its end and writing
+//! who ran what in an [`audit`] log.
 //!
 //! # Layout
 //!
@@ -20,13 +22,16 @@
 //!   ([`keys::KeyStore`]).
 //! - [`session`]: the Noise IK handshake and sealed frames ([`session::Session`]).
 //! - [`command`]: signed commands and an agent's checks on them ([`command::Checker`]).
+//! - [`target`]: which agents a command is for ([`target::Target`]).
 //! - [`exec`]: running a program in its own process group, with a timeout.
 //! - [`agent`]: the agent ([`agent::spawn_agent`]); [`master`]: the master
-//!   ([`master::Master`], [`master::MasterHandle`]).
+//!   ([`master::Master`], [`master::MasterHandle`]) and its jobs ([`master::Job`]).
+//! - [`audit`]: the audit log ([`audit::AuditLog`]).
 //! - the `control` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
 pub mod agent;
+pub mod audit;
 pub mod backoff;
 pub mod cli;
 pub mod command;
@@ -39,6 +44,7 @@ pub mod registry;
 pub mod run;
 pub mod session;
 pub mod shutdown;
+pub mod target;
 pub mod wire;
 
 pub use config::Config;

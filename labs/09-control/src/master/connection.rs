@@ -25,7 +25,7 @@ pub(super) async fn serve(
     shutdown: CancellationToken,
 ) {
     todo!(
-        "stage 2: accept the session and read a hello of this version within the timeout; register it, welcome it, converse, then disconnect"
+        "stage 2: accept the session and read a hello of this version within the timeout; register it, welcome it, converse, then disconnect. Stage 3: remember its tags in seen"
     )
 }
 
@@ -42,6 +42,6 @@ async fn converse(
     shutdown: &CancellationToken,
 ) -> String {
     todo!(
-        "stage 2: until shutdown, answer heartbeats and route replies, send what the inbox brings; each frame heard"
+        "stage 2: until shutdown, answer heartbeats and route replies, send what the inbox brings; each frame heard. Stage 3: route job statuses too"
     )
 }

@@ -2,13 +2,15 @@
 //! accepted, keeps them in a [`Registry`], and sends them the commands operators signed.
 //!
 //! A [`Master`] is bound, then run until its shutdown; a [`MasterHandle`], cloned freely, is how
-//! the rest of a program (the operator API, the tests) sees the connected agents and dispatches
-//! commands.
+//! the rest of a program (the operator API, the tests) sees the connected agents, dispatches
+//! commands and follows jobs ([`Job`], `job.rs`) to their end.
 
 mod connection;
+mod job;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -16,11 +18,14 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use self::job::{Ending, Job, JobEvent, JobOptions, Portion};
+use crate::audit::{AuditLog, AuditRecord};
 use crate::command::{Checker, Refusal, SignedCommand};
 use crate::error::Error;
 use crate::keys::{Admission, Identity, KeyStore, PublicKey};
 use crate::registry::{AgentInfo, Registry};
-use crate::wire::Reply;
+use crate::target::Target;
+use crate::wire::{JobStatus, Reply};
 
 /// How a master is set up.
 #[derive(Debug, Clone)]
@@ -39,11 +44,13 @@ pub struct MasterConfig {
     pub operators: Vec<PublicKey>,
     /// How often it looks in the key store for keys taken away.
     pub keys_poll: Duration,
+    /// The audit log it appends to, if any.
+    pub audit: Option<PathBuf>,
 }
 
 impl MasterConfig {
     /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
-    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet.
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log.
     pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
         MasterConfig {
             identity,
@@ -53,6 +60,7 @@ impl MasterConfig {
             handshake_timeout: Duration::from_secs(10),
             operators: Vec::new(),
             keys_poll: Duration::from_secs(1),
+            audit: None,
         }
     }
 }
@@ -69,13 +77,29 @@ struct Link {
     key: PublicKey,
 }
 
+/// What an agent said of a command: routed to the dispatch or job that sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// How the command ended there.
+    Reply(Reply),
+    /// Its answer to a `find_job`.
+    Job(JobStatus),
+}
+
+/// Where what agents say of one command goes.
+type Route = mpsc::UnboundedSender<(String, Heard)>;
+
 /// What the master's tasks share.
 struct Shared {
     config: MasterConfig,
     registry: Mutex<Registry<Link>>,
-    /// The dispatches whose replies are awaited, by command id.
-    runs: Mutex<HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>>,
+    /// The dispatches and jobs whose replies are awaited, by command id.
+    runs: Mutex<HashMap<u64, Route>>,
+    /// The tags each agent gave in its last hello, kept when it disconnects: what a target is
+    /// matched against for an agent that is away.
+    seen: Mutex<HashMap<String, BTreeMap<String, String>>>,
     checker: Mutex<Checker>,
+    audit: Option<AuditLog>,
 }
 
 impl Shared {
@@ -83,8 +107,34 @@ impl Shared {
         todo!("stage 2: lock the registry, even a poisoned one")
     }
 
-    fn runs(&self) -> MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
+    fn runs(&self) -> MutexGuard<'_, HashMap<u64, Route>> {
         todo!("stage 2: lock the runs, even a poisoned one")
+    }
+
+    fn seen(&self) -> MutexGuard<'_, HashMap<String, BTreeMap<String, String>>> {
+        todo!("stage 3: lock the tags seen, even a poisoned lock")
+    }
+
+    /// Queues `message` for agent `id`; whether it is connected and keeping up (a full outbox is
+    /// an agent too far behind: it is not waited for).
+    fn send_to(&self, id: &str, message: &Arc<[u8]>) -> bool {
+        todo!("stage 2: try_send to its outbox, if it is connected")
+    }
+
+    /// Passes what agent `id` said of command `command` to the dispatch or job awaiting it, if any.
+    fn route(&self, command: u64, id: &str, heard: Heard) {
+        todo!("stage 2: send it on the command's route, if there is one")
+    }
+
+    /// Appends `record` to the audit log, if there is one; a failed write is logged, and the
+    /// master carries on.
+    fn audit(&self, record: &AuditRecord) {
+        todo!("stage 3: record it when there is a log; log a failure and carry on")
+    }
+
+    /// The checks an agent makes on `signed`; a refusal is audited.
+    fn check(&self, signed: &SignedCommand) -> Result<crate::command::Command, Refusal> {
+        todo!("stage 2: the checker's verdict now. Stage 3: audit a refusal")
     }
 
     /// The key store's verdict on an agent's handshake; a store that cannot be read refuses.
@@ -98,7 +148,8 @@ impl Master {
     ///
     /// # Errors
     ///
-    /// [`Error::Sys`] when the address cannot be bound.
+    /// [`Error::Sys`] when the address cannot be bound; [`Error::File`] when the audit log cannot
+    /// be opened.
     pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
         todo!("stage 2: bind, then a registry expiring after three heartbeats and a checker of the operators")
     }
@@ -140,8 +191,8 @@ pub struct Dispatch {
     pub sent: Vec<String>,
     /// The agents it could not be sent to: not connected, or too far behind.
     pub unreachable: Vec<String>,
-    /// The replies, `(agent id, reply)`, as they arrive.
-    pub replies: mpsc::UnboundedReceiver<(String, Reply)>,
+    /// What the agents say of it, `(agent id, what)`, as it arrives.
+    pub replies: mpsc::UnboundedReceiver<(String, Heard)>,
 }
 
 impl MasterHandle {
@@ -174,6 +225,27 @@ impl MasterHandle {
     /// The [`Refusal`] of a command that fails the checks; nothing is sent then.
     pub fn dispatch(&self, signed: &SignedCommand, ids: &[String]) -> Result<Dispatch, Refusal> {
         todo!("stage 2: check it, route its replies, then try_send it to each agent; sent or unreachable")
+    }
+
+    /// Starts a job: `signed`, checked as [`MasterHandle::dispatch`] checks it, rolled out to
+    /// every enrolled agent its target names (connected ones by their tags, the others by the
+    /// tags they last said) as `options` say, and followed until each has ended.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of a command that fails the checks or whose target does not parse; nothing
+    /// is sent then.
+    pub fn start(&self, signed: &SignedCommand, options: &JobOptions) -> Result<Job, Refusal> {
+        todo!(
+            "stage 3: check it, parse its target, name the connected and the absent hosts it matches, route, audit the start, then job::start"
+        )
+    }
+
+    /// The accepted agents not among `connected` that `target` names by the tags they last said
+    /// (none, for one not seen since the master started); a key store that cannot be read names
+    /// none, and says so in the log.
+    fn absent_matching(&self, target: &Target, connected: &[String]) -> Vec<String> {
+        todo!("stage 3: accepted ids not connected, matched with their last tags")
     }
 
     /// Stops routing the replies of command `id` (its run is over).

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Link, Shared};
+use super::{Heard, Link, Shared};
 use crate::PROTOCOL_VERSION;
 use crate::command::millis;
 use crate::session::{self, Session, SessionError};
@@ -60,6 +60,7 @@ pub(super) async fn serve(
             }
         };
     let (outbox, mut inbox) = mpsc::channel(OUTBOX);
+    shared.seen().insert(id.clone(), tags.clone());
     let connection = {
         let mut registry = shared.registry();
         let (connection, old) =
@@ -116,11 +117,8 @@ async fn converse(
                             return err.to_string();
                         }
                     }
-                    ToMaster::Reply(reply) => {
-                        if let Some(run) = shared.runs().get(&reply.command) {
-                            let _ = run.send((id.to_owned(), reply));
-                        }
-                    }
+                    ToMaster::Reply(reply) => shared.route(reply.command, id, Heard::Reply(reply)),
+                    ToMaster::Job(status) => shared.route(status.command, id, Heard::Job(status)),
                     ToMaster::Hello(_) => return "a second hello".into(),
                 }
             }

@@ -2,13 +2,15 @@
 //! accepted, keeps them in a [`Registry`], and sends them the commands operators signed.
 //!
 //! A [`Master`] is bound, then run until its shutdown; a [`MasterHandle`], cloned freely, is how
-//! the rest of a program (the operator API, the tests) sees the connected agents and dispatches
-//! commands.
+//! the rest of a program (the operator API, the tests) sees the connected agents, dispatches
+//! commands and follows jobs ([`Job`], `job.rs`) to their end.
 
 mod connection;
+mod job;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -16,11 +18,14 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::command::{Checker, Refusal, SignedCommand};
+pub use self::job::{Ending, Job, JobEvent, JobOptions, Portion};
+use crate::audit::{AuditLog, AuditRecord};
+use crate::command::{Checker, Refusal, SignedCommand, unix_ms};
 use crate::error::Error;
 use crate::keys::{Admission, Identity, KeyState, KeyStore, PublicKey};
 use crate::registry::{AgentInfo, Registry};
-use crate::wire::{Reply, ToAgent, encode};
+use crate::target::Target;
+use crate::wire::{JobStatus, Reply, ToAgent, encode};
 
 /// How a master is set up.
 #[derive(Debug, Clone)]
@@ -39,11 +44,13 @@ pub struct MasterConfig {
     pub operators: Vec<PublicKey>,
     /// How often it looks in the key store for keys taken away.
     pub keys_poll: Duration,
+    /// The audit log it appends to, if any.
+    pub audit: Option<PathBuf>,
 }
 
 impl MasterConfig {
     /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
-    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet.
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log.
     pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
         MasterConfig {
             identity,
@@ -53,6 +60,7 @@ impl MasterConfig {
             handshake_timeout: Duration::from_secs(10),
             operators: Vec::new(),
             keys_poll: Duration::from_secs(1),
+            audit: None,
         }
     }
 }
@@ -69,13 +77,29 @@ struct Link {
     key: PublicKey,
 }
 
+/// What an agent said of a command: routed to the dispatch or job that sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// How the command ended there.
+    Reply(Reply),
+    /// Its answer to a `find_job`.
+    Job(JobStatus),
+}
+
+/// Where what agents say of one command goes.
+type Route = mpsc::UnboundedSender<(String, Heard)>;
+
 /// What the master's tasks share.
 struct Shared {
     config: MasterConfig,
     registry: Mutex<Registry<Link>>,
-    /// The dispatches whose replies are awaited, by command id.
-    runs: Mutex<HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>>,
+    /// The dispatches and jobs whose replies are awaited, by command id.
+    runs: Mutex<HashMap<u64, Route>>,
+    /// The tags each agent gave in its last hello, kept when it disconnects: what a target is
+    /// matched against for an agent that is away.
+    seen: Mutex<HashMap<String, BTreeMap<String, String>>>,
     checker: Mutex<Checker>,
+    audit: Option<AuditLog>,
 }
 
 impl Shared {
@@ -83,8 +107,49 @@ impl Shared {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn runs(&self) -> MutexGuard<'_, HashMap<u64, mpsc::UnboundedSender<(String, Reply)>>> {
+    fn runs(&self) -> MutexGuard<'_, HashMap<u64, Route>> {
         self.runs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn seen(&self) -> MutexGuard<'_, HashMap<String, BTreeMap<String, String>>> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `message` for agent `id`; whether it is connected and keeping up (a full outbox is
+    /// an agent too far behind: it is not waited for).
+    fn send_to(&self, id: &str, message: &Arc<[u8]>) -> bool {
+        self.registry().handle(id).is_some_and(|link| link.outbox.try_send(Arc::clone(message)).is_ok())
+    }
+
+    /// Passes what agent `id` said of command `command` to the dispatch or job awaiting it, if any.
+    fn route(&self, command: u64, id: &str, heard: Heard) {
+        if let Some(route) = self.runs().get(&command) {
+            let _ = route.send((id.to_owned(), heard));
+        }
+    }
+
+    /// Appends `record` to the audit log, if there is one; a failed write is logged, and the
+    /// master carries on.
+    fn audit(&self, record: &AuditRecord) {
+        if let Some(log) = &self.audit
+            && let Err(err) = log.record(record)
+        {
+            tracing::error!(cause = %err, "audit log not written");
+        }
+    }
+
+    /// The checks an agent makes on `signed`; a refusal is audited.
+    fn check(&self, signed: &SignedCommand) -> Result<crate::command::Command, Refusal> {
+        let checked =
+            self.checker.lock().unwrap_or_else(PoisonError::into_inner).check(signed, SystemTime::now());
+        if let Err(refusal) = &checked {
+            self.audit(&AuditRecord::Refused {
+                at_ms: unix_ms(SystemTime::now()),
+                operator: hex::encode(signed.operator),
+                reason: refusal.to_string(),
+            });
+        }
+        checked
     }
 
     /// The key store's verdict on an agent's handshake; a store that cannot be read refuses.
@@ -109,16 +174,20 @@ impl Master {
     ///
     /// # Errors
     ///
-    /// [`Error::Sys`] when the address cannot be bound.
+    /// [`Error::Sys`] when the address cannot be bound; [`Error::File`] when the audit log cannot
+    /// be opened.
     pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
         let listener = TcpListener::bind(addr).await.map_err(Error::sys(format!("bind {addr}")))?;
         let timeout = 3 * config.heartbeat;
         let checker = Checker::new(config.operators.clone(), Duration::from_secs(24 * 3600));
+        let audit = config.audit.as_deref().map(AuditLog::open).transpose()?;
         let shared = Arc::new(Shared {
             config,
             registry: Mutex::new(Registry::new(timeout)),
             runs: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::new()),
             checker: Mutex::new(checker),
+            audit,
         });
         Ok(Master { listener, shared })
     }
@@ -197,8 +266,8 @@ pub struct Dispatch {
     pub sent: Vec<String>,
     /// The agents it could not be sent to: not connected, or too far behind.
     pub unreachable: Vec<String>,
-    /// The replies, `(agent id, reply)`, as they arrive.
-    pub replies: mpsc::UnboundedReceiver<(String, Reply)>,
+    /// What the agents say of it, `(agent id, what)`, as it arrives.
+    pub replies: mpsc::UnboundedReceiver<(String, Heard)>,
 }
 
 impl MasterHandle {
@@ -249,25 +318,68 @@ impl MasterHandle {
     ///
     /// The [`Refusal`] of a command that fails the checks; nothing is sent then.
     pub fn dispatch(&self, signed: &SignedCommand, ids: &[String]) -> Result<Dispatch, Refusal> {
-        let command = self
-            .shared
-            .checker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .check(signed, SystemTime::now())?;
+        let command = self.shared.check(signed)?;
         let (replies_tx, replies) = mpsc::unbounded_channel();
         self.shared.runs().insert(command.id, replies_tx);
         // Encoded once for all: each connection only seals it with its own keys.
         let message: Arc<[u8]> = encode(&ToAgent::Run(signed.clone())).into();
-        let (mut sent, mut unreachable) = (Vec::new(), Vec::new());
-        let registry = self.shared.registry();
-        for id in ids {
-            // A full outbox is an agent too far behind: it is not waited for, it is reported.
-            let delivered =
-                registry.handle(id).is_some_and(|link| link.outbox.try_send(Arc::clone(&message)).is_ok());
-            if delivered { sent.push(id.clone()) } else { unreachable.push(id.clone()) }
-        }
+        let (sent, unreachable) = ids.iter().cloned().partition(|id| self.shared.send_to(id, &message));
         Ok(Dispatch { id: command.id, sent, unreachable, replies })
+    }
+
+    /// Starts a job: `signed`, checked as [`MasterHandle::dispatch`] checks it, rolled out to
+    /// every enrolled agent its target names (connected ones by their tags, the others by the
+    /// tags they last said) as `options` say, and followed until each has ended.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of a command that fails the checks or whose target does not parse; nothing
+    /// is sent then.
+    pub fn start(&self, signed: &SignedCommand, options: &JobOptions) -> Result<Job, Refusal> {
+        let command = self.shared.check(signed)?;
+        let target = Target::parse(&command.targets).map_err(|err| Refusal::BadTarget(err.to_string()))?;
+        let connected: Vec<String> = self
+            .agents()
+            .into_iter()
+            .filter(|agent| target.matches(&agent.id, &agent.tags))
+            .map(|agent| agent.id)
+            .collect();
+        let absent = self.absent_matching(&target, &connected);
+        let (route, heard) = mpsc::unbounded_channel();
+        self.shared.runs().insert(command.id, route);
+        self.shared.audit(&AuditRecord::Start {
+            at_ms: command.issued_ms.max(unix_ms(SystemTime::now())),
+            job: command.id,
+            operator: hex::encode(signed.operator),
+            targets: command.targets.clone(),
+            program: command.program.clone(),
+            args: command.args.clone(),
+            hosts: connected.len() + absent.len(),
+        });
+        let run = encode(&ToAgent::Run(signed.clone())).into();
+        Ok(job::start(Arc::clone(&self.shared), command.id, run, connected, absent, options, heard))
+    }
+
+    /// The accepted agents not among `connected` that `target` names by the tags they last said
+    /// (none, for one not seen since the master started); a key store that cannot be read names
+    /// none, and says so in the log.
+    fn absent_matching(&self, target: &Target, connected: &[String]) -> Vec<String> {
+        let accepted = match self.shared.config.keys.list() {
+            Ok(entries) => entries,
+            Err(err) => {
+                tracing::error!(cause = %err, "key store unreadable: absent agents not targeted");
+                return Vec::new();
+            }
+        };
+        let connected: std::collections::HashSet<&str> = connected.iter().map(String::as_str).collect();
+        let seen = self.shared.seen();
+        let none = BTreeMap::new();
+        accepted
+            .into_iter()
+            .filter(|entry| entry.state == KeyState::Accepted && !connected.contains(entry.id.as_str()))
+            .filter(|entry| target.matches(&entry.id, seen.get(&entry.id).unwrap_or(&none)))
+            .map(|entry| entry.id)
+            .collect()
     }
 
     /// Stops routing the replies of command `id` (its run is over).

@@ -19,6 +19,8 @@ pub enum ToMaster {
     Heartbeat,
     /// The end of a command on this agent.
     Reply(Reply),
+    /// The answer to [`ToAgent::FindJob`].
+    Job(JobStatus),
 }
 
 /// What an agent tells the master once its session is up.
@@ -39,6 +41,10 @@ pub enum ToAgent {
     Heartbeat,
     /// A command to run, signed by an operator.
     Run(SignedCommand),
+    /// "Are you still running command N?", asked of an agent whose reply is late (Salt's
+    /// `find_job`): a late host that is still running is waited for, a host that does not answer
+    /// is lost.
+    FindJob(u64),
 }
 
 /// What the master tells an agent it has registered.
@@ -46,6 +52,16 @@ pub enum ToAgent {
 pub struct Welcome {
     /// How often the master expects a heartbeat, in milliseconds.
     pub heartbeat_ms: u64,
+}
+
+/// Whether an agent is running a command, as it answers [`ToAgent::FindJob`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStatus {
+    /// The command's id.
+    pub command: u64,
+    /// Whether it is running it now. An agent that finished it has sent its reply before this
+    /// answer, on the same connection; one that never heard of it (it restarted) says `false`.
+    pub running: bool,
 }
 
 /// How one command ended on one agent.

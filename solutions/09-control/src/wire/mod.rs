@@ -8,7 +8,7 @@ pub mod frame;
 pub mod message;
 
 pub use frame::{FrameReader, MAX_FRAME, encode_frame, read_frame, write_frame};
-pub use message::{Exit, Hello, Outcome, Reply, ToAgent, ToMaster, Welcome, decode, encode};
+pub use message::{Exit, Hello, JobStatus, Outcome, Reply, ToAgent, ToMaster, Welcome, decode, encode};
 
 use std::io;
 

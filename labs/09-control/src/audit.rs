@@ -1,0 +1,117 @@
+//! The audit log: who ran what, where, and with what result, one JSON object a line, appended.
+//!
+//! Every job writes a `start` record (the operator's key, the target, the program and its
+//! arguments, how many hosts), one `host` record as each host ends, and an `end` record with the
+//! counts; a command the master refuses writes a `refused` record. Each record is one `write` of a
+//! whole line to a file opened for appending, so records of concurrent jobs never interleave and
+//! a crash cuts at most the last line, which [`AuditLog::read`] skips.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AuditRecord {
+    /// A job began.
+    Start {
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The command's id.
+        job: u64,
+        /// The signing operator's public key, in hex.
+        operator: String,
+        /// The target expression.
+        targets: String,
+        /// The program.
+        program: String,
+        /// Its arguments.
+        args: Vec<String>,
+        /// How many hosts the target named.
+        hosts: usize,
+    },
+    /// One host's end in a job.
+    Host {
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The command's id.
+        job: u64,
+        /// The host.
+        host: String,
+        /// How it ended: `done`, `failed`, `timed out`, `refused`, `lost`, `unreachable`,
+        /// `skipped`.
+        ending: String,
+        /// Its exit status, when it ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<i32>,
+        /// Why, when it did not run or was lost.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A job ended: how many hosts ended each way.
+    End {
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The command's id.
+        job: u64,
+        /// Hosts by ending.
+        counts: BTreeMap<String, usize>,
+        /// Whether its failure budget stopped it.
+        stopped: bool,
+    },
+    /// A command the master would not send, and why.
+    Refused {
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The operator's key it named, in hex.
+        operator: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An audit log open for appending.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl AuditLog {
+    /// Opens `path` for appending, creating it readable by its owner only. A torn last line (a
+    /// crash mid-write) is ended first, so the next record starts a line of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when it cannot be opened.
+    pub fn open(path: &Path) -> Result<AuditLog, Error> {
+        todo!("stage 3: create or append, mode 0o600; end a torn last line with a newline")
+    }
+
+    /// Appends `record` as one line.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when the write fails (a full disk).
+    pub fn record(&self, record: &AuditRecord) -> Result<(), Error> {
+        todo!("stage 3: one write_all of the JSON line and its newline, under the lock")
+    }
+
+    /// The records of the log at `path`, oldest first; a line that is not a record (the torn last
+    /// line of a crash) is skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::File`] when it cannot be read.
+    pub fn read(path: &Path) -> Result<Vec<AuditRecord>, Error> {
+        todo!("stage 3: each line that parses as a record, skipping the rest")
+    }
+}
