@@ -6,23 +6,29 @@
 //! command replayed on a new connection is still a replay) and the replies not yet sent (a command
 //! that finishes while the master is away is reported when it is back).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 pub use rpc::AllowList;
-use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::Backoff;
-use crate::command::{Checker, SignedCommand};
+use crate::PROTOCOL_VERSION;
+use crate::backoff::{Backoff, keep_connected};
+use crate::command::{Checker, Refusal, SignedCommand};
+use crate::exec::{MAX_OUTPUT, run_program};
 use crate::keys::{Identity, PublicKey};
-use crate::session::{Session, SessionError};
-use crate::wire::{FrameReader, Reply, ToMaster};
+use crate::session::{self, Session};
+use crate::target::Target;
+use crate::wire::{
+    FrameReader, Hello, JobStatus, Outcome, Reply, ToAgent, ToMaster, decode, encode, read_frame,
+};
 
 /// How an agent is set up.
 #[derive(Debug, Clone)]
@@ -97,6 +103,7 @@ pub struct AgentStatus {
 pub struct AgentHandle {
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -121,11 +128,17 @@ impl AgentHandle {
     pub fn freeze(&self) {
         todo!("stage 2: set the frozen flag")
     }
+
+    /// Drops its connection, as a network that failed for a moment: it reconnects as after any
+    /// other loss, and the commands it runs carry on. For fault injection.
+    pub fn cut_connection(&self) {
+        todo!("stage 4: notify the session to end")
+    }
 }
 
 /// Starts an agent on the current runtime, running until `shutdown`.
 pub fn spawn_agent(config: AgentConfig, shutdown: CancellationToken) -> AgentHandle {
-    todo!("stage 2: spawn run_agent with a shared status and frozen flag")
+    todo!("stage 2: spawn run_agent with a shared status and frozen flag. Stage 4: and the cut notifier")
 }
 
 /// The agent's state across connections.
@@ -134,21 +147,28 @@ struct Agent {
     checker: Checker,
     /// Replies of finished commands, sent in order once a session is up.
     unsent: VecDeque<Reply>,
-    /// The commands running now, by id: what a [`ToAgent::FindJob`] is answered from.
-    running: HashSet<u64>,
+    /// The commands running now, by id, with when each expires: what a [`ToAgent::FindJob`] is
+    /// answered from.
+    running: HashMap<u64, u64>,
+    /// The replies of the commands that finished and have not expired: a [`ToAgent::FindJob`] for
+    /// one of them (from a master that restarted before it wrote the reply down) is answered with
+    /// the reply again.
+    finished: HashMap<u64, (Reply, u64)>,
     replies: (mpsc::UnboundedSender<Reply>, mpsc::UnboundedReceiver<Reply>),
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
 }
 
 async fn run_agent(
     config: AgentConfig,
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
     todo!(
-        "stage 2: one Agent across connections; keep_connected runs its sessions, noting in the status why each ended"
+        "stage 2: keep_connected over sessions, with a backoff seeded for this agent, and the status updated when each ends"
     )
 }
 
@@ -160,9 +180,7 @@ impl Agent {
     /// One connection: dial, handshake, hello, then serve until it ends. `Ok` (with why it ended)
     /// once a session was up, `Err` when none came up.
     async fn session(&mut self) -> Result<String, String> {
-        todo!(
-            "stage 2: dial, connect within HANDSHAKE_TIMEOUT, send the hello, count the session, then serve"
-        )
+        todo!("stage 2: dial, handshake within HANDSHAKE_TIMEOUT, send the hello, mark connected, then serve")
     }
 
     /// Serves a session until it fails; why it ended.
@@ -173,8 +191,13 @@ impl Agent {
         session: &mut Session,
     ) -> String {
         todo!(
-            "stage 2: hang when frozen; send the unsent replies; then a frame, a heartbeat due, or a finished reply. Stage 3: answer FindJob from the running ids"
+            "stage 2: hang when frozen; send the unsent replies; then a frame, a heartbeat due, or a finished reply. Stage 3: answer FindJob from the running ids. Stage 4: with the reply itself when it finished; end when the connection is cut"
         )
+    }
+
+    /// Queues the reply of a command that finished, and keeps it until the command expires.
+    fn finish(&mut self, reply: Reply) {
+        todo!("stage 4: keep the reply until the command expires, forget the expired, and queue it")
     }
 
     /// Checks a command and starts it, or queues its refusal.
@@ -196,5 +219,5 @@ async fn dial(master: SocketAddr, source: Option<IpAddr>) -> std::io::Result<Tcp
 /// A backoff seed of the agent's own: its key's bytes and the clock, so no two agents, and no two
 /// starts of one, wait alike.
 fn seed_for(config: &AgentConfig) -> u64 {
-    todo!("stage 2: the key's first 8 bytes mixed with the clock")
+    todo!("stage 2: the key first 8 bytes mixed with the clock")
 }

@@ -1,10 +1,14 @@
 //! The audit log: who ran what, where, and with what result, one JSON object a line, appended.
 //!
 //! Every job writes a `start` record (the operator's key, the target, the program and its
-//! arguments, how many hosts), one `host` record as each host ends, and an `end` record with the
-//! counts; a command the master refuses writes a `refused` record. Each record is one `write` of a
-//! whole line to a file opened for appending, so records of concurrent jobs never interleave and
-//! a crash cuts at most the last line, which [`AuditLog::read`] skips.
+//! arguments, the hosts, and the signed command itself), a `sent` record before each batch of
+//! hosts is sent the command, one `host` record as each host ends (with what it printed), and an
+//! `end` record with the counts; a command the master refuses writes a `refused` record. Each
+//! record is one `write` of a whole line to a file opened for appending, so records of concurrent
+//! jobs never interleave and a crash cuts at most the last line, which [`AuditLog::read`] skips.
+//!
+//! It is also the master's journal: a master that restarts reads it, and a job with a start and
+//! no end is taken up again where it was ([`crate::master`]).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -15,6 +19,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::command::{Refusal, SignedCommand};
 use crate::error::Error;
 
 /// One line of the audit log.
@@ -35,8 +40,30 @@ pub enum AuditRecord {
         program: String,
         /// Its arguments.
         args: Vec<String>,
-        /// How many hosts the target named.
-        hosts: usize,
+        /// The hosts the target named, in the order they are started.
+        hosts: Vec<String>,
+        /// The batch, as `-b` takes it (`10%`, `5`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch: Option<String>,
+        /// The failure budget, likewise, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure_budget: Option<String>,
+        /// How long a reply was awaited before asking, in milliseconds.
+        wait_ms: u64,
+        /// How long an answer was awaited, in milliseconds.
+        probe_ms: u64,
+        /// The command as signed: what a restarted master sends the hosts not yet sent it.
+        signed: SignedCommand,
+    },
+    /// Hosts about to be sent the command: written before they are, so a restarted master knows
+    /// whom to ask rather than send it twice.
+    Sent {
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: u64,
+        /// The command's id.
+        job: u64,
+        /// The hosts.
+        hosts: Vec<String>,
     },
     /// One host's end in a job.
     Host {
@@ -55,6 +82,24 @@ pub enum AuditRecord {
         /// Why, when it did not run or was lost.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The agent's refusal, when it refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refusal: Option<Refusal>,
+        /// Its exit code, when it exited.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i32>,
+        /// The signal that ended it, when one did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        /// What it printed on standard output (invalid UTF-8 replaced).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        stdout: String,
+        /// What it printed on standard error.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        stderr: String,
+        /// Whether either was cut at the agent's cap.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
     },
     /// A job ended: how many hosts ended each way.
     End {
@@ -114,4 +159,9 @@ impl AuditLog {
     pub fn read(path: &Path) -> Result<Vec<AuditRecord>, Error> {
         todo!("stage 3: each line that parses as a record, skipping the rest")
     }
+}
+
+/// Whether `file` is not empty and does not end with a newline.
+fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+    todo!("stage 3: a last byte that is not a newline, in a file that is not empty")
 }

@@ -6,7 +6,7 @@
 //! command replayed on a new connection is still a replay) and the replies not yet sent (a command
 //! that finishes while the master is away is reported when it is back).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 pub use rpc::AllowList;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -103,6 +103,7 @@ pub struct AgentStatus {
 pub struct AgentHandle {
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -127,14 +128,22 @@ impl AgentHandle {
     pub fn freeze(&self) {
         self.frozen.store(true, Ordering::SeqCst);
     }
+
+    /// Drops its connection, as a network that failed for a moment: it reconnects as after any
+    /// other loss, and the commands it runs carry on. For fault injection.
+    pub fn cut_connection(&self) {
+        self.cut.notify_one();
+    }
 }
 
 /// Starts an agent on the current runtime, running until `shutdown`.
 pub fn spawn_agent(config: AgentConfig, shutdown: CancellationToken) -> AgentHandle {
     let status = Arc::new(Mutex::new(AgentStatus::default()));
     let frozen = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(run_agent(config, Arc::clone(&status), Arc::clone(&frozen), shutdown));
-    AgentHandle { status, frozen, task }
+    let cut = Arc::new(Notify::new());
+    let task =
+        tokio::spawn(run_agent(config, Arc::clone(&status), Arc::clone(&frozen), Arc::clone(&cut), shutdown));
+    AgentHandle { status, frozen, cut, task }
 }
 
 /// The agent's state across connections.
@@ -143,17 +152,24 @@ struct Agent {
     checker: Checker,
     /// Replies of finished commands, sent in order once a session is up.
     unsent: VecDeque<Reply>,
-    /// The commands running now, by id: what a [`ToAgent::FindJob`] is answered from.
-    running: HashSet<u64>,
+    /// The commands running now, by id, with when each expires: what a [`ToAgent::FindJob`] is
+    /// answered from.
+    running: HashMap<u64, u64>,
+    /// The replies of the commands that finished and have not expired: a [`ToAgent::FindJob`] for
+    /// one of them (from a master that restarted before it wrote the reply down) is answered with
+    /// the reply again.
+    finished: HashMap<u64, (Reply, u64)>,
     replies: (mpsc::UnboundedSender<Reply>, mpsc::UnboundedReceiver<Reply>),
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
 }
 
 async fn run_agent(
     config: AgentConfig,
     status: Arc<Mutex<AgentStatus>>,
     frozen: Arc<AtomicBool>,
+    cut: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
     let seed = seed_for(&config);
@@ -164,10 +180,12 @@ async fn run_agent(
         config,
         checker,
         unsent: VecDeque::new(),
-        running: HashSet::new(),
+        running: HashMap::new(),
+        finished: HashMap::new(),
         replies: mpsc::unbounded_channel(),
         status,
         frozen,
+        cut,
     });
     keep_connected(&mut backoff, stable, &shutdown, || async {
         let mut agent = agent.lock().await;
@@ -260,10 +278,13 @@ impl Agent {
                         Ok(ToAgent::Heartbeat) => {}
                         Ok(ToAgent::Run(signed)) => self.start(&signed),
                         Ok(ToAgent::FindJob(command)) => {
-                            // Any reply of this command is already sent (unsent ones go first,
-                            // on this same connection), so "not running" means "not here".
-                            let status = JobStatus { command, running: self.running.contains(&command) };
-                            if let Err(err) = session.send(&mut writer, &encode(&ToMaster::Job(status))).await {
+                            // Unsent replies went first, on this same connection: "not running"
+                            // and no reply means "never here".
+                            let answer = match self.finished.get(&command) {
+                                Some((reply, _)) => ToMaster::Reply(reply.clone()),
+                                None => ToMaster::Job(JobStatus { command, running: self.running.contains_key(&command) }),
+                            };
+                            if let Err(err) = session.send(&mut writer, &encode(&answer)).await {
                                 return err.to_string();
                             }
                         }
@@ -279,12 +300,20 @@ impl Agent {
                     }
                     next_beat = Instant::now() + heartbeat;
                 }
-                Some(reply) = self.replies.1.recv() => {
-                    self.running.remove(&reply.command);
-                    self.unsent.push_back(reply);
-                }
+                Some(reply) = self.replies.1.recv() => self.finish(reply),
+                () = self.cut.notified() => return "the connection was cut".into(),
             }
         }
+    }
+
+    /// Queues the reply of a command that finished, and keeps it until the command expires.
+    fn finish(&mut self, reply: Reply) {
+        let now = crate::command::unix_ms(SystemTime::now());
+        self.finished.retain(|_, (_, expires_ms)| *expires_ms >= now);
+        if let Some(expires_ms) = self.running.remove(&reply.command) {
+            self.finished.insert(reply.command, (reply.clone(), expires_ms));
+        }
+        self.unsent.push_back(reply);
     }
 
     /// Checks a command and starts it, or queues its refusal.
@@ -312,7 +341,7 @@ impl Agent {
             }
         };
         self.status().ran += 1;
-        self.running.insert(command.id);
+        self.running.insert(command.id, command.expires_ms);
         let replies = self.replies.0.clone();
         tokio::spawn(async move {
             let outcome =

@@ -18,10 +18,14 @@ use clap::{Args, Parser, Subcommand};
 /// waits as pending until `control keys accept ID`. `control keygen` makes a key pair for an agent,
 /// the master or an operator.
 ///
+/// `control run TARGET -- PROGRAM ARGS` signs a command with an operator's key and has the master
+/// roll it out over the hosts TARGET names, in batches, then shows how each host ended.
+///
 /// Ctrl-C or SIGTERM stops the master or an agent gracefully; a second Ctrl-C ends it at once.
 ///
-/// Exit status: 0 on success, 1 when it cannot run (an address in use, a key that cannot be read),
-/// 2 on a usage error, 130 when interrupted.
+/// Exit status: 0 on success, 1 when it cannot run (an address in use, a key that cannot be read,
+/// a command the master refuses), 2 on a usage error, 3 when `control run` saw a host end other
+/// than done, 130 when interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "control", version, max_term_width = 100, verbatim_doc_comment)]
 pub struct Cli {
@@ -40,6 +44,19 @@ pub enum Sub {
     Master(MasterArgs),
     /// Connect to the master and run the signed commands it relays.
     Agent(AgentArgs),
+    /// Run a program on the hosts a target names, and gather how each ended.
+    ///
+    /// The command is signed with the operator's key (--key) and started on the master through
+    /// its socket (--api). Hosts are started a batch at a time (-b); past the failure budget no
+    /// more are. A host whose reply is late (--wait) is asked whether it still runs the command:
+    /// if not, it is lost. If the master restarts, the job goes on there and is followed again.
+    ///
+    /// On a terminal a progress bar shows the hosts ended so far; at the end the hosts are grouped
+    /// by identical output. --json writes a line per host as it ends, then the totals.
+    ///
+    /// TARGET: ids and globs (web*, web[1-3]), tag:NAME=VALUE, lists (web1,web2), and, or, not,
+    /// parentheses: 'web* and tag:dc=bj and not web3'.
+    Run(RunArgs),
     /// List, accept, reject or delete agents' keys in the master's key store.
     ///
     /// The master reads the store at every handshake and looks for keys taken away every second,
@@ -73,6 +90,13 @@ pub struct MasterArgs {
     /// How often agents send a heartbeat, in seconds; one silent for three is dropped.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub heartbeat: f64,
+    /// The audit log (who ran what, where, with what result), also the master's journal: a job
+    /// a restart interrupted is taken up again from it.
+    #[arg(long, value_name = "PATH", default_value = "audit.log")]
+    pub audit: PathBuf,
+    /// The Unix socket `control run` talks to (made readable by its owner only).
+    #[arg(long, value_name = "PATH", default_value = "control.sock")]
+    pub api: PathBuf,
 }
 
 /// The options of `control agent`.
@@ -100,6 +124,40 @@ pub struct AgentArgs {
     /// The allow-list: one program path per line. Without it the agent runs nothing.
     #[arg(long, value_name = "PATH")]
     pub allow: Option<PathBuf>,
+}
+
+/// The options of `control run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Which hosts: 'web* and tag:dc=bj and not web3'.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// The program (its path on the hosts; no shell) and its arguments, after `--`.
+    #[arg(value_name = "PROGRAM", required = true, last = true, num_args = 1..)]
+    pub program: Vec<String>,
+    /// The operator's key file (`control keygen` makes one).
+    #[arg(long, value_name = "PATH")]
+    pub key: PathBuf,
+    /// The master's socket.
+    #[arg(long, value_name = "PATH", default_value = "control.sock")]
+    pub api: PathBuf,
+    /// At most this many hosts at once: a count, or a percentage of the hosts (10%).
+    #[arg(short = 'b', long, value_name = "N|N%")]
+    pub batch: Option<String>,
+    /// No host is started once more than this many failed: a count, or a percentage.
+    #[arg(long, value_name = "N|N%")]
+    pub failure_budget: Option<String>,
+    /// How long the program may run on a host, in seconds: then it is killed, its process group
+    /// with it.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// How long a host's reply may take, in seconds, before it is asked whether it still runs the
+    /// command.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub wait: f64,
+    /// Write a JSON object a line: one per host as it ends, then the totals.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The options of `control keys`.

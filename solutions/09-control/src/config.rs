@@ -6,9 +6,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{AgentArgs, Cli, KeysAction, KeysArgs, MasterArgs, Sub};
+use crate::cli::{AgentArgs, Cli, KeysAction, KeysArgs, MasterArgs, RunArgs, Sub};
 use crate::error::Error;
 use crate::keys::{PublicKey, check_id};
+use crate::master::{JobOptions, Portion};
+use crate::target::Target;
 
 /// A validated run of `control`.
 #[derive(Debug, Clone)]
@@ -26,6 +28,8 @@ pub enum Command {
     Master(MasterCommand),
     /// `control agent`.
     Agent(AgentCommand),
+    /// `control run`.
+    Run(RunCommand),
     /// `control keys`: the store and what to do.
     Keys {
         /// The key store's directory.
@@ -55,6 +59,10 @@ pub struct MasterCommand {
     pub operators: Vec<PublicKey>,
     /// The heartbeat interval.
     pub heartbeat: Duration,
+    /// The audit log.
+    pub audit: PathBuf,
+    /// The operator socket.
+    pub api: PathBuf,
 }
 
 /// The settings of `control agent`.
@@ -76,6 +84,27 @@ pub struct AgentCommand {
     pub allow: Option<PathBuf>,
 }
 
+/// The settings of `control run`.
+#[derive(Debug, Clone)]
+pub struct RunCommand {
+    /// The target, as written (it parses).
+    pub target: String,
+    /// The program.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The operator's key file.
+    pub key: PathBuf,
+    /// The master's socket.
+    pub api: PathBuf,
+    /// How the job is rolled out.
+    pub options: JobOptions,
+    /// How long the program may run on a host.
+    pub timeout: Duration,
+    /// Whether to write JSON lines.
+    pub json: bool,
+}
+
 impl TryFrom<Cli> for Config {
     type Error = Error;
 
@@ -83,6 +112,7 @@ impl TryFrom<Cli> for Config {
         let command = match cli.command {
             Sub::Master(args) => Command::Master(master(args)?),
             Sub::Agent(args) => Command::Agent(agent(args)?),
+            Sub::Run(args) => Command::Run(run(args)?),
             Sub::Keys(KeysArgs { keys, action }) => Command::Keys { dir: keys, action },
             Sub::Keygen(args) => Command::Keygen { out: args.out },
         };
@@ -98,6 +128,44 @@ fn master(args: MasterArgs) -> Result<MasterCommand, Error> {
         auto_accept: args.auto_accept,
         operators: keys("--operator", &args.operators)?,
         heartbeat: seconds("--heartbeat", args.heartbeat)?,
+        audit: args.audit,
+        api: args.api,
+    })
+}
+
+fn run(args: RunArgs) -> Result<RunCommand, Error> {
+    Target::parse(&args.target)
+        .map_err(|err| Error::BadOption(format!("target {:?}: {err}", args.target)))?;
+    let portion = |option: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|text| {
+                text.parse::<Portion>().map_err(|reason| Error::BadOption(format!("{option}: {reason}")))
+            })
+            .transpose()
+    };
+    let batch = portion("--batch", &args.batch)?;
+    if matches!(batch, Some(Portion::Count(0) | Portion::Percent(0))) {
+        return Err(Error::BadOption("--batch: at least one host at a time".into()));
+    }
+    let mut program = args.program.into_iter();
+    let Some(first) = program.next() else {
+        return Err(Error::BadOption("no program to run: give it after --".into()));
+    };
+    let wait = seconds("--wait", args.wait)?;
+    Ok(RunCommand {
+        target: args.target,
+        program: first,
+        args: program.collect(),
+        key: args.key,
+        api: args.api,
+        options: JobOptions {
+            batch,
+            failure_budget: portion("--failure-budget", &args.failure_budget)?,
+            wait,
+            probe: wait.min(Duration::from_secs(5)),
+        },
+        timeout: seconds("--timeout", args.timeout)?,
+        json: args.json,
     })
 }
 

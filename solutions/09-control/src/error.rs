@@ -44,6 +44,10 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The master's operator socket could not be reached, or refused what was asked (a command
+    /// it does not trust, a job it does not know).
+    #[error("master: {0}")]
+    Api(String),
     /// The results could not be written (a full disk, a closed pipe).
     #[error("cannot write output: {0}")]
     Write(#[source] io::Error),

@@ -27,8 +27,11 @@
 //! - [`agent`]: the agent ([`agent::spawn_agent`]); [`master`]: the master
 //!   ([`master::Master`], [`master::MasterHandle`]) and its jobs ([`master::Job`]).
 //! - [`audit`]: the audit log ([`audit::AuditLog`]).
+//! - [`gather`]: a job's results gathered as they come ([`gather::Gather`]).
+//! - [`operator`]: the master's operator socket and its client ([`operator::Operator`]).
 //! - the `control` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
-//!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
+//!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`follow`] (`control run`'s
+//!   job followed on a terminal), [`error`] ([`Error`]).
 
 pub mod agent;
 pub mod audit;
@@ -38,8 +41,11 @@ pub mod command;
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod follow;
+pub mod gather;
 pub mod keys;
 pub mod master;
+pub mod operator;
 pub mod registry;
 pub mod run;
 pub mod session;

@@ -2,11 +2,13 @@
 //! [`Shutdown`] is asked for.
 
 use std::io::Write;
+use std::time::Instant;
 
 use crate::agent::{AgentConfig, AllowList, spawn_agent};
 use crate::cli::KeysAction;
-use crate::config::{AgentCommand, Command, Config, MasterCommand};
+use crate::config::{AgentCommand, Command, Config, MasterCommand, RunCommand};
 use crate::error::Error;
+use crate::follow::{run_job, totals_line};
 use crate::keys::{Identity, KeyStore};
 use crate::master::{Master, MasterConfig};
 use crate::shutdown::Shutdown;
@@ -18,13 +20,16 @@ pub enum Outcome {
     Done,
     /// Stopped by Ctrl-C.
     Interrupted,
+    /// `control run` saw a host end other than done.
+    NotAllDone,
 }
 
 impl Outcome {
-    /// The exit status: 0, or 130 when interrupted.
+    /// The exit status: 0, 3 when not every host ended done, or 130 when interrupted.
     pub fn exit_code(&self) -> u8 {
         match self {
             Outcome::Done => 0,
+            Outcome::NotAllDone => 3,
             Outcome::Interrupted => 130,
         }
     }
@@ -48,6 +53,11 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         Command::Keys { dir, action } => keys(&KeyStore::open(dir)?, action, out)?,
         Command::Master(master) => runtime()?.block_on(run_master(master, shutdown, out))?,
         Command::Agent(agent) => runtime()?.block_on(run_agent(agent, shutdown))?,
+        Command::Run(command) => {
+            let outcome = runtime()?.block_on(run_command(command, shutdown, out))?;
+            out.flush().map_err(Error::Write)?;
+            return Ok(outcome);
+        }
     }
     out.flush().map_err(Error::Write)?;
     Ok(if shutdown.is_interrupted() { Outcome::Interrupted } else { Outcome::Done })
@@ -99,9 +109,12 @@ async fn run_master(command: &MasterCommand, shutdown: &Shutdown, out: &mut dyn 
     config.auto_accept = command.auto_accept;
     config.operators = command.operators.clone();
     config.heartbeat = command.heartbeat;
+    config.audit = Some(command.audit.clone());
+    config.api = Some(command.api.clone());
     let master = Master::bind(command.listen, config).await?;
     writeln!(out, "master listening on {}", master.local_addr()?).map_err(Error::Write)?;
     writeln!(out, "master key {}", identity.public()).map_err(Error::Write)?;
+    writeln!(out, "operator socket {}", command.api.display()).map_err(Error::Write)?;
     out.flush().map_err(Error::Write)?;
     master.run(shutdown.token().clone()).await;
     Ok(())
@@ -121,4 +134,26 @@ async fn run_agent(command: &AgentCommand, shutdown: &Shutdown) -> Result<(), Er
     }
     spawn_agent(config, shutdown.token().clone()).join().await;
     Ok(())
+}
+
+/// `control run`: the job followed to its end, then its report (or its totals, in JSON).
+async fn run_command(
+    command: &RunCommand,
+    shutdown: &Shutdown,
+    out: &mut dyn Write,
+) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let (gather, interrupted) = run_job(command, shutdown.token(), out).await?;
+    match command.json {
+        true => writeln!(out, "{}", totals_line(&gather, started.elapsed())),
+        false => write!(out, "{}", gather.report(std::time::Instant::now(), 20, 10)),
+    }
+    .map_err(Error::Write)?;
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else if gather.counts().iter().any(|(label, _)| *label != "done") {
+        Outcome::NotAllDone
+    } else {
+        Outcome::Done
+    })
 }

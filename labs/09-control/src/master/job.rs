@@ -1,34 +1,25 @@
-//! A job: one signed command rolled out to the hosts its target names, a batch at a time, each
-//! host followed until it ends one way or another.
+//! A job, as its followers see it: how it is rolled out ([`JobOptions`], [`Portion`]), what
+//! happens in it ([`JobEvent`]), how each host ends ([`Ending`]), and the [`Job`] handle that
+//! follows it. The rollout itself is `rollout.rs`; its events are kept (`Progress`) so a follower
+//! that comes late, or again after a master restart, is told everything from the start.
 //!
-//! The batch is a sliding window, as Salt's `-b`: at most that many hosts run the command at once,
-//! and as one ends the next starts, so one slow host holds up one slot, not a whole batch. Every
-//! failure counts against the failure budget; past it no host is started any more (those left are
-//! `skipped`), and the hosts already running are still followed to their end.
-//!
-//! A host whose reply is late is asked whether it is still running the command (Salt's
-//! `find_job`): one that says so is waited for again, one that does not answer within the probe
-//! time, or no longer knows the command, is lost. So a slow host and a dead one are told apart, and
-//! the job always ends: every host it named ends exactly once, as done, failed, timed out,
-//! refused, lost, unreachable or skipped.
+//! Every host a job names ends exactly once: done, failed, timed out, refused, lost, unreachable
+//! or skipped.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
-use super::{Heard, Shared};
-use crate::audit::AuditRecord;
-use crate::command::{Refusal, unix_ms};
-use crate::wire::{Exit, Outcome, ToAgent, encode};
+use crate::command::Refusal;
+use crate::wire::{Exit, Outcome};
 
 /// A number of hosts, or a share of them: a batch (`-b 10`, `-b 10%`) or a failure budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Portion {
     /// This many hosts.
     Count(usize),
@@ -53,6 +44,20 @@ impl FromStr for Portion {
     }
 }
 
+impl TryFrom<String> for Portion {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Portion, String> {
+        todo!("stage 4: parse it")
+    }
+}
+
+impl From<Portion> for String {
+    fn from(portion: Portion) -> String {
+        todo!("stage 4: its text")
+    }
+}
+
 impl fmt::Display for Portion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         todo!("stage 3: the count, or the percentage with its percent sign")
@@ -60,7 +65,7 @@ impl fmt::Display for Portion {
 }
 
 /// How a job is rolled out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOptions {
     /// At most this many hosts at once (`None`: all at once). A batch of 0 counts as 1.
     pub batch: Option<Portion>,
@@ -85,7 +90,7 @@ impl Default for JobOptions {
 }
 
 /// How a host ended in a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ending {
     /// The program exited with 0.
     Done(Exit),
@@ -126,7 +131,7 @@ impl Ending {
 }
 
 /// What happens in a job, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobEvent {
     /// The command was sent to this host.
     Sent(String),
@@ -143,7 +148,8 @@ pub enum JobEvent {
     },
 }
 
-/// A running job: its events until every host it named has ended.
+/// A job followed: its events from the start until every host it named has ended, or the master
+/// stops (then the events end early: follow it again on the restarted master).
 #[derive(Debug)]
 pub struct Job {
     /// The command's id.
@@ -156,7 +162,7 @@ pub struct Job {
 impl Job {
     /// The next event; `None` once every host has ended.
     pub async fn next(&mut self) -> Option<JobEvent> {
-        todo!("stage 3: the next event from the rollout task")
+        todo!("stage 3: the next event")
     }
 
     /// Waits for the job's end; how each host ended.
@@ -165,98 +171,39 @@ impl Job {
     }
 }
 
-/// Starts following a job whose command passed the master's checks: `run` is its encoded
-/// [`ToAgent::Run`], `connected` the named hosts connected now, `absent` those enrolled but not.
-pub(super) fn start(
-    shared: Arc<Shared>,
+/// A job's events so far and its followers: what a follower that comes late is told first.
+#[derive(Debug)]
+pub(super) struct Progress {
     id: u64,
-    run: Arc<[u8]>,
-    connected: Vec<String>,
-    absent: Vec<String>,
-    options: &JobOptions,
-    heard: mpsc::UnboundedReceiver<(String, Heard)>,
-) -> Job {
-    todo!(
-        "stage 3: spawn a Rollout over the connected hosts, the absent ones ending unreachable; the window and budget from the options"
-    )
+    hosts: Vec<String>,
+    events: Vec<JobEvent>,
+    followers: Vec<mpsc::UnboundedSender<JobEvent>>,
+    over: bool,
 }
 
-/// A host sent the command, not yet ended.
-struct Watch {
-    deadline: Instant,
-    /// Whether it was asked if it is still running, and the answer is awaited.
-    probing: bool,
-}
-
-/// The state of one job's rollout.
-struct Rollout {
-    shared: Arc<Shared>,
-    id: u64,
-    run: Arc<[u8]>,
-    find_job: Arc<[u8]>,
-    /// The hosts not started yet, in order.
-    queue: VecDeque<String>,
-    waiting: HashMap<String, Watch>,
-    /// When each waiting host's time runs out, soonest first; an entry whose host has since
-    /// moved on (it replied, or its deadline changed) is skipped when it comes up.
-    deadlines: BinaryHeap<Reverse<(Instant, String)>>,
-    window: usize,
-    budget: Option<usize>,
-    failures: usize,
-    stopped: bool,
-    counts: BTreeMap<String, usize>,
-    wait: Duration,
-    probe: Duration,
-    events: mpsc::UnboundedSender<JobEvent>,
-}
-
-impl Rollout {
-    async fn run(self, absent: Vec<String>, heard: mpsc::UnboundedReceiver<(String, Heard)>) {
-        todo!(
-            "stage 3: end the absent as unreachable; fill the window, then a heard message or a deadline, until nothing waits; unroute and audit the end"
-        )
+impl Progress {
+    /// A job `id` over `hosts`, nothing happened yet.
+    pub(super) fn new(id: u64, hosts: Vec<String>) -> Progress {
+        todo!("stage 3: no events, no followers, not over")
     }
 
-    /// Starts hosts until the window is full, or skips them all once the job is stopped.
-    fn fill_window(&mut self) {
-        todo!(
-            "stage 3: send to hosts while the window has room, unreachable when the send fails; once stopped, skip the rest"
-        )
+    /// A new follower: every event so far, then the rest as they happen.
+    pub(super) fn follow(&mut self) -> Job {
+        todo!("stage 3: a channel told every event so far, kept as a follower unless the job is over")
     }
 
-    fn heard(&mut self, host: String, said: Heard) {
-        todo!(
-            "stage 3: a reply ends its host; a job status while probing is waited for again when running, lost when not"
-        )
+    /// Keeps `event` and tells every follower still listening.
+    pub(super) fn push(&mut self, event: JobEvent) {
+        todo!("stage 3: tell the followers still listening, then keep it")
     }
 
-    /// Asks each host whose reply is late whether it is still running; a host already asked
-    /// that has not answered is lost.
-    fn deadlines_passed(&mut self, now: Instant) {
-        todo!("stage 3: each passed deadline still current: ask find_job, or end as lost when already asked")
+    /// The job is over (or its master stopped): its followers' events end.
+    pub(super) fn close(&mut self, over: bool) {
+        todo!("stage 3: drop the followers; remember whether it is over")
     }
 
-    fn watch(&mut self, host: String, within: Duration, probing: bool) {
-        todo!("stage 3: a new deadline for the host, in the map and the heap")
+    /// Whether the job is over.
+    pub(super) fn is_over(&self) -> bool {
+        todo!("stage 3: whether it is over")
     }
-
-    fn end(&mut self, host: String, ending: Ending) {
-        todo!("stage 3: count and audit it, send the event, then stop once the failures pass the budget")
-    }
-
-    fn emit(&self, event: JobEvent) {
-        todo!("stage 3: send it, listener or not")
-    }
-
-    fn audit(&self, record: AuditRecord) {
-        todo!("stage 3: the master audits it")
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    todo!("stage 3: sleep until the deadline, or forever without one")
-}
-
-fn now_ms() -> u64 {
-    todo!("stage 3: now in Unix milliseconds")
 }

@@ -5,27 +5,32 @@
 //! the rest of a program (the operator API, the tests) sees the connected agents, dispatches
 //! commands and follows jobs ([`Job`], `job.rs`) to their end.
 
+mod api;
 mod connection;
 mod job;
+mod recover;
+mod rollout;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use self::job::Progress;
 pub use self::job::{Ending, Job, JobEvent, JobOptions, Portion};
+use self::rollout::Plan;
 use crate::audit::{AuditLog, AuditRecord};
-use crate::command::{Checker, Refusal, SignedCommand};
+use crate::command::{Checker, Refusal, SignedCommand, millis, unix_ms};
 use crate::error::Error;
-use crate::keys::{Admission, Identity, KeyStore, PublicKey};
+use crate::keys::{Admission, Identity, KeyState, KeyStore, PublicKey};
 use crate::registry::{AgentInfo, Registry};
 use crate::target::Target;
-use crate::wire::{JobStatus, Reply};
+use crate::wire::{JobStatus, Reply, ToAgent, encode};
 
 /// How a master is set up.
 #[derive(Debug, Clone)]
@@ -44,13 +49,17 @@ pub struct MasterConfig {
     pub operators: Vec<PublicKey>,
     /// How often it looks in the key store for keys taken away.
     pub keys_poll: Duration,
-    /// The audit log it appends to, if any.
+    /// The audit log it appends to, if any: also its journal, from which it takes up the jobs a
+    /// restart interrupted.
     pub audit: Option<PathBuf>,
+    /// The Unix socket operators start and follow jobs on ([`crate::operator`]), if any.
+    pub api: Option<PathBuf>,
 }
 
 impl MasterConfig {
     /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
-    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log.
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log,
+    /// no operator socket.
     pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
         MasterConfig {
             identity,
@@ -61,6 +70,7 @@ impl MasterConfig {
             operators: Vec::new(),
             keys_poll: Duration::from_secs(1),
             audit: None,
+            api: None,
         }
     }
 }
@@ -68,6 +78,7 @@ impl MasterConfig {
 /// A bound master, not yet running.
 pub struct Master {
     listener: TcpListener,
+    api: Option<tokio::net::UnixListener>,
     shared: Arc<Shared>,
 }
 
@@ -100,7 +111,14 @@ struct Shared {
     seen: Mutex<HashMap<String, BTreeMap<String, String>>>,
     checker: Mutex<Checker>,
     audit: Option<AuditLog>,
+    /// The jobs' progress, running and recently over, by command id.
+    jobs: Mutex<HashMap<u64, Arc<Mutex<Progress>>>>,
+    /// Cancelled when the master stops: the rollouts stop with it, writing nothing more.
+    stopping: CancellationToken,
 }
+
+/// How many jobs that are over the master keeps, for followers that come late.
+const JOBS_KEPT: usize = 16;
 
 impl Shared {
     fn registry(&self) -> MutexGuard<'_, Registry<Link>> {
@@ -121,9 +139,20 @@ impl Shared {
         todo!("stage 2: try_send to its outbox, if it is connected")
     }
 
+    /// Keeps job `id`'s progress, forgetting the oldest of the jobs that are over past
+    /// [`JOBS_KEPT`].
+    fn keep_job(&self, id: u64, progress: Arc<Mutex<Progress>>) {
+        todo!("stage 3: keep it, forgetting jobs over past JOBS_KEPT")
+    }
+
+    /// Starts rolling `plan` out, its replies routed to it.
+    fn roll_out(self: &Arc<Self>, plan: Plan) {
+        todo!("stage 3: route its replies, then rollout start")
+    }
+
     /// Passes what agent `id` said of command `command` to the dispatch or job awaiting it, if any.
     fn route(&self, command: u64, id: &str, heard: Heard) {
-        todo!("stage 2: send it on the command's route, if there is one")
+        todo!("stage 2: send it on the command route, if there is one")
     }
 
     /// Appends `record` to the audit log, if there is one; a failed write is logged, and the
@@ -134,12 +163,12 @@ impl Shared {
 
     /// The checks an agent makes on `signed`; a refusal is audited.
     fn check(&self, signed: &SignedCommand) -> Result<crate::command::Command, Refusal> {
-        todo!("stage 2: the checker's verdict now. Stage 3: audit a refusal")
+        todo!("stage 2: the checker verdict now. Stage 3: audit a refusal")
     }
 
     /// The key store's verdict on an agent's handshake; a store that cannot be read refuses.
     fn admit(&self, id: &str, key: &PublicKey) -> Admission {
-        todo!("stage 2: the key store's admission; one that cannot be read refuses")
+        todo!("stage 2: the key store admission; one that cannot be read refuses")
     }
 }
 
@@ -148,10 +177,12 @@ impl Master {
     ///
     /// # Errors
     ///
-    /// [`Error::Sys`] when the address cannot be bound; [`Error::File`] when the audit log cannot
-    /// be opened.
+    /// [`Error::Sys`] when the address or the operator socket cannot be bound; [`Error::File`] when
+    /// the audit log cannot be read or opened.
     pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
-        todo!("stage 2: bind, then a registry expiring after three heartbeats and a checker of the operators")
+        todo!(
+            "stage 2: bind, then a registry expiring after three heartbeats and a checker of the operators. Stage 3: open the audit log. Stage 4: bind the socket, and roll out the unfinished jobs of the journal, their nonces seen"
+        )
     }
 
     /// The address it listens on.
@@ -160,7 +191,7 @@ impl Master {
     ///
     /// [`Error::Sys`] when the socket cannot say.
     pub fn local_addr(&self) -> Result<SocketAddr, Error> {
-        todo!("stage 2: the listener's address")
+        todo!("stage 2: the listener address")
     }
 
     /// A handle on it, valid while it runs.
@@ -171,7 +202,7 @@ impl Master {
     /// Accepts agents and serves them until `shutdown`; then every connection is closed.
     pub async fn run(self, shutdown: CancellationToken) {
         todo!(
-            "stage 2: until shutdown, serve each connection, expire silent agents, reload the keys when accepted changes; then close them all"
+            "stage 2: until shutdown, serve each connection, expire silent agents, reload the keys when accepted changes; then close them all. Stage 3: stop the rollouts. Stage 4: serve the socket, and wait for it at the end"
         )
     }
 }
@@ -198,12 +229,12 @@ pub struct Dispatch {
 impl MasterHandle {
     /// The connected agents, by id.
     pub fn agents(&self) -> Vec<AgentInfo> {
-        todo!("stage 2: the registry's list")
+        todo!("stage 2: the registry list")
     }
 
     /// Agent `id`, when connected.
     pub fn agent(&self, id: &str) -> Option<AgentInfo> {
-        todo!("stage 2: the registry's info of id")
+        todo!("stage 2: the registry info of id")
     }
 
     /// Reads the key store and cuts off every connected agent whose key is no longer accepted;
@@ -237,8 +268,20 @@ impl MasterHandle {
     /// is sent then.
     pub fn start(&self, signed: &SignedCommand, options: &JobOptions) -> Result<Job, Refusal> {
         todo!(
-            "stage 3: check it, parse its target, name the connected and the absent hosts it matches, route, audit the start, then job::start"
+            "stage 3: check it, parse its target, name the connected and the absent hosts it matches, audit the start with the signed command, roll out a plan, then follow it"
         )
+    }
+
+    /// Whether job `id` is over: every host it named has ended. `false` for a job this master does
+    /// not know.
+    pub fn is_over(&self, id: u64) -> bool {
+        todo!("stage 4: whether the job kept under id is over")
+    }
+
+    /// Follows job `id`: its events from the start, then as they happen. `None` for a job this
+    /// master does not know (or no longer keeps).
+    pub fn follow(&self, id: u64) -> Option<Job> {
+        todo!("stage 3: a follower of the progress kept under id")
     }
 
     /// The accepted agents not among `connected` that `target` names by the tags they last said

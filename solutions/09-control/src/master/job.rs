@@ -1,34 +1,25 @@
-//! A job: one signed command rolled out to the hosts its target names, a batch at a time, each
-//! host followed until it ends one way or another.
+//! A job, as its followers see it: how it is rolled out ([`JobOptions`], [`Portion`]), what
+//! happens in it ([`JobEvent`]), how each host ends ([`Ending`]), and the [`Job`] handle that
+//! follows it. The rollout itself is `rollout.rs`; its events are kept (`Progress`) so a follower
+//! that comes late, or again after a master restart, is told everything from the start.
 //!
-//! The batch is a sliding window, as Salt's `-b`: at most that many hosts run the command at once,
-//! and as one ends the next starts, so one slow host holds up one slot, not a whole batch. Every
-//! failure counts against the failure budget; past it no host is started any more (those left are
-//! `skipped`), and the hosts already running are still followed to their end.
-//!
-//! A host whose reply is late is asked whether it is still running the command (Salt's
-//! `find_job`): one that says so is waited for again, one that does not answer within the probe
-//! time, or no longer knows the command, is lost. So a slow host and a dead one are told apart, and
-//! the job always ends: every host it named ends exactly once, as done, failed, timed out,
-//! refused, lost, unreachable or skipped.
+//! Every host a job names ends exactly once: done, failed, timed out, refused, lost, unreachable
+//! or skipped.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
-use super::{Heard, Shared};
-use crate::audit::AuditRecord;
-use crate::command::{Refusal, unix_ms};
-use crate::wire::{Exit, Outcome, ToAgent, encode};
+use crate::command::Refusal;
+use crate::wire::{Exit, Outcome};
 
 /// A number of hosts, or a share of them: a batch (`-b 10`, `-b 10%`) or a failure budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Portion {
     /// This many hosts.
     Count(usize),
@@ -64,6 +55,20 @@ impl FromStr for Portion {
     }
 }
 
+impl TryFrom<String> for Portion {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Portion, String> {
+        text.parse()
+    }
+}
+
+impl From<Portion> for String {
+    fn from(portion: Portion) -> String {
+        portion.to_string()
+    }
+}
+
 impl fmt::Display for Portion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -74,7 +79,7 @@ impl fmt::Display for Portion {
 }
 
 /// How a job is rolled out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOptions {
     /// At most this many hosts at once (`None`: all at once). A batch of 0 counts as 1.
     pub batch: Option<Portion>,
@@ -99,7 +104,7 @@ impl Default for JobOptions {
 }
 
 /// How a host ended in a job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ending {
     /// The program exited with 0.
     Done(Exit),
@@ -156,7 +161,7 @@ impl Ending {
 }
 
 /// What happens in a job, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobEvent {
     /// The command was sent to this host.
     Sent(String),
@@ -173,7 +178,8 @@ pub enum JobEvent {
     },
 }
 
-/// A running job: its events until every host it named has ended.
+/// A job followed: its events from the start until every host it named has ended, or the master
+/// stops (then the events end early: follow it again on the restarted master).
 #[derive(Debug)]
 pub struct Job {
     /// The command's id.
@@ -201,206 +207,48 @@ impl Job {
     }
 }
 
-/// Starts following a job whose command passed the master's checks: `run` is its encoded
-/// [`ToAgent::Run`], `connected` the named hosts connected now, `absent` those enrolled but not.
-pub(super) fn start(
-    shared: Arc<Shared>,
+/// A job's events so far and its followers: what a follower that comes late is told first.
+#[derive(Debug)]
+pub(super) struct Progress {
     id: u64,
-    run: Arc<[u8]>,
-    connected: Vec<String>,
-    absent: Vec<String>,
-    options: &JobOptions,
-    heard: mpsc::UnboundedReceiver<(String, Heard)>,
-) -> Job {
-    let (events_tx, events) = mpsc::unbounded_channel();
-    let hosts: Vec<String> = connected.iter().chain(&absent).cloned().collect();
-    let window = options.batch.map_or(hosts.len(), |batch| batch.of(hosts.len())).max(1);
-    let budget = options.failure_budget.map(|budget| budget.of(hosts.len()));
-    let rollout = Rollout {
-        shared,
-        id,
-        run,
-        find_job: encode(&ToAgent::FindJob(id)).into(),
-        queue: connected.into(),
-        waiting: HashMap::new(),
-        deadlines: BinaryHeap::new(),
-        window,
-        budget,
-        failures: 0,
-        stopped: false,
-        counts: BTreeMap::new(),
-        wait: options.wait,
-        probe: options.probe,
-        events: events_tx,
-    };
-    tokio::spawn(rollout.run(absent, heard));
-    Job { id, hosts, events }
+    hosts: Vec<String>,
+    events: Vec<JobEvent>,
+    followers: Vec<mpsc::UnboundedSender<JobEvent>>,
+    over: bool,
 }
 
-/// A host sent the command, not yet ended.
-struct Watch {
-    deadline: Instant,
-    /// Whether it was asked if it is still running, and the answer is awaited.
-    probing: bool,
-}
+impl Progress {
+    /// A job `id` over `hosts`, nothing happened yet.
+    pub(super) fn new(id: u64, hosts: Vec<String>) -> Progress {
+        Progress { id, hosts, events: Vec::new(), followers: Vec::new(), over: false }
+    }
 
-/// The state of one job's rollout.
-struct Rollout {
-    shared: Arc<Shared>,
-    id: u64,
-    run: Arc<[u8]>,
-    find_job: Arc<[u8]>,
-    /// The hosts not started yet, in order.
-    queue: VecDeque<String>,
-    waiting: HashMap<String, Watch>,
-    /// When each waiting host's time runs out, soonest first; an entry whose host has since
-    /// moved on (it replied, or its deadline changed) is skipped when it comes up.
-    deadlines: BinaryHeap<Reverse<(Instant, String)>>,
-    window: usize,
-    budget: Option<usize>,
-    failures: usize,
-    stopped: bool,
-    counts: BTreeMap<String, usize>,
-    wait: Duration,
-    probe: Duration,
-    events: mpsc::UnboundedSender<JobEvent>,
-}
-
-impl Rollout {
-    async fn run(mut self, absent: Vec<String>, mut heard: mpsc::UnboundedReceiver<(String, Heard)>) {
-        for host in absent {
-            self.end(host, Ending::Unreachable);
+    /// A new follower: every event so far, then the rest as they happen.
+    pub(super) fn follow(&mut self) -> Job {
+        let (sender, events) = mpsc::unbounded_channel();
+        for event in &self.events {
+            let _ = sender.send(event.clone());
         }
-        loop {
-            self.fill_window();
-            if self.waiting.is_empty() {
-                break;
-            }
-            let next_deadline = self.deadlines.peek().map(|Reverse((deadline, _))| *deadline);
-            tokio::select! {
-                Some((host, said)) = heard.recv() => self.heard(host, said),
-                () = sleep_until(next_deadline) => self.deadlines_passed(Instant::now()),
-            }
+        if !self.over {
+            self.followers.push(sender);
         }
-        self.shared.runs().remove(&self.id);
-        let counts = std::mem::take(&mut self.counts);
-        self.audit(AuditRecord::End { at_ms: now_ms(), job: self.id, counts, stopped: self.stopped });
+        Job { id: self.id, hosts: self.hosts.clone(), events }
     }
 
-    /// Starts hosts until the window is full, or skips them all once the job is stopped.
-    fn fill_window(&mut self) {
-        while !self.stopped && self.waiting.len() < self.window {
-            let Some(host) = self.queue.pop_front() else { return };
-            if self.shared.send_to(&host, &self.run) {
-                self.watch(host.clone(), self.wait, false);
-                self.emit(JobEvent::Sent(host));
-            } else {
-                self.end(host, Ending::Unreachable);
-            }
-        }
-        if self.stopped {
-            while let Some(host) = self.queue.pop_front() {
-                self.end(host, Ending::Skipped);
-            }
-        }
+    /// Keeps `event` and tells every follower still listening.
+    pub(super) fn push(&mut self, event: JobEvent) {
+        self.followers.retain(|follower| follower.send(event.clone()).is_ok());
+        self.events.push(event);
     }
 
-    fn heard(&mut self, host: String, said: Heard) {
-        match said {
-            Heard::Reply(reply) => {
-                if self.waiting.remove(&host).is_some() {
-                    self.end(host, Ending::of(reply.outcome));
-                }
-            }
-            Heard::Job(status) => {
-                if !self.waiting.get(&host).is_some_and(|watch| watch.probing) {
-                    return;
-                }
-                if status.running {
-                    self.watch(host.clone(), self.wait, false);
-                    self.emit(JobEvent::StillRunning(host));
-                } else {
-                    self.waiting.remove(&host);
-                    self.end(host, Ending::Lost("the agent does not know the command: it restarted".into()));
-                }
-            }
-        }
+    /// The job is over (or its master stopped): its followers' events end.
+    pub(super) fn close(&mut self, over: bool) {
+        self.followers.clear();
+        self.over = over;
     }
 
-    /// Asks each host whose reply is late whether it is still running; a host already asked
-    /// that has not answered is lost.
-    fn deadlines_passed(&mut self, now: Instant) {
-        while let Some(Reverse((deadline, _))) = self.deadlines.peek() {
-            if *deadline > now {
-                break;
-            }
-            let Some(Reverse((deadline, host))) = self.deadlines.pop() else { break };
-            let Some(watch) = self.waiting.get(&host) else { continue };
-            if watch.deadline != deadline {
-                continue;
-            }
-            if watch.probing {
-                self.waiting.remove(&host);
-                self.end(host, Ending::Lost("no reply, and no answer to find_job".into()));
-            } else {
-                // Not connected now: it may be back within the probe time with its reply.
-                self.shared.send_to(&host, &self.find_job);
-                self.watch(host, self.probe, true);
-            }
-        }
+    /// Whether the job is over.
+    pub(super) fn is_over(&self) -> bool {
+        self.over
     }
-
-    fn watch(&mut self, host: String, within: Duration, probing: bool) {
-        let deadline = Instant::now() + within;
-        self.deadlines.push(Reverse((deadline, host.clone())));
-        self.waiting.insert(host, Watch { deadline, probing });
-    }
-
-    fn end(&mut self, host: String, ending: Ending) {
-        let failed = ending.is_failure();
-        *self.counts.entry(ending.label().to_owned()).or_default() += 1;
-        self.audit(AuditRecord::Host {
-            at_ms: now_ms(),
-            job: self.id,
-            host: host.clone(),
-            ending: ending.label().to_owned(),
-            status: ending.exit().map(Exit::status),
-            reason: match &ending {
-                Ending::Refused(refusal) => Some(refusal.to_string()),
-                Ending::Lost(why) => Some(why.clone()),
-                _ => None,
-            },
-        });
-        self.emit(JobEvent::Ended(host, ending));
-        if failed {
-            self.failures += 1;
-            if let Some(budget) = self.budget
-                && self.failures > budget
-                && !self.stopped
-            {
-                self.stopped = true;
-                self.emit(JobEvent::Stopped { failures: self.failures, budget });
-            }
-        }
-    }
-
-    fn emit(&self, event: JobEvent) {
-        // Nobody listening is fine: the job still runs to its end, and the audit log has it.
-        let _ = self.events.send(event);
-    }
-
-    fn audit(&self, record: AuditRecord) {
-        self.shared.audit(&record);
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn now_ms() -> u64 {
-    unix_ms(SystemTime::now())
 }

@@ -5,10 +5,13 @@
 //! the rest of a program (the operator API, the tests) sees the connected agents, dispatches
 //! commands and follows jobs ([`Job`], `job.rs`) to their end.
 
+mod api;
 mod connection;
 mod job;
+mod recover;
+mod rollout;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -18,9 +21,11 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use self::job::Progress;
 pub use self::job::{Ending, Job, JobEvent, JobOptions, Portion};
+use self::rollout::Plan;
 use crate::audit::{AuditLog, AuditRecord};
-use crate::command::{Checker, Refusal, SignedCommand, unix_ms};
+use crate::command::{Checker, Refusal, SignedCommand, millis, unix_ms};
 use crate::error::Error;
 use crate::keys::{Admission, Identity, KeyState, KeyStore, PublicKey};
 use crate::registry::{AgentInfo, Registry};
@@ -44,13 +49,17 @@ pub struct MasterConfig {
     pub operators: Vec<PublicKey>,
     /// How often it looks in the key store for keys taken away.
     pub keys_poll: Duration,
-    /// The audit log it appends to, if any.
+    /// The audit log it appends to, if any: also its journal, from which it takes up the jobs a
+    /// restart interrupted.
     pub audit: Option<PathBuf>,
+    /// The Unix socket operators start and follow jobs on ([`crate::operator`]), if any.
+    pub api: Option<PathBuf>,
 }
 
 impl MasterConfig {
     /// A master with `identity` over the key store `keys`: nothing auto-accepted, heartbeats every
-    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log.
+    /// 10 s, 10 s for a handshake, keys looked at every second, no operators yet, no audit log,
+    /// no operator socket.
     pub fn new(identity: Identity, keys: KeyStore) -> MasterConfig {
         MasterConfig {
             identity,
@@ -61,6 +70,7 @@ impl MasterConfig {
             operators: Vec::new(),
             keys_poll: Duration::from_secs(1),
             audit: None,
+            api: None,
         }
     }
 }
@@ -68,6 +78,7 @@ impl MasterConfig {
 /// A bound master, not yet running.
 pub struct Master {
     listener: TcpListener,
+    api: Option<tokio::net::UnixListener>,
     shared: Arc<Shared>,
 }
 
@@ -100,7 +111,14 @@ struct Shared {
     seen: Mutex<HashMap<String, BTreeMap<String, String>>>,
     checker: Mutex<Checker>,
     audit: Option<AuditLog>,
+    /// The jobs' progress, running and recently over, by command id.
+    jobs: Mutex<HashMap<u64, Arc<Mutex<Progress>>>>,
+    /// Cancelled when the master stops: the rollouts stop with it, writing nothing more.
+    stopping: CancellationToken,
 }
+
+/// How many jobs that are over the master keeps, for followers that come late.
+const JOBS_KEPT: usize = 16;
 
 impl Shared {
     fn registry(&self) -> MutexGuard<'_, Registry<Link>> {
@@ -119,6 +137,29 @@ impl Shared {
     /// an agent too far behind: it is not waited for).
     fn send_to(&self, id: &str, message: &Arc<[u8]>) -> bool {
         self.registry().handle(id).is_some_and(|link| link.outbox.try_send(Arc::clone(message)).is_ok())
+    }
+
+    /// Keeps job `id`'s progress, forgetting the oldest of the jobs that are over past
+    /// [`JOBS_KEPT`].
+    fn keep_job(&self, id: u64, progress: Arc<Mutex<Progress>>) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let over: Vec<u64> = jobs
+            .iter()
+            .filter(|(_, progress)| progress.lock().unwrap_or_else(PoisonError::into_inner).is_over())
+            .map(|(id, _)| *id)
+            .collect();
+        // Ids are random: which of the jobs over goes first matters little, so long as they go.
+        for id in over.iter().skip(JOBS_KEPT.saturating_sub(1)) {
+            jobs.remove(id);
+        }
+        jobs.insert(id, progress);
+    }
+
+    /// Starts rolling `plan` out, its replies routed to it.
+    fn roll_out(self: &Arc<Self>, plan: Plan) {
+        let (route, heard) = mpsc::unbounded_channel();
+        self.runs().insert(plan.id, route);
+        rollout::start(Arc::clone(self), plan, heard);
     }
 
     /// Passes what agent `id` said of command `command` to the dispatch or job awaiting it, if any.
@@ -174,12 +215,20 @@ impl Master {
     ///
     /// # Errors
     ///
-    /// [`Error::Sys`] when the address cannot be bound; [`Error::File`] when the audit log cannot
-    /// be opened.
+    /// [`Error::Sys`] when the address or the operator socket cannot be bound; [`Error::File`] when
+    /// the audit log cannot be read or opened.
     pub async fn bind(addr: SocketAddr, config: MasterConfig) -> Result<Master, Error> {
         let listener = TcpListener::bind(addr).await.map_err(Error::sys(format!("bind {addr}")))?;
+        let api = match &config.api {
+            Some(path) => Some(api::bind(path).await?),
+            None => None,
+        };
         let timeout = 3 * config.heartbeat;
         let checker = Checker::new(config.operators.clone(), Duration::from_secs(24 * 3600));
+        let journal = match &config.audit {
+            Some(path) if path.exists() => AuditLog::read(path)?,
+            _ => Vec::new(),
+        };
         let audit = config.audit.as_deref().map(AuditLog::open).transpose()?;
         let shared = Arc::new(Shared {
             config,
@@ -188,8 +237,20 @@ impl Master {
             seen: Mutex::new(HashMap::new()),
             checker: Mutex::new(checker),
             audit,
+            jobs: Mutex::new(HashMap::new()),
+            stopping: CancellationToken::new(),
         });
-        Ok(Master { listener, shared })
+        for unfinished in recover::unfinished(journal, 3 * shared.config.heartbeat) {
+            // Its nonce is seen: the same signed command sent again is a replay here too.
+            let _ = shared
+                .checker
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .check(&unfinished.signed, SystemTime::now());
+            tracing::info!(job = unfinished.plan.id, "an unfinished job taken up again");
+            shared.roll_out(unfinished.plan);
+        }
+        Ok(Master { listener, api, shared })
     }
 
     /// The address it listens on.
@@ -208,8 +269,10 @@ impl Master {
 
     /// Accepts agents and serves them until `shutdown`; then every connection is closed.
     pub async fn run(self, shutdown: CancellationToken) {
-        let Master { listener, shared } = self;
+        let Master { listener, api, shared } = self;
         let handle = MasterHandle { shared: Arc::clone(&shared) };
+        // Stopped with the rest, and waited for: its socket file is free when `run` returns.
+        let api = api.map(|api| tokio::spawn(api::serve(api, handle.clone(), shutdown.child_token())));
         let mut expiry = tokio::time::interval(shared.config.heartbeat);
         let mut keys_poll = tokio::time::interval(shared.config.keys_poll);
         let mut accepted_stamp = None;
@@ -246,8 +309,13 @@ impl Master {
                 () = shutdown.cancelled() => break,
             }
         }
-        // Each connection's task ends on this, and takes its agent out of the registry.
+        // Each connection's task ends on this, and takes its agent out of the registry; each
+        // rollout stops where it is, for a restarted master to take up.
         connections.cancel();
+        shared.stopping.cancel();
+        if let Some(api) = api {
+            let _ = api.await;
+        }
     }
 }
 
@@ -345,19 +413,49 @@ impl MasterHandle {
             .map(|agent| agent.id)
             .collect();
         let absent = self.absent_matching(&target, &connected);
-        let (route, heard) = mpsc::unbounded_channel();
-        self.shared.runs().insert(command.id, route);
+        let hosts: Vec<String> = connected.iter().chain(&absent).cloned().collect();
         self.shared.audit(&AuditRecord::Start {
-            at_ms: command.issued_ms.max(unix_ms(SystemTime::now())),
+            at_ms: unix_ms(SystemTime::now()),
             job: command.id,
             operator: hex::encode(signed.operator),
             targets: command.targets.clone(),
             program: command.program.clone(),
             args: command.args.clone(),
-            hosts: connected.len() + absent.len(),
+            hosts: hosts.clone(),
+            batch: options.batch.map(|batch| batch.to_string()),
+            failure_budget: options.failure_budget.map(|budget| budget.to_string()),
+            wait_ms: millis(options.wait),
+            probe_ms: millis(options.probe),
+            signed: signed.clone(),
         });
-        let run = encode(&ToAgent::Run(signed.clone())).into();
-        Ok(job::start(Arc::clone(&self.shared), command.id, run, connected, absent, options, heard))
+        self.shared.roll_out(Plan {
+            id: command.id,
+            run: encode(&ToAgent::Run(signed.clone())).into(),
+            hosts,
+            queue: VecDeque::from(connected),
+            sent: Vec::new(),
+            ended: Vec::new(),
+            absent,
+            options: options.clone(),
+            stopped: false,
+            pause: Duration::ZERO,
+        });
+        Ok(self.follow(command.id).expect("a job just started is kept"))
+    }
+
+    /// Whether job `id` is over: every host it named has ended. `false` for a job this master does
+    /// not know.
+    pub fn is_over(&self, id: u64) -> bool {
+        let progress = self.shared.jobs.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned();
+        progress.is_some_and(|progress| progress.lock().unwrap_or_else(PoisonError::into_inner).is_over())
+    }
+
+    /// Follows job `id`: its events from the start, then as they happen. `None` for a job this
+    /// master does not know (or no longer keeps).
+    pub fn follow(&self, id: u64) -> Option<Job> {
+        let progress = self.shared.jobs.lock().unwrap_or_else(PoisonError::into_inner).get(&id).cloned()?;
+        let job = progress.lock().unwrap_or_else(PoisonError::into_inner).follow();
+        Some(job)
     }
 
     /// The accepted agents not among `connected` that `target` names by the tags they last said
