@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::PROTOCOL_VERSION;
 use crate::backoff::{Backoff, keep_connected};
-use crate::command::{Checker, Refusal, SignedCommand};
+use crate::command::{Checker, Refusal, SignedCommand, Verified};
 use crate::exec::{MAX_OUTPUT, run_program};
 use crate::keys::{Identity, PublicKey};
 use crate::session::{self, Session};
@@ -59,6 +59,23 @@ pub struct AgentConfig {
     /// The local address to dial from, when not the system's choice (the swarm spreads its agents
     /// over 127.0.0.x).
     pub source: Option<IpAddr>,
+    /// How it runs a program: a real process, or (a simulated machine) the built-in echo.
+    pub exec: Exec,
+    /// Signatures verified by the other agents of its swarm, when it is one of many simulated
+    /// in one process ([`Checker::sharing`]).
+    pub verified: Option<Arc<Verified>>,
+}
+
+/// How an agent runs the programs of the commands it accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exec {
+    /// In a process of its own (its own process group), as a real machine does.
+    #[default]
+    Process,
+    /// Built in, for a swarm of simulated machines: every check is made as for a process, then
+    /// the program is not started but "echoed": it exits 0 having printed its path and arguments,
+    /// separated by spaces, and a newline.
+    Echo,
 }
 
 impl AgentConfig {
@@ -79,6 +96,8 @@ impl AgentConfig {
             backoff_cap: Duration::from_secs(30),
             max_ttl: Duration::from_secs(3600),
             source: None,
+            exec: Exec::Process,
+            verified: None,
         }
     }
 }
@@ -168,7 +187,7 @@ async fn run_agent(
     shutdown: CancellationToken,
 ) {
     todo!(
-        "stage 2: keep_connected over sessions, with a backoff seeded for this agent, and the status updated when each ends"
+        "stage 2: keep_connected over sessions, with a backoff seeded for this agent, and the status updated when each ends. Stage 5: a checker sharing the swarm verified signatures when given"
     )
 }
 
@@ -203,7 +222,7 @@ impl Agent {
     /// Checks a command and starts it, or queues its refusal.
     fn start(&mut self, signed: &SignedCommand) {
         todo!(
-            "stage 2: the checker and the allow-list; queue a refusal, or spawn run_program and send its reply. Stage 3: refuse a command whose target does not match this agent, and keep the running ids"
+            "stage 2: the checker and the allow-list; queue a refusal, or spawn run_program and send its reply. Stage 3: refuse a command whose target does not match this agent, and keep the running ids. Stage 5: with Exec Echo, finish at once with the program and arguments as output, capped"
         )
     }
 }

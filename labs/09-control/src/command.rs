@@ -8,7 +8,8 @@
 //! replay nothing and forge nothing: the lesson of Salt's CVE-2020-11651 (its master ran
 //! whatever a client's unauthenticated message asked).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -161,12 +162,20 @@ pub struct Checker {
     operators: Vec<PublicKey>,
     max_ttl: Duration,
     seen: HashMap<[u8; 16], u64>,
+    verified: Option<Arc<Verified>>,
 }
 
 impl Checker {
     /// Checks against the keys of `operators`, refusing commands valid for longer than `max_ttl`.
     pub fn new(operators: Vec<PublicKey>, max_ttl: Duration) -> Checker {
-        todo!("stage 2: no nonce seen yet")
+        todo!("stage 2: no nonce seen yet, nothing shared")
+    }
+
+    /// The same checker, taking a signature `verified` already verified for what it is: for the
+    /// agents of one swarm, which simulate many machines on one, each of which would verify on
+    /// its own processor at the same time. Every other check (the nonce first) is still its own.
+    pub fn sharing(self, verified: Arc<Verified>) -> Checker {
+        todo!("stage 5: keep it, to skip verifying what it knows verified")
     }
 
     /// The command inside `signed` when every check passes at `now`, its nonce remembered until
@@ -177,7 +186,7 @@ impl Checker {
     /// The first [`Refusal`] that applies.
     pub fn check(&mut self, signed: &SignedCommand, now: SystemTime) -> Result<Command, Refusal> {
         todo!(
-            "stage 2: signed, a trusted operator, the signature, then version, expiry, skew and ttl; forget expired nonces, refuse one seen"
+            "stage 2: signed, a trusted operator, the signature, then version, expiry, skew and ttl; forget expired nonces, refuse one seen. Stage 5: a signature the shared set knows is not verified again, one verified goes into it"
         )
     }
 }
@@ -190,4 +199,38 @@ pub fn unix_ms(time: SystemTime) -> u64 {
 /// `duration` in whole milliseconds, saturating.
 pub(crate) fn millis(duration: Duration) -> u64 {
     todo!("stage 2: the milliseconds, saturating")
+}
+
+/// Signed commands whose signatures verified, shared by checkers that stand for many machines in
+/// one process (the swarm): what one verified, the others take as verified. A command is known by
+/// all of its bytes (operator, signature and body), so nothing but the very same signed command
+/// passes for one.
+#[derive(Debug, Default)]
+pub struct Verified {
+    known: Mutex<HashSet<Vec<u8>>>,
+}
+
+/// How many signed commands a [`Verified`] keeps before it starts again: a swarm runs a few at
+/// once.
+const VERIFIED_KEPT: usize = 1024;
+
+impl Verified {
+    /// An empty set.
+    pub fn new() -> Verified {
+        todo!("stage 5: an empty set")
+    }
+
+    /// Whether `signed` is known to verify.
+    pub fn contains(&self, signed: &SignedCommand) -> bool {
+        todo!("stage 5: whether its key is known")
+    }
+
+    /// Remembers that `signed` verifies.
+    fn insert(&self, signed: &SignedCommand) {
+        todo!("stage 5: keep its key, starting again past VERIFIED_KEPT")
+    }
+
+    fn key(signed: &SignedCommand) -> Vec<u8> {
+        todo!("stage 5: operator, signature and body, concatenated")
+    }
 }

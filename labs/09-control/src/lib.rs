@@ -29,9 +29,11 @@
 //! - [`audit`]: the audit log ([`audit::AuditLog`]).
 //! - [`gather`]: a job's results gathered as they come ([`gather::Gather`]).
 //! - [`operator`]: the master's operator socket and its client ([`operator::Operator`]).
+//! - [`swarm`]: many simulated agents in one process ([`swarm::Swarm`]).
 //! - the `control` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`follow`] (`control run`'s
-//!   job followed on a terminal), [`error`] ([`Error`]).
+//!   job followed on a terminal), [`demo`] (`control demo` and `control swarm`), [`error`]
+//!   ([`Error`]).
 
 // The todo!() bodies leave their arguments, and the imports, fields and helpers they will use,
 // unused until you write them: delete this line when the lab is done, and the compiler will point
@@ -44,6 +46,7 @@ pub mod backoff;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod exec;
 pub mod follow;
@@ -55,6 +58,7 @@ pub mod registry;
 pub mod run;
 pub mod session;
 pub mod shutdown;
+pub mod swarm;
 pub mod target;
 pub mod wire;
 

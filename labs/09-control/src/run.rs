@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::agent::{AgentConfig, AllowList, spawn_agent};
 use crate::cli::KeysAction;
 use crate::config::{AgentCommand, Command, Config, MasterCommand, RunCommand};
+use crate::demo::{demo, swarm};
 use crate::error::Error;
 use crate::follow::{run_job, totals_line};
 use crate::keys::{Identity, KeyStore};
@@ -53,6 +54,8 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         Command::Keys { dir, action } => keys(&KeyStore::open(dir)?, action, out)?,
         Command::Master(master) => runtime()?.block_on(run_master(master, shutdown, out))?,
         Command::Agent(agent) => runtime()?.block_on(run_agent(agent, shutdown))?,
+        Command::Demo(command) => runtime()?.block_on(demo(command, shutdown.token(), out))?,
+        Command::Swarm(command) => runtime()?.block_on(swarm(command, shutdown.token(), out))?,
         Command::Run(command) => {
             let outcome = runtime()?.block_on(run_command(command, shutdown, out))?;
             out.flush().map_err(Error::Write)?;

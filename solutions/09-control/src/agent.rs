@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::PROTOCOL_VERSION;
 use crate::backoff::{Backoff, keep_connected};
-use crate::command::{Checker, Refusal, SignedCommand};
+use crate::command::{Checker, Refusal, SignedCommand, Verified};
 use crate::exec::{MAX_OUTPUT, run_program};
 use crate::keys::{Identity, PublicKey};
 use crate::session::{self, Session};
@@ -59,6 +59,23 @@ pub struct AgentConfig {
     /// The local address to dial from, when not the system's choice (the swarm spreads its agents
     /// over 127.0.0.x).
     pub source: Option<IpAddr>,
+    /// How it runs a program: a real process, or (a simulated machine) the built-in echo.
+    pub exec: Exec,
+    /// Signatures verified by the other agents of its swarm, when it is one of many simulated
+    /// in one process ([`Checker::sharing`]).
+    pub verified: Option<Arc<Verified>>,
+}
+
+/// How an agent runs the programs of the commands it accepts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Exec {
+    /// In a process of its own (its own process group), as a real machine does.
+    #[default]
+    Process,
+    /// Built in, for a swarm of simulated machines: every check is made as for a process, then
+    /// the program is not started but "echoed": it exits 0 having printed its path and arguments,
+    /// separated by spaces, and a newline.
+    Echo,
 }
 
 impl AgentConfig {
@@ -79,6 +96,8 @@ impl AgentConfig {
             backoff_cap: Duration::from_secs(30),
             max_ttl: Duration::from_secs(3600),
             source: None,
+            exec: Exec::Process,
+            verified: None,
         }
     }
 }
@@ -175,7 +194,10 @@ async fn run_agent(
     let seed = seed_for(&config);
     let mut backoff = Backoff::new(config.backoff_base, config.backoff_cap, seed);
     let stable = config.backoff_cap;
-    let checker = Checker::new(config.operators.clone(), config.max_ttl);
+    let mut checker = Checker::new(config.operators.clone(), config.max_ttl);
+    if let Some(verified) = &config.verified {
+        checker = checker.sharing(Arc::clone(verified));
+    }
     let agent = tokio::sync::Mutex::new(Agent {
         config,
         checker,
@@ -234,7 +256,7 @@ impl Agent {
             status.connected = true;
             status.sessions += 1;
         }
-        tracing::info!(master = %self.config.master, "connected");
+        tracing::debug!(master = %self.config.master, "connected");
         Ok(self.serve(&mut stream, &mut frames, &mut session).await)
     }
 
@@ -342,6 +364,16 @@ impl Agent {
         };
         self.status().ran += 1;
         self.running.insert(command.id, command.expires_ms);
+        if self.config.exec == Exec::Echo {
+            let echoed =
+                std::iter::once(&command.program).chain(&command.args).cloned().collect::<Vec<_>>().join(" ");
+            let mut stdout = format!("{echoed}\n").into_bytes();
+            let truncated = stdout.len() > MAX_OUTPUT;
+            stdout.truncate(MAX_OUTPUT);
+            let exit = crate::wire::Exit { code: Some(0), stdout, truncated, ..Default::default() };
+            self.finish(Reply { command: command.id, outcome: Outcome::Exited(exit) });
+            return;
+        }
         let replies = self.replies.0.clone();
         tokio::spawn(async move {
             let outcome =

@@ -57,6 +57,18 @@ pub enum Sub {
     /// TARGET: ids and globs (web*, web[1-3]), tag:NAME=VALUE, lists (web1,web2), and, or, not,
     /// parentheses: 'web* and tag:dc=bj and not web3'.
     Run(RunArgs),
+    /// Start a master and a swarm of simulated agents on loopback, run one command on all of them,
+    /// and show what came back and how long it took.
+    ///
+    /// The lab's main job on one machine. Each agent is a real agent (handshake, checks,
+    /// reconnects) over its own connection, with a built-in echo instead of a process.
+    Demo(DemoArgs),
+    /// Run many simulated agents for a master (one started with --auto-accept, or whose operator
+    /// accepts their keys).
+    ///
+    /// Their ids are PREFIX00000, PREFIX00001, …, their keys made from --seed; they dial from
+    /// 127.0.0.2, 127.0.0.3, … in turn, and "run" programs with a built-in echo.
+    Swarm(SwarmArgs),
     /// List, accept, reject or delete agents' keys in the master's key store.
     ///
     /// The master reads the store at every handshake and looks for keys taken away every second,
@@ -158,6 +170,53 @@ pub struct RunArgs {
     /// Write a JSON object a line: one per host as it ends, then the totals.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The options of `control demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many simulated agents.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub agents: usize,
+    /// Which of them run the command.
+    #[arg(long, value_name = "TARGET", default_value = "*")]
+    pub target: String,
+    /// The program and its arguments, after `--` (echoed by the simulated agents).
+    #[arg(value_name = "PROGRAM", last = true, default_values_t = ["/bin/echo".to_string(), "hello".to_string()])]
+    pub program: Vec<String>,
+}
+
+/// The options of `control swarm`.
+#[derive(Debug, Args)]
+pub struct SwarmArgs {
+    /// How many simulated agents.
+    #[arg(long, value_name = "N")]
+    pub agents: usize,
+    /// The master's address.
+    #[arg(long, value_name = "ADDR")]
+    pub master: SocketAddr,
+    /// The master's public key.
+    #[arg(long, value_name = "KEY")]
+    pub master_key: String,
+    /// An operator's public key whose commands the agents run; repeat for each.
+    #[arg(long = "operator", value_name = "KEY")]
+    pub operators: Vec<String>,
+    /// The agents' ids begin with this.
+    #[arg(long, value_name = "TEXT", default_value = "sim")]
+    pub prefix: String,
+    /// How many loopback addresses (127.0.0.2 on) to dial from.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub sources: usize,
+    /// What the agents' keys are made from.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Run programs as real processes, as real agents do, rather than echo them.
+    #[arg(long)]
+    pub processes: bool,
+    /// The allow-list: one program path per line (by default /bin/echo, /bin/true,
+    /// /bin/hostname and /usr/bin/uptime).
+    #[arg(long, value_name = "PATH")]
+    pub allow: Option<PathBuf>,
 }
 
 /// The options of `control keys`.

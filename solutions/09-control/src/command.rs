@@ -8,7 +8,8 @@
 //! replay nothing and forge nothing: the lesson of Salt's CVE-2020-11651 (its master ran
 //! whatever a client's unauthenticated message asked).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngExt;
@@ -176,12 +177,21 @@ pub struct Checker {
     operators: Vec<PublicKey>,
     max_ttl: Duration,
     seen: HashMap<[u8; 16], u64>,
+    verified: Option<Arc<Verified>>,
 }
 
 impl Checker {
     /// Checks against the keys of `operators`, refusing commands valid for longer than `max_ttl`.
     pub fn new(operators: Vec<PublicKey>, max_ttl: Duration) -> Checker {
-        Checker { operators, max_ttl, seen: HashMap::new() }
+        Checker { operators, max_ttl, seen: HashMap::new(), verified: None }
+    }
+
+    /// The same checker, taking a signature `verified` already verified for what it is: for the
+    /// agents of one swarm, which simulate many machines on one, each of which would verify on
+    /// its own processor at the same time. Every other check (the nonce first) is still its own.
+    pub fn sharing(mut self, verified: Arc<Verified>) -> Checker {
+        self.verified = Some(verified);
+        self
     }
 
     /// The command inside `signed` when every check passes at `now`, its nonce remembered until
@@ -202,8 +212,14 @@ impl Checker {
             .ok_or_else(|| Refusal::UnknownOperator(hex::encode(&signed.operator[..8])))?;
         // The signature before anything in the body is believed, and before a nonce is kept: an
         // unsigned message must not fill the memory of nonces.
-        if !signed.is_signed_by(&operator) {
-            return Err(Refusal::BadSignature);
+        let known = self.verified.as_ref().is_some_and(|verified| verified.contains(signed));
+        if !known {
+            if !signed.is_signed_by(&operator) {
+                return Err(Refusal::BadSignature);
+            }
+            if let Some(verified) = &self.verified {
+                verified.insert(signed);
+            }
         }
         let command = signed.command()?;
         if command.version != PROTOCOL_VERSION {
@@ -237,4 +253,42 @@ pub fn unix_ms(time: SystemTime) -> u64 {
 /// `duration` in whole milliseconds, saturating.
 pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Signed commands whose signatures verified, shared by checkers that stand for many machines in
+/// one process (the swarm): what one verified, the others take as verified. A command is known by
+/// all of its bytes (operator, signature and body), so nothing but the very same signed command
+/// passes for one.
+#[derive(Debug, Default)]
+pub struct Verified {
+    known: Mutex<HashSet<Vec<u8>>>,
+}
+
+/// How many signed commands a [`Verified`] keeps before it starts again: a swarm runs a few at
+/// once.
+const VERIFIED_KEPT: usize = 1024;
+
+impl Verified {
+    /// An empty set.
+    pub fn new() -> Verified {
+        Verified::default()
+    }
+
+    /// Whether `signed` is known to verify.
+    pub fn contains(&self, signed: &SignedCommand) -> bool {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner).contains(&Verified::key(signed))
+    }
+
+    /// Remembers that `signed` verifies.
+    fn insert(&self, signed: &SignedCommand) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= VERIFIED_KEPT {
+            known.clear();
+        }
+        known.insert(Verified::key(signed));
+    }
+
+    fn key(signed: &SignedCommand) -> Vec<u8> {
+        [&signed.operator[..], &signed.signature, &signed.body].concat()
+    }
 }

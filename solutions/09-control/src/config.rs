@@ -6,10 +6,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{AgentArgs, Cli, KeysAction, KeysArgs, MasterArgs, RunArgs, Sub};
+use crate::agent::{AllowList, Exec};
+use crate::cli::{AgentArgs, Cli, DemoArgs, KeysAction, KeysArgs, MasterArgs, RunArgs, Sub, SwarmArgs};
 use crate::error::Error;
 use crate::keys::{PublicKey, check_id};
 use crate::master::{JobOptions, Portion};
+use crate::swarm::{SwarmConfig, loopback_sources};
 use crate::target::Target;
 
 /// A validated run of `control`.
@@ -30,6 +32,10 @@ pub enum Command {
     Agent(AgentCommand),
     /// `control run`.
     Run(RunCommand),
+    /// `control demo`.
+    Demo(DemoCommand),
+    /// `control swarm`.
+    Swarm(SwarmCommand),
     /// `control keys`: the store and what to do.
     Keys {
         /// The key store's directory.
@@ -105,6 +111,26 @@ pub struct RunCommand {
     pub json: bool,
 }
 
+/// The settings of `control demo`.
+#[derive(Debug, Clone)]
+pub struct DemoCommand {
+    /// How many simulated agents.
+    pub agents: usize,
+    /// Which run the command.
+    pub target: String,
+    /// The program.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+/// The settings of `control swarm`.
+#[derive(Debug, Clone)]
+pub struct SwarmCommand {
+    /// The swarm.
+    pub config: SwarmConfig,
+}
+
 impl TryFrom<Cli> for Config {
     type Error = Error;
 
@@ -113,6 +139,8 @@ impl TryFrom<Cli> for Config {
             Sub::Master(args) => Command::Master(master(args)?),
             Sub::Agent(args) => Command::Agent(agent(args)?),
             Sub::Run(args) => Command::Run(run(args)?),
+            Sub::Demo(args) => Command::Demo(demo(args)?),
+            Sub::Swarm(args) => Command::Swarm(swarm(args)?),
             Sub::Keys(KeysArgs { keys, action }) => Command::Keys { dir: keys, action },
             Sub::Keygen(args) => Command::Keygen { out: args.out },
         };
@@ -167,6 +195,40 @@ fn run(args: RunArgs) -> Result<RunCommand, Error> {
         timeout: seconds("--timeout", args.timeout)?,
         json: args.json,
     })
+}
+
+fn demo(args: DemoArgs) -> Result<DemoCommand, Error> {
+    if args.agents == 0 {
+        return Err(Error::BadOption("--agents: at least one".into()));
+    }
+    Target::parse(&args.target)
+        .map_err(|err| Error::BadOption(format!("--target {:?}: {err}", args.target)))?;
+    let mut program = args.program.into_iter();
+    let first = program.next().unwrap_or_else(|| "/bin/echo".into());
+    Ok(DemoCommand { agents: args.agents, target: args.target, program: first, args: program.collect() })
+}
+
+fn swarm(args: SwarmArgs) -> Result<SwarmCommand, Error> {
+    if args.agents == 0 || !(1..=250).contains(&args.sources) {
+        return Err(Error::BadOption("--agents: at least one; --sources: 1 to 250".into()));
+    }
+    let id_fits = format!("{}00000", args.prefix);
+    check_id(&id_fits)?;
+    let mut config = SwarmConfig::new(args.agents, args.master, key("--master-key", &args.master_key)?);
+    config.operators = keys("--operator", &args.operators)?;
+    config.prefix = args.prefix;
+    config.sources = loopback_sources(args.sources);
+    config.seed = args.seed;
+    if args.processes {
+        config.exec = Exec::Process;
+    }
+    if let Some(path) = &args.allow {
+        config.allow = AllowList::load(path).map_err(|err| Error::File {
+            path: path.clone(),
+            source: std::io::Error::other(err.to_string()),
+        })?;
+    }
+    Ok(SwarmCommand { config })
 }
 
 fn agent(args: AgentArgs) -> Result<AgentCommand, Error> {

@@ -366,9 +366,19 @@ impl MasterHandle {
             .map(|entry| (entry.id, entry.key))
             .collect();
         let mut registry = self.shared.registry();
+        let keys = &self.shared.config.keys;
+        // An agent admitted since the store was listed is not in the list: ask the store again
+        // about each before cutting it off.
         let revoked: Vec<String> = registry
             .ids()
             .filter(|id| registry.handle(id).is_some_and(|link| accepted.get(*id) != Some(&link.key)))
+            .filter(|id| {
+                let entry = keys.find(id).ok().flatten();
+                !entry.is_some_and(|entry| {
+                    entry.state == KeyState::Accepted
+                        && registry.handle(id).is_some_and(|link| link.key == entry.key)
+                })
+            })
             .map(str::to_owned)
             .collect();
         for id in &revoked {
