@@ -2,15 +2,15 @@
 //! on loopback, one command broadcast to all of them, every result gathered, and what it took.
 //! Also `control swarm`, the swarm alone, for a master of its own.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::command::{Command, SignedCommand};
 use crate::config::{DemoCommand, SwarmCommand};
 use crate::error::Error;
+use crate::follow::progress_bar;
 use crate::gather::Gather;
 use crate::keys::{Identity, KeyStore};
 use crate::master::{JobEvent, JobOptions, Master, MasterConfig};
@@ -58,7 +58,8 @@ pub async fn demo(
     swarm_config.sources = loopback_sources(command.agents.div_ceil(AGENTS_PER_SOURCE).max(1));
     let started = Instant::now();
     let swarm = Swarm::start(&swarm_config, &stop);
-    let connecting = progress_bar(command.agents, "agents connected");
+    let connecting =
+        progress_bar(command.agents, true, "{elapsed:>4} [{bar:30}] {pos}/{len} agents connected");
     while handle.agents().len() < command.agents {
         connecting.set_position(handle.agents().len() as u64);
         tokio::select! {
@@ -93,7 +94,7 @@ pub async fn demo(
     };
     let mut job = handle.start(&signed, &options).map_err(|refusal| Error::Api(refusal.to_string()))?;
     let mut gather = Gather::new(job.hosts.clone(), sent);
-    let bar = progress_bar(job.hosts.len(), "results");
+    let bar = progress_bar(job.hosts.len(), true, "{elapsed:>4} [{bar:30}] {pos}/{len} results");
     let mut last = sent;
     loop {
         let event = tokio::select! {
@@ -171,21 +172,6 @@ async fn stop_all(
     let _ = master.await;
     swarm.join().await;
     Ok(())
-}
-
-/// A progress bar on a terminal, nothing elsewhere.
-fn progress_bar(len: usize, what: &'static str) -> ProgressBar {
-    let bar = match std::io::stderr().is_terminal() {
-        true => ProgressBar::new(len as u64),
-        false => ProgressBar::hidden(),
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} {msg}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(what);
-    bar
 }
 
 /// A new directory for the demo's key store and audit log.

@@ -53,15 +53,7 @@ async fn follow(
     out: &mut dyn Write,
 ) -> Result<(Gather, bool), Error> {
     let mut gather = Gather::new(following.hosts.clone(), Instant::now());
-    let bar = match !json && std::io::stderr().is_terminal() {
-        true => ProgressBar::new(following.hosts.len() as u64),
-        false => ProgressBar::hidden(),
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {msg}")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(following.hosts.len(), !json, "{elapsed:>4} [{bar:30}] {msg}");
     loop {
         let event = tokio::select! {
             event = following.next() => event?,
@@ -83,6 +75,17 @@ async fn follow(
     }
     bar.finish_and_clear();
     Ok((gather, false))
+}
+
+/// A progress bar of `len` steps drawn with `template` on standard error when `shown` and it is a
+/// terminal; one that draws nothing otherwise.
+pub fn progress_bar(len: usize, shown: bool, template: &str) -> ProgressBar {
+    let bar = match shown && std::io::stderr().is_terminal() {
+        true => ProgressBar::new(len as u64),
+        false => ProgressBar::hidden(),
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("a valid template").progress_chars("=> "));
+    bar
 }
 
 /// A host's ending as a JSON line.
