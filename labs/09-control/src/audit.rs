@@ -151,7 +151,7 @@ impl AuditLog {
     }
 
     /// The records of the log at `path`, oldest first; a line that is not a record (the torn last
-    /// line of a crash) is skipped.
+    /// line of a crash, bytes that are not even text) is skipped.
     ///
     /// # Errors
     ///

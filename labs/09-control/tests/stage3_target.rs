@@ -13,12 +13,12 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use common::{TestMaster, key, operator};
 use control::agent::{AgentHandle, AllowList, spawn_agent};
 use control::audit::{AuditLog, AuditRecord};
-use control::command::{Command, Refusal, SignedCommand};
+use control::command::{Command, Refusal, SignedCommand, unix_ms};
 use control::master::{Ending, Heard, Job, JobEvent, JobOptions, Portion};
 use control::target::{Glob, MAX_DEPTH, MAX_LEN, Target, TargetError};
 use control::wire::{Outcome, Reply};
@@ -676,7 +676,14 @@ async fn a_late_host_that_is_still_running_is_waited_for() {
 #[test(tokio, flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_or_dead_host_is_lost_and_the_others_end() {
     // Heartbeats every 10 s: the master still counts the frozen agent as connected throughout.
-    let master = TestMaster::start(|config| config.heartbeat = Duration::from_secs(10)).await;
+    let dir = testkit::scratch_dir();
+    let audit = dir.path().join("audit.log");
+    let log = audit.clone();
+    let master = TestMaster::start(move |config| {
+        config.heartbeat = Duration::from_secs(10);
+        config.audit = Some(log);
+    })
+    .await;
     let shutdown = CancellationToken::new();
     let handles = start_fleet(&master, &[("web1", ""), ("web2", ""), ("web3", "")], &shutdown).await;
     handles[1].freeze();
@@ -695,6 +702,17 @@ async fn a_frozen_or_dead_host_is_lost_and_the_others_end() {
     assert_eq!(endings.len(), named.len());
     assert_eq!(ended_as(&endings, "done"), ["web1"], "{endings:?}");
     assert_eq!(ended_as(&endings, "lost"), ["web2", "web3"], "{endings:?}");
+    // The audit log says why each was lost.
+    let lost: Vec<String> = AuditLog::read(&audit)
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match record {
+            AuditRecord::Host { ending, reason, .. } if ending == "lost" => reason,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    assert!(lost.iter().all(|why| !why.is_empty()), "{lost:?}");
     shutdown.cancel();
 }
 
@@ -714,6 +732,7 @@ async fn the_audit_log_says_who_ran_what_where_and_how_it_ended() {
     eventually("both agents to connect", || master.has("web1") && master.has("web2")).await;
 
     let signed = sh("web*", "exit 0");
+    let before = unix_ms(SystemTime::now());
     let job = master.handle.start(&signed, &quick(None, None)).unwrap();
     let id = job.id;
     let (_, endings) = events(job).await;
@@ -749,6 +768,26 @@ async fn the_audit_log_says_who_ran_what_where_and_how_it_ended() {
         })
         .collect();
     assert_eq!(hosts["web1"], ("done", Some(0), None));
+    let after = unix_ms(SystemTime::now());
+    for record in &records {
+        let at_ms = match record {
+            AuditRecord::Start { at_ms, .. }
+            | AuditRecord::Sent { at_ms, .. }
+            | AuditRecord::Host { at_ms, .. }
+            | AuditRecord::End { at_ms, .. }
+            | AuditRecord::Refused { at_ms, .. } => *at_ms,
+        };
+        assert!((before..=after).contains(&at_ms), "{record:?} is not stamped with the time it was written");
+    }
+    let refusal = records.iter().find_map(|record| match record {
+        AuditRecord::Host { host, refusal, .. } if host == "web2" => Some(refusal.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        refusal,
+        Some(Some(Refusal::NotAllowed("/bin/sh".into()))),
+        "the refusal itself, for a restarted master"
+    );
     assert_eq!(hosts["web2"].0, "refused");
     assert!(hosts["web2"].2.is_some_and(|why| why.contains("allow-list")), "{:?}", hosts["web2"]);
     let end = records.iter().find(|record| matches!(record, AuditRecord::End { job, .. } if *job == id));
@@ -777,4 +816,43 @@ fn an_audit_log_keeps_what_was_written_before_a_torn_line() {
     log.record(&record).unwrap();
     assert_eq!(AuditLog::read(&path).unwrap(), [record.clone(), record]);
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+proptest! {
+    #![proptest_config(testkit::proptest_config(64))]
+
+    /// Whatever else a log holds (a crash's torn lines, a hand edit), reading it never panics and
+    /// keeps every whole record, in order.
+    #[test]
+    fn an_audit_log_read_keeps_every_record_among_any_lines(
+        junk in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..80), 0..8),
+        reasons in prop::collection::vec("[a-z ]{0,20}", 0..8),
+    ) {
+        let dir = testkit::scratch_dir();
+        let path = dir.path().join("audit.log");
+        let records: Vec<AuditRecord> = reasons
+            .iter()
+            .enumerate()
+            .map(|(i, reason)| AuditRecord::Refused { at_ms: i as u64, operator: "ab".into(), reason: reason.clone() })
+            .collect();
+        let mut text = Vec::new();
+        for (i, line) in junk.iter().enumerate() {
+            let line: Vec<u8> = line.iter().copied().filter(|&byte| byte != b'\n').collect();
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+            if let Some(record) = records.get(i) {
+                text.extend_from_slice(&serde_json::to_vec(record).unwrap());
+                text.push(b'\n');
+            }
+        }
+        for record in records.iter().skip(junk.len()) {
+            text.extend_from_slice(&serde_json::to_vec(record).unwrap());
+            text.push(b'\n');
+        }
+        std::fs::write(&path, &text).unwrap();
+        let read = AuditLog::read(&path).unwrap();
+        // A junk line that happens to be a record is a record: keep only the ones written here.
+        let ours: Vec<AuditRecord> = read.into_iter().filter(|record| matches!(record, AuditRecord::Refused { operator, .. } if operator == "ab")).collect();
+        prop_assert_eq!(ours, records);
+    }
 }

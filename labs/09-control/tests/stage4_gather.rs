@@ -467,6 +467,45 @@ fn the_report_never_panics_on_output_that_is_not_utf8() {
 }
 
 #[test]
+fn a_finished_job_reports_no_running_no_waiting_and_no_more_than_it_has() {
+    let start = Instant::now();
+    let hosts = names(5);
+    let mut gather = Gather::new(hosts.clone(), start);
+    for host in &hosts {
+        gather.record(&sent(host), start);
+        gather.record(&ended(host, done("one\ntwo\n")), start);
+    }
+    let line = gather.progress_line();
+    assert!(!line.contains("running"), "{line:?}");
+    // Five names, five shown; two lines of output, two shown.
+    let report = gather.report(start, 5, 2);
+    for absent in ["running", "not started", "more", "stopped"] {
+        assert!(!report.contains(absent), "{absent:?} in\n{report}");
+    }
+    assert!(report.contains("web0004"), "{report}");
+    assert!(report.contains("    one\n    two\n"), "{report}");
+}
+
+#[test]
+fn the_report_escapes_what_would_drive_a_terminal_and_keeps_the_rest() {
+    let start = Instant::now();
+    let mut gather = Gather::new(names(2), start);
+    let text = "plain\tcolumns \u{1b}[31mred\u{1b}[0m\rback \u{7}bell é";
+    gather.record(&ended("web0000", done(text)), start);
+    gather.record(&ended("web0001", done("\u{1b}[1mbold, and no tab")), start);
+    let report = gather.report(start, 5, 5);
+    assert!(!report.contains('\u{1b}') && !report.contains('\r') && !report.contains('\u{7}'), "{report:?}");
+    assert!(report.contains("plain\tcolumns "), "a tab is kept: {report:?}");
+    assert!(
+        report.contains("red") && report.contains("bell é") && report.contains("bold, and no tab"),
+        "{report:?}"
+    );
+    gather = Gather::new(names(1), start);
+    gather.record(&ended("web0000", done("nothing to escape here\n")), start);
+    assert!(gather.report(start, 5, 5).contains("    nothing to escape here\n"));
+}
+
+#[test]
 fn fifty_thousand_hosts_with_one_output_gather_into_one_group() {
     let start = Instant::now();
     let hosts: Vec<String> = (0..50_000).map(|i| format!("host{i:05}.example.net")).collect();

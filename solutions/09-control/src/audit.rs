@@ -165,7 +165,7 @@ impl AuditLog {
     }
 
     /// The records of the log at `path`, oldest first; a line that is not a record (the torn last
-    /// line of a crash) is skipped.
+    /// line of a crash, bytes that are not even text) is skipped.
     ///
     /// # Errors
     ///
@@ -173,9 +173,10 @@ impl AuditLog {
     pub fn read(path: &Path) -> Result<Vec<AuditRecord>, Error> {
         let file = File::open(path).map_err(Error::file(path))?;
         let mut records = Vec::new();
-        for line in BufReader::new(file).lines() {
+        // By bytes, not text: a torn or foreign line need not even be UTF-8.
+        for line in BufReader::new(file).split(b'\n') {
             let line = line.map_err(Error::file(path))?;
-            if let Ok(record) = serde_json::from_str(&line) {
+            if let Ok(record) = serde_json::from_slice(&line) {
                 records.push(record);
             }
         }
