@@ -194,8 +194,15 @@ fn nesting_up_to_the_limit_parses_and_deeper_is_an_error_not_a_crash() {
     assert_eq!(chosen(&nots).len(), if MAX_DEPTH % 2 == 0 { 1 } else { fleet().len() - 1 });
     let parens = "(".repeat(MAX_DEPTH) + "web1" + &")".repeat(MAX_DEPTH);
     assert_eq!(chosen(&parens), ["web1"]);
-    assert!(Target::parse(&("not ".repeat(MAX_DEPTH + 1) + "web1")).is_err());
-    assert!(Target::parse(&("(".repeat(MAX_DEPTH + 1) + "web1" + &")".repeat(MAX_DEPTH + 1))).is_err());
+    // A range's ends may be equal, not reversed: the error is at its second end.
+    assert!(Glob::new("[a-a]").unwrap().matches("a"));
+    assert_eq!(parse_error("web[z-a]").column, 7);
+    // The error is at the first `not` or `(` too many.
+    assert_eq!(parse_error(&("not ".repeat(MAX_DEPTH + 1) + "web1")).column, 4 * MAX_DEPTH + 1);
+    assert_eq!(
+        parse_error(&("(".repeat(MAX_DEPTH + 1) + "web1" + &")".repeat(MAX_DEPTH + 1))).column,
+        MAX_DEPTH + 1
+    );
 
     for hostile in ["not ".repeat(10_000) + "a", "(".repeat(10_000), "(not ".repeat(5_000) + "a"] {
         let err = parse_error(&hostile);
@@ -814,7 +821,12 @@ fn an_audit_log_keeps_what_was_written_before_a_torn_line() {
     std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"event\":\"sta").unwrap();
     let log = AuditLog::open(&path).unwrap();
     log.record(&record).unwrap();
-    assert_eq!(AuditLog::read(&path).unwrap(), [record.clone(), record]);
+    assert_eq!(AuditLog::read(&path).unwrap(), [record.clone(), record.clone()]);
+    // A log that ends whole is appended to as it is: no empty line.
+    drop(log);
+    AuditLog::open(&path).unwrap().record(&record).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("\n\n") && text.ends_with('\n'), "{text:?}");
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
 }
 

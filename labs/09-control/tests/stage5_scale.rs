@@ -68,7 +68,8 @@ fn a_shared_verification_takes_only_the_very_same_signed_command() {
 #[test]
 fn loopback_sources_leave_the_masters_address_alone() {
     let sources = loopback_sources(4);
-    assert_eq!(sources.len(), 4);
+    let expected: Vec<IpAddr> = (2..=5).map(|last| IpAddr::from([127, 0, 0, last])).collect();
+    assert_eq!(sources, expected);
     assert!(sources.iter().all(|source| source.is_loopback()), "{sources:?}");
     assert!(!sources.contains(&IpAddr::from([127, 0, 0, 1])), "{sources:?}");
     assert_eq!(sources.iter().collect::<BTreeSet<_>>().len(), 4, "{sources:?}");
@@ -76,6 +77,14 @@ fn loopback_sources_leave_the_masters_address_alone() {
 
 #[test]
 fn the_file_limit_is_raised_to_the_hard_limit() {
+    // One below the hard limit first (lowering it is always allowed; by one, so the other tests
+    // of this process keep their room), so there is something to raise.
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write only the struct given, which lives here.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
+    let lowered = libc::rlimit { rlim_cur: limit.rlim_max - 1, rlim_max: limit.rlim_max };
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) }, 0);
     let raised = raise_fd_limit().unwrap();
     assert!(raised >= 1024, "{raised}");
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
@@ -94,6 +103,11 @@ fn a_swarm_makes_the_same_keys_from_the_same_seed() {
     other.seed = 1;
     assert_ne!(other.key(1).public(), config.key(1).public());
     assert_eq!(config.id(7), "sim00007");
+    let mut none = config.clone();
+    none.agents = 0;
+    let swarm = Swarm::start(&none, &CancellationToken::new());
+    assert!(swarm.is_empty());
+    assert_eq!(swarm.len(), 0);
 }
 
 /// A master that accepts every new key, and a swarm of `agents` for it.
@@ -117,6 +131,7 @@ async fn a_swarm_dials_from_several_loopback_addresses() {
     let shutdown = CancellationToken::new();
     let (master, swarm) = swarm_of(200, &shutdown).await;
     assert_eq!(swarm.len(), 200);
+    assert!(!swarm.is_empty());
     eventually("every agent to say it is connected", || swarm.connected() == 200).await;
     let sources: BTreeSet<IpAddr> = master.handle.agents().iter().map(|agent| agent.addr.ip()).collect();
     assert_eq!(sources, loopback_sources(4).into_iter().collect(), "the agents came from {sources:?}");
