@@ -31,15 +31,8 @@ pub async fn demo(
     shutdown: &CancellationToken,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let limit = raise_fd_limit().map_err(Error::sys("setrlimit"))?;
     // Each agent is a connection at both ends, in this one process.
-    let room = usize::try_from(limit).unwrap_or(usize::MAX).saturating_sub(100) / 2;
-    if command.agents > room {
-        return Err(Error::BadOption(format!(
-            "--agents {}: this process may open {limit} files, room for {room} agents and the master",
-            command.agents
-        )));
-    }
+    room_for(command.agents, 2)?;
     let dir = scratch_dir()?;
     let operator = Identity::generate();
     let mut config = MasterConfig::new(Identity::generate(), KeyStore::open(&dir.join("keys"))?);
@@ -136,13 +129,7 @@ pub async fn swarm(
     shutdown: &CancellationToken,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let limit = raise_fd_limit().map_err(Error::sys("setrlimit"))?;
-    if command.config.agents > usize::try_from(limit).unwrap_or(usize::MAX).saturating_sub(100) {
-        return Err(Error::BadOption(format!(
-            "--agents {}: this process may open {limit} files",
-            command.config.agents
-        )));
-    }
+    room_for(command.config.agents, 1)?;
     let started = Instant::now();
     let swarm = Swarm::start(&command.config, shutdown);
     let mut told = false;
@@ -172,6 +159,19 @@ async fn stop_all(
     let _ = master.await;
     swarm.join().await;
     Ok(())
+}
+
+/// Raises the file limit and checks that it leaves room for `agents` agents of `files_each`
+/// descriptors each, and a hundred more for everything else.
+fn room_for(agents: usize, files_each: usize) -> Result<(), Error> {
+    let limit = raise_fd_limit().map_err(Error::sys("setrlimit"))?;
+    let room = usize::try_from(limit).unwrap_or(usize::MAX).saturating_sub(100) / files_each;
+    match agents <= room {
+        true => Ok(()),
+        false => Err(Error::BadOption(format!(
+            "--agents {agents}: this process may open {limit} files, room for {room} agents"
+        ))),
+    }
 }
 
 /// A new directory for the demo's key store and audit log.

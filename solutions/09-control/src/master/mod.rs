@@ -416,12 +416,16 @@ impl MasterHandle {
     pub fn start(&self, signed: &SignedCommand, options: &JobOptions) -> Result<Job, Refusal> {
         let command = self.shared.check(signed)?;
         let target = Target::parse(&command.targets).map_err(|err| Refusal::BadTarget(err.to_string()))?;
-        let connected: Vec<String> = self
-            .agents()
-            .into_iter()
-            .filter(|agent| target.matches(&agent.id, &agent.tags))
-            .map(|agent| agent.id)
-            .collect();
+        // Matched in place, under the lock: only the names chosen are copied, not every agent.
+        let mut connected: Vec<String> = {
+            let registry = self.shared.registry();
+            registry
+                .ids()
+                .filter(|id| registry.get(id).is_some_and(|agent| target.matches(id, &agent.tags)))
+                .map(str::to_owned)
+                .collect()
+        };
+        connected.sort_unstable();
         let absent = self.absent_matching(&target, &connected);
         let hosts: Vec<String> = connected.iter().chain(&absent).cloned().collect();
         self.shared.audit(&AuditRecord::Start {
