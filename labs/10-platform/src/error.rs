@@ -1,0 +1,50 @@
+//! What can stop a run of `platform`, each error naming the option, file or record at fault.
+
+use std::io;
+
+use crate::records::RecordError;
+
+/// What can stop a whole run of `platform`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An option is out of range. A usage error: exit 2.
+    #[error("invalid option: {0}")]
+    BadOption(String),
+    /// The records could not be opened, read or written.
+    #[error("{0}")]
+    Records(#[from] RecordError),
+    /// A call failed (starting the runtime, binding a socket).
+    #[error("{call}: {source}")]
+    Sys {
+        /// The call, as `bind 127.0.0.1:0`.
+        call: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The results could not be written (a full disk, a closed pipe).
+    #[error("cannot write output: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl Error {
+    /// An [`Error::Sys`] for the call `call`, for `map_err`: `.map_err(Error::sys("bind"))?`.
+    pub fn sys(call: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+        let call = call.into();
+        move |source| Error::Sys { call, source }
+    }
+
+    /// The exit code for this error: 2 for usage errors (a URL of no known database among them),
+    /// 1 for the rest.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadOption(_) | Error::Records(RecordError::BadUrl { .. }) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether this is a write to a pipe whose reader has gone (`platform ... | head`): not a
+    /// failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Write(err) if err.kind() == io::ErrorKind::BrokenPipe)
+    }
+}

@@ -1,0 +1,5 @@
+-- The platform's records, SQLite's dialect: the first version of the schema.
+-- TODO(stage 1): a CREATE TABLE for each kind of record (hosts and their tags, roles, users, rules,
+-- scripts and their versions, runs with their hosts and results, the audit log), with the keys,
+-- foreign keys and indexes the queries in src/records/ need. The chapter's "Stage 1" section
+-- explains the design; migrations/mysql/0001_records.sql is the same schema in MariaDB's dialect.

@@ -1,0 +1,30 @@
+//! `platform`: one system for monitoring and control (lab 08's pipeline and lab 09's master behind
+//! one API and dashboard, with users, roles and an audit log), its records in a SQL database, lab
+//! 10 of the course.
+//!
+//! The records ([`records`]) are the platform's memory: hosts and their tags, users and roles,
+//! alert rules, monitoring scripts and their versions, every command run with each host's result,
+//! and the audit log, in SQLite (embedded, the default) or MariaDB (by URL), through sqlx, with
+//! versioned migrations. The time series are not among them: they stay in lab 08's store.
+//!
+//! # Layout
+//!
+//! - [`records`]: the records in SQL ([`records::Records`]), their checks and the differences
+//!   between the two dialects.
+//! - the `platform` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
+//!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod records;
+pub mod run;
+pub mod shutdown;
+
+pub use config::Config;
+pub use error::Error;
+pub use run::{Outcome, run};
+pub use shutdown::Shutdown;
+
+/// A result whose error is this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
