@@ -163,7 +163,7 @@ impl Records {
         &self.pool
     }
 
-    /// Runs `attempt` (a whole transaction) up to five times while it fails only because it
+    /// Runs `attempt` (a whole transaction) up to eight times while it fails only because it
     /// lost a race: for a lock (an InnoDB deadlock), or for a key (it found a row missing, and
     /// another transaction added it before this one could). The database undid it, so running it
     /// again is safe, and the next attempt sees the winner's row. Any other outcome is returned as
@@ -172,14 +172,14 @@ impl Records {
         &self,
         attempt: impl Fn() -> Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>,
     ) -> Result<T> {
-        let mut pause = Duration::from_millis(5);
-        for _ in 0..4 {
+        let mut pause = Duration::from_millis(2);
+        for _ in 0..7 {
             match attempt().await {
                 Err(RecordError::Database(err))
                     if dialect::is_retryable(&err) || dialect::is_conflict(&err) =>
                 {
                     tokio::time::sleep(pause).await;
-                    pause *= 4;
+                    pause = (pause * 2).min(Duration::from_millis(100));
                 }
                 other => return other,
             }

@@ -10,7 +10,10 @@ use super::Backend;
 /// WAL mode wait for its fsync (NORMAL would lose the last commits on a power cut). MariaDB's
 /// defaults already do all of that (InnoDB flushes its log at every commit); its connections only
 /// need to be told that text is UTF-8 in full, compared byte for byte with trailing spaces
-/// counting (as SQLite compares), and that bad values are errors, not warnings.
+/// counting (as SQLite compares), that bad values are errors, not warnings, and to read what is
+/// committed when each statement starts (READ COMMITTED): InnoDB's default, REPEATABLE READ,
+/// reads a snapshot from a transaction's first read and locks the gaps between rows, so two
+/// enrolments of overlapping fleets deadlock on gaps nobody inserts into.
 pub fn on_connect(backend: Backend) -> &'static [&'static str] {
     match backend {
         Backend::Sqlite => &[
@@ -22,6 +25,7 @@ pub fn on_connect(backend: Backend) -> &'static [&'static str] {
         Backend::MariaDb => &[
             "SET NAMES utf8mb4 COLLATE utf8mb4_nopad_bin",
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE'",
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
         ],
     }
 }
