@@ -19,9 +19,13 @@
 // at anything left over.
 #![allow(unused_variables, unused_imports, dead_code)]
 
+pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
+pub mod platform;
 pub mod records;
 pub mod run;
 pub mod shutdown;
@@ -30,6 +34,12 @@ pub use config::Config;
 pub use error::Error;
 pub use run::{Outcome, run};
 pub use shutdown::Shutdown;
+
+/// Now, in milliseconds since the Unix epoch: the time the records keep.
+pub fn now_millis() -> records::Millis {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// A result whose error is this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod rules;
 pub mod runs;
 pub mod scripts;
+pub mod sessions;
 pub mod users;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub use hosts::Host;
 pub use rules::RuleRecord;
 pub use runs::{HostResult, NewRun, Run, RunState};
 pub use scripts::{NewScriptVersion, Script, ScriptVersion};
+pub use sessions::SessionRecord;
 pub use users::{Role, User};
 
 /// Milliseconds since the Unix epoch: every time the records keep. The caller says what time it
@@ -51,7 +53,7 @@ pub enum Backend {
 }
 
 /// The schema's version once every migration of this crate is applied.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What can go wrong with the records, each naming the record or field at fault.
 #[derive(Debug, thiserror::Error)]

@@ -167,4 +167,37 @@ impl Records {
     pub async fn missing_hosts(&self, run: i64) -> Result<Vec<String>> {
         todo!("stage 1: the run's hosts with no result: a left join of run_hosts and run_results")
     }
+
+    /// Records that run `run` is the control master's job `job`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NotFound`] when there is no such run, [`RecordError::Conflict`] when it has
+    /// a job already.
+    pub async fn set_run_job(&self, run: i64, job: u64) -> Result<()> {
+        todo!(
+            "stage 2: insert the run's id and the job, the job as decimal text since a u64 outgrows a signed BIGINT; a foreign key violation is NotFound, a unique one Conflict"
+        )
+    }
+
+    /// The control master's job that run `run` is, if one was recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Database`] when the database fails, or the job recorded is not a number.
+    pub async fn run_job(&self, run: i64) -> Result<Option<u64>> {
+        todo!("stage 2: the job recorded for the run, parsed back from its decimal text")
+    }
+
+    /// Adds hosts to run `run` (the ones the control master chose), keeping those it has.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Invalid`] for a bad host name (`run.hosts`), [`RecordError::NotFound`] when
+    /// there is no such run.
+    pub async fn add_run_hosts(&self, run: i64, hosts: &[String]) -> Result<()> {
+        todo!(
+            "stage 2: in one transaction: NotFound for no run, insert the hosts keeping those there, then set host_count to how many the run has"
+        )
+    }
 }

@@ -67,3 +67,235 @@ async fn mariadb_database() -> Option<String> {
     let _ = admin.close().await;
     Some(format!("{server}/{name}"))
 }
+
+// ---------------------------------------------------------------------------------------------
+// A whole platform in the test's process: records in a scratch SQLite file, lab 09's master on a
+// loopback port, agents that dial it, and the API's router driven in-process.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use control::agent::{AgentConfig, AgentHandle, AllowList, spawn_agent};
+use control::keys::{Identity, KeyStore};
+use control::master::{Master, MasterConfig, MasterHandle};
+use http_body_util::BodyExt;
+use platform::api::{SESSION_COOKIE, router};
+use platform::auth::password::hash_password;
+use platform::commands::Commands;
+use platform::platform::Platform;
+use platform::records::{Role, User};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+/// The platform's operator key: it signs every command, and the master and agents trust it.
+pub fn operator() -> Identity {
+    Identity::from_seed([201; 32])
+}
+
+/// The master's key.
+pub fn master_key() -> Identity {
+    Identity::from_seed([200; 32])
+}
+
+/// Every user's password in these tests (and `ada`'s is the admin's).
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A platform with a master, agents and three roles: `admin` (any program anywhere, manages the
+/// platform), `operator` (`/bin/echo` and `/bin/sh` on `tag:env=staging`) and `viewer` (no
+/// program). Users: `ada` (admin), `otto` (operator), `vera` (viewer).
+pub struct TestPlatform {
+    pub platform: Arc<Platform>,
+    pub app: Router,
+    pub master: MasterHandle,
+    pub records: platform::records::Records,
+    pub agents: Vec<AgentHandle>,
+    pub followers: CancellationToken,
+    shutdown: CancellationToken,
+    pub dir: TempDir,
+}
+
+/// A logged-in client: the cookie's token and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub token: String,
+    pub csrf: String,
+}
+
+impl TestPlatform {
+    /// A platform whose agents are `hosts` (id and tags), each running real processes.
+    pub async fn start(hosts: &[(&str, &[(&str, &str)])]) -> TestPlatform {
+        let dir = testkit::scratch_dir();
+        let url = format!("sqlite://{}", dir.path().join("platform.db").display());
+        let records = Records::open(&url).await.unwrap();
+        for (role, commands, targets, admin) in [
+            ("admin", vec!["/**"], "*", true),
+            ("operator", vec!["/bin/echo", "/bin/sh"], "tag:env=staging", false),
+            ("viewer", vec![], "*", false),
+        ] {
+            let commands = commands.into_iter().map(String::from).collect();
+            records
+                .put_role(&Role { name: role.into(), commands, targets: targets.into(), admin })
+                .await
+                .unwrap();
+        }
+        let hash = hash_password(PASSWORD).unwrap();
+        for (name, role) in [("ada", "admin"), ("otto", "operator"), ("vera", "viewer")] {
+            let user = User {
+                name: name.into(),
+                role: role.into(),
+                password_hash: hash.clone(),
+                created: 1,
+                disabled: false,
+            };
+            records.add_user(&user).await.unwrap();
+        }
+        let shutdown = CancellationToken::new();
+        let keys = KeyStore::open(&dir.path().join("keys")).unwrap();
+        let mut config = MasterConfig::new(master_key(), keys.clone());
+        config.operators = vec![operator().public()];
+        config.heartbeat = Duration::from_millis(100);
+        config.keys_poll = Duration::from_millis(20);
+        config.audit = Some(dir.path().join("master-audit.log"));
+        let master = Master::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap();
+        let addr = master.local_addr().unwrap();
+        let handle = master.handle();
+        tokio::spawn(master.run(shutdown.clone()));
+        let mut agents = Vec::new();
+        for (n, (id, tags)) in hosts.iter().enumerate() {
+            let key = Identity::from_seed([n as u8 + 1; 32]);
+            keys.enroll(id, &key.public()).unwrap();
+            let mut config = AgentConfig::new(id, key, addr, master_key().public());
+            config.operators = vec![operator().public()];
+            config.allow = AllowList::parse("/bin/sh\n/bin/echo\n");
+            config.tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            config.heartbeat = Duration::from_millis(100);
+            config.backoff_base = Duration::from_millis(20);
+            config.backoff_cap = Duration::from_millis(100);
+            agents.push(spawn_agent(config, shutdown.clone()));
+        }
+        let ids: Vec<String> = hosts.iter().map(|(id, _)| id.to_string()).collect();
+        testkit::tokio::eventually("every agent connected", || {
+            ids.iter().all(|id| handle.agent(id).is_some())
+        })
+        .await;
+        let followers = CancellationToken::new();
+        let commands = Commands::new(records.clone(), handle.clone(), operator(), followers.clone());
+        let platform = Arc::new(Platform::new(records.clone(), Some(commands)));
+        let app = router(Arc::clone(&platform));
+        TestPlatform { platform, app, master: handle, records, agents, followers, shutdown, dir }
+    }
+
+    /// The same platform started again over the same records and master (its followers stopped
+    /// first): what a restart of the platform's process finds.
+    pub fn restarted(&mut self) -> Arc<Platform> {
+        self.followers.cancel();
+        self.followers = CancellationToken::new();
+        let commands =
+            Commands::new(self.records.clone(), self.master.clone(), operator(), self.followers.clone());
+        self.platform = Arc::new(Platform::new(self.records.clone(), Some(commands)));
+        self.app = router(Arc::clone(&self.platform));
+        Arc::clone(&self.platform)
+    }
+
+    /// Sends a request as `client` (with its cookie and, when `csrf`, its CSRF token): the status,
+    /// the headers and the body as JSON (`Null` when empty).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        client: Option<&Client>,
+        csrf: bool,
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(client) = client {
+            request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={}", client.token));
+            if csrf {
+                request = request.header("x-csrf-token", &client.csrf);
+            }
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        (status, headers, json)
+    }
+
+    /// A GET as `client`.
+    pub async fn get(&self, path: &str, client: &Client) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::GET, path, Some(client), false, None).await;
+        (status, body)
+    }
+
+    /// A POST of `body` as `client`, with its CSRF token.
+    pub async fn post(&self, path: &str, client: &Client, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::POST, path, Some(client), true, Some(body)).await;
+        (status, body)
+    }
+
+    /// Logs `user` in with `password`: the status, the headers and the body.
+    pub async fn try_login(&self, user: &str, password: &str) -> (StatusCode, HeaderMap, Value) {
+        let body = serde_json::json!({ "user": user, "password": password });
+        self.send(Method::POST, "/api/login", None, false, Some(body)).await
+    }
+
+    /// Logs `user` in with [`PASSWORD`].
+    pub async fn login(&self, user: &str) -> Client {
+        let (status, headers, body) = self.try_login(user, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "login of {user}: {body}");
+        let cookie = headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let token = cookie
+            .split(';')
+            .next()
+            .and_then(|pair| pair.trim().strip_prefix(&format!("{SESSION_COOKIE}=")))
+            .unwrap_or_else(|| panic!("no session cookie in {cookie:?}"))
+            .to_string();
+        Client { token, csrf: body["data"]["csrf"].as_str().unwrap_or_default().to_string() }
+    }
+
+    /// Waits until run `run` has ended; its JSON (run, results, missing).
+    pub async fn wait_for_run(&self, run: i64, client: &Client) -> Value {
+        let path = format!("/api/runs/{run}");
+        let mut last = Value::Null;
+        let deadline = tokio::time::Instant::now() + testkit::DEFAULT_DEADLINE;
+        while tokio::time::Instant::now() < deadline {
+            let (status, body) = self.get(&path, client).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if body["data"]["run"]["state"] != "running" {
+                return body["data"].clone();
+            }
+            last = body;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("run {run} did not end: {last}");
+    }
+
+    /// The tags of an agent, for building expectations.
+    pub fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+}
+
+impl Drop for TestPlatform {
+    fn drop(&mut self) {
+        self.followers.cancel();
+        self.shutdown.cancel();
+    }
+}

@@ -19,6 +19,7 @@ pub mod hosts;
 pub mod rules;
 pub mod runs;
 pub mod scripts;
+pub mod sessions;
 pub mod users;
 
 use std::future::Future;
@@ -35,6 +36,7 @@ pub use hosts::Host;
 pub use rules::RuleRecord;
 pub use runs::{HostResult, NewRun, Run, RunState};
 pub use scripts::{NewScriptVersion, Script, ScriptVersion};
+pub use sessions::SessionRecord;
 pub use users::{Role, User};
 
 /// Milliseconds since the Unix epoch: every time the records keep. The caller says what time it
@@ -51,7 +53,7 @@ pub enum Backend {
 }
 
 /// The schema's version once every migration of this crate is applied.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// What can go wrong with the records, each naming the record or field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -260,8 +262,14 @@ fn without_password(url: &str) -> String {
 /// same versions.
 fn migrator(backend: Backend) -> Migrator {
     let sources: &[(i64, &str, &'static str)] = match backend {
-        Backend::Sqlite => &[(1, "records", include_str!("migrations/sqlite/0001_records.sql"))],
-        Backend::MariaDb => &[(1, "records", include_str!("migrations/mysql/0001_records.sql"))],
+        Backend::Sqlite => &[
+            (1, "records", include_str!("migrations/sqlite/0001_records.sql")),
+            (2, "sessions", include_str!("migrations/sqlite/0002_sessions.sql")),
+        ],
+        Backend::MariaDb => &[
+            (1, "records", include_str!("migrations/mysql/0001_records.sql")),
+            (2, "sessions", include_str!("migrations/mysql/0002_sessions.sql")),
+        ],
     };
     let migrations = sources
         .iter()

@@ -296,6 +296,81 @@ impl Records {
         .fetch_all(self.pool())
         .await?)
     }
+
+    /// Records that run `run` is the control master's job `job`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::NotFound`] when there is no such run, [`RecordError::Conflict`] when it has
+    /// a job already.
+    pub async fn set_run_job(&self, run: i64, job: u64) -> Result<()> {
+        sqlx::query("INSERT INTO run_jobs (run_id, job) VALUES (?, ?)")
+            .bind(run)
+            .bind(job.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(|err| {
+                if dialect::is_missing_reference(&err) {
+                    RecordError::NotFound { what: "run", key: run.to_string() }
+                } else if dialect::is_conflict(&err) {
+                    RecordError::Conflict { what: "job of run", key: run.to_string() }
+                } else {
+                    RecordError::Database(err)
+                }
+            })?;
+        Ok(())
+    }
+
+    /// The control master's job that run `run` is, if one was recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Database`] when the database fails, or the job recorded is not a number.
+    pub async fn run_job(&self, run: i64) -> Result<Option<u64>> {
+        let job: Option<String> = sqlx::query_scalar("SELECT job FROM run_jobs WHERE run_id = ?")
+            .bind(run)
+            .fetch_optional(self.pool())
+            .await?;
+        job.map(|job| job.parse().map_err(|_| check::invalid("run.job", format!("{job:?} is not a job id"))))
+            .transpose()
+    }
+
+    /// Adds hosts to run `run` (the ones the control master chose), keeping those it has.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Invalid`] for a bad host name (`run.hosts`), [`RecordError::NotFound`] when
+    /// there is no such run.
+    pub async fn add_run_hosts(&self, run: i64, hosts: &[String]) -> Result<()> {
+        for host in hosts {
+            check::name("run.hosts", host)?;
+        }
+        let mut tx = self.write().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE id = ?").bind(run).fetch_optional(&mut *tx).await?;
+        if found.is_none() {
+            return Err(RecordError::NotFound { what: "run", key: run.to_string() });
+        }
+        for chunk in dialect::batches(hosts, 2, |host| host.len() + 8) {
+            let mut insert = QueryBuilder::<Any>::new("INSERT INTO run_hosts (run_id, host) ");
+            insert.push_values(chunk, |mut row, host| {
+                row.push_bind(run).push_bind(host.as_str());
+            });
+            insert.push(dialect::keep_existing(self.backend(), "run_id"));
+            insert.build().execute(&mut *tx).await?;
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM run_hosts WHERE run_id = ?")
+            .bind(run)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE runs SET host_count = ? WHERE id = ?")
+            .bind(count)
+            .bind(run)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// The columns of a run, with its count of results.

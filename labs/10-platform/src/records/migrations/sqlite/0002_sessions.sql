@@ -1,0 +1,4 @@
+-- Stage 2, SQLite's dialect: the second version of the schema.
+-- TODO(stage 2): a table of sessions (kept by the hash of their token, with their user, CSRF
+-- token, start and end) and a table giving each run the control master's job it is. Never change
+-- 0001_records.sql now that databases have it: a schema grows by new migrations.

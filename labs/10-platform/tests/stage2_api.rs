@@ -1,0 +1,733 @@
+//! Stage 2, one API: passwords, sessions and CSRF tokens, the limit on wrong passwords, roles
+//! checked on the server for every route, commands run through lab 09's master with every host's
+//! result recorded, refusals audited, fields named, and text that is never SQL.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use axum::http::{Method, StatusCode, header};
+use common::{Client, PASSWORD, TestPlatform, databases};
+use platform::auth::password::{check_new_password, generate_password, hash_password, verify_password};
+use platform::auth::session::token_hash;
+use platform::auth::{Grant, LoginLimiter};
+use platform::records::{
+    AuditQuery, NewRun, RecordError, Records, Role, SCHEMA_VERSION, SessionRecord, User,
+};
+use serde_json::{Value, json};
+use testkit::test;
+
+const STAGING: &[(&str, &str)] = &[("env", "staging")];
+const PRODUCTION: &[(&str, &str)] = &[("env", "prod")];
+
+async fn platform_with_two_staging_hosts() -> TestPlatform {
+    TestPlatform::start(&[("web1", STAGING), ("web2", STAGING)]).await
+}
+
+async fn audit_of(records: &Records, user: &str) -> Vec<(String, String, String)> {
+    let query = AuditQuery { user: Some(user.into()), limit: 1_000, ..AuditQuery::default() };
+    let entries = records.audit_log(&query).await.unwrap();
+    entries.into_iter().map(|e| (e.entry.action, e.entry.outcome, e.entry.detail)).collect()
+}
+
+fn error_of(body: &Value) -> String {
+    body["error"].as_str().unwrap_or_default().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The second migration
+
+#[test(tokio)]
+async fn the_second_migration_adds_sessions_and_jobs() {
+    for common::TestDb { name, records, .. } in databases().await {
+        assert_eq!(records.schema_version().await.unwrap(), SCHEMA_VERSION, "{name}");
+        assert_eq!(SCHEMA_VERSION, 2);
+        let user = User {
+            name: "ada".into(),
+            role: "admin".into(),
+            password_hash: "$x".into(),
+            created: 1,
+            disabled: false,
+        };
+        let admin = Role { name: "admin".into(), commands: vec![], targets: "*".into(), admin: true };
+        records.put_role(&admin).await.unwrap();
+        records.add_user(&user).await.unwrap();
+        let session = SessionRecord {
+            token_hash: "ab".repeat(32),
+            user: "ada".into(),
+            csrf: "c".repeat(64),
+            created: 10,
+            expires: 20,
+        };
+        records.add_session(&session).await.unwrap();
+        assert_eq!(records.session(&session.token_hash, 19).await.unwrap(), Some(session.clone()), "{name}");
+        assert_eq!(records.session(&session.token_hash, 20).await.unwrap(), None, "{name}: expired");
+        let err = records
+            .add_session(&SessionRecord {
+                user: "eve".into(),
+                token_hash: "cd".repeat(32),
+                ..session.clone()
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RecordError::NotFound { .. }), "{name}: {err:?}");
+        let err = records
+            .add_session(&SessionRecord { token_hash: "AB".repeat(32), ..session.clone() })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RecordError::Invalid { .. }), "{name}: {err:?}");
+        assert_eq!(records.delete_expired_sessions(20).await.unwrap(), 1, "{name}");
+        records.add_session(&session).await.unwrap();
+        assert_eq!(records.delete_sessions_of("ada").await.unwrap(), 1, "{name}");
+        assert!(!records.delete_session(&session.token_hash).await.unwrap(), "{name}");
+
+        let run = records
+            .start_run(&NewRun {
+                user: "ada".into(),
+                target: "*".into(),
+                command: vec!["/bin/true".into()],
+                hosts: vec![],
+                started: 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(records.run_job(run).await.unwrap(), None, "{name}");
+        records.set_run_job(run, u64::MAX - 7).await.unwrap();
+        assert_eq!(records.run_job(run).await.unwrap(), Some(u64::MAX - 7), "{name}: the whole u64");
+        assert!(
+            matches!(records.set_run_job(run, 1).await.unwrap_err(), RecordError::Conflict { .. }),
+            "{name}"
+        );
+        assert!(
+            matches!(records.set_run_job(run + 1, 1).await.unwrap_err(), RecordError::NotFound { .. }),
+            "{name}"
+        );
+        records.add_run_hosts(run, &["b".into(), "a".into()]).await.unwrap();
+        records.add_run_hosts(run, &["a".into(), "c".into()]).await.unwrap();
+        assert_eq!(records.run(run).await.unwrap().unwrap().hosts, 3, "{name}");
+        assert_eq!(records.missing_hosts(run).await.unwrap(), ["a", "b", "c"], "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords and the limit on wrong ones
+
+#[test]
+fn passwords_are_hashed_with_argon2id_salted_and_checked() {
+    let first = hash_password(PASSWORD).unwrap();
+    let second = hash_password(PASSWORD).unwrap();
+    assert!(first.starts_with("$argon2id$"), "{first}");
+    assert_ne!(first, second, "each hash has its own salt");
+    assert!(verify_password(PASSWORD, &first) && verify_password(PASSWORD, &second));
+    assert!(!verify_password("correct horse battery!", &first));
+    assert!(!verify_password(PASSWORD, "not a hash"));
+    assert!(!verify_password(PASSWORD, ""));
+    assert!(!first.contains(PASSWORD));
+}
+
+#[test]
+fn new_passwords_are_checked_and_generated_ones_pass() {
+    assert!(check_new_password("ada", "short").is_err());
+    assert!(check_new_password("administrator", "Administrator").is_err());
+    assert!(check_new_password("ada", &"x".repeat(1025)).is_err());
+    assert!(check_new_password("ada", "ten chars!").is_ok());
+    let generated = generate_password();
+    assert_eq!(generated.chars().count(), 20);
+    assert!(check_new_password("ada", &generated).is_ok());
+    assert_ne!(generated, generate_password());
+    assert!(generated.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)), "{generated}");
+}
+
+#[test]
+fn wrong_passwords_are_counted_in_a_sliding_window() {
+    let limiter = LoginLimiter::new(60_000, 3, 5);
+    let here = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    let there = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+    for at in [1_000, 2_000, 3_000] {
+        assert_eq!(limiter.check("ada", here, at), Ok(()));
+        limiter.failed("ada", here, at);
+    }
+    // Three failures for ada: refused until the first leaves the window, from any address.
+    assert_eq!(limiter.check("ada", there, 4_000), Err(57_000));
+    assert_eq!(limiter.check("ada", here, 60_999), Err(1));
+    assert_eq!(limiter.check("ada", here, 61_000), Ok(()));
+    assert_eq!(limiter.check("bob", here, 4_000), Ok(()));
+    // Five failures from one address, whoever they were for: that address waits.
+    let limiter = LoginLimiter::new(60_000, 3, 5);
+    for (at, user) in [(1_000, "u1"), (2_000, "u2"), (3_000, "u3"), (4_000, "u4"), (5_000, "ada")] {
+        limiter.failed(user, here, at);
+    }
+    assert_eq!(limiter.check("carl", here, 6_000), Err(55_000));
+    assert_eq!(limiter.check("carl", there, 6_000), Ok(()));
+    // A login that succeeded forgets its user's failures, not its address's.
+    limiter.failed("ada", there, 5_500);
+    limiter.failed("ada", there, 5_600);
+    assert!(limiter.check("ada", there, 6_000).is_err());
+    limiter.succeeded("ada");
+    assert_eq!(limiter.check("ada", there, 6_000), Ok(()));
+    assert!(limiter.check("ada", here, 6_000).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logging in, sessions, CSRF
+
+#[test(tokio)]
+async fn a_login_sets_a_strict_http_only_cookie_and_gives_a_csrf_token() {
+    let test = TestPlatform::start(&[]).await;
+    let (status, headers, body) = test.try_login("ada", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(cookie.starts_with("platform_session="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    let csrf = body["data"]["csrf"].as_str().unwrap();
+    assert!(csrf.len() >= 32, "{csrf}");
+    let client = test.login("ada").await;
+    let (status, me) = test.get("/api/me", &client).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        (me["data"]["user"].as_str(), me["data"]["role"].as_str(), me["data"]["admin"].as_bool()),
+        (Some("ada"), Some("admin"), Some(true))
+    );
+    assert_eq!(me["data"]["csrf"].as_str(), Some(client.csrf.as_str()));
+    // Two logins, two sessions.
+    assert_ne!(client.token, test.login("ada").await.token);
+}
+
+#[test(tokio)]
+async fn the_records_keep_a_session_by_the_hash_of_its_token() {
+    let test = TestPlatform::start(&[]).await;
+    let client = test.login("otto").await;
+    let now = platform::now_millis();
+    assert!(
+        test.records.session(&client.token, now).await.unwrap().is_none(),
+        "the token itself is not a key"
+    );
+    let kept =
+        test.records.session(&token_hash(&client.token), now).await.unwrap().expect("kept by its hash");
+    assert_eq!((kept.user.as_str(), kept.csrf.as_str()), ("otto", client.csrf.as_str()));
+    assert!(kept.expires > now + 3_600_000, "a session lasts hours: {}", kept.expires - now);
+}
+
+#[test(tokio)]
+async fn a_wrong_password_and_an_unknown_user_are_refused_alike_and_audited() {
+    let test = TestPlatform::start(&[]).await;
+    let (wrong, _, wrong_body) = test.try_login("ada", "not the password").await;
+    let (unknown, _, unknown_body) = test.try_login("nobody", PASSWORD).await;
+    assert_eq!((wrong, unknown), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(error_of(&wrong_body), error_of(&unknown_body), "the answer does not tell which was wrong");
+    let (status, _, _) = test.try_login("vera", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let audited = audit_of(&test.records, "ada").await;
+    assert_eq!(
+        audited.iter().filter(|(action, outcome, _)| action == "login" && outcome == "refused").count(),
+        1,
+        "{audited:?}"
+    );
+    assert_eq!(audit_of(&test.records, "nobody").await.len(), 1);
+    assert!(audit_of(&test.records, "vera").await.iter().any(|(a, o, _)| a == "login" && o == "allowed"));
+}
+
+#[test(tokio)]
+async fn wrong_passwords_are_limited_then_refused_before_the_password_is_checked() {
+    let test = TestPlatform::start(&[]).await;
+    for _ in 0..5 {
+        let (status, _, _) = test.try_login("otto", "guess guess guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The sixth try, even with the right password, waits.
+    let (status, headers, body) = test.try_login("otto", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry: u64 = headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
+    // Another user is not held up by otto's guesser.
+    let (status, _, _) = test.try_login("vera", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+    let audited = audit_of(&test.records, "otto").await;
+    assert!(
+        audited.iter().any(|(_, outcome, detail)| outcome == "refused" && detail.contains("too many")),
+        "{audited:?}"
+    );
+}
+
+#[test(tokio)]
+async fn every_route_needs_a_session() {
+    let test = TestPlatform::start(&[]).await;
+    let routes = [
+        (Method::GET, "/api/me"),
+        (Method::GET, "/api/hosts"),
+        (Method::GET, "/api/hosts/web1"),
+        (Method::GET, "/api/runs"),
+        (Method::POST, "/api/runs"),
+        (Method::GET, "/api/runs/1"),
+        (Method::GET, "/api/users"),
+        (Method::POST, "/api/users"),
+        (Method::GET, "/api/roles"),
+        (Method::PUT, "/api/roles/admin"),
+        (Method::GET, "/api/audit"),
+        (Method::POST, "/api/logout"),
+    ];
+    let forged = Client { token: "f".repeat(64), csrf: "f".repeat(64) };
+    for (method, path) in routes {
+        for client in [None, Some(&forged)] {
+            let (status, _, body) = test.send(method.clone(), path, client, true, Some(json!({}))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with {client:?}: {body}");
+        }
+    }
+}
+
+#[test(tokio)]
+async fn a_change_without_the_csrf_token_is_refused_and_audited() {
+    let test = platform_with_two_staging_hosts().await;
+    let ada = test.login("ada").await;
+    let wrong = Client { csrf: "0".repeat(ada.csrf.len()), ..ada.clone() };
+    let changes = [
+        (Method::POST, "/api/runs", json!({ "target": "web1", "program": "/bin/echo" })),
+        (
+            Method::POST,
+            "/api/users",
+            json!({ "name": "eve", "role": "viewer", "password": "a long password" }),
+        ),
+        (Method::PUT, "/api/roles/viewer", json!({ "commands": ["/**"], "targets": "*" })),
+        (Method::POST, "/api/logout", json!({})),
+    ];
+    for (method, path, body) in changes {
+        let (status, _, answer) =
+            test.send(method.clone(), path, Some(&ada), false, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} without the token: {answer}");
+        let (status, _, answer) = test.send(method.clone(), path, Some(&wrong), true, Some(body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} with a wrong token: {answer}");
+    }
+    assert!(test.records.runs(10).await.unwrap().is_empty(), "no run was started");
+    assert!(test.records.user("eve").await.unwrap().is_none(), "no user was added");
+    assert!(test.records.role("viewer").await.unwrap().unwrap().commands.is_empty(), "no role was changed");
+    let (status, _) = test.get("/api/me", &ada).await;
+    assert_eq!(status, StatusCode::OK, "the session was not ended");
+    assert!(
+        audit_of(&test.records, "ada")
+            .await
+            .iter()
+            .any(|(action, outcome, _)| action == "csrf" && outcome == "refused")
+    );
+}
+
+#[test(tokio)]
+async fn a_session_ends_at_logout_and_outlives_a_restart() {
+    let mut test = TestPlatform::start(&[]).await;
+    let ada = test.login("ada").await;
+    let otto = test.login("otto").await;
+    test.restarted();
+    let (status, me) = test.get("/api/me", &ada).await;
+    assert_eq!(status, StatusCode::OK, "sessions are in the records, not only in memory: {me}");
+    let (status, _, _) = test.send(Method::POST, "/api/logout", Some(&ada), true, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = test.get("/api/me", &ada).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = test.get("/api/me", &otto).await;
+    assert_eq!(status, StatusCode::OK, "another session goes on");
+}
+
+#[test(tokio)]
+async fn a_disabled_user_is_logged_out_and_cannot_log_in() {
+    let test = TestPlatform::start(&[]).await;
+    let otto = test.login("otto").await;
+    let mut user = test.records.user("otto").await.unwrap().unwrap();
+    user.disabled = true;
+    test.records.update_user(&user).await.unwrap();
+    let (status, _) = test.get("/api/me", &otto).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = test.get("/api/hosts", &otto).await;
+    assert_ne!(status, StatusCode::OK, "no route serves a disabled user");
+    let (status, _, _) = test.try_login("otto", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+
+#[test]
+fn a_grant_allows_its_programs_on_its_hosts_only() {
+    let role = Role {
+        name: "ops".into(),
+        commands: vec!["/usr/bin/*".into(), "/bin/echo".into()],
+        targets: "web* and tag:env=staging".into(),
+        admin: false,
+    };
+    let grant = Grant::of(&role).unwrap();
+    let staging = TestPlatform::tags(STAGING);
+    let production = TestPlatform::tags(PRODUCTION);
+    assert!(grant.allows("/usr/bin/uptime", "web1", &staging));
+    assert!(grant.allows("/bin/echo", "web2", &staging));
+    assert!(!grant.allows("/usr/bin/x/evil", "web1", &staging), "* stops at /");
+    assert!(!grant.allows("/bin/sh", "web1", &staging));
+    assert!(!grant.allows("/usr/bin/uptime", "web1", &production));
+    assert!(!grant.allows("/usr/bin/uptime", "db1", &staging));
+    let hosts = [("web1", &staging), ("web2", &production), ("db1", &staging)];
+    let denial = grant.check_run("/bin/echo", hosts).unwrap_err();
+    assert_eq!(
+        denial,
+        platform::auth::Denial::Hosts { role: "ops".into(), hosts: vec!["web2".into(), "db1".into()] }
+    );
+    assert!(grant.check_admin().is_err());
+    assert!(Grant::of(&Role { targets: "web[".into(), ..role.clone() }).is_err());
+    assert!(Grant::of(&Role { commands: vec!["/bin/[".into()], ..role }).is_err());
+}
+
+#[test(tokio)]
+async fn a_user_without_the_role_cannot_run_a_command_through_any_route() {
+    let test = TestPlatform::start(&[("web1", STAGING), ("db1", PRODUCTION)]).await;
+    let vera = test.login("vera").await;
+    let otto = test.login("otto").await;
+    let refused = [
+        (&vera, json!({ "target": "web1", "program": "/bin/echo", "args": ["hi"] }), "no program at all"),
+        (&otto, json!({ "target": "web1", "program": "/usr/bin/id" }), "a program outside the role"),
+        (&otto, json!({ "target": "*", "program": "/bin/echo" }), "a host outside the role"),
+        (&otto, json!({ "target": "db1", "program": "/bin/echo" }), "only hosts outside the role"),
+        (
+            &otto,
+            json!({ "target": "web1 or tag:env=prod", "program": "/bin/echo" }),
+            "a target that reaches out",
+        ),
+    ];
+    for (client, body, why) in refused {
+        let (status, answer) = test.post("/api/runs", client, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}: {answer}");
+    }
+    for (client, path, body) in [
+        (&otto, "/api/users", json!({ "name": "eve", "role": "admin", "password": "a long password" })),
+        (&vera, "/api/users", json!({ "name": "eve", "role": "admin", "password": "a long password" })),
+    ] {
+        let (status, answer) = test.post(path, client, body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    }
+    let (status, _, _) = test
+        .send(
+            Method::PUT,
+            "/api/roles/viewer",
+            Some(&otto),
+            true,
+            Some(json!({ "commands": ["/**"], "targets": "*" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for path in ["/api/users", "/api/roles", "/api/audit"] {
+        let (status, _) = test.get(path, &otto).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(test.records.runs(10).await.unwrap().is_empty(), "nothing ran");
+    assert!(test.records.user("eve").await.unwrap().is_none());
+    let refusals = |entries: Vec<(String, String, String)>| {
+        entries.into_iter().filter(|(_, outcome, _)| outcome == "refused").count()
+    };
+    assert_eq!(refusals(audit_of(&test.records, "vera").await), 2, "every refusal is audited");
+    assert_eq!(refusals(audit_of(&test.records, "otto").await), 9);
+}
+
+#[test(tokio)]
+async fn an_allowed_command_runs_on_every_host_and_each_result_is_recorded() {
+    let test = TestPlatform::start(&[("web1", STAGING), ("web2", STAGING), ("db1", PRODUCTION)]).await;
+    let otto = test.login("otto").await;
+    let (status, body) = test
+        .post(
+            "/api/runs",
+            &otto,
+            json!({ "target": "tag:env=staging", "program": "/bin/echo", "args": ["hello", "there"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let run = body["data"]["run"].as_i64().unwrap();
+    let shown = test.wait_for_run(run, &otto).await;
+    assert_eq!(shown["run"]["state"], "complete", "{shown}");
+    assert_eq!(shown["run"]["user"], "otto");
+    assert_eq!(shown["run"]["command"], json!(["/bin/echo", "hello", "there"]));
+    assert_eq!(shown["run"]["hosts"], 2);
+    let results = shown["results"].as_array().unwrap();
+    let hosts: Vec<&str> = results.iter().map(|r| r["host"].as_str().unwrap()).collect();
+    assert_eq!(hosts, ["web1", "web2"]);
+    for result in results {
+        assert_eq!(
+            (result["status"].as_str(), result["exit_code"].as_i64()),
+            (Some("done"), Some(0)),
+            "{result}"
+        );
+        assert_eq!(result["output"], "hello there\n");
+    }
+    assert!(shown["missing"].as_array().unwrap().is_empty());
+    // What was signed is the user's target within the role's.
+    let recorded = test.records.run(run).await.unwrap().unwrap();
+    assert!(
+        recorded.target.contains("tag:env=staging") && recorded.target.contains(" and "),
+        "{}",
+        recorded.target
+    );
+    assert!(
+        audit_of(&test.records, "otto")
+            .await
+            .iter()
+            .any(|(action, outcome, _)| action == "run" && outcome == "allowed")
+    );
+    let (status, listed) = test.get("/api/runs", &otto).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["data"][0]["id"], run);
+}
+
+#[test(tokio)]
+async fn hosts_are_listed_with_their_tags_and_whether_connected() {
+    let test = TestPlatform::start(&[("web2", STAGING), ("web1", STAGING)]).await;
+    test.records.add_host("db9", &TestPlatform::tags(PRODUCTION), 1).await.unwrap();
+    let vera = test.login("vera").await;
+    let (status, body) = test.get("/api/hosts", &vera).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["total"], 3);
+    let hosts = body["data"]["hosts"].as_array().unwrap();
+    let shown: Vec<(&str, bool)> =
+        hosts.iter().map(|h| (h["name"].as_str().unwrap(), h["connected"].as_bool().unwrap())).collect();
+    assert_eq!(shown, [("db9", false), ("web1", true), ("web2", true)]);
+    assert_eq!(hosts[1]["tags"], json!({ "env": "staging" }));
+    let (_, page) = test.get("/api/hosts?offset=1&limit=1", &vera).await;
+    assert_eq!(page["data"]["hosts"][0]["name"], "web1");
+    let (status, page) = test.get("/api/hosts?limit=0", &vera).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&page).starts_with("limit"), "{page}");
+    let (status, one) = test.get("/api/hosts/web2", &vera).await;
+    assert_eq!((status, one["data"]["connected"].as_bool()), (StatusCode::OK, Some(true)));
+    let (status, _) = test.get("/api/hosts/nowhere", &vera).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test(tokio)]
+async fn admins_manage_users_and_roles() {
+    let test = TestPlatform::start(&[]).await;
+    let ada = test.login("ada").await;
+    let (status, body) = test
+        .post("/api/users", &ada, json!({ "name": "eve", "role": "viewer", "password": "a long password" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, _) = test.try_login("eve", "a long password").await;
+    assert_eq!(status, StatusCode::OK, "the new user logs in");
+    let stored = test.records.user("eve").await.unwrap().unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$"), "{}", stored.password_hash);
+    let cases = [
+        (json!({ "name": "eve", "role": "viewer", "password": "a long password" }), StatusCode::CONFLICT, ""),
+        (
+            json!({ "name": "fay", "role": "nobody", "password": "a long password" }),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+        (
+            json!({ "name": "fay", "role": "viewer", "password": "short" }),
+            StatusCode::BAD_REQUEST,
+            "password",
+        ),
+        (
+            json!({ "name": " fay", "role": "viewer", "password": "a long password" }),
+            StatusCode::BAD_REQUEST,
+            "name",
+        ),
+        (json!({ "name": "fay", "role": "viewer" }), StatusCode::BAD_REQUEST, ""),
+        (json!({ "name": "fay", "role": "viewer", "password": 12 }), StatusCode::BAD_REQUEST, "password"),
+    ];
+    for (body, expected, field) in cases {
+        let (status, answer) = test.post("/api/users", &ada, body.clone()).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(error_of(&answer).starts_with(field), "{body}: the error names {field:?}: {answer}");
+    }
+    let (status, _, answer) = test
+        .send(
+            Method::PUT,
+            "/api/roles/deploy",
+            Some(&ada),
+            true,
+            Some(json!({ "commands": ["/opt/deploy/*"], "targets": "tag:env=staging" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, _, answer) = test
+        .send(
+            Method::PUT,
+            "/api/roles/deploy",
+            Some(&ada),
+            true,
+            Some(json!({ "commands": [], "targets": "web[" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(error_of(&answer).starts_with("targets"), "{answer}");
+    let (_, roles) = test.get("/api/roles", &ada).await;
+    assert!(
+        roles["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "deploy" && r["commands"] == json!(["/opt/deploy/*"]))
+    );
+    let (_, users) = test.get("/api/users", &ada).await;
+    assert!(!users.to_string().contains("argon2"), "no hash leaves the platform: {users}");
+    let (status, audit) = test.get("/api/audit?user=ada&action=user.add", &ada).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(audit["data"][0]["target"], "eve", "{audit}");
+}
+
+#[test(tokio)]
+async fn a_bad_request_names_its_field() {
+    let test = platform_with_two_staging_hosts().await;
+    let otto = test.login("otto").await;
+    let cases = [
+        (json!({ "target": "web[", "program": "/bin/echo" }), "target"),
+        (json!({ "target": "web1", "program": "echo" }), "program"),
+        (json!({ "target": "web1", "program": "/bin/echo", "timeout_secs": "soon" }), "timeout_secs"),
+        (json!({ "target": "web1", "program": "/bin/echo", "timeout_secs": 0 }), "timeout"),
+        (json!({ "target": "web1", "program": "/bin/echo", "args": [1] }), "args"),
+        (json!({ "target": "web1", "program": "/bin/echo", "batch": "lots" }), "batch"),
+        (json!({ "target": "web1", "program": "/bin/echo", "colour": "red" }), "colour"),
+        (json!({ "program": "/bin/echo" }), "body"),
+    ];
+    for (body, field) in cases {
+        let (status, answer) = test.post("/api/runs", &otto, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(error_of(&answer).starts_with(field), "{body}: the error names {field}: {answer}");
+    }
+    let (status, answer) = test.get("/api/runs/seven", &otto).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error_of(&answer).starts_with("id"), "{answer}");
+    let (status, _, answer) =
+        test.send(Method::POST, "/api/login", None, false, Some(json!({ "user": "ada" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}
+
+#[test(tokio)]
+async fn text_in_every_field_is_a_value_never_sql() {
+    let test = platform_with_two_staging_hosts().await;
+    let ada = test.login("ada").await;
+    let payloads = [
+        "' OR '1'='1",
+        "'; DROP TABLE users; --",
+        "\" OR \"\"=\"",
+        "ada'--",
+        "1; DELETE FROM sessions",
+        "%' OR name LIKE '%",
+    ];
+    for (n, payload) in payloads.into_iter().enumerate() {
+        let (status, _, _) = test.try_login(payload, payload).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "login {payload:?}");
+        // Under each user's limit of wrong passwords.
+        let user = ["otto", "vera"][n % 2];
+        let (status, _, _) = test.try_login(user, payload).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "password {payload:?}");
+        for body in [
+            json!({ "target": payload, "program": "/bin/echo" }),
+            json!({ "target": "web1", "program": payload }),
+            json!({ "target": "web1", "program": "/bin/echo", "args": [payload] }),
+        ] {
+            let (status, answer) = test.post("/api/runs", &ada, body.clone()).await;
+            assert!(status.is_client_error() || status == StatusCode::CREATED, "{body}: {status} {answer}");
+        }
+        for body in [
+            json!({ "name": payload, "role": "viewer", "password": "a long password" }),
+            json!({ "name": "x", "role": payload, "password": "a long password" }),
+            json!({ "name": "y", "role": "viewer", "password": format!("{payload}{payload}{payload}") }),
+        ] {
+            let (status, answer) = test.post("/api/users", &ada, body.clone()).await;
+            assert!(status.is_client_error() || status == StatusCode::CREATED, "{body}: {status} {answer}");
+        }
+        let encoded: String = payload.bytes().map(|b| format!("%{b:02X}")).collect();
+        for path in [
+            format!("/api/hosts/{encoded}"),
+            format!("/api/audit?user={encoded}&action={encoded}"),
+            format!("/api/runs/{encoded}"),
+        ] {
+            let (status, answer) = test.get(&path, &ada).await;
+            assert!(status.is_success() || status.is_client_error(), "{path}: {status} {answer}");
+        }
+        let (status, _, answer) = test
+            .send(
+                Method::PUT,
+                &format!("/api/roles/{encoded}"),
+                Some(&ada),
+                true,
+                Some(json!({ "commands": [payload], "targets": "*" })),
+            )
+            .await;
+        assert!(status.is_success() || status.is_client_error(), "{status} {answer}");
+    }
+    // Everything is still there, and the names were taken as names.
+    assert_eq!(test.records.user("ada").await.unwrap().unwrap().role, "admin");
+    assert!(test.records.user("'; DROP TABLE users; --").await.unwrap().is_some());
+    let (status, _) = test.get("/api/me", &ada).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = test.try_login("vera", PASSWORD).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A platform that stops mid-run
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_platform_records_the_results_it_missed() {
+    let mut test = platform_with_two_staging_hosts().await;
+    let gate = test.dir.path().join("gate");
+    let otto = test.login("otto").await;
+    let script = format!("while [ ! -e {} ]; do sleep 0.02; done; echo through", gate.display());
+    let (status, body) = test
+        .post(
+            "/api/runs",
+            &otto,
+            json!({ "target": "tag:env=staging", "program": "/bin/sh", "args": ["-c", script] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let run = body["data"]["run"].as_i64().unwrap();
+    assert_eq!(
+        test.records.missing_hosts(run).await.unwrap(),
+        ["web1", "web2"],
+        "the hosts are recorded before any result"
+    );
+    // The platform stops while the hosts still run the command; the master and agents go on.
+    let restarted = test.restarted();
+    std::fs::write(&gate, b"").unwrap();
+    let (followed, ended) =
+        restarted.commands.as_ref().unwrap().recover(platform::now_millis()).await.unwrap();
+    assert_eq!((followed, ended), (1, 0));
+    let otto = test.login("otto").await;
+    let shown = test.wait_for_run(run, &otto).await;
+    assert_eq!(shown["run"]["state"], "complete", "{shown}");
+    assert!(shown["results"].as_array().unwrap().iter().all(|r| r["output"] == "through\n"), "{shown}");
+}
+
+#[test(tokio)]
+async fn a_run_whose_job_is_gone_ends_incomplete_with_its_hosts_listed() {
+    let mut test = platform_with_two_staging_hosts().await;
+    let records = test.records.clone();
+    let run = records
+        .start_run(&NewRun {
+            user: "otto".into(),
+            target: "*".into(),
+            command: vec!["/bin/echo".into()],
+            hosts: vec!["web1".into(), "web2".into()],
+            started: 1,
+        })
+        .await
+        .unwrap();
+    records.set_run_job(run, 424_242).await.unwrap();
+    records
+        .record_results(
+            run,
+            &[platform::records::HostResult {
+                host: "web1".into(),
+                status: "done".into(),
+                exit_code: Some(0),
+                output: String::new(),
+                ended: 2,
+            }],
+        )
+        .await
+        .unwrap();
+    let restarted = test.restarted();
+    let (followed, ended) =
+        restarted.commands.as_ref().unwrap().recover(platform::now_millis()).await.unwrap();
+    assert_eq!((followed, ended), (0, 1));
+    let shown = records.run(run).await.unwrap().unwrap();
+    assert_eq!(shown.state, platform::records::RunState::Incomplete);
+    assert_eq!(records.missing_hosts(run).await.unwrap(), ["web2"]);
+}

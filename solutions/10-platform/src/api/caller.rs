@@ -1,0 +1,73 @@
+//! Who is asking: the session named by the request's cookie, and, for a request that changes
+//! anything, its CSRF token checked.
+//!
+//! The cookie is `HttpOnly` (no script reads it, so a page that injected one cannot steal it) and
+//! `SameSite=Strict` (a browser sends it with no request another site starts). The CSRF token is
+//! the second lock: a request that changes anything must also carry it in `X-CSRF-Token`, which a
+//! page of another origin can neither read nor set.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+
+use super::Answer;
+use crate::auth::Session;
+use crate::now_millis;
+use crate::platform::{Platform, Refusal};
+
+/// The cookie that carries the session's token.
+pub const SESSION_COOKIE: &str = "platform_session";
+
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A logged-in caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session's token, as the cookie had it.
+    pub token: String,
+    /// The session.
+    pub session: Session,
+}
+
+impl FromRequestParts<Arc<Platform>> for Caller {
+    type Rejection = Answer;
+
+    async fn from_request_parts(parts: &mut Parts, platform: &Arc<Platform>) -> Result<Caller, Answer> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(Refusal::NotLoggedIn)?;
+        let session = platform.session(&token, now_millis()).await?;
+        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if changes {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("");
+            if !session.is_csrf(sent) {
+                let path = parts.uri.path().to_string();
+                platform
+                    .audit(
+                        now_millis(),
+                        &session.user,
+                        "csrf",
+                        &path,
+                        "refused",
+                        "missing or wrong CSRF token",
+                    )
+                    .await;
+                return Err(Refusal::Csrf.into());
+            }
+        }
+        Ok(Caller { token, session })
+    }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
