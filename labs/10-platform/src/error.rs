@@ -13,6 +13,9 @@ pub enum Error {
     /// The records could not be opened, read or written.
     #[error("{0}")]
     Records(#[from] RecordError),
+    /// The control master could not start (a key that cannot be read, an address in use).
+    #[error("control: {0}")]
+    Control(String),
     /// A call failed (starting the runtime, binding a socket).
     #[error("{call}: {source}")]
     Sys {

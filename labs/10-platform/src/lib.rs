@@ -4,13 +4,24 @@
 //!
 //! The records ([`records`]) are the platform's memory: hosts and their tags, users and roles,
 //! alert rules, monitoring scripts and their versions, every command run with each host's result,
-//! and the audit log, in SQLite (embedded, the default) or MariaDB (by URL), through sqlx, with
-//! versioned migrations. The time series are not among them: they stay in lab 08's store.
+//! sessions and the audit log, in SQLite (embedded, the default) or MariaDB (by URL), through sqlx,
+//! with versioned migrations. The time series are not among them: they stay in lab 08's store.
+//! Every decision about who may do what is the [`platform::Platform`]'s, made on the server and
+//! audited; the HTTP API ([`api`]) and the dashboard ([`dashboard`]) only take requests apart and
+//! show answers. Commands go through lab 09's control master ([`commands`]), and every host's
+//! result comes back to the records.
 //!
 //! # Layout
 //!
 //! - [`records`]: the records in SQL ([`records::Records`]), their checks and the differences
 //!   between the two dialects.
+//! - [`auth`]: passwords, sessions and CSRF tokens, the limit on wrong passwords, what a role
+//!   allows ([`auth::Grant`]).
+//! - [`platform`]: the decisions ([`platform::Platform`]); [`commands`]: commands run through the
+//!   control master and followed to the records ([`commands::Commands`]).
+//! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]).
+//! - [`serve`]: the server in one process ([`serve::Server`]); [`demo`]: the whole platform with
+//!   simulated hosts ([`demo::run_demo`]).
 //! - the `platform` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
@@ -24,10 +35,13 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
+pub mod demo;
 pub mod error;
 pub mod platform;
 pub mod records;
 pub mod run;
+pub mod serve;
 pub mod shutdown;
 
 pub use config::Config;

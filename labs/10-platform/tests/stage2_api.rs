@@ -731,3 +731,34 @@ async fn a_run_whose_job_is_gone_ends_incomplete_with_its_hosts_listed() {
     assert_eq!(shown.state, platform::records::RunState::Incomplete);
     assert_eq!(records.missing_hosts(run).await.unwrap(), ["web2"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard
+
+#[test(tokio)]
+async fn the_dashboard_sends_strangers_to_login_and_escapes_what_it_shows() {
+    let test = TestPlatform::start(&[("web1", STAGING)]).await;
+    test.records
+        .add_host("<script>alert(1)</script>", &TestPlatform::tags(&[("note", "\"><b>")]), 1)
+        .await
+        .unwrap();
+    for path in ["/hosts", "/runs", "/runs/1", "/hosts/web1"] {
+        let (status, headers, _) = test.send(Method::GET, path, None, false, None).await;
+        assert!(status.is_redirection(), "{path}: {status}");
+        assert_eq!(headers.get(header::LOCATION).unwrap(), "/login", "{path}");
+    }
+    let vera = test.login("vera").await;
+    let request = axum::http::Request::builder()
+        .uri("/hosts")
+        .header(header::COOKIE, format!("{}={}", platform::api::SESSION_COOKIE, vera.token))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(test.app.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let page = String::from_utf8_lossy(&bytes);
+    assert!(page.contains("web1") && page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
+    assert!(!page.contains("<script>alert(1)"), "a host's name is text, never markup");
+    assert!(!page.contains("\"><b>"), "nor is a tag's value");
+    assert!(page.contains(&vera.csrf), "the page carries the session's CSRF token for its forms");
+}

@@ -4,8 +4,10 @@
 use std::io::Write;
 
 use crate::config::{Command, Config};
+use crate::demo::{ensure_accounts, run_demo};
 use crate::error::Error;
 use crate::records::Records;
+use crate::serve::{ServeConfig, Server};
 use crate::shutdown::Shutdown;
 
 /// How a run that could write its results ended.
@@ -53,6 +55,8 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
                 }
             }
         }
+        Command::Serve(serve_config) => runtime.block_on(serve(serve_config, shutdown, out))?,
+        Command::Demo(demo) => runtime.block_on(run_demo(demo, shutdown.token(), out))?,
     }
     Ok(if shutdown.is_interrupted() { Outcome::Interrupted } else { Outcome::Done })
 }
@@ -72,4 +76,23 @@ async fn migrate(db: &str) -> Result<Vec<String>, Error> {
     lines.push(format!("unfinished runs {}", records.unfinished_runs().await?.len()));
     records.close().await;
     Ok(lines)
+}
+
+/// Runs the server until `shutdown`, saying where it listens (and, on a first start, the admin's
+/// password) on `out`.
+async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let server = Server::start(config, shutdown.token()).await?;
+    let password = ensure_accounts(&server.platform).await?;
+    writeln!(out, "platform on http://{}", server.http).map_err(Error::Write)?;
+    writeln!(out, "control master on {} (key {})", server.control, server.master_key)
+        .map_err(Error::Write)?;
+    writeln!(out, "agents must trust the operator key {}", server.operator_key).map_err(Error::Write)?;
+    if let Some(password) = password {
+        writeln!(out, "log in as admin with the password {password} (shown this once)")
+            .map_err(Error::Write)?;
+    }
+    out.flush().map_err(Error::Write)?;
+    shutdown.token().cancelled().await;
+    server.join().await;
+    Ok(())
 }

@@ -187,7 +187,7 @@ impl TestPlatform {
         let followers = CancellationToken::new();
         let commands = Commands::new(records.clone(), handle.clone(), operator(), followers.clone());
         let platform = Arc::new(Platform::new(records.clone(), Some(commands)));
-        let app = router(Arc::clone(&platform));
+        let app = router(Arc::clone(&platform)).merge(platform::dashboard::router(Arc::clone(&platform)));
         TestPlatform { platform, app, master: handle, records, agents, followers, shutdown, dir }
     }
 
@@ -199,7 +199,8 @@ impl TestPlatform {
         let commands =
             Commands::new(self.records.clone(), self.master.clone(), operator(), self.followers.clone());
         self.platform = Arc::new(Platform::new(self.records.clone(), Some(commands)));
-        self.app = router(Arc::clone(&self.platform));
+        self.app =
+            router(Arc::clone(&self.platform)).merge(platform::dashboard::router(Arc::clone(&self.platform)));
         Arc::clone(&self.platform)
     }
 

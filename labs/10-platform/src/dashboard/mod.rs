@@ -1,0 +1,213 @@
+//! The dashboard: pages over the same platform the API serves, rendered on the server from what
+//! the caller may see. A page needs a session (without one it sends the browser to `/login`);
+//! its forms go to the API with the session's CSRF token, so every rule the API keeps, the
+//! dashboard keeps too.
+//!
+//! | page | |
+//! |---|---|
+//! | `/login` | the login form |
+//! | `/hosts`, `/hosts/{name}` | the hosts, their tags, whether connected |
+//! | `/runs` | the command form and the newest runs |
+//! | `/runs/{id}` | a run and every host's result, refreshed while it runs |
+
+pub mod page;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::api::hosts::all_hosts;
+use crate::api::{SESSION_COOKIE, caller::cookie};
+use crate::auth::Session;
+use crate::now_millis;
+use crate::platform::{Platform, Refusal};
+use page::{escape, page};
+
+/// The dashboard's routes over `platform`.
+pub fn router(platform: Arc<Platform>) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/hosts") }))
+        .route("/login", get(login))
+        .route("/hosts", get(hosts))
+        .route("/hosts/{name}", get(host))
+        .route("/runs", get(runs))
+        .route("/runs/{id}", get(run))
+        .with_state(platform)
+}
+
+/// The caller's session, or the redirect to the login page.
+async fn viewer(platform: &Platform, headers: &HeaderMap) -> Result<Session, Response> {
+    let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+    platform.session(&token, now_millis()).await.map_err(|_| Redirect::to("/login").into_response())
+}
+
+/// A page for `session`.
+fn framed(title: &str, session: &Session, body: &str) -> Response {
+    Html(page(title, Some((&session.user, &session.csrf)), body)).into_response()
+}
+
+/// A page saying what went wrong.
+fn failed(session: &Session, refusal: &Refusal) -> Response {
+    framed("Error", session, &format!("<p class=\"error\">{}</p>", escape(&refusal.to_string())))
+}
+
+async fn login() -> Html<String> {
+    Html(page(
+        "Log in",
+        None,
+        "<form id=\"login\"><h2>Log in</h2><label>User <input name=\"user\" autocomplete=\"username\" required></label>\
+         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button>Log in</button><p id=\"error\" class=\"error\"></p></form>",
+    ))
+}
+
+async fn hosts(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    let hosts = match all_hosts(&platform).await {
+        Ok(hosts) => hosts,
+        Err(refusal) => return failed(&session, &refusal),
+    };
+    let connected = hosts.iter().filter(|host| host.connected).count();
+    let mut body =
+        format!("<h2>Hosts</h2><p>{} hosts, {connected} connected.</p><table id=\"hosts\">", hosts.len());
+    body.push_str("<tr><th>Host</th><th>Tags</th><th>Agent</th></tr>");
+    for host in &hosts {
+        let tags: Vec<String> = host.tags.iter().map(|(k, v)| escape(&format!("{k}={v}"))).collect();
+        let (class, state) = if host.connected { ("ok", "connected") } else { ("bad", "away") };
+        body.push_str(&format!(
+            "<tr><td><a href=\"/hosts/{link}\">{name}</a></td><td>{tags}</td><td class=\"{class}\">{state}</td></tr>",
+            link = url_encode(&host.name),
+            name = escape(&host.name),
+            tags = tags.join(" "),
+        ));
+    }
+    body.push_str("</table>");
+    framed("Hosts", &session, &body)
+}
+
+async fn host(
+    State(platform): State<Arc<Platform>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    let found = match all_hosts(&platform).await {
+        Ok(hosts) => hosts.into_iter().find(|host| host.name == name),
+        Err(refusal) => return failed(&session, &refusal),
+    };
+    let Some(host) = found else { return failed(&session, &Refusal::NotFound(format!("no host {name:?}"))) };
+    let tags: Vec<String> =
+        host.tags.iter().map(|(k, v)| format!("<li>{}</li>", escape(&format!("{k}={v}")))).collect();
+    let body = format!(
+        "<h2>{name}</h2><p>Agent: {state}</p><h3>Tags</h3><ul>{tags}</ul>",
+        name = escape(&host.name),
+        state = if host.connected { "connected" } else { "away" },
+        tags = tags.join(""),
+    );
+    framed(&host.name, &session, &body)
+}
+
+async fn runs(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    let runs = match platform.records.runs(50).await {
+        Ok(runs) => runs,
+        Err(err) => return failed(&session, &err.into()),
+    };
+    let mut body = String::from(
+        "<form id=\"run\"><h2>Run a command</h2><label>Target <input name=\"target\" placeholder=\"tag:dc=bj\" required></label>\
+         <label>Program <input name=\"program\" placeholder=\"/bin/echo\" required></label>\
+         <label>Arguments <input name=\"args\" placeholder=\"hello\"></label><button>Run</button>\
+         <p id=\"error\" class=\"error\"></p></form><h2>Runs</h2><table id=\"runs\">\
+         <tr><th>Run</th><th>User</th><th>Target</th><th>Command</th><th>State</th><th>Results</th></tr>",
+    );
+    for run in &runs {
+        body.push_str(&format!(
+            "<tr><td><a href=\"/runs/{id}\">{id}</a></td><td>{user}</td><td>{target}</td><td>{command}</td><td>{state}</td><td>{results}/{hosts}</td></tr>",
+            id = run.id,
+            user = escape(&run.user),
+            target = escape(&run.target),
+            command = escape(&run.command.join(" ")),
+            state = run.state.as_str(),
+            results = run.results,
+            hosts = run.hosts,
+        ));
+    }
+    body.push_str("</table>");
+    framed("Runs", &session, &body)
+}
+
+async fn run(State(platform): State<Arc<Platform>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return failed(
+            &session,
+            &Refusal::Invalid { field: "id".into(), reason: format!("{id:?} is not a run number") },
+        );
+    };
+    let shown = async {
+        let run = platform.records.run(id).await?.ok_or_else(|| Refusal::NotFound(format!("no run {id}")))?;
+        let results = platform.records.results(id).await?;
+        let missing = platform.records.missing_hosts(id).await?;
+        Ok::<_, Refusal>((run, results, missing))
+    };
+    let (run, results, missing) = match shown.await {
+        Ok(shown) => shown,
+        Err(refusal) => return failed(&session, &refusal),
+    };
+    let mut body = format!(
+        "<h2>Run {id}</h2><p id=\"state\" data-state=\"{state}\">{state}: {results} of {hosts} hosts, by {user}, \
+         on <code>{target}</code>: <code>{command}</code></p>",
+        state = run.state.as_str(),
+        results = run.results,
+        hosts = run.hosts,
+        user = escape(&run.user),
+        target = escape(&run.target),
+        command = escape(&run.command.join(" ")),
+    );
+    if run.state == crate::records::RunState::Running {
+        // The page refreshes itself until the run has ended.
+        body.push_str("<script>setTimeout(() => location.reload(), 1000)</script>");
+    }
+    body.push_str("<table id=\"results\"><tr><th>Host</th><th>Status</th><th>Exit</th><th>Output</th></tr>");
+    for result in &results {
+        let class = if result.status == "done" { "ok" } else { "bad" };
+        body.push_str(&format!(
+            "<tr><td>{host}</td><td class=\"{class}\">{status}</td><td>{exit}</td><td><pre>{output}</pre></td></tr>",
+            host = escape(&result.host),
+            status = escape(&result.status),
+            exit = result.exit_code.map(|code| code.to_string()).unwrap_or_default(),
+            output = escape(&result.output),
+        ));
+    }
+    for host in &missing {
+        body.push_str(&format!("<tr><td>{}</td><td>waiting</td><td></td><td></td></tr>", escape(host)));
+    }
+    body.push_str("</table>");
+    framed(&format!("Run {id}"), &session, &body)
+}
+
+/// `text` with everything but unreserved characters percent-encoded, for a path segment.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

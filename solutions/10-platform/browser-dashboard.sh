@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The platform's dashboard in a real browser: `platform demo` with HOSTS simulated hosts, and
+# headless Chromium (Debian's chromium and chromium-driver, driven by python3-selenium) doing what a
+# person would:
+#
+#   1. open the dashboard, be sent to the login page, and log in as admin with the password the
+#      demo printed (a wrong password first: its error must show on the page);
+#   2. see every host listed, and open one host's page;
+#   3. run a command on a tag through the page's form, follow the run's page until it has ended,
+#      and check that every host with the tag shows its result, as the API reports it;
+#   4. save a screenshot (SCREENSHOT=FILE; the chapter's is book/src/images/10-dashboard.png).
+#
+#   bash solutions/10-platform/browser-dashboard.sh
+#
+# Exits 1 when a check fails, never because of a time. The first render's time is printed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+chromium=${CHROMIUM:-$(command -v chromium || echo /usr/bin/chromium)}
+chromedriver=${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}
+[ -x "$chromium" ] && [ -x "$chromedriver" ] || { echo "browser-dashboard.sh: chromium and chromium-driver are needed" >&2; exit 2; }
+# Debian's python3-selenium is for Debian's python3, which another python3 on the PATH may hide.
+python=${PYTHON:-python3}
+for candidate in "$python" /usr/bin/python3; do
+  if "$candidate" -c 'import selenium' 2>/dev/null; then python=$candidate; break; fi
+done
+"$python" -c 'import selenium' 2>/dev/null || { echo "browser-dashboard.sh: python3-selenium is needed" >&2; exit 2; }
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build --quiet --release -p platform-ref --bin platform-ref
+platform=$CARGO_TARGET_DIR/release/platform-ref
+
+# The shell helpers (work_dir, free_port, wait_http, wait_lines) are lab 08's.
+. solutions/08-monitor/compare-lib.sh
+script=browser-dashboard.sh
+work_dir platform-dashboard
+
+hosts=${HOSTS:-40}
+port=$(free_port)
+"$platform" demo --hosts "$hosts" --http "127.0.0.1:$port" --dir "$work/demo" >"$work/demo.out" 2>"$work/demo.log" &
+pids+=($!)
+wait_lines "$work/demo.out" 5
+wait_http "http://127.0.0.1:$port/login"
+password=$(awk '/password/ { for (i = 1; i <= NF; i++) if ($i == "password") print $(i + 1) }' "$work/demo.out")
+[ -n "$password" ] || fail "the demo printed no password"
+
+"$python" - "$chromium" "$chromedriver" "http://127.0.0.1:$port" "$password" "$hosts" "${SCREENSHOT:-$work/dashboard.png}" <<'PY'
+import json, sys, time, urllib.request
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+chromium, chromedriver, base, password, hosts, screenshot = sys.argv[1:]
+hosts = int(hosts)
+
+def until(what, check, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            result = check()
+        except Exception:  # the page changed under the check: look again
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    sys.exit(f"browser-dashboard.sh: timed out waiting for {what}")
+
+options = webdriver.ChromeOptions()
+options.binary_location = chromium
+for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,900"):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+try:
+    driver.get(base + "/hosts")
+    until("the login page", lambda: driver.current_url.endswith("/login"), 10)
+    form = driver.find_element(By.ID, "login")
+    form.find_element(By.NAME, "user").send_keys("admin")
+    form.find_element(By.NAME, "password").send_keys("not the password")
+    form.find_element(By.TAG_NAME, "button").click()
+    error = until("the wrong password's error", lambda: driver.find_element(By.ID, "error").text, 10)
+    print(f"a wrong password: {error}")
+    form.find_element(By.NAME, "password").clear()
+    form.find_element(By.NAME, "password").send_keys(password)
+    form.find_element(By.TAG_NAME, "button").click()
+    until("the hosts page", lambda: driver.current_url.endswith("/hosts"), 10)
+    paint = until("the first paint", lambda: driver.execute_script(
+        "const p = performance.getEntriesByType('paint').find(e => e.name === 'first-contentful-paint');"
+        " return p ? p.startTime : null"), 10)
+    rows = until("every host listed", lambda: (lambda n: n if n == hosts else None)(
+        len(driver.find_elements(By.CSS_SELECTOR, "#hosts tr")) - 1), 30)
+    connected = until("every host connected", lambda: (lambda n: n if n == hosts else driver.refresh())(
+        len(driver.find_elements(By.CSS_SELECTOR, "#hosts td.ok"))), 30)
+    print(f"hosts page: {rows} hosts, {connected} connected; first contentful paint {paint:.0f} ms")
+
+    driver.find_element(By.LINK_TEXT, "host-02").click()
+    until("host-02's page", lambda: "dc=sh" in driver.find_element(By.TAG_NAME, "main").text, 10)
+
+    driver.get(base + "/runs")
+    form = driver.find_element(By.ID, "run")
+    form.find_element(By.NAME, "target").send_keys("tag:dc=bj")
+    form.find_element(By.NAME, "program").send_keys("/bin/echo")
+    form.find_element(By.NAME, "args").send_keys("hello from the dashboard")
+    sent = time.time()
+    form.find_element(By.TAG_NAME, "button").click()
+    until("the run's page", lambda: "/runs/" in driver.current_url, 10)
+    until("the run's end", lambda: driver.find_element(By.ID, "state").get_attribute("data-state") != "running", 30)
+    state = driver.find_element(By.ID, "state").get_attribute("data-state")
+    shown = [row.find_elements(By.TAG_NAME, "td") for row in driver.find_elements(By.CSS_SELECTOR, "#results tr")[1:]]
+    done = [cells[0].text for cells in shown if cells[1].text == "done" and "hello from the dashboard" in cells[3].text]
+    expected = (hosts + 1) // 2
+    print(f"a command on tag:dc=bj: run {state} {time.time() - sent:.1f} s after the form was sent, {len(done)} of {expected} hosts done on the page")
+    if state != "complete" or len(done) != expected:
+        sys.exit(f"browser-dashboard.sh: expected {expected} hosts done in a complete run, the page shows {len(done)} ({state})")
+    driver.save_screenshot(screenshot)
+    print(f"screenshot: {screenshot}")
+finally:
+    driver.quit()
+PY

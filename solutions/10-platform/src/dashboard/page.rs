@@ -1,0 +1,77 @@
+//! The dashboard's page frame: one layout, one style sheet and a few lines of script, embedded in
+//! the binary (no CDN), and the escaping every value goes through before it is written into HTML.
+
+/// Text made safe to put in HTML, as an element's content or a quoted attribute.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `title`, the signed-in user's bar (when `user` is given, with the CSRF token the
+/// page's script sends), and `body`, which the caller has escaped.
+pub fn page(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
+    let (bar, csrf) = match user {
+        Some((name, csrf)) => (
+            format!(
+                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <span class=\"who\">{}</span> \
+                 <button id=\"logout\">Log out</button></nav>",
+                escape(name)
+            ),
+            escape(csrf),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"csrf\" content=\"{csrf}\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title} · platform</title>\
+         <style>{STYLE}</style></head><body><header><h1>platform</h1>{bar}</header><main>{body}</main>\
+         <script>{SCRIPT}</script></body></html>\n",
+        title = escape(title),
+    )
+}
+
+const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}\
+header{display:flex;align-items:center;gap:2em;background:#23395d;color:#fff;padding:.5em 1.5em}\
+header h1{font-size:1.2em;margin:0}nav a{color:#fff;margin-right:1em}nav .who{margin:0 1em;opacity:.8}\
+main{padding:1em 1.5em}table{border-collapse:collapse;background:#fff;min-width:40em}\
+th,td{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left;vertical-align:top}\
+th{background:#eef1f5}pre{margin:0;white-space:pre-wrap}.ok{color:#17702f}.bad{color:#b3261e}\
+.error{color:#b3261e;min-height:1.4em}form{background:#fff;padding:1em;margin-bottom:1em;max-width:40em}\
+label{display:block;margin:.4em 0}input{font:inherit;padding:.2em;width:24em}button{font:inherit}";
+
+/// The page's behaviour: forms sent as JSON to the API with the session's CSRF token, and the
+/// answer's error shown beside the form.
+const SCRIPT: &str = r#"
+const csrf = document.querySelector('meta[name=csrf]').content;
+async function send(method, path, body) {
+  const response = await fetch(path, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { ok: response.ok, json: text ? JSON.parse(text) : null };
+}
+const logout = document.getElementById('logout');
+if (logout) logout.onclick = async () => { await send('POST', '/api/logout'); location = '/login'; };
+const login = document.getElementById('login');
+if (login) login.onsubmit = async (event) => {
+  event.preventDefault();
+  const answer = await send('POST', '/api/login', { user: login.user.value, password: login.password.value });
+  if (answer.ok) location = '/hosts'; else document.getElementById('error').textContent = answer.json.error;
+};
+const run = document.getElementById('run');
+if (run) run.onsubmit = async (event) => {
+  event.preventDefault();
+  const args = run.args.value.split(' ').filter((arg) => arg.length > 0);
+  const answer = await send('POST', '/api/runs', { target: run.target.value, program: run.program.value, args });
+  if (answer.ok) location = '/runs/' + answer.json.data.run; else document.getElementById('error').textContent = answer.json.error;
+};
+"#;

@@ -1,0 +1,126 @@
+//! `platform serve`: the platform's server in one process. Its records (migrated), lab 09's control
+//! master with its key store and journal in the data directory, the platform's operator key (which
+//! signs every command), the runs a stopped server left running taken up, and the API and the
+//! dashboard on one HTTP port, until the shutdown.
+//!
+//! The parts are the stages' work; this file only starts them, so it is given.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use control::keys::{Identity, KeyStore, PublicKey};
+use control::master::{Master, MasterConfig, MasterHandle};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::commands::Commands;
+use crate::error::Error;
+use crate::platform::Platform;
+use crate::records::Records;
+
+/// How a platform server is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// The records' database URL.
+    pub db: String,
+    /// Where the API and the dashboard listen.
+    pub listen: SocketAddr,
+    /// Where the control master listens for agents.
+    pub control: SocketAddr,
+    /// Where the master's key, the operator's key, the agents' key store and the master's journal
+    /// live.
+    pub dir: PathBuf,
+    /// Whether agents never seen before are accepted at once (a demo, not production).
+    pub auto_accept: bool,
+}
+
+/// A running platform server.
+pub struct Server {
+    /// Where the API and the dashboard answer.
+    pub http: SocketAddr,
+    /// Where the control master listens for agents.
+    pub control: SocketAddr,
+    /// The master's public key, which agents pin.
+    pub master_key: PublicKey,
+    /// The platform's operator key, which agents must trust.
+    pub operator_key: PublicKey,
+    /// The platform, for a caller in the same process (the demo).
+    pub platform: Arc<Platform>,
+    /// The master, for a caller in the same process.
+    pub master: MasterHandle,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Starts every part on the current runtime; they stop at `shutdown`.
+    ///
+    /// # Errors
+    ///
+    /// When the records cannot be opened ([`Error::Records`]), a key or the key store cannot be
+    /// read or made, or an address cannot be bound ([`Error::Sys`]).
+    pub async fn start(config: &ServeConfig, shutdown: &CancellationToken) -> Result<Server, Error> {
+        std::fs::create_dir_all(&config.dir)
+            .map_err(Error::sys(format!("create {}", config.dir.display())))?;
+        let records = Records::open(&config.db).await?;
+        let master_identity =
+            Identity::load_or_generate(&config.dir.join("master.key")).map_err(control_error)?;
+        let operator = Identity::load_or_generate(&config.dir.join("operator.key")).map_err(control_error)?;
+        let keys = KeyStore::open(&config.dir.join("keys")).map_err(control_error)?;
+        let mut master_config = MasterConfig::new(master_identity.clone(), keys);
+        master_config.auto_accept = config.auto_accept;
+        master_config.operators = vec![operator.public()];
+        master_config.audit = Some(config.dir.join("master-journal.log"));
+        let master = Master::bind(config.control, master_config).await.map_err(control_error)?;
+        let control = master.local_addr().map_err(control_error)?;
+        let handle = master.handle();
+        let mut tasks = vec![tokio::spawn(master.run(shutdown.clone()))];
+
+        let commands = Commands::new(records.clone(), handle.clone(), operator.clone(), shutdown.clone());
+        match commands.recover(crate::now_millis()).await {
+            Ok((0, 0)) => {}
+            Ok((followed, ended)) => {
+                tracing::info!(followed, ended, "runs left running by a stopped server taken up")
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let platform = Arc::new(Platform::new(records, Some(commands)));
+        let app =
+            crate::api::router(Arc::clone(&platform)).merge(crate::dashboard::router(Arc::clone(&platform)));
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(Error::sys(format!("bind {}", config.listen)))?;
+        let http = listener.local_addr().map_err(Error::sys("local address"))?;
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, service)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(err) = served {
+                tracing::error!(cause = %err, "the HTTP server stopped");
+            }
+        }));
+        Ok(Server {
+            http,
+            control,
+            master_key: master_identity.public(),
+            operator_key: operator.public(),
+            platform,
+            master: handle,
+            tasks,
+        })
+    }
+
+    /// Waits for every part to stop (after the shutdown).
+    pub async fn join(self) {
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// A control-system error, as this crate's.
+fn control_error(err: control::Error) -> Error {
+    Error::Control(err.to_string())
+}
