@@ -19,7 +19,8 @@
 //!   allows ([`auth::Grant`]).
 //! - [`platform`]: the decisions ([`platform::Platform`]); [`commands`]: commands run through the
 //!   control master and followed to the records ([`commands::Commands`]).
-//! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]).
+//! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]);
+//!   [`directory`]: what every request reads, kept for a second.
 //! - [`serve`]: the server in one process ([`serve::Server`]); [`demo`]: the whole platform with
 //!   simulated hosts ([`demo::run_demo`]).
 //! - the `platform` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
@@ -37,6 +38,7 @@ pub mod commands;
 pub mod config;
 pub mod dashboard;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod platform;
 pub mod records;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::auth::password::{check_new_password, hash_password, verify_nobody, verify_password};
 use crate::auth::{Denial, Grant, LoginLimiter, Session, Sessions};
 use crate::commands::{Commands, RunRequest, StartError, check_target};
+use crate::directory::Directory;
 use crate::records::{Millis, NewAudit, RecordError, Records, Role, User, check};
 
 /// How long a session lasts from login: a working day.
@@ -33,6 +34,8 @@ pub struct Platform {
     pub limiter: LoginLimiter,
     /// The control master's side, when the platform has one.
     pub commands: Option<Commands>,
+    /// What every request reads, kept for a moment.
+    pub directory: Directory,
 }
 
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
@@ -84,7 +87,9 @@ impl From<RecordError> for Refusal {
 impl Platform {
     /// A platform over `records`, running commands through `commands` when given.
     pub fn new(records: Records, commands: Option<Commands>) -> Platform {
-        todo!("stage 2: records, master, operator key and shutdown token, kept")
+        todo!(
+            "stage 2: sessions over the records lasting SESSION_LIFETIME, a limiter with LOGIN_WINDOW and the two limits, a Directory over the records and the commands"
+        )
     }
 
     /// Logs `user` in with `password`, from `address`, at `now`: the session's token (for the
@@ -112,7 +117,7 @@ impl Platform {
     ///
     /// [`Refusal::NotLoggedIn`] when there is none, or its user is disabled or gone.
     pub async fn session(&self, token: &str, now: Millis) -> Result<Session, Refusal> {
-        todo!("stage 2: the session, of a user who still exists and is not disabled")
+        todo!("stage 2: the session the token names, if the directory says its user may still log in")
     }
 
     /// What `user`'s role allows, read now (a role changed a moment ago counts).

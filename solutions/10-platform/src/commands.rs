@@ -174,6 +174,8 @@ pub fn check_target(target: &str) -> Result<Target, String> {
 async fn follow(records: Records, run: i64, mut job: control::master::Job, shutdown: CancellationToken) {
     let mut batch: Vec<HostResult> = Vec::new();
     let mut deadline: Option<Instant> = None;
+    // For the log line at the end: how many results, and when the last one came.
+    let (mut results, mut last_came) = (0usize, Instant::now());
     loop {
         let wait = async {
             match deadline {
@@ -187,6 +189,7 @@ async fn follow(records: Records, run: i64, mut job: control::master::Job, shutd
             event = job.next() => match event {
                 Some(JobEvent::Ended(host, ending)) => {
                     batch.push(result_of(host, &ending));
+                    (results, last_came) = (results + 1, Instant::now());
                     deadline.get_or_insert_with(|| Instant::now() + BATCH_WAIT);
                     if batch.len() < BATCH_RESULTS {
                         continue;
@@ -194,10 +197,18 @@ async fn follow(records: Records, run: i64, mut job: control::master::Job, shutd
                 }
                 Some(_) => continue,
                 None => {
-                    if write(&records, run, &mut batch).await
-                        && let Err(err) = records.finish_run(run, crate::now_millis()).await
-                    {
-                        tracing::error!(run, cause = %err, "cannot end a run");
+                    if !write(&records, run, &mut batch).await {
+                        return;
+                    }
+                    match records.finish_run(run, crate::now_millis()).await {
+                        Ok(state) => tracing::info!(
+                            run,
+                            results,
+                            state = state.as_str(),
+                            last_to_recorded_ms = last_came.elapsed().as_millis() as u64,
+                            "run ended"
+                        ),
+                        Err(err) => tracing::error!(run, cause = %err, "cannot end a run"),
                     }
                     return;
                 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::auth::password::{check_new_password, hash_password, verify_nobody, verify_password};
 use crate::auth::{Denial, Grant, LoginLimiter, Session, Sessions};
 use crate::commands::{Commands, RunRequest, StartError, check_target};
+use crate::directory::Directory;
 use crate::records::{Millis, NewAudit, RecordError, Records, Role, User, check};
 
 /// How long a session lasts from login: a working day.
@@ -33,6 +34,8 @@ pub struct Platform {
     pub limiter: LoginLimiter,
     /// The control master's side, when the platform has one.
     pub commands: Option<Commands>,
+    /// What every request reads, kept for a moment.
+    pub directory: Directory,
 }
 
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
@@ -97,6 +100,7 @@ impl Platform {
         Platform {
             sessions: Sessions::new(records.clone(), millis(SESSION_LIFETIME)),
             limiter: LoginLimiter::new(millis(LOGIN_WINDOW), LOGINS_PER_USER, LOGINS_PER_ADDRESS),
+            directory: Directory::new(records.clone(), commands.clone()),
             records,
             commands,
         }
@@ -147,11 +151,9 @@ impl Platform {
     /// [`Refusal::NotLoggedIn`] when there is none, or its user is disabled or gone.
     pub async fn session(&self, token: &str, now: Millis) -> Result<Session, Refusal> {
         let session = self.sessions.find(token, now).await?.ok_or(Refusal::NotLoggedIn)?;
-        // A user disabled (or removed) since they logged in is logged out on their next request.
-        match self.records.user(&session.user).await? {
-            Some(user) if !user.disabled => Ok(session),
-            _ => Err(Refusal::NotLoggedIn),
-        }
+        // A user disabled (or removed) since they logged in is logged out on their next request
+        // (or within the directory's second, when another request has just looked).
+        if self.directory.is_active(&session.user).await? { Ok(session) } else { Err(Refusal::NotLoggedIn) }
     }
 
     /// What `user`'s role allows, read now (a role changed a moment ago counts).
@@ -242,6 +244,7 @@ impl Platform {
             RecordError::Invalid { field, reason } => invalid(field.trim_start_matches("user."), reason),
             other => other.into(),
         })?;
+        self.directory.forget();
         self.audit(now, admin, "user.add", name, "allowed", &format!("role {role}")).await;
         Ok(())
     }

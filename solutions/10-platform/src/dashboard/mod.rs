@@ -20,7 +20,6 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::api::hosts::all_hosts;
 use crate::api::{SESSION_COOKIE, caller::cookie};
 use crate::auth::Session;
 use crate::now_millis;
@@ -70,15 +69,18 @@ async fn hosts(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Res
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let hosts = match all_hosts(&platform).await {
-        Ok(hosts) => hosts,
-        Err(refusal) => return failed(&session, &refusal),
+    let fleet = match platform.directory.fleet().await {
+        Ok(fleet) => fleet,
+        Err(err) => return failed(&session, &err.into()),
     };
-    let connected = hosts.iter().filter(|host| host.connected).count();
-    let mut body =
-        format!("<h2>Hosts</h2><p>{} hosts, {connected} connected.</p><table id=\"hosts\">", hosts.len());
+    let hosts = &fleet.hosts;
+    let mut body = format!(
+        "<h2>Hosts</h2><p>{} hosts, {} connected.</p><table id=\"hosts\">",
+        hosts.len(),
+        fleet.connected
+    );
     body.push_str("<tr><th>Host</th><th>Tags</th><th>Agent</th></tr>");
-    for host in &hosts {
+    for host in hosts {
         let tags: Vec<String> = host.tags.iter().map(|(k, v)| escape(&format!("{k}={v}"))).collect();
         let (class, state) = if host.connected { ("ok", "connected") } else { ("bad", "away") };
         body.push_str(&format!(
@@ -101,9 +103,9 @@ async fn host(
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let found = match all_hosts(&platform).await {
-        Ok(hosts) => hosts.into_iter().find(|host| host.name == name),
-        Err(refusal) => return failed(&session, &refusal),
+    let found = match platform.directory.fleet().await {
+        Ok(fleet) => fleet.host(&name).cloned(),
+        Err(err) => return failed(&session, &err.into()),
     };
     let Some(host) = found else { return failed(&session, &Refusal::NotFound(format!("no host {name:?}"))) };
     let tags: Vec<String> =
