@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lab 10 measured, side by side in one run on this machine:
 #
-#   1. The storage tests (stage 1) on SQLite and on a real MariaDB: the same tests, each on a fresh
-#      database of each backend.
+#   1. The storage tests (stages 1 and 2) on SQLite and on a real MariaDB: the same tests, each on
+#      a fresh database of each backend.
 #   2. The records' batch goal: a run on HOSTS hosts, every host's result written in batches of
 #      BATCH as a master reports them, ROUNDS rounds on SQLite and on MariaDB; then the same with
 #      a transaction a result (batches of 1, on ONE_BY_ONE hosts), the way it is not done.
@@ -64,13 +64,14 @@ fi
 echo "MariaDB: $(mariadb --version 2>/dev/null | head -n 1)"
 
 echo
-echo "== the storage tests on SQLite and MariaDB"
-PLATFORM_MARIADB_URL=$url cargo test --release -q -p platform-ref --test stage1_records 2>&1 | grep -E '^test result|panicked|FAILED' || true
-PLATFORM_MARIADB_URL=$url cargo test --release -q -p platform-ref --test stage1_records >/dev/null 2>&1 || {
+echo "== the storage tests on SQLite and MariaDB (stage 1's, and stage 2's with its migration)"
+tests=(--test stage1_records --test stage2_api)
+if ! PLATFORM_MARIADB_URL=$url cargo test --release -q -p platform-ref "${tests[@]}" >"$work/tests.log" 2>&1; then
   echo "compare: the storage tests failed on SQLite or MariaDB" >&2
-  PLATFORM_MARIADB_URL=$url cargo test --release -p platform-ref --test stage1_records 2>&1 | tail -n 40 >&2
+  tail -n 60 "$work/tests.log" >&2
   exit 1
-}
+fi
+grep -E '^test result' "$work/tests.log"
 
 cargo build --release -q -p platform-ref --example batch
 batch=$PWD/target/release/examples/batch
