@@ -78,6 +78,8 @@ async fn the_second_migration_adds_sessions_and_jobs() {
         assert!(matches!(err, RecordError::Invalid { .. }), "{name}: {err:?}");
         assert_eq!(records.delete_expired_sessions(20).await.unwrap(), 1, "{name}");
         records.add_session(&session).await.unwrap();
+        assert!(records.delete_session(&session.token_hash).await.unwrap(), "{name}: there was one");
+        records.add_session(&session).await.unwrap();
         assert_eq!(records.delete_sessions_of("ada").await.unwrap(), 1, "{name}");
         assert!(!records.delete_session(&session.token_hash).await.unwrap(), "{name}");
 
@@ -123,6 +125,12 @@ fn passwords_are_hashed_with_argon2id_salted_and_checked() {
     assert!(!verify_password(PASSWORD, "not a hash"));
     assert!(!verify_password(PASSWORD, ""));
     assert!(!first.contains(PASSWORD));
+    // Up to 1,024 bytes, and not one more.
+    let longest = "p".repeat(1024);
+    assert!(verify_password(&longest, &hash_password(&longest).unwrap()));
+    assert!(hash_password(&"p".repeat(1025)).is_err());
+    let hash_of_longer = hash_password(&longest).unwrap();
+    assert!(!verify_password(&"p".repeat(1025), &hash_of_longer));
 }
 
 #[test]
@@ -131,11 +139,15 @@ fn new_passwords_are_checked_and_generated_ones_pass() {
     assert!(check_new_password("administrator", "Administrator").is_err());
     assert!(check_new_password("ada", &"x".repeat(1025)).is_err());
     assert!(check_new_password("ada", "ten chars!").is_ok());
+    assert!(check_new_password("ada", &"x".repeat(1024)).is_ok());
     let generated = generate_password();
     assert_eq!(generated.chars().count(), 20);
     assert!(check_new_password("ada", &generated).is_ok());
     assert_ne!(generated, generate_password());
     assert!(generated.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)), "{generated}");
+    let seen: std::collections::BTreeSet<char> =
+        (0..20).flat_map(|_| generate_password().chars().collect::<Vec<_>>()).collect();
+    assert!(seen.len() > 40, "the whole alphabet is used: {seen:?}");
 }
 
 #[test]
@@ -166,6 +178,13 @@ fn wrong_passwords_are_counted_in_a_sliding_window() {
     limiter.succeeded("ada");
     assert_eq!(limiter.check("ada", there, 6_000), Ok(()));
     assert!(limiter.check("ada", here, 6_000).is_err());
+    // Old failures leave the window; three new ones within it still count.
+    let limiter = LoginLimiter::new(60_000, 3, 100);
+    limiter.failed("bob", here, 1_000);
+    for at in [100_000, 100_001, 100_002] {
+        limiter.failed("bob", here, at);
+    }
+    assert_eq!(limiter.check("bob", here, 100_003), Err(59_997));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,6 +212,35 @@ async fn a_login_sets_a_strict_http_only_cookie_and_gives_a_csrf_token() {
     assert_eq!(me["data"]["csrf"].as_str(), Some(client.csrf.as_str()));
     // Two logins, two sessions.
     assert_ne!(client.token, test.login("ada").await.token);
+    let (_, me) = test.get("/api/me", &test.login("otto").await).await;
+    assert_eq!(
+        (me["data"]["role"].as_str(), me["data"]["admin"].as_bool()),
+        (Some("operator"), Some(false)),
+        "{me}"
+    );
+    assert_eq!(me["data"]["targets"].as_str(), Some("tag:env=staging"));
+}
+
+#[test(tokio)]
+async fn sessions_end_when_they_expire_or_their_user_is_logged_out_everywhere() {
+    let test = TestPlatform::start(&[]).await;
+    let sessions = platform::auth::Sessions::new(test.records.clone(), 1_000);
+    let (otto, session) = sessions.begin("otto", 10_000).await.unwrap();
+    assert_eq!(session.expires, 11_000);
+    assert_eq!(sessions.find(&otto, 10_999).await.unwrap(), Some(session.clone()));
+    assert_eq!(sessions.find(&otto, 11_000).await.unwrap(), None, "expired, though it is in memory");
+    let (second, _) = sessions.begin("otto", 20_000).await.unwrap();
+    let (third, _) = sessions.begin("otto", 20_000).await.unwrap();
+    let (vera, _) = sessions.begin("vera", 20_000).await.unwrap();
+    sessions.end_all_of("otto").await.unwrap();
+    assert_eq!(sessions.find(&second, 20_001).await.unwrap(), None);
+    assert_eq!(sessions.find(&third, 20_001).await.unwrap(), None);
+    assert!(sessions.find(&vera, 20_001).await.unwrap().is_some(), "another user's session goes on");
+    // Gone from the records too: a second platform over them does not find them.
+    let other = platform::auth::Sessions::new(test.records.clone(), 1_000);
+    assert_eq!(other.find(&second, 20_001).await.unwrap(), None);
+    assert!(other.find(&vera, 20_001).await.unwrap().is_some());
+    assert_eq!(sessions.find("short", 20_001).await.unwrap(), None);
 }
 
 #[test(tokio)]
@@ -207,7 +255,9 @@ async fn the_records_keep_a_session_by_the_hash_of_its_token() {
     let kept =
         test.records.session(&token_hash(&client.token), now).await.unwrap().expect("kept by its hash");
     assert_eq!((kept.user.as_str(), kept.csrf.as_str()), ("otto", client.csrf.as_str()));
-    assert!(kept.expires > now + 3_600_000, "a session lasts hours: {}", kept.expires - now);
+    let lifetime = platform::platform::SESSION_LIFETIME.as_millis() as i64;
+    assert_eq!(kept.expires - kept.created, lifetime, "a session lasts SESSION_LIFETIME from login");
+    assert!((kept.created - now).abs() < 60_000, "it began at login: {} ms from now", kept.created - now);
 }
 
 #[test(tokio)]
@@ -473,6 +523,56 @@ async fn an_allowed_command_runs_on_every_host_and_each_result_is_recorded() {
 }
 
 #[test(tokio)]
+async fn a_host_that_refuses_says_why_in_its_result() {
+    let test = TestPlatform::start(&[("web1", STAGING), ("web2", STAGING)]).await;
+    // The admin's role allows any program; the agents allow only /bin/sh and /bin/echo.
+    let ada = test.login("ada").await;
+    let (status, body) =
+        test.post("/api/runs", &ada, json!({ "target": "web1", "program": "/usr/bin/id" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let shown = test.wait_for_run(body["data"]["run"].as_i64().unwrap(), &ada).await;
+    let result = &shown["results"][0];
+    assert_eq!(
+        (result["host"].as_str(), result["status"].as_str()),
+        (Some("web1"), Some("refused")),
+        "{shown}"
+    );
+    assert!(result["exit_code"].is_null(), "{result}");
+    assert!(
+        result["output"].as_str().unwrap().contains("/usr/bin/id"),
+        "the refusal's reason is kept: {result}"
+    );
+}
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_one_runs_one_host_at_a_time() {
+    let test = platform_with_two_staging_hosts().await;
+    let marks = test.dir.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let otto = test.login("otto").await;
+    // Each host leaves a mark, waits up to a second for the other's, and says how many it saw:
+    // hosts run together see 2 each; one at a time, the first sees 1 and the second 2.
+    let script = format!(
+        "touch {dir}/$$; i=0; while [ $(ls {dir} | wc -l) -lt 2 ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done; ls {dir} | wc -l",
+        dir = marks.display()
+    );
+    let body =
+        json!({ "target": "tag:env=staging", "program": "/bin/sh", "args": ["-c", script], "batch": "1" });
+    let (status, answer) = test.post("/api/runs", &otto, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let shown = test.wait_for_run(answer["data"]["run"].as_i64().unwrap(), &otto).await;
+    assert_eq!(shown["run"]["state"], "complete", "{shown}");
+    let mut seen: Vec<String> = shown["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["output"].as_str().unwrap().trim().to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["1", "2"], "the batch of one was kept: {shown}");
+}
+
+#[test(tokio)]
 async fn hosts_are_listed_with_their_tags_and_whether_connected() {
     let test = TestPlatform::start(&[("web2", STAGING), ("web1", STAGING)]).await;
     test.records.add_host("db9", &TestPlatform::tags(PRODUCTION), 1).await.unwrap();
@@ -578,6 +678,7 @@ async fn a_bad_request_names_its_field() {
         (json!({ "target": "web1", "program": "echo" }), "program"),
         (json!({ "target": "web1", "program": "/bin/echo", "timeout_secs": "soon" }), "timeout_secs"),
         (json!({ "target": "web1", "program": "/bin/echo", "timeout_secs": 0 }), "timeout"),
+        (json!({ "target": "web1", "program": "/bin/echo", "timeout_secs": 3601 }), "timeout"),
         (json!({ "target": "web1", "program": "/bin/echo", "args": [1] }), "args"),
         (json!({ "target": "web1", "program": "/bin/echo", "batch": "lots" }), "batch"),
         (json!({ "target": "web1", "program": "/bin/echo", "colour": "red" }), "colour"),
