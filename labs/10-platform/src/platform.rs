@@ -107,7 +107,7 @@ impl Platform {
         now: Millis,
     ) -> Result<(String, Session), Refusal> {
         todo!(
-            "stage 2: the limiter first; then the user, and argon2 against their hash, or verify_nobody for no user; a failure counts, a success clears; audit every outcome; begin a session"
+            "stage 2: attempt on the limiter first, which counts the try; then the user, and argon2 against their hash off the runtime's threads, or verify_nobody for no user; a success is forgiven; audit every outcome; begin a session"
         )
     }
 

@@ -171,13 +171,18 @@ fn wrong_passwords_are_counted_in_a_sliding_window() {
     }
     assert_eq!(limiter.check("carl", here, 6_000), Err(55_000));
     assert_eq!(limiter.check("carl", there, 6_000), Ok(()));
-    // A login that succeeded forgets its user's failures, not its address's.
+    // A login that succeeded forgets its user's failures, and only its own attempt of its
+    // address's.
     limiter.failed("ada", there, 5_500);
-    limiter.failed("ada", there, 5_600);
+    assert_eq!(limiter.attempt("ada", there, 5_600), Ok(()), "an attempt is checked, then counted");
     assert!(limiter.check("ada", there, 6_000).is_err());
-    limiter.succeeded("ada");
+    limiter.succeeded("ada", there, 5_600);
     assert_eq!(limiter.check("ada", there, 6_000), Ok(()));
     assert!(limiter.check("ada", here, 6_000).is_err());
+    for at in [7_000, 7_001, 7_002] {
+        assert_eq!(limiter.attempt("dan", there, at), Ok(()));
+    }
+    assert_eq!(limiter.attempt("dan", there, 7_003), Err(59_997), "attempts count before they fail");
     // Old failures leave the window; three new ones within it still count.
     let limiter = LoginLimiter::new(60_000, 3, 100);
     limiter.failed("bob", here, 1_000);
@@ -299,6 +304,24 @@ async fn wrong_passwords_are_limited_then_refused_before_the_password_is_checked
         audited.iter().any(|(_, outcome, detail)| outcome == "refused" && detail.contains("too many")),
         "{audited:?}"
     );
+}
+
+#[test(tokio, flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_sent_together_are_limited_too() {
+    let test = std::sync::Arc::new(TestPlatform::start(&[]).await);
+    let guesses: Vec<_> = (0..12)
+        .map(|n| {
+            let test = std::sync::Arc::clone(&test);
+            tokio::spawn(async move { test.try_login("otto", &format!("guess number {n}")).await.0 })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|status| **status == StatusCode::UNAUTHORIZED).count();
+    let limited = statuses.iter().filter(|status| **status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, limited), (5, 7), "{statuses:?}");
 }
 
 #[test(tokio)]

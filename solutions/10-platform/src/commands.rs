@@ -95,7 +95,8 @@ impl Commands {
     /// # Errors
     ///
     /// [`StartError::Records`] when the run cannot be recorded (nothing is sent then),
-    /// [`StartError::Refused`] when the master refuses the command (the run ends incomplete).
+    /// [`StartError::Refused`] when the master refuses the command (the run ends with no host:
+    /// nothing was sent).
     pub async fn start(
         &self,
         user: &str,

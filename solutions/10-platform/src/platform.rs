@@ -120,25 +120,31 @@ impl Platform {
         address: IpAddr,
         now: Millis,
     ) -> Result<(String, Session), Refusal> {
-        if let Err(wait) = self.limiter.check(user, address, now) {
+        // Counted as failed before the password is checked, in the same step as the check: so
+        // guesses sent together are limited too. A success is forgiven below.
+        if let Err(wait) = self.limiter.attempt(user, address, now) {
             self.audit(now, user, "login", &address.to_string(), "refused", "too many failed logins").await;
             return Err(Refusal::TooManyLogins(wait));
         }
         let record = self.records.user(user).await?;
-        let accepted = match &record {
-            Some(record) => verify_password(password, &record.password_hash) && !record.disabled,
+        let (given, hash) =
+            (password.to_string(), record.as_ref().map(|record| record.password_hash.clone()));
+        // argon2 takes tens of milliseconds of a core on purpose: not on the runtime's threads.
+        let verified = tokio::task::spawn_blocking(move || match hash {
+            Some(hash) => verify_password(&given, &hash),
             None => {
-                verify_nobody(password);
+                verify_nobody(&given);
                 false
             }
-        };
-        if !accepted {
-            self.limiter.failed(user, address, now);
+        })
+        .await
+        .map_err(|err| Refusal::Internal(err.to_string()))?;
+        if !verified || record.is_none_or(|record| record.disabled) {
             self.audit(now, user, "login", &address.to_string(), "refused", "wrong user name or password")
                 .await;
             return Err(Refusal::WrongPassword);
         }
-        self.limiter.succeeded(user);
+        self.limiter.succeeded(user, address, now);
         let session = self.sessions.begin(user, now).await?;
         self.audit(now, user, "login", &address.to_string(), "allowed", "").await;
         Ok(session)
@@ -183,7 +189,7 @@ impl Platform {
             return Err(invalid("program", "is not an absolute path"));
         }
         if request.timeout.is_zero() || request.timeout > Duration::from_secs(3600) {
-            return Err(invalid("timeout", "is not between 1 s and an hour"));
+            return Err(invalid("timeout_secs", "is not between 1 s and an hour"));
         }
         let commands = self.commands.as_ref().ok_or(Refusal::NoControl)?;
         // The hosts the target names: those the records know and those connected now.
@@ -232,7 +238,11 @@ impl Platform {
     ) -> Result<(), Refusal> {
         self.require_admin(admin, "user.add", name, now).await?;
         check_new_password(name, password).map_err(|reason| invalid("password", reason))?;
-        let hash = hash_password(password).map_err(|reason| invalid("password", reason))?;
+        let given = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&given))
+            .await
+            .map_err(|err| Refusal::Internal(err.to_string()))?
+            .map_err(|reason| invalid("password", reason))?;
         let user = User {
             name: name.to_string(),
             role: role.to_string(),

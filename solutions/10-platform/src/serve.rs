@@ -19,6 +19,9 @@ use crate::error::Error;
 use crate::platform::Platform;
 use crate::records::Records;
 
+/// How often expired sessions are swept out of the records.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// How a platform server is set up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeConfig {
@@ -84,6 +87,22 @@ impl Server {
             }
             Err(err) => return Err(err.into()),
         }
+        // Expired sessions are refused as they are met; their rows are swept out now and then.
+        let sweep = records.clone();
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    _ = every.tick() => {
+                        if let Err(err) = sweep.delete_expired_sessions(crate::now_millis()).await {
+                            tracing::warn!(cause = %err, "cannot sweep expired sessions");
+                        }
+                    }
+                }
+            }
+        }));
         let platform = Arc::new(Platform::new(records, Some(commands)));
         let app =
             crate::api::router(Arc::clone(&platform)).merge(crate::dashboard::router(Arc::clone(&platform)));

@@ -6,7 +6,8 @@
 //! |---|---|---|
 //! | `POST /api/login`, `POST /api/logout`, `GET /api/me` | anyone; the logged-in | a session in an HttpOnly cookie |
 //! | `GET /api/hosts`, `GET /api/hosts/{name}` | the logged-in | hosts, their tags, whether connected |
-//! | `POST /api/runs`, `GET /api/runs`, `GET /api/runs/{id}` | as the role allows | commands and every host's result |
+//! | `POST /api/runs` | as the role allows | a command started |
+//! | `GET /api/runs`, `GET /api/runs/{id}` | the logged-in | runs and every host's result |
 //! | `GET`/`POST /api/users`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a

@@ -39,6 +39,13 @@ impl LoginLimiter {
         )
     }
 
+    /// [`LoginLimiter::check`] and, when the login may be tried, counts it as failed at once, in
+    /// one step: so twenty guesses sent together cannot all pass the check before any of them is
+    /// counted. A login that then succeeds is forgiven with [`LoginLimiter::succeeded`].
+    pub fn attempt(&self, user: &str, address: IpAddr, now: Millis) -> Result<(), Millis> {
+        todo!("stage 2: check and, when allowed, count the attempt as a failure, both under one lock")
+    }
+
     /// Counts a failed login for `user` from `address` at `now`.
     pub fn failed(&self, user: &str, address: IpAddr, now: Millis) {
         todo!(
@@ -46,8 +53,9 @@ impl LoginLimiter {
         )
     }
 
-    /// Forgets the failures of `user`, who has just logged in (their address's stay).
-    pub fn succeeded(&self, user: &str) {
-        todo!("stage 2: forget the user's failures")
+    /// Forgets the failures of `user`, who has just logged in from `address` with the attempt
+    /// counted at `at`: their address keeps its other failures, not that one.
+    pub fn succeeded(&self, user: &str, address: IpAddr, at: Millis) {
+        todo!("stage 2: forget the user's failures, and from the address's only the one counted at that time")
     }
 }

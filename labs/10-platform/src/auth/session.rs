@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -16,8 +17,7 @@ use crate::records::{Millis, RecordError, Records, SessionRecord};
 pub struct Session {
     /// Whose it is.
     pub user: String,
-    /// The token that requests changing anything must carry (a form field or the
-    /// `X-CSRF-Token` header).
+    /// The token that requests changing anything must carry, in the `X-CSRF-Token` header.
     pub csrf: String,
     /// When it ends.
     pub expires: Millis,
@@ -35,7 +35,7 @@ impl Session {
 pub struct Sessions {
     records: Records,
     lifetime: Millis,
-    cache: Mutex<HashMap<String, Session>>,
+    cache: Mutex<HashMap<String, (Instant, Session)>>,
 }
 
 impl Sessions {
@@ -52,7 +52,7 @@ impl Sessions {
     /// A [`RecordError`] when it cannot be recorded (the user does not exist).
     pub async fn begin(&self, user: &str, now: Millis) -> Result<(String, Session), RecordError> {
         todo!(
-            "stage 2: a random token and a random CSRF token; record the session by the token's hash with expires now plus the lifetime; cache it"
+            "stage 2: a random token and a random CSRF token; record the session by the token's hash with expires now plus the lifetime; cache it with the time"
         )
     }
 
@@ -63,7 +63,7 @@ impl Sessions {
     /// A [`RecordError`] when the records cannot be read.
     pub async fn find(&self, token: &str, now: Millis) -> Result<Option<Session>, RecordError> {
         todo!(
-            "stage 2: a token of the wrong length is none; the cache, then the records by the token's hash, caching what they give"
+            "stage 2: a token of the wrong length is none; a session cached less than CACHED_FOR ago, if not expired; else the records by the token's hash, cached with the time"
         )
     }
 

@@ -39,6 +39,27 @@ impl LoginLimiter {
     /// milliseconds until it may, when either has had its failures within the window.
     pub fn check(&self, user: &str, address: IpAddr, now: Millis) -> Result<(), Millis> {
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.wait(&mut failures, user, address, now)
+    }
+
+    /// [`LoginLimiter::check`] and, when the login may be tried, counts it as failed at once, in
+    /// one step: so twenty guesses sent together cannot all pass the check before any of them is
+    /// counted. A login that then succeeds is forgiven with [`LoginLimiter::succeeded`].
+    pub fn attempt(&self, user: &str, address: IpAddr, now: Millis) -> Result<(), Millis> {
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.wait(&mut failures, user, address, now)?;
+        self.count(&mut failures, user, address, now);
+        Ok(())
+    }
+
+    /// The milliseconds until a login for `user` from `address` may be tried, as an `Err`.
+    fn wait(
+        &self,
+        failures: &mut HashMap<Key, VecDeque<Millis>>,
+        user: &str,
+        address: IpAddr,
+        now: Millis,
+    ) -> Result<(), Millis> {
         let mut wait = 0;
         for (key, limit) in
             [(Key::User(user.to_string()), self.per_user), (Key::Address(address), self.per_address)]
@@ -58,6 +79,11 @@ impl LoginLimiter {
     /// Counts a failed login for `user` from `address` at `now`.
     pub fn failed(&self, user: &str, address: IpAddr, now: Millis) {
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.count(&mut failures, user, address, now);
+    }
+
+    /// Counts a failure in `failures`.
+    fn count(&self, failures: &mut HashMap<Key, VecDeque<Millis>>, user: &str, address: IpAddr, now: Millis) {
         if failures.len() >= MAX_KEYS {
             let window_start = now - self.window;
             failures.retain(|_, times| times.back().is_some_and(|last| *last > window_start));
@@ -67,10 +93,16 @@ impl LoginLimiter {
         }
     }
 
-    /// Forgets the failures of `user`, who has just logged in (their address's stay).
-    pub fn succeeded(&self, user: &str) {
+    /// Forgets the failures of `user`, who has just logged in from `address` with the attempt
+    /// counted at `at`: their address keeps its other failures, not that one.
+    pub fn succeeded(&self, user: &str, address: IpAddr, at: Millis) {
         let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         failures.remove(&Key::User(user.to_string()));
+        if let Some(times) = failures.get_mut(&Key::Address(address))
+            && let Some(position) = times.iter().rposition(|time| *time == at)
+        {
+            times.remove(position);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -15,13 +16,16 @@ use crate::records::{Millis, RecordError, Records, SessionRecord};
 /// records.
 const MAX_CACHED: usize = 100_000;
 
+/// How long a session found stays in memory before the records are asked again: a session ended
+/// by another server, or by [`Sessions::end_all_of`] there, ends here within this.
+const CACHED_FOR: Duration = Duration::from_secs(1);
+
 /// A logged-in user's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// Whose it is.
     pub user: String,
-    /// The token that requests changing anything must carry (a form field or the
-    /// `X-CSRF-Token` header).
+    /// The token that requests changing anything must carry, in the `X-CSRF-Token` header.
     pub csrf: String,
     /// When it ends.
     pub expires: Millis,
@@ -39,7 +43,7 @@ impl Session {
 pub struct Sessions {
     records: Records,
     lifetime: Millis,
-    cache: Mutex<HashMap<String, Session>>,
+    cache: Mutex<HashMap<String, (Instant, Session)>>,
 }
 
 impl Sessions {
@@ -65,7 +69,7 @@ impl Sessions {
             expires: session.expires,
         };
         self.records.add_session(&record).await?;
-        self.cache().insert(record.token_hash, session.clone());
+        self.cache().insert(record.token_hash, (Instant::now(), session.clone()));
         Ok((token, session))
     }
 
@@ -79,8 +83,13 @@ impl Sessions {
             return Ok(None);
         }
         let hash = token_hash(token);
-        if let Some(session) = self.cache().get(&hash).filter(|session| session.expires > now) {
-            return Ok(Some(session.clone()));
+        let cached = self
+            .cache()
+            .get(&hash)
+            .filter(|(at, _)| at.elapsed() < CACHED_FOR)
+            .map(|(_, session)| session.clone());
+        if let Some(session) = cached {
+            return Ok((session.expires > now).then_some(session));
         }
         let Some(record) = self.records.session(&hash, now).await? else { return Ok(None) };
         let session = Session { user: record.user, csrf: record.csrf, expires: record.expires };
@@ -88,7 +97,7 @@ impl Sessions {
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
-        cache.insert(hash, session.clone());
+        cache.insert(hash, (Instant::now(), session.clone()));
         Ok(Some(session))
     }
 
@@ -110,13 +119,13 @@ impl Sessions {
     ///
     /// A [`RecordError`] when the records cannot be written.
     pub async fn end_all_of(&self, user: &str) -> Result<(), RecordError> {
-        self.cache().retain(|_, session| session.user != user);
+        self.cache().retain(|_, (_, session)| session.user != user);
         self.records.delete_sessions_of(user).await?;
         Ok(())
     }
 
     /// The cache, whatever a panicking holder left in it (it is only ever a copy).
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Session)>> {
         self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -13,7 +13,7 @@ pub struct SessionRecord {
     pub token_hash: String,
     /// Whose session it is.
     pub user: String,
-    /// The token every form and every write of this session must carry back.
+    /// The token every request of this session that changes anything must carry back.
     pub csrf: String,
     /// When it began.
     pub created: Millis,
