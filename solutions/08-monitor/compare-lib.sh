@@ -7,6 +7,8 @@
 #   free_port          a free port of 127.0.0.1
 #   wait_http URL      until URL answers, for at most 30 s
 #   wait_lines FILE N [S]   until FILE has N lines (a server saying where it listens), for S s (30)
+#   wait_match FILE PATTERN [S]   until a line of FILE matches PATTERN, for S s (30); on failure
+#                      prints FILE and the .log beside a .out
 #   wait_exit PID      until PID has exited, for at most 60 s
 
 script=${0##*/}
@@ -46,6 +48,16 @@ wait_lines() {
   done
   cat "$work"/*.log >&2 || true
   fail "nothing in $file after $limit s"
+}
+
+wait_match() {
+  local file=$1 pattern=$2 limit=${3:-30}
+  for _ in $(seq $((limit * 10))); do
+    grep -q "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$file" "${file%.out}.log" >&2 2>/dev/null || true
+  fail "nothing like '$pattern' in $file after $limit s"
 }
 
 wait_exit() {

@@ -5,10 +5,12 @@
 #
 #   1. open the dashboard, be sent to the login page, and log in as admin with the password the
 #      demo printed (a wrong password first: its error must show on the page);
-#   2. see every host listed, and open one host's page;
+#   2. see every host listed, open one host's page, and see its graphs drawn (a graph a metric the
+#      simulated hosts send, each with points) and the same latest value the API gives;
 #   3. run a command on a tag through the page's form, follow the run's page until it has ended,
 #      and check that every host with the tag shows its result, as the API reports it;
-#   4. save a screenshot (SCREENSHOT=FILE; the chapter's is book/src/images/10-dashboard.png).
+#   4. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
+#      graphs; the chapter's are book/src/images/10-dashboard.png and 10-host.png).
 #
 #   bash solutions/10-platform/browser-dashboard.sh
 #
@@ -44,13 +46,14 @@ wait_http "http://127.0.0.1:$port/login"
 password=$(awk '/password/ { for (i = 1; i <= NF; i++) if ($i == "password") print $(i + 1) }' "$work/demo.out")
 [ -n "$password" ] || fail "the demo printed no password"
 
-"$python" - "$chromium" "$chromedriver" "http://127.0.0.1:$port" "$password" "$hosts" "${SCREENSHOT:-$work/dashboard.png}" <<'PY'
+"$python" - "$chromium" "$chromedriver" "http://127.0.0.1:$port" "$password" "$hosts" "${SCREENSHOT:-$work/dashboard.png}" \
+  "${HOST_SCREENSHOT:-$work/host.png}" <<'PY'
 import json, sys, time, urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-chromium, chromedriver, base, password, hosts, screenshot = sys.argv[1:]
+chromium, chromedriver, base, password, hosts, screenshot, host_screenshot = sys.argv[1:]
 hosts = int(hosts)
 
 def until(what, check, seconds=60):
@@ -94,6 +97,24 @@ try:
 
     driver.find_element(By.LINK_TEXT, "host-02").click()
     until("host-02's page", lambda: "dc=sh" in driver.find_element(By.TAG_NAME, "main").text, 10)
+    # The simulated hosts send cpu.busy, mem.used and load.1min every 5 s: the page is drawn on the
+    # server, so it is loaded again until each has a graph with points.
+    wanted = {"cpu.busy", "load.1min", "mem.used"}
+    def graphs():
+        figures = driver.find_elements(By.CSS_SELECTOR, "#graphs figure")
+        drawn = {f.get_attribute("data-metric") for f in figures
+                 if f.find_elements(By.CSS_SELECTOR, "polyline") and f.find_element(By.TAG_NAME, "figcaption").text}
+        if wanted <= drawn:
+            return figures
+        driver.refresh()
+    figures = until("host-02's graphs", graphs, 30)
+    caption = next(f.find_element(By.TAG_NAME, "figcaption").text for f in figures if f.get_attribute("data-metric") == "cpu.busy")
+    cookie = driver.get_cookie("platform_session")["value"]
+    request = urllib.request.Request(base + "/api/hosts/host-02/metrics", headers={"Cookie": f"platform_session={cookie}"})
+    series = json.load(urllib.request.urlopen(request, timeout=5))["data"]["series"]
+    print(f"host-02's page: {len(figures)} graphs; {caption}; the API's latest cpu.busy: "
+          + ", ".join(f"{s['latest']['value']:.1f}" for s in series if s["metric"] == "cpu.busy"))
+    driver.save_screenshot(host_screenshot)
 
     driver.get(base + "/runs")
     form = driver.find_element(By.ID, "run")

@@ -34,30 +34,18 @@ SECONDS_EACH=${SECONDS_EACH:-5}
 FLEET=${FLEET:-2000}
 KILLS=${KILLS:-3}
 
-work=$(mktemp -d)
+source solutions/08-monitor/compare-lib.sh
+work_dir platform-compare
 started_mariadb=
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [[ -n $started_mariadb ]] && bash solutions/10-platform/mariadb.sh stop "$work/mariadb"
-  if [[ -n ${KEEP:-} ]]; then echo "compare: files kept in $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() { echo "compare: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# Until file $1 has a line matching $2, for at most $3 seconds (30).
-wait_for() {
-  for _ in $(seq $((${3:-30} * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$1" "${1%.out}.log" >&2 2>/dev/null || true
-  fail "nothing like '$2' in $1"
-}
+# A private MariaDB started here stops before the work directory goes.
+stop_mariadb() { [[ -z $started_mariadb ]] || bash solutions/10-platform/mariadb.sh stop "$work/mariadb"; }
+trap 'stop_mariadb; cleanup' EXIT
 now() { date +%s.%N; }
 
 url=${PLATFORM_MARIADB_URL:-}
 if [[ -z $url ]]; then
   # A free loopback port for the private server.
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   started_mariadb=yes
   url=$(bash solutions/10-platform/mariadb.sh start "$work/mariadb" "$port" | tail -n 1)
 fi
@@ -78,11 +66,11 @@ batch=$PWD/target/release/examples/batch
 
 echo
 echo "== $HOSTS results in batches of $BATCH, $ROUNDS rounds a database"
-"$batch" --hosts "$HOSTS" --batch "$BATCH" --rounds "$ROUNDS" "$url"
+PLATFORM_MARIADB_URL=$url "$batch" --hosts "$HOSTS" --batch "$BATCH" --rounds "$ROUNDS"
 
 echo
 echo "== for contrast: $ONE_BY_ONE results, a transaction each"
-"$batch" --hosts "$ONE_BY_ONE" --batch 1 --rounds 1 "$url"
+PLATFORM_MARIADB_URL=$url "$batch" --hosts "$ONE_BY_ONE" --batch 1 --rounds 1
 
 cargo build --release -q -p platform-ref --bin platform-ref -p control-ref --bin control-ref
 platform=$PWD/target/release/platform-ref
@@ -127,7 +115,7 @@ echo "== the API under load: 1,000 hosts, wrk for $SECONDS_EACH s a route (2 thr
 port=$(free_port)
 "$platform" demo --hosts 1000 --http "127.0.0.1:$port" --dir "$work/demo" >"$work/demo.out" 2>"$work/demo.log" &
 pids+=($!)
-wait_for "$work/demo.out" "Ctrl-C" 60
+wait_match "$work/demo.out" "Ctrl-C" 60
 base=http://127.0.0.1:$port
 login "$base" "$work/demo.out"
 for _ in $(seq 300); do
@@ -170,7 +158,7 @@ start_swarm() {
     "$@" >"$work/swarm.out" 2>"$work/swarm.log" &
   swarm_pid=$!
   pids+=("$swarm_pid")
-  wait_for "$work/swarm.out" "agents connected" 120
+  wait_match "$work/swarm.out" "agents connected" 120
 }
 
 echo

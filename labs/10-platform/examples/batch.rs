@@ -1,11 +1,11 @@
 //! The records' batch goal, side by side on each database given: a run on N hosts recorded, then
 //! every host's result written in batches as a master would report them, timed from the first
 //! batch to the last commit; then the host list of a 1,000-host fleet read back. Each database
-//! gets fresh tables of its own (a SQLite file in a scratch directory, or a new MariaDB database
-//! on the server a URL names).
+//! gets fresh tables of its own, made as the storage tests make theirs: a SQLite file in a scratch
+//! directory, and a new MariaDB database on the server `PLATFORM_MARIADB_URL` names, if it names one.
 //!
 //! ```text
-//! cargo run --release -p platform-ref --example batch -- [--hosts N] [--batch N] [--rounds N] [mysql://...]
+//! PLATFORM_MARIADB_URL=mysql://... cargo run --release -p platform-ref --example batch -- [--hosts N] [--batch N] [--rounds N]
 //! ```
 //!
 //! Prints one line per database and round, and checks that every result was recorded.
@@ -14,33 +14,27 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use platform::records::{Host, HostResult, NewRun, Records, RunState};
-use sqlx::Connection;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut hosts = 10_000usize;
     let mut batch = 1_000usize;
     let mut rounds = 3usize;
-    let mut servers = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--hosts" => hosts = args.next().ok_or("--hosts N")?.parse()?,
             "--batch" => batch = args.next().ok_or("--batch N")?.parse()?,
             "--rounds" => rounds = args.next().ok_or("--rounds N")?.parse()?,
-            url if url.starts_with("mysql://") || url.starts_with("mariadb://") => {
-                servers.push(url.to_string())
-            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    let dir = tempfile::tempdir()?;
-    let mut databases = vec![("sqlite", format!("sqlite://{}", dir.path().join("batch.db").display()))];
-    for server in &servers {
-        databases.push(("mariadb", fresh_mariadb_database(server).await?));
-    }
+    let databases = common::database_urls().await;
     let names: Vec<String> = (0..hosts).map(|i| format!("sim{i:05}")).collect();
-    for (backend, url) in &databases {
+    for (backend, url, _dir) in &databases {
         let records = Records::open(url).await?;
         let fleet: Vec<Host> = (0..1_000)
             .map(|i| Host {
@@ -97,16 +91,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         records.close().await;
     }
     Ok(())
-}
-
-/// A new database on the MariaDB server `url` names, for this run alone.
-async fn fresh_mariadb_database(url: &str) -> Result<String, Box<dyn std::error::Error>> {
-    sqlx::any::install_default_drivers();
-    let url = url.replacen("mariadb://", "mysql://", 1);
-    let (server, _) = url.rsplit_once('/').ok_or("a MariaDB URL names a database")?;
-    let name = format!("platform_batch_{}", std::process::id());
-    let mut admin = sqlx::AnyConnection::connect(&url).await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`"))).execute(&mut admin).await?;
-    admin.close().await?;
-    Ok(format!("{server}/{name}"))
 }

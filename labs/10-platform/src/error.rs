@@ -16,6 +16,10 @@ pub enum Error {
     /// The control master could not start (a key that cannot be read, an address in use).
     #[error("control: {0}")]
     Control(String),
+    /// Lab 08's monitoring pipeline could not start (a store that cannot be opened, an address
+    /// in use).
+    #[error("monitoring: {0}")]
+    Monitor(String),
     /// A call failed (starting the runtime, binding a socket).
     #[error("{call}: {source}")]
     Sys {

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use monitor::web::Console;
 
 use crate::auth::password::{check_new_password, hash_password, verify_nobody, verify_password};
 use crate::auth::{Denial, Grant, LoginLimiter, Session, Sessions};
@@ -36,6 +39,9 @@ pub struct Platform {
     pub commands: Option<Commands>,
     /// What every request reads, kept for a moment.
     pub directory: Directory,
+    /// Lab 08's console (rules, silences, the board of alerts, the points), when the platform
+    /// runs the monitoring pipeline.
+    pub monitoring: Option<Arc<Console>>,
 }
 
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
@@ -73,6 +79,9 @@ pub enum Refusal {
     /// The platform has no control master to run commands on.
     #[error("this platform runs no commands: it has no control master")]
     NoControl,
+    /// The platform runs no monitoring pipeline.
+    #[error("this platform has no monitoring: it runs no judge and no store")]
+    NoMonitoring,
     /// Something failed inside (the records, the master): logged, and not shown in detail.
     #[error("internal error")]
     Internal(String),
@@ -88,8 +97,13 @@ impl Platform {
     /// A platform over `records`, running commands through `commands` when given.
     pub fn new(records: Records, commands: Option<Commands>) -> Platform {
         todo!(
-            "stage 2: sessions over the records lasting SESSION_LIFETIME, a limiter with LOGIN_WINDOW and the two limits, a Directory over the records and the commands"
+            "stage 2: sessions over the records lasting SESSION_LIFETIME, a limiter with LOGIN_WINDOW and the two limits, a Directory over the records and the commands, no monitoring yet"
         )
+    }
+
+    /// This platform, showing and changing the monitoring pipeline behind `console`.
+    pub fn with_monitoring(self, console: Arc<Console>) -> Platform {
+        todo!("stage 2: keep the console")
     }
 
     /// Logs `user` in with `password`, from `address`, at `now`: the session's token (for the

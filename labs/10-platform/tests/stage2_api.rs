@@ -886,3 +886,250 @@ async fn the_dashboard_sends_strangers_to_login_and_escapes_what_it_shows() {
     assert!(!page.contains("\"><b>"), "nor is a tag's value");
     assert!(page.contains(&vera.csrf), "the page carries the session's CSRF token for its forms");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: lab 08's pipeline behind the same API, its rules kept in the records
+
+/// `host`'s `metric` at `value`, `ago` milliseconds ago.
+fn point(host: &str, metric: &str, value: f64, ago: i64) -> monitor::Point {
+    monitor::Point {
+        host: host.into(),
+        metric: metric.into(),
+        tags: Default::default(),
+        timestamp: platform::now_millis() - ago,
+        value,
+        kind: monitor::Kind::Gauge,
+    }
+}
+
+fn rule_ids(console: &monitor::web::Console) -> Vec<u64> {
+    console.rules().iter().map(|rule| rule.id).collect()
+}
+
+#[test(tokio)]
+async fn a_rule_is_checked_recorded_and_given_to_the_judge() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_monitoring().await;
+    let ada = test.login("ada").await;
+    let note = "'); DROP TABLE rules; --";
+    let rule = json!({ "id": 7, "expr": "cpu.busy all(#2) > 90", "priority": 1, "note": note });
+    let (status, body) = test.post("/api/rules", &ada, rule).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["data"]["priority"], 1, "{body}");
+    let recorded = test.records.rules().await.unwrap();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(
+        (recorded[0].id, recorded[0].expr.as_str(), recorded[0].note.as_str()),
+        (7, "cpu.busy all(#2) > 90", note)
+    );
+    assert_eq!(
+        test.console().rule(7).map(|rule| rule.expr),
+        Some("cpu.busy all(#2) > 90".to_string()),
+        "the judge was not given the rule"
+    );
+    let (status, listed) = test.get("/api/rules", &test.login("vera").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["data"][0]["id"], 7, "{listed}");
+
+    // Refused before anything is written, each refusal naming its field.
+    for (rule, field) in [
+        (json!({ "id": 8, "expr": "cpu.busy >> 3" }), "expr"),
+        (json!({ "id": 8, "expr": "cpu.busy all(#2) > 90", "priority": 9 }), "priority"),
+        (json!({ "id": -8, "expr": "cpu.busy all(#2) > 90" }), "id"),
+    ] {
+        let (status, body) = test.post("/api/rules", &ada, rule.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{rule}: {body}");
+        assert!(error_of(&body).starts_with(field), "{rule}: the refusal does not name {field}: {body}");
+    }
+    assert_eq!(test.records.rules().await.unwrap().len(), 1, "a refused rule was recorded");
+    assert_eq!(rule_ids(&test.console()), [7], "a refused rule reached the judge");
+
+    // A rule with a number in use replaces it, in the records and in the judge.
+    let (status, body) =
+        test.post("/api/rules", &ada, json!({ "id": 7, "expr": "cpu.busy max(#3) > 95" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let recorded = test.records.rules().await.unwrap();
+    assert_eq!(recorded.iter().map(|r| r.expr.as_str()).collect::<Vec<_>>(), ["cpu.busy max(#3) > 95"]);
+    assert_eq!(test.console().rule(7).map(|rule| rule.expr), Some("cpu.busy max(#3) > 95".to_string()));
+
+    let (status, body) = test.delete("/api/rules/7", &ada).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(test.records.rules().await.unwrap().is_empty());
+    assert!(rule_ids(&test.console()).is_empty(), "a deleted rule stayed in the judge");
+    let (status, _) = test.delete("/api/rules/7", &ada).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test(tokio)]
+async fn only_an_admin_changes_rules_and_silences_and_every_refusal_is_audited() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_monitoring().await;
+    let ada = test.login("ada").await;
+    let (status, body) =
+        test.post("/api/rules", &ada, json!({ "id": 1, "expr": "cpu.busy all(#2) > 90" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let silence = json!({ "matchers": "host=web1", "minutes": 30, "comment": "maintenance" });
+    let (status, body) = test.post("/api/silences", &ada, silence.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["data"]["id"].as_u64().unwrap();
+
+    for user in ["otto", "vera"] {
+        let client = test.login(user).await;
+        let (status, body) =
+            test.post("/api/rules", &client, json!({ "id": 2, "expr": "mem.used all(#2) > 1" })).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} added a rule: {body}");
+        let (status, _) = test.delete("/api/rules/1", &client).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} deleted a rule");
+        let (status, _) = test.post("/api/silences", &client, silence.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} added a silence");
+        let (status, _) = test.delete(&format!("/api/silences/{id}"), &client).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user} deleted a silence");
+        let (status, _) = test.get("/api/rules", &client).await;
+        assert_eq!(status, StatusCode::OK, "{user} may see the rules");
+        let audited = audit_of(&test.records, user).await;
+        for action in ["rule", "silence"] {
+            let refused = audited.iter().filter(|(a, o, _)| a == action && o == "refused").count();
+            assert_eq!(refused, 2, "{user}'s refused {action} changes are not each audited: {audited:?}");
+        }
+    }
+    assert_eq!(test.records.rules().await.unwrap().len(), 1);
+    assert_eq!(rule_ids(&test.console()), [1]);
+    assert_eq!(test.console().silences().len(), 1);
+    let audited = audit_of(&test.records, "ada").await;
+    assert!(audited.iter().any(|(a, o, _)| a == "rule" && o == "allowed"), "{audited:?}");
+    assert!(audited.iter().any(|(a, o, _)| a == "silence" && o == "allowed"), "{audited:?}");
+}
+
+#[test(tokio)]
+async fn the_judge_is_given_the_recorded_rules_at_a_start() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_monitoring().await;
+    // What an earlier run left: two rules recorded, one written by hand that does not parse, and
+    // a rule the judge has that the records no longer do.
+    for (id, expr) in [(1, "cpu.busy all(#3) > 90"), (2, "mem.used min(#2) > 70"), (3, "not a rule")] {
+        let rule = platform::records::RuleRecord { id, expr: expr.into(), priority: 2, note: String::new() };
+        test.records.put_rule(&rule).await.unwrap();
+    }
+    let stale = monitor::judge::RuleSpec {
+        id: 5,
+        expr: "load.1min all(#2) > 9".into(),
+        priority: None,
+        max_alerts: None,
+        min_interval: None,
+        note: None,
+    };
+    test.console().put_rule(stale, false).unwrap();
+
+    let platform = test.restarted();
+    let pushed = platform.push_rules().await.unwrap();
+    assert_eq!(pushed, 2, "the rules that parse");
+    assert_eq!(rule_ids(&test.console()), [1, 2], "the judge's rules are not the records'");
+    assert_eq!(test.console().rule(2).map(|rule| rule.expr), Some("mem.used min(#2) > 70".to_string()));
+    // Pushed again, nothing changes.
+    assert_eq!(platform.push_rules().await.unwrap(), 2);
+    assert_eq!(rule_ids(&test.console()), [1, 2]);
+}
+
+#[test(tokio)]
+async fn a_hosts_points_are_its_metrics_and_a_broken_rule_fires_an_alert() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_monitoring().await;
+    let hosts: Vec<platform::records::Host> = ["web1", "web2"]
+        .iter()
+        .map(|name| platform::records::Host { name: name.to_string(), tags: Default::default(), added: 1 })
+        .collect();
+    test.records.upsert_hosts(&hosts).await.unwrap();
+    let ada = test.login("ada").await;
+    let (status, body) = test
+        .post("/api/rules", &ada, json!({ "id": 1, "expr": "cpu.busy all(#2) > 90", "priority": 1 }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let points = vec![
+        point("web1", "cpu.busy", 95.0, 20_000),
+        point("web1", "cpu.busy", 97.0, 10_000),
+        point("web1", "mem.used", 4e9, 10_000),
+        point("web2", "cpu.busy", 12.0, 10_000),
+    ];
+    test.send_points(points).await;
+
+    let vera = test.login("vera").await;
+    let deadline = tokio::time::Instant::now() + testkit::DEFAULT_DEADLINE;
+    let (metrics, alerts) = loop {
+        let (status, metrics) = test.get("/api/hosts/web1/metrics", &vera).await;
+        assert_eq!(status, StatusCode::OK, "{metrics}");
+        let (status, alerts) = test.get("/api/alerts", &vera).await;
+        assert_eq!(status, StatusCode::OK, "{alerts}");
+        let seen = metrics["data"]["series"].as_array().is_some_and(|series| series.len() == 2);
+        let fired = alerts["data"].as_array().is_some_and(|alerts| !alerts.is_empty());
+        if seen && fired {
+            break (metrics, alerts);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no metrics or no alert in time: {metrics} {alerts}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let cpu =
+        metrics["data"]["series"].as_array().unwrap().iter().find(|s| s["metric"] == "cpu.busy").cloned();
+    assert_eq!(cpu.map(|s| s["latest"]["value"].clone()), Some(json!(97.0)), "{metrics}");
+    let alert = &alerts["data"][0];
+    assert_eq!((alert["rule"].as_u64(), alert["status"].as_str()), (Some(1), Some("PROBLEM")), "{alerts}");
+    assert_eq!(alert["series"]["host"], "web1", "{alerts}");
+    assert_eq!(alerts["data"].as_array().unwrap().len(), 1, "web2 is not hot: {alerts}");
+
+    let (status, range) = test.get("/api/query?host=web1&metric=cpu.busy&range=5m", &vera).await;
+    assert_eq!(status, StatusCode::OK, "{range}");
+    assert_eq!(range["data"]["points"].as_array().map(Vec::len), Some(2), "{range}");
+    let (status, page) = test.page("/hosts/web1", &vera).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<svg") && page.contains("cpu.busy") && page.contains("PROBLEM"), "{page}");
+}
+
+#[test(tokio)]
+async fn a_silence_is_numbered_and_one_that_cannot_match_is_refused() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_monitoring().await;
+    let ada = test.login("ada").await;
+    let (status, body) = test
+        .post(
+            "/api/silences",
+            &ada,
+            json!({ "matchers": "host=web1", "minutes": 30, "comment": "disk swap" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["data"]["id"].as_u64().unwrap();
+    assert!(
+        body["data"]["ends"].as_i64().unwrap() - body["data"]["starts"].as_i64().unwrap() == 30 * 60_000,
+        "{body}"
+    );
+    let (_, listed) = test.get("/api/silences", &ada).await;
+    assert_eq!(listed["data"][0]["comment"], "disk swap", "{listed}");
+    for (silence, field) in [
+        (json!({ "matchers": "host web1", "minutes": 30 }), "matchers"),
+        (json!({ "matchers": "host=web1", "minutes": 0 }), "ends"),
+        (json!({ "matchers": "host=web1" }), "minutes"),
+    ] {
+        let (status, body) = test.post("/api/silences", &ada, silence.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{silence}: {body}");
+        assert!(error_of(&body).contains(field), "{silence}: the refusal does not name {field}: {body}");
+    }
+    assert_eq!(test.console().silences().len(), 1);
+    let (status, _) = test.delete(&format!("/api/silences/{id}"), &ada).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(test.console().silences().is_empty());
+    let (status, _) = test.delete(&format!("/api/silences/{id}"), &ada).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test(tokio)]
+async fn without_monitoring_its_routes_answer_unavailable() {
+    let test = TestPlatform::start(&[]).await;
+    let ada = test.login("ada").await;
+    for path in ["/api/alerts", "/api/silences", "/api/hosts/web1/metrics"] {
+        let (status, body) = test.get(path, &ada).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {body}");
+    }
+    let (status, body) =
+        test.post("/api/rules", &ada, json!({ "id": 1, "expr": "cpu.busy all(#2) > 90" })).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(test.records.rules().await.unwrap().is_empty(), "a rule no judge takes was recorded");
+}

@@ -31,8 +31,9 @@ pub enum CliCommand {
         #[arg(long, value_name = "URL", default_value = "sqlite://platform.db")]
         db: String,
     },
-    /// Runs the platform's server: the API and the dashboard, and the control master its agents
-    /// dial. On first start it makes the roles admin, operator and viewer and an admin account,
+    /// Runs the platform's server: the API and the dashboard, the control master its agents dial,
+    /// and lab 08's monitoring pipeline (a relay their monitoring agents send points to, a store,
+    /// a judge and the alarm). On first start it makes the roles admin, operator and viewer and an admin account,
     /// and prints that account's password once.
     Serve {
         /// The database (as for migrate).
@@ -44,8 +45,11 @@ pub enum CliCommand {
         /// Where the control master listens for agents.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4506")]
         control: SocketAddr,
-        /// Where the master's and the operator's keys, the agents' key store and the master's
-        /// journal live.
+        /// Where the monitoring relay listens for lab 08's agents.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2003")]
+        relay: SocketAddr,
+        /// Where the master's and the operator's keys, the agents' key store, the master's
+        /// journal and the monitoring pipeline's data live.
         #[arg(long, value_name = "DIR", default_value = "platform-data")]
         dir: PathBuf,
         /// Accept agents never seen before at once (for a lab; enrol them in production).

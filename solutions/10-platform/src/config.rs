@@ -35,8 +35,8 @@ impl TryFrom<Cli> for Config {
     fn try_from(cli: Cli) -> Result<Config, Error> {
         let command = match cli.command {
             CliCommand::Migrate { db } => Command::Migrate { db: database(db)? },
-            CliCommand::Serve { db, listen, control, dir, auto_accept } => {
-                Command::Serve(ServeConfig { db: database(db)?, listen, control, dir, auto_accept })
+            CliCommand::Serve { db, listen, control, relay, dir, auto_accept } => {
+                Command::Serve(ServeConfig { db: database(db)?, listen, control, relay, dir, auto_accept })
             }
             CliCommand::Demo { hosts, http, dir } => {
                 if hosts == 0 || hosts > MAX_DEMO_HOSTS {

@@ -1,7 +1,9 @@
 //! `platform demo`, the lab's main job on one machine: the platform's server (records in SQLite,
-//! the control master, the API and the dashboard), a fleet of simulated hosts whose agents dial the
-//! master (they run every check a real agent runs, then echo the command instead of starting it),
-//! and an admin account with a password shown once. Ctrl-C stops it all.
+//! the control master, lab 08's monitoring pipeline, the API and the dashboard), a fleet of
+//! simulated hosts whose agents dial the master (they run every check a real agent runs, then
+//! echo the command instead of starting it) and whose made-up metrics reach the relay (one of them
+//! runs hot for a minute in every two, so an alert fires), the demo's alert rules, and an admin
+//! account with a password shown once. Ctrl-C stops it all.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
@@ -13,11 +15,13 @@ use std::time::Duration;
 
 use control::agent::{AgentConfig, AllowList, Exec, spawn_agent};
 use control::keys::Identity;
+use monitor::point::{Kind, Point};
+use monitor::wire::{Sender, SenderConfig, Spool};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::platform::Platform;
-use crate::records::{Host, Role};
+use crate::records::{Host, Millis, Role, RuleRecord};
 use crate::serve::{ServeConfig, Server};
 
 /// What `platform demo` runs.
@@ -53,6 +57,7 @@ pub async fn run_demo(
         db: format!("sqlite://{}", dir.join("platform.db").display()),
         listen: config.http,
         control: SocketAddr::from(([127, 0, 0, 1], 0)),
+        relay: SocketAddr::from(([127, 0, 0, 1], 0)),
         dir: dir.clone(),
         auto_accept: true,
     };
@@ -79,6 +84,9 @@ pub async fn run_demo(
         hosts.push(Host { name: id, tags, added: crate::now_millis() });
     }
     server.platform.records.upsert_hosts(&hosts).await?;
+    let rules = ensure_rules(&server.platform).await?;
+    let names = hosts.iter().map(|host| host.name.clone()).collect();
+    let metrics = spawn_metrics(names, server.relay, &dir.join("demo-spool"), METRICS_EVERY, stop.clone())?;
 
     let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(Error::Write);
     write(out, format!("platform on http://{}", server.http))?;
@@ -86,6 +94,14 @@ pub async fn run_demo(
     write(
         out,
         format!("{} simulated hosts, tagged dc=bj|sh and role=web|db, dialing the master", config.hosts),
+    )?;
+    write(
+        out,
+        format!(
+            "monitoring relay on {}; their metrics every {} s; {rules} alert rules (host-01 runs hot a minute in two)",
+            server.relay,
+            METRICS_EVERY.as_secs()
+        ),
     )?;
     match password {
         Some(password) => {
@@ -98,6 +114,7 @@ pub async fn run_demo(
 
     shutdown.cancelled().await;
     stop.cancel();
+    let _ = tokio::task::spawn_blocking(move || metrics.join()).await;
     server.join().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
@@ -149,6 +166,91 @@ pub async fn ensure_accounts(platform: &Platform) -> Result<Option<String>, Erro
     };
     records.add_user(&admin).await?;
     Ok(Some(password))
+}
+
+/// How often the simulated hosts send their metrics.
+const METRICS_EVERY: Duration = Duration::from_secs(5);
+
+/// The demo's alert rules, recorded when the records have none: the hot host breaks the first.
+const DEMO_RULES: [(i64, &str, i64, &str); 3] = [
+    (1, "cpu.busy all(#3) > 90", 1, "CPU busy above 90% for three readings in a row"),
+    (2, "mem.used min(#3) > 7.5e9", 2, "memory nearly full"),
+    (3, "load.1min avg(#6) > 3.9", 3, ""),
+];
+
+/// Records the demo's rules when there are none, and gives the judge the recorded ones. Returns
+/// how many there are.
+///
+/// # Errors
+///
+/// When the records cannot be read or written.
+pub async fn ensure_rules(platform: &Platform) -> Result<usize, Error> {
+    if platform.records.rules().await?.is_empty() {
+        for (id, expr, priority, note) in DEMO_RULES {
+            let rule = RuleRecord { id, expr: expr.into(), priority, note: note.into() };
+            platform.records.put_rule(&rule).await?;
+        }
+    }
+    platform.push_rules().await.map_err(|refusal| Error::Monitor(refusal.to_string()))
+}
+
+/// Sends made-up metrics for `hosts` to the relay at `relay` every `every`, until `stop`: CPU,
+/// memory and load that wander as a real node's do, from a walk seeded by the host's name; the
+/// first host's CPU is above 90% for a minute in every two. One thread and one connection for the
+/// whole fleet, through lab 08's sender (its spool in `spool`).
+fn spawn_metrics(
+    hosts: Vec<String>,
+    relay: SocketAddr,
+    spool: &std::path::Path,
+    every: Duration,
+    stop: CancellationToken,
+) -> Result<std::thread::JoinHandle<()>, Error> {
+    let spool = Spool::open(spool, 64 << 20).map_err(|err| Error::Monitor(err.to_string()))?;
+    let mut sender = Sender::new(SenderConfig::new(vec![relay]), spool);
+    std::thread::Builder::new()
+        .name("demo metrics".into())
+        .spawn(move || {
+            let mut round = 0u64;
+            while !stop.is_cancelled() {
+                let now = crate::now_millis();
+                let points =
+                    hosts.iter().enumerate().flat_map(|(n, host)| simulated(host, n, round, now)).collect();
+                if let Err(err) = sender.send(points) {
+                    tracing::warn!(cause = %err, "cannot send the demo's metrics");
+                }
+                round += 1;
+                // A tick in small steps, so a stop is seen at once.
+                let next = std::time::Instant::now() + every;
+                while !stop.is_cancelled() && std::time::Instant::now() < next {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        })
+        .map_err(Error::sys("spawn the demo's metrics thread"))
+}
+
+/// The readings of the `n`th simulated host at its `round`th reading, taken `now`.
+fn simulated(host: &str, n: usize, round: u64, now: Millis) -> Vec<Point> {
+    let seed =
+        host.bytes().fold(0x9e37_79b9_7f4a_7c15u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    // A smooth wander from the seed and the round: no state to keep between rounds.
+    let phase = (seed % 1000) as f64 / 1000.0 * std::f64::consts::TAU;
+    let wave = |period: f64| (round as f64 / period * std::f64::consts::TAU + phase).sin();
+    let hot = n == 0 && (now / 60_000) % 2 == 1;
+    let cpu = if hot { 93.0 + 4.0 * wave(3.0).abs() } else { 30.0 + 20.0 * wave(24.0) };
+    let memory = 4e9 + 1.5e9 * wave(60.0);
+    let load = 1.0 + 0.8 * wave(36.0) + cpu / 100.0;
+    [("cpu.busy", cpu), ("mem.used", memory), ("load.1min", load)]
+        .into_iter()
+        .map(|(metric, value)| Point {
+            host: host.to_string(),
+            metric: metric.to_string(),
+            tags: Default::default(),
+            timestamp: now,
+            value,
+            kind: Kind::Gauge,
+        })
+        .collect()
 }
 
 /// A new directory of its own under the system's temporary directory.

@@ -9,7 +9,8 @@
 //! Every decision about who may do what is the [`platform::Platform`]'s, made on the server and
 //! audited; the HTTP API ([`api`]) and the dashboard ([`dashboard`]) only take requests apart and
 //! show answers. Commands go through lab 09's control master ([`commands`]), and every host's
-//! result comes back to the records.
+//! result comes back to the records; metrics and alerts come from lab 08's pipeline, run in the
+//! same process ([`monitoring`]), whose judge takes the rules the records keep.
 //!
 //! # Layout
 //!
@@ -18,7 +19,10 @@
 //! - [`auth`]: passwords, sessions and CSRF tokens, the limit on wrong passwords, what a role
 //!   allows ([`auth::Grant`]).
 //! - [`platform`]: the decisions ([`platform::Platform`]); [`commands`]: commands run through the
-//!   control master and followed to the records ([`commands::Commands`]).
+//!   control master and followed to the records ([`commands::Commands`]); [`alerting`]: alert
+//!   rules and silences changed, and the recorded rules given to the judge.
+//! - [`monitoring`]: lab 08's pipeline in the platform's process (relay, store, judge, alarm and
+//!   console, [`monitoring::Monitoring`]).
 //! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]);
 //!   [`directory`]: what every request reads, kept for a second.
 //! - [`serve`]: the server in one process ([`serve::Server`]); [`demo`]: the whole platform with
@@ -26,6 +30,7 @@
 //! - the `platform` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
+pub mod alerting;
 pub mod api;
 pub mod auth;
 pub mod cli;
@@ -35,6 +40,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod monitoring;
 pub mod platform;
 pub mod records;
 pub mod run;

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use monitor::web::Console;
 
 use crate::auth::password::{check_new_password, hash_password, verify_nobody, verify_password};
 use crate::auth::{Denial, Grant, LoginLimiter, Session, Sessions};
@@ -36,6 +39,9 @@ pub struct Platform {
     pub commands: Option<Commands>,
     /// What every request reads, kept for a moment.
     pub directory: Directory,
+    /// Lab 08's console (rules, silences, the board of alerts, the points), when the platform
+    /// runs the monitoring pipeline.
+    pub monitoring: Option<Arc<Console>>,
 }
 
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
@@ -73,6 +79,9 @@ pub enum Refusal {
     /// The platform has no control master to run commands on.
     #[error("this platform runs no commands: it has no control master")]
     NoControl,
+    /// The platform runs no monitoring pipeline.
+    #[error("this platform has no monitoring: it runs no judge and no store")]
+    NoMonitoring,
     /// Something failed inside (the records, the master): logged, and not shown in detail.
     #[error("internal error")]
     Internal(String),
@@ -103,7 +112,13 @@ impl Platform {
             directory: Directory::new(records.clone(), commands.clone()),
             records,
             commands,
+            monitoring: None,
         }
+    }
+
+    /// This platform, showing and changing the monitoring pipeline behind `console`.
+    pub fn with_monitoring(self, console: Arc<Console>) -> Platform {
+        Platform { monitoring: Some(console), ..self }
     }
 
     /// Logs `user` in with `password`, from `address`, at `now`: the session's token (for the
@@ -192,7 +207,9 @@ impl Platform {
             return Err(invalid("timeout_secs", "is not between 1 s and an hour"));
         }
         let commands = self.commands.as_ref().ok_or(Refusal::NoControl)?;
-        // The hosts the target names: those the records know and those connected now.
+        // The hosts the target names: those the records know and those connected now. Read fresh,
+        // not from the directory's cache (up to a second old): this is an authorisation decision,
+        // and a command is rare beside the page views the cache is for.
         let mut hosts: BTreeMap<String, BTreeMap<String, String>> =
             self.records.hosts().await?.into_iter().map(|host| (host.name, host.tags)).collect();
         hosts.extend(commands.connected());

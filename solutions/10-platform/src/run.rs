@@ -87,6 +87,8 @@ async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     writeln!(out, "control master on {} (key {})", server.control, server.master_key)
         .map_err(Error::Write)?;
     writeln!(out, "agents must trust the operator key {}", server.operator_key).map_err(Error::Write)?;
+    writeln!(out, "monitoring relay on {} (lab 08's agents send their points there)", server.relay)
+        .map_err(Error::Write)?;
     if let Some(password) = password {
         writeln!(out, "log in as admin with the password {password} (shown this once)")
             .map_err(Error::Write)?;

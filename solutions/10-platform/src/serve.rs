@@ -1,7 +1,8 @@
 //! `platform serve`: the platform's server in one process. Its records (migrated), lab 09's control
 //! master with its key store and journal in the data directory, the platform's operator key (which
-//! signs every command), the runs a stopped server left running taken up, and the API and the
-//! dashboard on one HTTP port, until the shutdown.
+//! signs every command), the runs a stopped server left running taken up, lab 08's monitoring
+//! pipeline (its data in the data directory, the recorded rules pushed to its judge), and the API
+//! and the dashboard on one HTTP port, until the shutdown.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
@@ -16,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::commands::Commands;
 use crate::error::Error;
+use crate::monitoring::{Monitoring, MonitoringConfig};
 use crate::platform::Platform;
 use crate::records::Records;
 
@@ -31,8 +33,10 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Where the control master listens for agents.
     pub control: SocketAddr,
+    /// Where the monitoring relay listens for lab 08's agents.
+    pub relay: SocketAddr,
     /// Where the master's key, the operator's key, the agents' key store and the master's journal
-    /// live.
+    /// live, and the monitoring pipeline's data (under `monitoring/`).
     pub dir: PathBuf,
     /// Whether agents never seen before are accepted at once (a demo, not production).
     pub auto_accept: bool,
@@ -44,6 +48,8 @@ pub struct Server {
     pub http: SocketAddr,
     /// Where the control master listens for agents.
     pub control: SocketAddr,
+    /// Where the monitoring relay listens: lab 08's agents send their points here.
+    pub relay: SocketAddr,
     /// The master's public key, which agents pin.
     pub master_key: PublicKey,
     /// The platform's operator key, which agents must trust.
@@ -103,7 +109,23 @@ impl Server {
                 }
             }
         }));
-        let platform = Arc::new(Platform::new(records, Some(commands)));
+        // Lab 08's pipeline runs on threads of its own; it is stopped, off the runtime's
+        // threads, once the shutdown comes.
+        let mut monitoring_config = MonitoringConfig::new(config.dir.join("monitoring"));
+        monitoring_config.relay = config.relay;
+        let monitoring = tokio::task::spawn_blocking(move || Monitoring::start(&monitoring_config))
+            .await
+            .map_err(|err| Error::Monitor(err.to_string()))??;
+        let relay = monitoring.relay;
+        let platform =
+            Arc::new(Platform::new(records, Some(commands)).with_monitoring(Arc::clone(&monitoring.console)));
+        let stop = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            stop.cancelled().await;
+            let _ = tokio::task::spawn_blocking(move || monitoring.stop()).await;
+        }));
+        let rules = platform.push_rules().await.map_err(|refusal| Error::Monitor(refusal.to_string()))?;
+        tracing::info!(rules, "the recorded rules given to the judge");
         let app =
             crate::api::router(Arc::clone(&platform)).merge(crate::dashboard::router(Arc::clone(&platform)));
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -123,6 +145,7 @@ impl Server {
         Ok(Server {
             http,
             control,
+            relay,
             master_key: master_identity.public(),
             operator_key: operator.public(),
             platform,

@@ -8,6 +8,9 @@
 //! | `GET /api/hosts`, `GET /api/hosts/{name}` | the logged-in | hosts, their tags, whether connected |
 //! | `POST /api/runs` | as the role allows | a command started |
 //! | `GET /api/runs`, `GET /api/runs/{id}` | the logged-in | runs and every host's result |
+//! | `GET /api/hosts/{name}/metrics`, `GET /api/query`, `GET /api/alerts` | the logged-in | metrics and alerts, from lab 08's pipeline ([`monitoring`]) |
+//! | `GET /api/rules`, `GET /api/silences` | the logged-in | the alert rules and the silences |
+//! | `POST /api/rules`, `DELETE /api/rules/{id}`, `POST /api/silences`, `DELETE /api/silences/{id}` | admins | rules and silences changed |
 //! | `GET`/`POST /api/users`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a
@@ -17,6 +20,7 @@ pub mod admin;
 pub mod caller;
 pub mod hosts;
 pub mod login;
+pub mod monitoring;
 pub mod runs;
 
 use std::sync::Arc;
@@ -24,7 +28,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -40,6 +44,13 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/api/me", get(login::me))
         .route("/api/hosts", get(hosts::list))
         .route("/api/hosts/{name}", get(hosts::one))
+        .route("/api/hosts/{name}/metrics", get(monitoring::host_metrics))
+        .route("/api/query", get(monitoring::query))
+        .route("/api/alerts", get(monitoring::alerts))
+        .route("/api/rules", get(monitoring::rules).post(monitoring::put_rule))
+        .route("/api/rules/{id}", delete(monitoring::delete_rule))
+        .route("/api/silences", get(monitoring::silences).post(monitoring::add_silence))
+        .route("/api/silences/{id}", delete(monitoring::delete_silence))
         .route("/api/runs", get(runs::list).post(runs::start))
         .route("/api/runs/{id}", get(runs::one))
         .route("/api/users", get(admin::users).post(admin::add_user))
@@ -80,7 +91,7 @@ impl IntoResponse for Answer {
             Refusal::Invalid { .. } => (StatusCode::BAD_REQUEST, "bad_data"),
             Refusal::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Refusal::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Refusal::NoControl => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Refusal::NoControl | Refusal::NoMonitoring => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Refusal::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

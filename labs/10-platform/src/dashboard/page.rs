@@ -1,21 +1,8 @@
 //! The dashboard's page frame: one layout, one style sheet and a few lines of script, embedded in
 //! the binary (no CDN), and the escaping every value goes through before it is written into HTML.
 
-/// Text made safe to put in HTML, as an element's content or a quoted attribute.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Text made safe to put in HTML, as an element's content or a quoted attribute: lab 08's.
+pub use monitor::web::dashboard::escape;
 
 /// A whole page: `title`, the signed-in user's bar (when `user` is given, with the CSRF token the
 /// page's script sends), and `body`, which the caller has escaped.
@@ -23,7 +10,7 @@ pub fn page(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
     let (bar, csrf) = match user {
         Some((name, csrf)) => (
             format!(
-                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <span class=\"who\">{}</span> \
+                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <a href=\"/alerts\">Alerts</a> <span class=\"who\">{}</span> \
                  <button id=\"logout\">Log out</button></nav>",
                 escape(name)
             ),
@@ -47,7 +34,9 @@ main{padding:1em 1.5em}table{border-collapse:collapse;background:#fff;min-width:
 th,td{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left;vertical-align:top}\
 th{background:#eef1f5}pre{margin:0;white-space:pre-wrap}.ok{color:#17702f}.bad{color:#b3261e}\
 .error{color:#b3261e;min-height:1.4em}form{background:#fff;padding:1em;margin-bottom:1em;max-width:40em}\
-label{display:block;margin:.4em 0}input{font:inherit;padding:.2em;width:24em}button{font:inherit}";
+label{display:block;margin:.4em 0}input{font:inherit;padding:.2em;width:24em}button{font:inherit}\
+.graphs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;background:#fff;padding:.5em;width:34em}\
+figcaption{font-weight:600}.ranges a{margin-right:.6em}.ranges a.chosen{font-weight:bold}";
 
 /// The page's behaviour: forms sent as JSON to the API with the session's CSRF token, and the
 /// answer's error shown beside the form.

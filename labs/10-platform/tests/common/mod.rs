@@ -70,7 +70,8 @@ async fn mariadb_database() -> Option<String> {
 
 // ---------------------------------------------------------------------------------------------
 // A whole platform in the test's process: records in a scratch SQLite file, lab 09's master on a
-// loopback port, agents that dial it, and the API's router driven in-process.
+// loopback port, agents that dial it, and the API's router driven in-process; lab 08's monitoring
+// pipeline too when a test asks for it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -87,6 +88,7 @@ use http_body_util::BodyExt;
 use platform::api::{SESSION_COOKIE, router};
 use platform::auth::password::hash_password;
 use platform::commands::Commands;
+use platform::monitoring::{Monitoring, MonitoringConfig};
 use platform::platform::Platform;
 use platform::records::{Role, User};
 use serde_json::Value;
@@ -116,6 +118,8 @@ pub struct TestPlatform {
     pub records: platform::records::Records,
     pub agents: Vec<AgentHandle>,
     pub followers: CancellationToken,
+    /// Lab 08's pipeline, once [`TestPlatform::with_monitoring`] has started it.
+    pub monitoring: Option<Monitoring>,
     shutdown: CancellationToken,
     pub dir: TempDir,
 }
@@ -188,7 +192,35 @@ impl TestPlatform {
         let commands = Commands::new(records.clone(), handle.clone(), operator(), followers.clone());
         let platform = Arc::new(Platform::new(records.clone(), Some(commands)));
         let app = router(Arc::clone(&platform)).merge(platform::dashboard::router(Arc::clone(&platform)));
-        TestPlatform { platform, app, master: handle, records, agents, followers, shutdown, dir }
+        TestPlatform {
+            platform,
+            app,
+            master: handle,
+            records,
+            agents,
+            followers,
+            monitoring: None,
+            shutdown,
+            dir,
+        }
+    }
+
+    /// Starts lab 08's pipeline (its judge reading every 10 s) in the platform's directory and
+    /// gives the platform its console, as `platform serve` does; nothing is pushed to the judge
+    /// yet. Returns where its relay listens.
+    pub async fn with_monitoring(&mut self) -> SocketAddr {
+        let config = MonitoringConfig::new(self.dir.path().join("monitoring"));
+        let monitoring =
+            tokio::task::spawn_blocking(move || Monitoring::start(&config)).await.unwrap().unwrap();
+        let relay = monitoring.relay;
+        self.monitoring = Some(monitoring);
+        self.restarted();
+        relay
+    }
+
+    /// Lab 08's console of the pipeline [`TestPlatform::with_monitoring`] started.
+    pub fn console(&self) -> Arc<monitor::web::Console> {
+        Arc::clone(&self.monitoring.as_ref().expect("with_monitoring first").console)
     }
 
     /// The same platform started again over the same records and master (its followers stopped
@@ -198,7 +230,11 @@ impl TestPlatform {
         self.followers = CancellationToken::new();
         let commands =
             Commands::new(self.records.clone(), self.master.clone(), operator(), self.followers.clone());
-        self.platform = Arc::new(Platform::new(self.records.clone(), Some(commands)));
+        let platform = Platform::new(self.records.clone(), Some(commands));
+        self.platform = Arc::new(match &self.monitoring {
+            Some(monitoring) => platform.with_monitoring(Arc::clone(&monitoring.console)),
+            None => platform,
+        });
         self.app =
             router(Arc::clone(&self.platform)).merge(platform::dashboard::router(Arc::clone(&self.platform)));
         Arc::clone(&self.platform)
@@ -243,6 +279,41 @@ impl TestPlatform {
     pub async fn get(&self, path: &str, client: &Client) -> (StatusCode, Value) {
         let (status, _, body) = self.send(Method::GET, path, Some(client), false, None).await;
         (status, body)
+    }
+
+    /// A GET of a page as `client`: the status and the HTML.
+    pub async fn page(&self, path: &str, client: &Client) -> (StatusCode, String) {
+        let request = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={}", client.token))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A DELETE as `client`, with its CSRF token.
+    pub async fn delete(&self, path: &str, client: &Client) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::DELETE, path, Some(client), true, None).await;
+        (status, body)
+    }
+
+    /// Sends `points` to the pipeline's relay as lab 08's agent does, and returns once the relay
+    /// has acknowledged them.
+    pub async fn send_points(&self, points: Vec<monitor::Point>) {
+        let relay = self.monitoring.as_ref().expect("with_monitoring first").relay;
+        static SENDS: AtomicUsize = AtomicUsize::new(0);
+        let spool = self.dir.path().join(format!("spool-{}", SENDS.fetch_add(1, Ordering::Relaxed)));
+        tokio::task::spawn_blocking(move || {
+            let spool = monitor::wire::Spool::open(&spool, 16 << 20).unwrap();
+            let mut sender = monitor::wire::Sender::new(monitor::wire::SenderConfig::new(vec![relay]), spool);
+            sender.send(points).unwrap();
+            assert_eq!(sender.stats().spooled, 0, "the relay did not take every point");
+        })
+        .await
+        .unwrap();
     }
 
     /// A POST of `body` as `client`, with its CSRF token.
@@ -298,5 +369,8 @@ impl Drop for TestPlatform {
     fn drop(&mut self) {
         self.followers.cancel();
         self.shutdown.cancel();
+        if let Some(monitoring) = self.monitoring.take() {
+            monitoring.stop();
+        }
     }
 }

@@ -15,6 +15,7 @@ use super::{Answer, Caller, ok, parse_body};
 use crate::commands::RunRequest;
 use crate::now_millis;
 use crate::platform::{Platform, Refusal};
+use crate::records::{HostResult, Run};
 
 /// A command, as the API takes it.
 #[derive(Debug, Deserialize)]
@@ -74,27 +75,43 @@ pub async fn list(
 
 /// `GET /api/runs/{id}`: a run, each host's result, and the hosts with none yet.
 pub async fn one(State(platform): State<Arc<Platform>>, _caller: Caller, Path(id): Path<String>) -> Answer {
-    let Ok(id) = id.parse::<i64>() else {
-        return Refusal::Invalid { field: "id".into(), reason: format!("{id:?} is not a run number") }.into();
-    };
-    let shown = async {
-        let run = platform.records.run(id).await?.ok_or_else(|| Refusal::NotFound(format!("no run {id}")))?;
-        let results = platform.records.results(id).await?;
-        let missing = platform.records.missing_hosts(id).await?;
-        let results: Vec<_> = results
-            .iter()
-            .map(|r| json!({ "host": r.host, "status": r.status, "exit_code": r.exit_code, "output": r.output, "ended": r.ended }))
-            .collect();
-        Ok::<_, Refusal>(json!({ "run": run_json(&run), "results": results, "missing": missing }))
-    };
-    match shown.await {
-        Ok(value) => ok(value),
+    match view(&platform, &id).await {
+        Ok(view) => {
+            let results: Vec<_> = view
+                .results
+                .iter()
+                .map(|r| json!({ "host": r.host, "status": r.status, "exit_code": r.exit_code, "output": r.output, "ended": r.ended }))
+                .collect();
+            ok(json!({ "run": run_json(&view.run), "results": results, "missing": view.missing }))
+        }
         Err(refusal) => refusal.into(),
     }
 }
 
+/// A run with every host's result and the hosts with none yet: what the API's
+/// `GET /api/runs/{id}` and the dashboard's run page both show.
+pub struct RunView {
+    /// The run as recorded.
+    pub run: Run,
+    /// Each host's result so far.
+    pub results: Vec<HostResult>,
+    /// The hosts the run was sent to that have no result yet.
+    pub missing: Vec<String>,
+}
+
+/// The run numbered `id` (as written in the path), or why there is none to show.
+pub async fn view(platform: &Platform, id: &str) -> Result<RunView, Refusal> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(Refusal::Invalid { field: "id".into(), reason: format!("{id:?} is not a run number") });
+    };
+    let run = platform.records.run(id).await?.ok_or_else(|| Refusal::NotFound(format!("no run {id}")))?;
+    let results = platform.records.results(id).await?;
+    let missing = platform.records.missing_hosts(id).await?;
+    Ok(RunView { run, results, missing })
+}
+
 /// A run as JSON.
-fn run_json(run: &crate::records::Run) -> serde_json::Value {
+fn run_json(run: &Run) -> serde_json::Value {
     json!({
         "id": run.id,
         "user": run.user,

@@ -6,24 +6,30 @@
 //! | page | |
 //! |---|---|
 //! | `/login` | the login form |
-//! | `/hosts`, `/hosts/{name}` | the hosts, their tags, whether connected |
+//! | `/hosts` | the hosts, their tags, whether connected |
+//! | `/hosts/{name}?range=1h` | a host: its tags, its firing alerts, a graph of each of its series |
+//! | `/alerts` | the firing alerts, the rules, the silences |
 //! | `/runs` | the command form and the newest runs |
 //! | `/runs/{id}` | a run and every host's result, refreshed while it runs |
 
+pub mod monitoring;
 pub mod page;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use crate::api::runs::{RunView, view};
 use crate::api::{SESSION_COOKIE, caller::cookie};
 use crate::auth::Session;
 use crate::now_millis;
 use crate::platform::{Platform, Refusal};
+use monitor::web::dashboard::url_encode;
 use page::{escape, page};
 
 /// The dashboard's routes over `platform`.
@@ -35,6 +41,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/hosts/{name}", get(host))
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run))
+        .route("/alerts", get(alerts))
         .with_state(platform)
 }
 
@@ -98,6 +105,7 @@ async fn host(
     State(platform): State<Arc<Platform>>,
     headers: HeaderMap,
     Path(name): Path<String>,
+    Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
     let session = match viewer(&platform, &headers).await {
         Ok(session) => session,
@@ -111,12 +119,21 @@ async fn host(
     let tags: Vec<String> =
         host.tags.iter().map(|(k, v)| format!("<li>{}</li>", escape(&format!("{k}={v}")))).collect();
     let body = format!(
-        "<h2>{name}</h2><p>Agent: {state}</p><h3>Tags</h3><ul>{tags}</ul>",
+        "<h2>{name}</h2><p>Agent: {state}</p><h3>Tags</h3><ul>{tags}</ul>{monitoring}",
         name = escape(&host.name),
         state = if host.connected { "connected" } else { "away" },
         tags = tags.join(""),
+        monitoring = monitoring::host_section(&platform, &host.name, params.get("range").map(String::as_str)),
     );
     framed(&host.name, &session, &body)
+}
+
+async fn alerts(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    framed("Alerts", &session, &monitoring::alerts_section(&platform).await)
 }
 
 async fn runs(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
@@ -156,25 +173,14 @@ async fn run(State(platform): State<Arc<Platform>>, headers: HeaderMap, Path(id)
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let Ok(id) = id.parse::<i64>() else {
-        return failed(
-            &session,
-            &Refusal::Invalid { field: "id".into(), reason: format!("{id:?} is not a run number") },
-        );
-    };
-    let shown = async {
-        let run = platform.records.run(id).await?.ok_or_else(|| Refusal::NotFound(format!("no run {id}")))?;
-        let results = platform.records.results(id).await?;
-        let missing = platform.records.missing_hosts(id).await?;
-        Ok::<_, Refusal>((run, results, missing))
-    };
-    let (run, results, missing) = match shown.await {
-        Ok(shown) => shown,
+    let RunView { run, results, missing } = match view(&platform, &id).await {
+        Ok(view) => view,
         Err(refusal) => return failed(&session, &refusal),
     };
     let mut body = format!(
-        "<h2>Run {id}</h2><p id=\"state\" data-state=\"{state}\">{state}: {results} of {hosts} hosts, by {user}, \
+        "<h2>Run {number}</h2><p id=\"state\" data-state=\"{state}\">{state}: {results} of {hosts} hosts, by {user}, \
          on <code>{target}</code>: <code>{command}</code></p>",
+        number = run.id,
         state = run.state.as_str(),
         results = run.results,
         hosts = run.hosts,
@@ -201,15 +207,5 @@ async fn run(State(platform): State<Arc<Platform>>, headers: HeaderMap, Path(id)
         body.push_str(&format!("<tr><td>{}</td><td>waiting</td><td></td><td></td></tr>", escape(host)));
     }
     body.push_str("</table>");
-    framed(&format!("Run {id}"), &session, &body)
-}
-
-/// `text` with everything but unreserved characters percent-encoded, for a path segment.
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    framed(&format!("Run {}", run.id), &session, &body)
 }

@@ -58,6 +58,9 @@ impl Records {
         }
         // In one order of names, so two enrolments of overlapping fleets take their row locks in
         // the same order; InnoDB's gap locks can still deadlock them, and then one runs again.
+        // The whole transaction runs again, rather than each insert keeping an existing row:
+        // the read of an id that follows such an insert would need a locking read on MariaDB,
+        // and enrolments are rare enough that a rerun costs nothing anyone sees.
         let mut sorted: Vec<&Host> = hosts.iter().collect();
         sorted.sort_by(|a, b| a.name.cmp(&b.name));
         self.retrying(|| Box::pin(self.upsert_sorted(&sorted))).await
@@ -68,11 +71,7 @@ impl Records {
         let mut tx = self.write().await?;
         let mut new = 0;
         for host in hosts {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM hosts WHERE name = ?")
-                .bind(&host.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let id = match existing {
+            let id = match recorded_id(&mut tx, &host.name).await? {
                 Some(id) => {
                     sqlx::query("DELETE FROM host_tags WHERE host_id = ?").bind(id).execute(&mut *tx).await?;
                     id
@@ -211,11 +210,15 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Result<()> {
 
 /// The id of host `name`, inside a transaction.
 async fn host_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str) -> Result<i64> {
-    sqlx::query_scalar("SELECT id FROM hosts WHERE name = ?")
+    recorded_id(tx, name).await?.ok_or_else(|| RecordError::NotFound { what: "host", key: name.to_string() })
+}
+
+/// The id of the host called `name`, if it is recorded.
+async fn recorded_id(tx: &mut sqlx::Transaction<'_, sqlx::Any>, name: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT id FROM hosts WHERE name = ?")
         .bind(name)
         .fetch_optional(tx.acquire().await?)
-        .await?
-        .ok_or_else(|| RecordError::NotFound { what: "host", key: name.to_string() })
+        .await?)
 }
 
 /// Writes the tags of host `id`, in as few statements as the parameter limit allows.
