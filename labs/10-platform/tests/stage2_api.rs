@@ -927,6 +927,11 @@ async fn a_rule_is_checked_recorded_and_given_to_the_judge() {
         Some("cpu.busy all(#2) > 90".to_string()),
         "the judge was not given the rule"
     );
+    assert_eq!(
+        test.console().rule(7).and_then(|rule| rule.note),
+        Some(note.to_string()),
+        "the judge lost the note"
+    );
     let (status, listed) = test.get("/api/rules", &test.login("vera").await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(listed["data"][0]["id"], 7, "{listed}");

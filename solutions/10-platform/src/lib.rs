@@ -23,6 +23,8 @@
 //!   rules and silences changed, and the recorded rules given to the judge.
 //! - [`monitoring`]: lab 08's pipeline in the platform's process (relay, store, judge, alarm and
 //!   console, [`monitoring::Monitoring`]).
+//! - [`scripts`]: custom monitors, their manifest and the monitoring-script standard they are
+//!   checked against before they are stored ([`scripts::check_package`]), their versions.
 //! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]);
 //!   [`directory`]: what every request reads, kept for a second.
 //! - [`serve`]: the server in one process ([`serve::Server`]); [`demo`]: the whole platform with
@@ -44,6 +46,7 @@ pub mod monitoring;
 pub mod platform;
 pub mod records;
 pub mod run;
+pub mod scripts;
 pub mod serve;
 pub mod shutdown;
 

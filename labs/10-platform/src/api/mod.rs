@@ -11,6 +11,8 @@
 //! | `GET /api/hosts/{name}/metrics`, `GET /api/query`, `GET /api/alerts` | the logged-in | metrics and alerts, from lab 08's pipeline ([`monitoring`]) |
 //! | `GET /api/rules`, `GET /api/silences` | the logged-in | the alert rules and the silences |
 //! | `POST /api/rules`, `DELETE /api/rules/{id}`, `POST /api/silences`, `DELETE /api/silences/{id}` | admins | rules and silences changed |
+//! | `GET /api/scripts`, `GET /api/scripts/{name}` | the logged-in | monitoring scripts and their versions ([`scripts`]) |
+//! | `POST /api/scripts`, `PUT /api/scripts/{name}/active` | admins | a script uploaded (checked first); a version made active |
 //! | `GET`/`POST /api/users`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a
@@ -22,10 +24,12 @@ pub mod hosts;
 pub mod login;
 pub mod monitoring;
 pub mod runs;
+pub mod scripts;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -53,6 +57,12 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/api/silences/{id}", delete(monitoring::delete_silence))
         .route("/api/runs", get(runs::list).post(runs::start))
         .route("/api/runs/{id}", get(runs::one))
+        .route(
+            "/api/scripts",
+            get(scripts::list).post(scripts::upload).layer(DefaultBodyLimit::max(scripts::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/scripts/{name}", get(scripts::one))
+        .route("/api/scripts/{name}/active", put(scripts::activate))
         .route("/api/users", get(admin::users).post(admin::add_user))
         .route("/api/roles", get(admin::roles))
         .route("/api/roles/{name}", put(admin::put_role))

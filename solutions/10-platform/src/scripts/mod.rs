@@ -1,0 +1,26 @@
+//! Custom monitors: a monitoring script is a package, a manifest ([`Manifest`]: the script's name,
+//! the metrics it prints, how often it runs and how long it may take) and the script itself. The
+//! platform checks a package against the monitoring-script standard ([`check_package`]) before
+//! anything is stored, keeps every version in the records, and makes one version the one the hosts
+//! run ([`crate::platform::Platform::upload_script`], [`crate::platform::Platform::activate_script`]): a rollout, or a rollback.
+//!
+//! The standard, in full:
+//!
+//! 1. **The manifest** parses, knows no field it does not list, and names the script
+//!    (`[a-z0-9][a-z0-9_.-]*`, at most 64 bytes), between 1 and [`MAX_METRICS`] metrics (lab 08's
+//!    metric names), an interval from 10 s to an hour, and a timeout from 1 s to 30 s and at most
+//!    half the interval.
+//! 2. **The script** is text that starts with `#!/`, an interpreter named by its absolute path, and
+//!    is at most [`MAX_SCRIPT_BYTES`].
+//! 3. **A dry run** on the platform, with an empty environment (but `PATH`), its own empty working
+//!    directory as `HOME` and `TMPDIR`, no standard input, the manifest's timeout and
+//!    [`MAX_OUTPUT_BYTES`] of output: it exits 0; what it prints is lab 08's plugin format; it prints
+//!    every metric the manifest declares and no other; and it leaves nothing behind in its directory.
+
+pub mod manifest;
+pub mod publish;
+pub mod standard;
+
+pub use manifest::{MAX_METRICS, Manifest};
+pub use publish::Published;
+pub use standard::{Checked, MAX_OUTPUT_BYTES, MAX_SCRIPT_BYTES, Violation, check_package, check_script};
