@@ -9,7 +9,9 @@
 #      simulated hosts send, each with points) and the same latest value the API gives;
 #   3. run a command on a tag through the page's form, follow the run's page until it has ended,
 #      and check that every host with the tag shows its result, as the API reports it;
-#   4. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
+#   4. upload a monitoring script through the scripts page (a broken one first: the rule it breaks
+#      must show on the page), see its version listed, and make it active;
+#   5. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
 #      graphs; the chapter's are book/src/images/10-dashboard.png and 10-host.png).
 #
 #   bash solutions/10-platform/browser-dashboard.sh
@@ -134,6 +136,32 @@ try:
         sys.exit(f"browser-dashboard.sh: expected {expected} hosts done in a complete run, the page shows {len(done)} ({state})")
     driver.save_screenshot(screenshot)
     print(f"screenshot: {screenshot}")
+
+    import os, tempfile
+    def script_file(text):
+        handle, path = tempfile.mkstemp(suffix=".sh")
+        os.write(handle, text.encode())
+        os.close(handle)
+        return path
+    manifest = 'name = "queue_depth"\nmetrics = ["queue.depth"]\ninterval_secs = 30\ntimeout_secs = 5\n'
+    driver.get(base + "/scripts")
+    form = driver.find_element(By.ID, "upload")
+    form.find_element(By.NAME, "manifest").clear()
+    form.find_element(By.NAME, "manifest").send_keys(manifest)
+    form.find_element(By.NAME, "script").send_keys(script_file("#!/bin/sh\necho 'queue.length 3'\n"))
+    form.find_element(By.TAG_NAME, "button").click()
+    error = until("the broken script's rule", lambda: driver.find_element(By.ID, "error").text, 20)
+    print(f"a script that prints an undeclared metric: {error}")
+    if not error.startswith("run.undeclared"):
+        sys.exit(f"browser-dashboard.sh: expected the rule run.undeclared, the page says {error!r}")
+    form.find_element(By.NAME, "script").send_keys(script_file("#!/bin/sh\necho 'queue.depth 3'\n"))
+    sent = time.time()
+    form.find_element(By.TAG_NAME, "button").click()
+    until("the script's page", lambda: driver.current_url.endswith("/scripts/queue_depth"), 20)
+    print(f"a script uploaded: checked and stored, its page shown {time.time() - sent:.2f} s after the form was sent")
+    driver.find_element(By.CSS_SELECTOR, "button.activate").click()
+    until("version 1 active", lambda: driver.find_element(By.ID, "active").get_attribute("data-active") == "1", 10)
+    print("version 1 made active from the page")
 finally:
     driver.quit()
 PY

@@ -9,11 +9,13 @@
 //! | `/hosts` | the hosts, their tags, whether connected |
 //! | `/hosts/{name}?range=1h` | a host: its tags, its firing alerts, a graph of each of its series |
 //! | `/alerts` | the firing alerts, the rules, the silences |
+//! | `/scripts`, `/scripts/{name}` | the monitoring scripts and the upload form; a script's versions |
 //! | `/runs` | the command form and the newest runs |
 //! | `/runs/{id}` | a run and every host's result, refreshed while it runs |
 
 pub mod monitoring;
 pub mod page;
+pub mod scripts;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,6 +44,8 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/runs", get(runs))
         .route("/runs/{id}", get(run))
         .route("/alerts", get(alerts))
+        .route("/scripts", get(scripts_page))
+        .route("/scripts/{name}", get(script_page))
         .with_state(platform)
 }
 
@@ -208,4 +212,30 @@ async fn run(State(platform): State<Arc<Platform>>, headers: HeaderMap, Path(id)
     }
     body.push_str("</table>");
     framed(&format!("Run {}", run.id), &session, &body)
+}
+
+async fn scripts_page(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    match scripts::list_section(&platform).await {
+        Ok(body) => framed("Scripts", &session, &body),
+        Err(refusal) => failed(&session, &refusal),
+    }
+}
+
+async fn script_page(
+    State(platform): State<Arc<Platform>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    match scripts::script_section(&platform, &name).await {
+        Ok(body) => framed(&name, &session, &body),
+        Err(refusal) => failed(&session, &refusal),
+    }
 }
