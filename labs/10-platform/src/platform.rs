@@ -44,6 +44,17 @@ pub struct Platform {
     pub monitoring: Option<Arc<Console>>,
 }
 
+/// What an admin changes of a user: each field left `None` stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    /// A new role.
+    pub role: Option<String>,
+    /// Disabled (logged out everywhere, and no login) or enabled again.
+    pub disabled: Option<bool>,
+    /// A new password (the user's sessions end).
+    pub password: Option<String>,
+}
+
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -172,6 +183,25 @@ impl Platform {
         now: Millis,
     ) -> Result<(), Refusal> {
         todo!("stage 2: require an admin; check the password, hash it, add the user; audit it")
+    }
+
+    /// Changes user `name` as `change` says, for `admin`, who must manage the platform. A user
+    /// disabled, or given a new password, is logged out everywhere at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::Denied`] when `admin`'s role does not manage the platform, [`Refusal::NotFound`]
+    /// for no such user or role, [`Refusal::Invalid`] for a bad password (`password`).
+    pub async fn change_user(
+        &self,
+        admin: &str,
+        name: &str,
+        change: &UserChange,
+        now: Millis,
+    ) -> Result<(), Refusal> {
+        todo!(
+            "stage 2: admins only; the user read, each change given applied (a password checked and hashed off the runtime's threads), recorded; their sessions ended when disabled or given a new password; audited"
+        )
     }
 
     /// Records `role` for `admin`, who must manage the platform; the sessions of its users go on

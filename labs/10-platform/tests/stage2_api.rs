@@ -340,6 +340,20 @@ async fn every_route_needs_a_session() {
         (Method::PUT, "/api/roles/admin"),
         (Method::GET, "/api/audit"),
         (Method::POST, "/api/logout"),
+        (Method::PATCH, "/api/users/otto"),
+        (Method::GET, "/api/hosts/web1/metrics"),
+        (Method::GET, "/api/query?host=web1&metric=cpu.busy"),
+        (Method::GET, "/api/alerts"),
+        (Method::GET, "/api/rules"),
+        (Method::POST, "/api/rules"),
+        (Method::DELETE, "/api/rules/1"),
+        (Method::GET, "/api/silences"),
+        (Method::POST, "/api/silences"),
+        (Method::DELETE, "/api/silences/1"),
+        (Method::GET, "/api/scripts"),
+        (Method::POST, "/api/scripts"),
+        (Method::GET, "/api/scripts/queue_depth"),
+        (Method::PUT, "/api/scripts/queue_depth/active"),
     ];
     let forged = Client { token: "f".repeat(64), csrf: "f".repeat(64) };
     for (method, path) in routes {
@@ -363,6 +377,7 @@ async fn a_change_without_the_csrf_token_is_refused_and_audited() {
             json!({ "name": "eve", "role": "viewer", "password": "a long password" }),
         ),
         (Method::PUT, "/api/roles/viewer", json!({ "commands": ["/**"], "targets": "*" })),
+        (Method::PATCH, "/api/users/otto", json!({ "disabled": true })),
         (Method::POST, "/api/logout", json!({})),
     ];
     for (method, path, body) in changes {
@@ -375,6 +390,7 @@ async fn a_change_without_the_csrf_token_is_refused_and_audited() {
     assert!(test.records.runs(10).await.unwrap().is_empty(), "no run was started");
     assert!(test.records.user("eve").await.unwrap().is_none(), "no user was added");
     assert!(test.records.role("viewer").await.unwrap().unwrap().commands.is_empty(), "no role was changed");
+    assert!(!test.records.user("otto").await.unwrap().unwrap().disabled, "no user was changed");
     let (status, _) = test.get("/api/me", &ada).await;
     assert_eq!(status, StatusCode::OK, "the session was not ended");
     assert!(
@@ -414,6 +430,80 @@ async fn a_disabled_user_is_logged_out_and_cannot_log_in() {
     assert_ne!(status, StatusCode::OK, "no route serves a disabled user");
     let (status, _, _) = test.try_login("otto", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[test(tokio)]
+async fn an_admin_changes_a_user_and_a_disabled_user_or_a_new_password_ends_their_sessions() {
+    let test = platform_with_two_staging_hosts().await;
+    let ada = test.login("ada").await;
+    let patch = |name: &str, body: Value| {
+        let path = format!("/api/users/{name}");
+        let ada = ada.clone();
+        let test = &test;
+        async move {
+            let (status, _, body) = test.send(Method::PATCH, &path, Some(&ada), true, Some(body)).await;
+            (status, body)
+        }
+    };
+    let otto = test.login("otto").await;
+    let (status, body) = patch("otto", json!({ "disabled": true })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = test.get("/api/hosts", &otto).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a disabled user's session goes on");
+    assert!(test.records.user("otto").await.unwrap().unwrap().disabled);
+    let (status, _, _) = test.try_login("otto", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, body) =
+        patch("otto", json!({ "disabled": false, "password": "a brand new password" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, _) = test.try_login("otto", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the old password still works");
+    let (status, _, _) = test.try_login("otto", "a brand new password").await;
+    assert_eq!(status, StatusCode::OK, "the new password does not work");
+
+    // A new password ends the sessions begun with the old one; a new role takes effect at once.
+    let vera = test.login("vera").await;
+    let (status, body) = patch("vera", json!({ "role": "operator" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        test.post("/api/runs", &vera, json!({ "target": "web1", "program": "/bin/echo" })).await;
+    assert_eq!(status, StatusCode::CREATED, "the new role was not applied: {body}");
+    let (status, _) = patch("vera", json!({ "password": "another long password" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = test.get("/api/me", &vera).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a session begun with the old password goes on");
+
+    for (name, body, expected, field) in [
+        ("nobody", json!({ "disabled": true }), StatusCode::NOT_FOUND, ""),
+        ("otto", json!({ "role": "nobody" }), StatusCode::NOT_FOUND, ""),
+        ("otto", json!({ "password": "short" }), StatusCode::BAD_REQUEST, "password"),
+        ("otto", json!({ "colour": "blue" }), StatusCode::BAD_REQUEST, "colour"),
+    ] {
+        let (status, answer) = patch(name, body.clone()).await;
+        assert_eq!(status, expected, "{name} {body}: {answer}");
+        assert!(error_of(&answer).contains(field), "{name} {body}: {answer}");
+    }
+    assert_eq!(
+        test.records.user("otto").await.unwrap().unwrap().role,
+        "operator",
+        "a refused change was kept"
+    );
+
+    let otto = test.login_with("otto", "a brand new password").await;
+    let (status, _, _) = test
+        .send(Method::PATCH, "/api/users/vera", Some(&otto), true, Some(json!({ "disabled": true })))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!test.records.user("vera").await.unwrap().unwrap().disabled);
+    let audited = audit_of(&test.records, "otto").await;
+    assert!(audited.iter().any(|(a, o, _)| a == "user.change" && o == "refused"), "{audited:?}");
+    let audited = audit_of(&test.records, "ada").await;
+    assert_eq!(
+        audited.iter().filter(|(a, o, _)| a == "user.change" && o == "allowed").count(),
+        4,
+        "{audited:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

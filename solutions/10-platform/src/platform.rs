@@ -44,6 +44,17 @@ pub struct Platform {
     pub monitoring: Option<Arc<Console>>,
 }
 
+/// What an admin changes of a user: each field left `None` stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    /// A new role.
+    pub role: Option<String>,
+    /// Disabled (logged out everywhere, and no login) or enabled again.
+    pub disabled: Option<bool>,
+    /// A new password (the user's sessions end).
+    pub password: Option<String>,
+}
+
 /// Why a request was not done: each becomes an HTTP status in [`crate::api`].
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
@@ -273,6 +284,50 @@ impl Platform {
         })?;
         self.directory.forget();
         self.audit(now, admin, "user.add", name, "allowed", &format!("role {role}")).await;
+        Ok(())
+    }
+
+    /// Changes user `name` as `change` says, for `admin`, who must manage the platform. A user
+    /// disabled, or given a new password, is logged out everywhere at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Refusal::Denied`] when `admin`'s role does not manage the platform, [`Refusal::NotFound`]
+    /// for no such user or role, [`Refusal::Invalid`] for a bad password (`password`).
+    pub async fn change_user(
+        &self,
+        admin: &str,
+        name: &str,
+        change: &UserChange,
+        now: Millis,
+    ) -> Result<(), Refusal> {
+        self.require_admin(admin, "user.change", name, now).await?;
+        let mut user =
+            self.records.user(name).await?.ok_or_else(|| Refusal::NotFound(format!("no user {name:?}")))?;
+        let mut said = Vec::new();
+        if let Some(password) = &change.password {
+            check_new_password(name, password).map_err(|reason| invalid("password", reason))?;
+            let given = password.clone();
+            user.password_hash = tokio::task::spawn_blocking(move || hash_password(&given))
+                .await
+                .map_err(|err| Refusal::Internal(err.to_string()))?
+                .map_err(|reason| invalid("password", reason))?;
+            said.push("a new password".to_string());
+        }
+        if let Some(role) = &change.role {
+            user.role.clone_from(role);
+            said.push(format!("role {role}"));
+        }
+        if let Some(disabled) = change.disabled {
+            user.disabled = disabled;
+            said.push(if disabled { "disabled" } else { "enabled" }.to_string());
+        }
+        self.records.update_user(&user).await?;
+        if change.password.is_some() || user.disabled {
+            self.sessions.end_all_of(name).await?;
+        }
+        self.directory.forget();
+        self.audit(now, admin, "user.change", name, "allowed", &said.join(", ")).await;
         Ok(())
     }
 

@@ -13,7 +13,7 @@
 //! | `POST /api/rules`, `DELETE /api/rules/{id}`, `POST /api/silences`, `DELETE /api/silences/{id}` | admins | rules and silences changed |
 //! | `GET /api/scripts`, `GET /api/scripts/{name}` | the logged-in | monitoring scripts and their versions ([`scripts`]) |
 //! | `POST /api/scripts`, `PUT /api/scripts/{name}/active` | admins | a script uploaded (checked first); a version made active |
-//! | `GET`/`POST /api/users`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
+//! | `GET`/`POST /api/users`, `PATCH /api/users/{name}`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a
 //! body is read with `serde_path_to_error`, so a 400 names its field.
@@ -32,7 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -64,6 +64,7 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/api/scripts/{name}", get(scripts::one))
         .route("/api/scripts/{name}/active", put(scripts::activate))
         .route("/api/users", get(admin::users).post(admin::add_user))
+        .route("/api/users/{name}", patch(admin::change_user))
         .route("/api/roles", get(admin::roles))
         .route("/api/roles/{name}", put(admin::put_role))
         .route("/api/audit", get(admin::audit))

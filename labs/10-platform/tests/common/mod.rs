@@ -330,7 +330,12 @@ impl TestPlatform {
 
     /// Logs `user` in with [`PASSWORD`].
     pub async fn login(&self, user: &str) -> Client {
-        let (status, headers, body) = self.try_login(user, PASSWORD).await;
+        self.login_with(user, PASSWORD).await
+    }
+
+    /// Logs `user` in with `password`.
+    pub async fn login_with(&self, user: &str, password: &str) -> Client {
+        let (status, headers, body) = self.try_login(user, password).await;
         assert_eq!(status, StatusCode::OK, "login of {user}: {body}");
         let cookie = headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let token = cookie

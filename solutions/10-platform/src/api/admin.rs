@@ -1,5 +1,5 @@
-//! What only admins may do: see and add users, see and change roles, read the audit log. Each
-//! refusal is audited by the platform.
+//! What only admins may do: see, add and change users (a role, disabled, a new password), see and
+//! change roles, read the audit log. Each refusal is audited by the platform.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Answer, Caller, ok, parse_body};
 use crate::now_millis;
-use crate::platform::{Platform, Refusal};
+use crate::platform::{Platform, Refusal, UserChange};
 use crate::records::{AuditQuery, Role};
 
 /// A user to add.
@@ -60,6 +60,37 @@ pub async fn add_user(State(platform): State<Arc<Platform>>, caller: Caller, bod
     match platform.add_user(&caller.session.user, &user.name, &user.role, &user.password, now_millis()).await
     {
         Ok(()) => Answer::Data(StatusCode::CREATED, json!({ "name": user.name, "role": user.role })),
+        Err(refusal) => refusal.into(),
+    }
+}
+
+/// A change to a user: each field left out stays as it is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeBody {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    disabled: Option<bool>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// `PATCH /api/users/{name}`: a new role, disabled or enabled, a new password; a user disabled or
+/// given a new password is logged out everywhere.
+pub async fn change_user(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let body: ChangeBody = match parse_body(&body) {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into(),
+    };
+    let change = UserChange { role: body.role, disabled: body.disabled, password: body.password };
+    match platform.change_user(&caller.session.user, &name, &change, now_millis()).await {
+        Ok(()) => ok(json!({ "name": name })),
         Err(refusal) => refusal.into(),
     }
 }
