@@ -357,3 +357,82 @@ async fn a_version_is_rolled_out_and_rolled_back() {
         audited.iter().filter(|e| e.entry.action == "script" && e.entry.outcome == "allowed").collect();
     assert_eq!(allowed.len(), 4, "two uploads and two activations: {audited:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// On a host
+
+fn sha256_of(script: &str) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(script.as_bytes()))
+}
+
+#[test]
+fn a_version_is_installed_whole_after_its_checksum_and_runs_as_a_plugin() {
+    let dir = testkit::scratch_dir();
+    let installed =
+        platform::scripts::install(dir.path(), MANIFEST, GOOD.as_bytes(), &sha256_of(GOOD), 1).unwrap();
+    assert_eq!((installed.manifest.name.as_str(), installed.version), ("queue_depth", 1));
+    assert_eq!(std::fs::read(&installed.program).unwrap(), GOOD.as_bytes());
+    let listed = platform::scripts::installed(dir.path());
+    assert_eq!(listed, std::slice::from_ref(&installed));
+
+    // Lab 08's plugin runner runs it as the agent will, with the manifest's interval and timeout.
+    let plugin = installed.plugin();
+    assert_eq!((plugin.interval, plugin.timeout), (Duration::from_secs(30), Duration::from_secs(2)));
+    let output = monitor::collect::plugin::run_plugin(&plugin).unwrap();
+    let samples = monitor::collect::parse_plugin_output(std::str::from_utf8(&output).unwrap()).unwrap();
+    assert_eq!(
+        samples.iter().map(|s| s.metric.as_str()).collect::<Vec<_>>(),
+        ["queue.depth", "queue.oldest"]
+    );
+
+    // A script that is not the one the platform recorded is refused, and nothing changes.
+    let tampered = GOOD.replace("12", "99");
+    let refused = platform::scripts::install(dir.path(), MANIFEST, tampered.as_bytes(), &sha256_of(GOOD), 2);
+    assert!(matches!(refused, Err(platform::scripts::InstallError::Checksum { .. })), "{refused:?}");
+    assert!(!dir.path().join("queue_depth/2").exists(), "a refused version was written");
+    assert_eq!(platform::scripts::installed(dir.path())[0].version, 1);
+}
+
+#[test]
+fn a_new_version_is_rolled_out_and_an_old_one_rolled_back_on_the_host() {
+    let dir = testkit::scratch_dir();
+    let second = GOOD.replace("12", "13");
+    platform::scripts::install(dir.path(), MANIFEST, GOOD.as_bytes(), &sha256_of(GOOD), 1).unwrap();
+    let two =
+        platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
+    assert_eq!(platform::scripts::installed(dir.path()), std::slice::from_ref(&two));
+    assert_eq!(std::fs::read_to_string(&two.program).unwrap(), second);
+
+    let one = platform::scripts::activate(dir.path(), "queue_depth", 1).unwrap();
+    assert_eq!(one.version, 1);
+    assert_eq!(std::fs::read_to_string(&one.program).unwrap(), GOOD, "the rollback runs the old script");
+    assert_eq!(platform::scripts::installed(dir.path())[0].version, 1);
+    let missing = platform::scripts::activate(dir.path(), "queue_depth", 3);
+    assert!(matches!(missing, Err(platform::scripts::InstallError::NotInstalled { .. })), "{missing:?}");
+    // Installing a version that is there again makes it current, without writing it again.
+    let again =
+        platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
+    assert_eq!(again, two);
+}
+
+#[test]
+fn what_a_crash_leaves_mid_install_is_not_run() {
+    let dir = testkit::scratch_dir();
+    platform::scripts::install(dir.path(), MANIFEST, GOOD.as_bytes(), &sha256_of(GOOD), 1).unwrap();
+    // A crash while version 2 was written, and a script directory with no current version.
+    let partial = dir.path().join("queue_depth/.2.partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("script"), "#!/bin/sh\necho 'queue.dep").unwrap();
+    std::fs::create_dir_all(dir.path().join("half_made/1")).unwrap();
+    let listed = platform::scripts::installed(dir.path());
+    assert_eq!(
+        listed.iter().map(|s| (s.manifest.name.as_str(), s.version)).collect::<Vec<_>>(),
+        [("queue_depth", 1)]
+    );
+    // The next install of version 2 starts again from nothing.
+    let second = GOOD.replace("12", "13");
+    let two =
+        platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
+    assert_eq!(std::fs::read_to_string(&two.program).unwrap(), second);
+    assert!(!partial.exists());
+}

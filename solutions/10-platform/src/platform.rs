@@ -265,12 +265,7 @@ impl Platform {
         now: Millis,
     ) -> Result<(), Refusal> {
         self.require_admin(admin, "user.add", name, now).await?;
-        check_new_password(name, password).map_err(|reason| invalid("password", reason))?;
-        let given = password.to_string();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&given))
-            .await
-            .map_err(|err| Refusal::Internal(err.to_string()))?
-            .map_err(|reason| invalid("password", reason))?;
+        let hash = new_password_hash(name, password).await?;
         let user = User {
             name: name.to_string(),
             role: role.to_string(),
@@ -306,12 +301,7 @@ impl Platform {
             self.records.user(name).await?.ok_or_else(|| Refusal::NotFound(format!("no user {name:?}")))?;
         let mut said = Vec::new();
         if let Some(password) = &change.password {
-            check_new_password(name, password).map_err(|reason| invalid("password", reason))?;
-            let given = password.clone();
-            user.password_hash = tokio::task::spawn_blocking(move || hash_password(&given))
-                .await
-                .map_err(|err| Refusal::Internal(err.to_string()))?
-                .map_err(|reason| invalid("password", reason))?;
+            user.password_hash = new_password_hash(name, password).await?;
             said.push("a new password".to_string());
         }
         if let Some(role) = &change.role {
@@ -394,6 +384,17 @@ impl Platform {
             tracing::error!(cause = %err, action, "cannot append to the audit log");
         }
     }
+}
+
+/// The hash of `password`, a new password for user `name`, once it is checked; argon2 runs off
+/// the runtime's threads.
+async fn new_password_hash(name: &str, password: &str) -> Result<String, Refusal> {
+    check_new_password(name, password).map_err(|reason| invalid("password", reason))?;
+    let given = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&given))
+        .await
+        .map_err(|err| Refusal::Internal(err.to_string()))?
+        .map_err(|reason| invalid("password", reason))
 }
 
 /// `duration` in milliseconds.

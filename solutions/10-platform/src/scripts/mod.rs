@@ -1,8 +1,11 @@
 //! Custom monitors: a monitoring script is a package, a manifest ([`Manifest`]: the script's name,
 //! the metrics it prints, how often it runs and how long it may take) and the script itself. The
 //! platform checks a package against the monitoring-script standard ([`check_package`]) before
-//! anything is stored, keeps every version in the records, and makes one version the one the hosts
-//! run ([`crate::platform::Platform::upload_script`], [`crate::platform::Platform::activate_script`]): a rollout, or a rollback.
+//! anything is stored, keeps every version in the records
+//! ([`crate::platform::Platform::upload_script`]), and makes one version the one the hosts run
+//! ([`crate::platform::Platform::activate_script`]): a rollout, or a rollback. On a host, a
+//! version is installed whole, its checksum checked, and read back as one of lab 08's plugins
+//! ([`install()`], [`installed`]).
 //!
 //! The standard, in full:
 //!
@@ -17,10 +20,12 @@
 //!    [`MAX_OUTPUT_BYTES`] of output: it exits 0; what it prints is lab 08's plugin format; it prints
 //!    every metric the manifest declares and no other; and it leaves nothing behind in its directory.
 
+pub mod install;
 pub mod manifest;
 pub mod publish;
 pub mod standard;
 
+pub use install::{InstallError, Installed, activate, install, installed};
 pub use manifest::{MAX_METRICS, Manifest};
 pub use publish::Published;
 pub use standard::{Checked, MAX_OUTPUT_BYTES, MAX_SCRIPT_BYTES, Violation, check_package, check_script};
