@@ -152,6 +152,14 @@ fn a_script_that_keeps_the_standard_passes_its_dry_run() {
     let prometheus = "#!/bin/sh\necho '# TYPE queue_total counter'\necho \"queue_total{q=\\\"a\\\"} 3\"\ntest -n \"$PATH\" && echo 'queue.depth 1'\n";
     let manifest = manifest_with("metrics = [\"queue_total\", \"queue.depth\"]");
     check(&manifest, prometheus).unwrap();
+    // A long script (100 KiB, mostly comments) printing 15 KB, a reading a line, is within the limits.
+    let long = format!(
+        "{}# {}\n",
+        GOOD.replace("echo 'queue.depth 12'", "seq 1000 | sed 's/^/queue.depth /'"),
+        "x".repeat(100 * 1024)
+    );
+    let checked = check(MANIFEST, &long).unwrap();
+    assert_eq!(checked.samples.len(), 1001);
 }
 
 #[test]
