@@ -131,6 +131,7 @@ fn a_script_names_its_interpreter_and_has_a_size_limit() {
         (b"echo 'queue.depth 1'\n".to_vec(), "script.interpreter"),
         (b"#!sh\necho 1\n".to_vec(), "script.interpreter"),
         (b"#!\n".to_vec(), "script.interpreter"),
+        (b"#!/\n".to_vec(), "script.interpreter"),
         (b"\x7fELF\x02\x01\x01".to_vec(), "script.interpreter"),
         (Vec::new(), "script.size"),
     ] {
