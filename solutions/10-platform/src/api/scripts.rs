@@ -22,6 +22,7 @@ use serde_json::json;
 use super::{Answer, Caller, ok, parse_body};
 use crate::now_millis;
 use crate::platform::{Platform, Refusal};
+use crate::records::{Script, ScriptVersion};
 
 /// The largest upload request: a script of the largest size, in base64, with room for its
 /// manifest.
@@ -57,26 +58,43 @@ pub async fn list(State(platform): State<Arc<Platform>>, _caller: Caller) -> Ans
 /// `GET /api/scripts/{name}`: a script's versions, newest first, with their manifests (not their
 /// scripts).
 pub async fn one(State(platform): State<Arc<Platform>>, _caller: Caller, Path(name): Path<String>) -> Answer {
-    let shown = async {
-        let script = platform.records.scripts().await?.into_iter().find(|script| script.name == name);
-        let script = script.ok_or_else(|| Refusal::NotFound(format!("no script {name:?}")))?;
-        let mut versions = Vec::new();
-        for number in platform.records.script_versions(&name).await?.into_iter().rev() {
-            if let Some(v) = platform.records.script_version(&name, number).await? {
-                versions.push(json!({
-                    "version": v.version, "manifest": v.manifest, "sha256": v.sha256,
-                    "bytes": v.body.len(), "uploaded_by": v.uploaded_by, "uploaded": v.uploaded,
-                }));
-            }
+    match view(&platform, &name).await {
+        Ok(ScriptView { script, versions }) => {
+            let versions: Vec<_> = versions
+                .iter()
+                .map(|v| {
+                    json!({
+                        "version": v.version, "manifest": v.manifest, "sha256": v.sha256,
+                        "bytes": v.body.len(), "uploaded_by": v.uploaded_by, "uploaded": v.uploaded,
+                    })
+                })
+                .collect();
+            ok(
+                json!({ "name": script.name, "latest": script.latest, "active": script.active, "versions": versions }),
+            )
         }
-        Ok::<_, Refusal>(
-            json!({ "name": script.name, "latest": script.latest, "active": script.active, "versions": versions }),
-        )
-    };
-    match shown.await {
-        Ok(value) => ok(value),
         Err(refusal) => refusal.into(),
     }
+}
+
+/// A script with its versions, newest first: what the API's `GET /api/scripts/{name}` and the
+/// dashboard's script page both show.
+pub struct ScriptView {
+    /// The script: its newest version and the active one.
+    pub script: Script,
+    /// Its versions, newest first.
+    pub versions: Vec<ScriptVersion>,
+}
+
+/// The script called `name`, or why there is none to show.
+pub async fn view(platform: &Platform, name: &str) -> Result<ScriptView, Refusal> {
+    let script = platform.records.scripts().await?.into_iter().find(|script| script.name == name);
+    let script = script.ok_or_else(|| Refusal::NotFound(format!("no script {name:?}")))?;
+    let mut versions = Vec::new();
+    for number in platform.records.script_versions(name).await?.into_iter().rev() {
+        versions.extend(platform.records.script_version(name, number).await?);
+    }
+    Ok(ScriptView { script, versions })
 }
 
 /// `POST /api/scripts`: 201 with the version stored, or 400 naming the rule of the standard the

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::page::escape;
+use crate::api::scripts::{ScriptView, view};
 use crate::platform::{Platform, Refusal};
 
 /// An example manifest, shown in the upload form.
@@ -51,8 +52,7 @@ pub async fn list_section(platform: &Platform) -> Result<String, Refusal> {
 ///
 /// [`Refusal::NotFound`] for no such script, or the records' failure.
 pub async fn script_section(platform: &Platform, name: &str) -> Result<String, Refusal> {
-    let script = platform.records.scripts().await?.into_iter().find(|script| script.name == name);
-    let script = script.ok_or_else(|| Refusal::NotFound(format!("no script {name:?}")))?;
+    let ScriptView { script, versions } = view(platform, name).await?;
     let mut html = format!(
         "<h2>{name}</h2><p id=\"active\" data-active=\"{active}\">Active version: {active}</p>\
          <p class=\"error\" id=\"error\"></p><table id=\"versions\">\
@@ -60,8 +60,8 @@ pub async fn script_section(platform: &Platform, name: &str) -> Result<String, R
         name = escape(&script.name),
         active = script.active.map_or_else(|| "none".to_string(), |version| version.to_string()),
     );
-    for number in platform.records.script_versions(name).await?.into_iter().rev() {
-        let Some(version) = platform.records.script_version(name, number).await? else { continue };
+    for version in versions {
+        let number = version.version;
         let button = if script.active == Some(number) {
             "active".to_string()
         } else {
