@@ -10,7 +10,9 @@
 #   3. run a command on a tag through the page's form, follow the run's page until it has ended,
 #      and check that every host with the tag shows its result, as the API reports it;
 #   4. upload a monitoring script through the scripts page (a broken one first: the rule it breaks
-#      must show on the page), see its version listed, and make it active;
+#      must show on the page), see its version listed, make it active, roll it out to the demo's
+#      real host through the script page's form, see the host's install on the run's page, and
+#      then the script's metric drawn on the host's page;
 #   5. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
 #      graphs; the chapter's are book/src/images/10-dashboard.png and 10-host.png).
 #
@@ -56,7 +58,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 chromium, chromedriver, base, password, hosts, screenshot, host_screenshot = sys.argv[1:]
-hosts = int(hosts)
+simulated = int(hosts)
+hosts = simulated + 1  # and the demo's real host, real-01
 
 def until(what, check, seconds=60):
     deadline = time.time() + seconds
@@ -130,7 +133,7 @@ try:
     state = driver.find_element(By.ID, "state").get_attribute("data-state")
     shown = [row.find_elements(By.TAG_NAME, "td") for row in driver.find_elements(By.CSS_SELECTOR, "#results tr")[1:]]
     done = [cells[0].text for cells in shown if cells[1].text == "done" and "hello from the dashboard" in cells[3].text]
-    expected = (hosts + 1) // 2
+    expected = (simulated + 1) // 2 + 1  # every other simulated host, and real-01
     print(f"a command on tag:dc=bj: run {state} {time.time() - sent:.1f} s after the form was sent, {len(done)} of {expected} hosts done on the page")
     if state != "complete" or len(done) != expected:
         sys.exit(f"browser-dashboard.sh: expected {expected} hosts done in a complete run, the page shows {len(done)} ({state})")
@@ -162,6 +165,29 @@ try:
     driver.find_element(By.CSS_SELECTOR, "button.activate").click()
     until("version 1 active", lambda: driver.find_element(By.ID, "active").get_attribute("data-active") == "1", 10)
     print("version 1 made active from the page")
+    # Rolled out to the real host through the control master: the run's page shows its install,
+    # and the host's page then draws the script's metric, which the host's agent sends.
+    form = driver.find_element(By.ID, "rollout")
+    form.find_element(By.NAME, "target").clear()
+    form.find_element(By.NAME, "target").send_keys("real-01")
+    sent = time.time()
+    form.find_element(By.TAG_NAME, "button").click()
+    until("the rollout's run page", lambda: "/runs/" in driver.current_url, 10)
+    until("the rollout's end", lambda: driver.find_element(By.ID, "state").get_attribute("data-state") != "running", 60)
+    state = driver.find_element(By.ID, "state").get_attribute("data-state")
+    shown = [[c.text for c in row.find_elements(By.TAG_NAME, "td")] for row in driver.find_elements(By.CSS_SELECTOR, "#results tr")[1:]]
+    print(f"version 1 rolled out to real-01: run {state} {time.time() - sent:.1f} s after the form was sent; real-01: {shown[0][3].strip() if shown else 'no result'}")
+    if state != "complete" or len(shown) != 1 or shown[0][1] != "done" or "queue_depth version 1 current" not in shown[0][3]:
+        sys.exit(f"browser-dashboard.sh: expected real-01 to install version 1, the page shows {shown} ({state})")
+    driver.get(base + "/hosts/real-01")
+    def script_graph():
+        figures = [f for f in driver.find_elements(By.CSS_SELECTOR, "#graphs figure")
+                   if f.get_attribute("data-metric") == "queue.depth" and f.find_elements(By.CSS_SELECTOR, "polyline")]
+        if figures:
+            return figures[0]
+        driver.refresh()
+    figure = until("real-01's queue.depth graph", script_graph, 60)
+    print(f"the script's metric on real-01's page {time.time() - sent:.1f} s after the rollout: {figure.find_element(By.TAG_NAME, 'figcaption').text}")
 finally:
     driver.quit()
 PY

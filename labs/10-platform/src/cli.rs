@@ -55,6 +55,75 @@ pub enum CliCommand {
         /// Accept agents never seen before at once (for a lab; enrol them in production).
         #[arg(long)]
         auto_accept: bool,
+        /// Where the hosts keep their monitoring scripts (the installer's --dir).
+        #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_SCRIPTS)]
+        host_scripts: PathBuf,
+        /// The platform program on the hosts, which installs a script (their agents must allow
+        /// it) [default: this program's path].
+        #[arg(long, value_name = "PATH")]
+        installer: Option<PathBuf>,
+        /// The platform's address as the hosts reach it, to fetch scripts from
+        /// [default: http:// and --listen's address].
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Runs this host's side of the platform until stopped: lab 09's agent, which dials the
+    /// platform's control master and runs the signed commands it allows (the scripts' installer
+    /// among them); the monitoring scripts rolled out to this host, each on its interval; and
+    /// lab 08's sender, which takes their points to the platform's relay. Prints the agent's
+    /// public key, for the master to enrol.
+    Agent {
+        /// The host's name, as the platform knows it.
+        #[arg(long, value_name = "NAME")]
+        id: String,
+        /// The platform's control master.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4506")]
+        master: SocketAddr,
+        /// The master's public key, as `platform serve` printed it.
+        #[arg(long, value_name = "KEY")]
+        master_key: String,
+        /// The operator key whose signed commands this host runs, as `platform serve` printed it.
+        #[arg(long, value_name = "KEY")]
+        operator_key: String,
+        /// The platform's monitoring relay.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2003")]
+        relay: SocketAddr,
+        /// The agent's key pair (made on first start).
+        #[arg(long, value_name = "FILE", default_value = "agent.key")]
+        key: PathBuf,
+        /// The programs it may run, one path a line [default: only this program, the installer].
+        #[arg(long, value_name = "FILE")]
+        allow: Option<PathBuf>,
+        /// Where this host keeps its monitoring scripts.
+        #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_SCRIPTS)]
+        scripts: PathBuf,
+        /// Where points wait while the relay cannot be reached.
+        #[arg(long, value_name = "DIR", default_value = "platform-spool")]
+        spool: PathBuf,
+        /// A tag, as KEY=VALUE (again for more).
+        #[arg(long = "tag", value_name = "KEY=VALUE")]
+        tags: Vec<String>,
+    },
+    /// Installs a version of a monitoring script on this host and makes it current: what a
+    /// rollout's signed command runs on each host. A version installed already is made current at
+    /// once (a rollback); any other is fetched and installed only if its SHA-256 is the one given.
+    /// Prints what it did; exits 1 when it could not.
+    InstallScript {
+        /// Where to fetch the script.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Where this host keeps its scripts.
+        #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_SCRIPTS)]
+        dir: PathBuf,
+        /// The version.
+        #[arg(long, value_name = "N")]
+        version: i64,
+        /// The script's SHA-256, in hex.
+        #[arg(long, value_name = "HEX")]
+        sha256: String,
+        /// The version's manifest, whole.
+        #[arg(long, value_name = "TOML")]
+        manifest: String,
     },
     /// Runs the whole platform on this machine with simulated hosts, until Ctrl-C: the server, a
     /// fleet whose agents dial its control master, and an admin account whose password is printed

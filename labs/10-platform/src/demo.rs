@@ -2,8 +2,9 @@
 //! the control master, lab 08's monitoring pipeline, the API and the dashboard), a fleet of
 //! simulated hosts whose agents dial the master (they run every check a real agent runs, then
 //! echo the command instead of starting it) and whose made-up metrics reach the relay (one of them
-//! runs hot for a minute in every two, so an alert fires), the demo's alert rules, and an admin
-//! account with a password shown once. Ctrl-C stops it all.
+//! runs hot for a minute in every two, so an alert fires), one real host (lab 09's agent running
+//! real processes, the scripts rolled out to it run as its collectors: [`crate::host`]), the
+//! demo's alert rules, and an admin account with a password shown once. Ctrl-C stops it all.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
@@ -20,6 +21,7 @@ use monitor::wire::{Sender, SenderConfig, Spool};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
+use crate::host::{Host as RealHost, HostConfig};
 use crate::platform::Platform;
 use crate::records::{Host, Millis, Role, RuleRecord};
 use crate::serve::{ServeConfig, Server};
@@ -34,6 +36,9 @@ pub struct DemoConfig {
     /// Where the records and keys live; a new temporary directory when `None`.
     pub dir: Option<PathBuf>,
 }
+
+/// The demo's real host: it runs what it is sent, and the scripts rolled out to it.
+pub const REAL_HOST: &str = "real-01";
 
 /// The programs the simulated hosts allow, and the operator role may run.
 const PROGRAMS: [&str; 4] = ["/bin/echo", "/bin/hostname", "/usr/bin/uptime", "/bin/true"];
@@ -60,6 +65,9 @@ pub async fn run_demo(
         relay: SocketAddr::from(([127, 0, 0, 1], 0)),
         dir: dir.clone(),
         auto_accept: true,
+        host_scripts: dir.join("host-scripts"),
+        installer: None,
+        public_url: None,
     };
     let stop = shutdown.child_token();
     let server = Server::start(&serve, &stop).await?;
@@ -83,6 +91,27 @@ pub async fn run_demo(
         spawn_agent(agent, stop.clone());
         hosts.push(Host { name: id, tags, added: crate::now_millis() });
     }
+    // One real host: it runs the commands it is sent as processes, the scripts' installer among
+    // them, and the scripts rolled out to it as its collectors.
+    let mut agent =
+        AgentConfig::new(REAL_HOST, Identity::from_seed([9; 32]), server.control, server.master_key);
+    agent.operators = vec![server.operator_key];
+    let installer = std::env::current_exe().map_err(Error::sys("find this program's path"))?;
+    agent.allow = AllowList::parse(&format!("{}\n{}\n", PROGRAMS.join("\n"), installer.display()));
+    let tags =
+        BTreeMap::from([("dc".to_string(), "bj".to_string()), ("role".to_string(), "real".to_string())]);
+    agent.tags = tags.clone();
+    agent.heartbeat = Duration::from_secs(2);
+    let real = RealHost::start(
+        HostConfig {
+            agent,
+            scripts_dir: serve.host_scripts.clone(),
+            relay: server.relay,
+            spool: dir.join("real-host-spool"),
+        },
+        &stop,
+    )?;
+    hosts.push(Host { name: REAL_HOST.into(), tags, added: crate::now_millis() });
     server.platform.records.upsert_hosts(&hosts).await?;
     let rules = ensure_rules(&server.platform).await?;
     let names = hosts.iter().map(|host| host.name.clone()).collect();
@@ -109,12 +138,17 @@ pub async fn run_demo(
         }
         None => write(out, "log in as admin with the password you were given".to_string())?,
     }
+    write(
+        out,
+        format!("and one real host, {REAL_HOST}: roll a monitoring script out to it and its metric appears"),
+    )?;
     write(out, "Ctrl-C stops it all".to_string())?;
     out.flush().map_err(Error::Write)?;
 
     shutdown.cancelled().await;
     stop.cancel();
     let _ = tokio::task::spawn_blocking(move || metrics.join()).await;
+    real.join().await;
     server.join().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);

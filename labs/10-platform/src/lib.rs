@@ -27,8 +27,9 @@
 //!   checked against before they are stored ([`scripts::check_package`]), their versions.
 //! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]);
 //!   [`directory`]: what every request reads, kept for a second.
-//! - [`serve`]: the server in one process ([`serve::Server`]); [`demo`]: the whole platform with
-//!   simulated hosts ([`demo::run_demo`]).
+//! - [`serve`]: the server in one process ([`serve::Server`]); [`host`]: a host in one process (lab
+//!   09's agent, its scripts run as collectors, lab 08's sender; [`host::Host`]); [`demo`]: the
+//!   whole platform with simulated hosts and one real one ([`demo::run_demo`]).
 //! - the `platform` command: [`cli`] (its arguments), [`config`] (what to run, [`Config`]),
 //!   [`run()`] (running it until a [`Shutdown`], [`Outcome`]), [`error`] ([`Error`]).
 
@@ -47,6 +48,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod host;
 pub mod monitoring;
 pub mod platform;
 pub mod records;

@@ -368,6 +368,155 @@ async fn a_version_is_rolled_out_and_rolled_back() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Through the control system
+
+/// `POST /api/scripts/queue_depth/rollouts` of `version` to `target`, as `client`: the status and
+/// the body.
+async fn roll_out(
+    test: &TestPlatform,
+    client: &common::Client,
+    version: i64,
+    target: &str,
+) -> (StatusCode, Value) {
+    let body = json!({ "version": version, "target": target });
+    test.post("/api/scripts/queue_depth/rollouts", client, body).await
+}
+
+#[test(tokio)]
+async fn a_version_reaches_the_hosts_of_its_target_through_the_control_master_and_is_rolled_back() {
+    let mut test = TestPlatform::start(&[("web1", &[("env", "staging")]), ("db1", &[("env", "prod")])]).await;
+    let scripts = test.with_distribution().await;
+    let ada = test.login("ada").await;
+    let second = GOOD.replace("12", "13");
+    for script in [GOOD, second.as_str()] {
+        let (status, body) = test.post("/api/scripts", &ada, package(MANIFEST, script)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for (version, script) in [(1, GOOD), (2, second.as_str()), (1, GOOD)] {
+        let (status, body) = roll_out(&test, &ada, version, "tag:env=staging").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["data"]["active"], version, "{body}");
+        let shown = test.wait_for_run(body["data"]["run"].as_i64().unwrap(), &ada).await;
+        assert_eq!(shown["run"]["state"], "complete", "{shown}");
+        let results = shown["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "only the target's host runs the installer: {shown}");
+        assert_eq!(
+            (results[0]["host"].as_str(), results[0]["exit_code"].as_i64()),
+            (Some("web1"), Some(0)),
+            "{shown}"
+        );
+        let installed = platform::scripts::installed(&scripts);
+        assert_eq!(installed.len(), 1, "{installed:?}");
+        assert_eq!(installed[0].version, version, "version {version} is not the current one on the host");
+        assert_eq!(std::fs::read_to_string(&installed[0].program).unwrap(), script);
+    }
+    let (_, listed) = test.get("/api/scripts/queue_depth", &ada).await;
+    assert_eq!(listed["data"]["active"], 1, "{listed}");
+
+    // A target with no host, a version that does not exist, and a user who is not an admin.
+    let (status, body) = roll_out(&test, &ada, 3, "tag:env=staging").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = roll_out(&test, &ada, 2, "tag:env=(").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let otto = test.login("otto").await;
+    let (status, body) = roll_out(&test, &otto, 2, "tag:env=staging").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(platform::scripts::installed(&scripts)[0].version, 1, "a refused rollout changed the host");
+    let (_, listed) = test.get("/api/scripts/queue_depth", &ada).await;
+    assert_eq!(listed["data"]["active"], 1, "a refused rollout changed the active version: {listed}");
+}
+
+#[test(tokio)]
+async fn a_package_is_served_only_for_its_checksum() {
+    let mut test = TestPlatform::start(&[]).await;
+    test.with_distribution().await;
+    let ada = test.login("ada").await;
+    let (status, body) = test.post("/api/scripts", &ada, package(MANIFEST, GOOD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sha = sha256_of(GOOD);
+    let (status, _, served) = test.get_bytes(&format!("/packages/queue_depth/1/{sha}")).await;
+    assert_eq!(
+        (status, served.as_slice()),
+        (StatusCode::OK, GOOD.as_bytes()),
+        "the host's installer needs no session"
+    );
+    for wrong in [
+        format!("/packages/queue_depth/1/{}", sha256_of("another")),
+        format!("/packages/queue_depth/2/{sha}"),
+        format!("/packages/nothing/1/{sha}"),
+    ] {
+        let (status, _, _) = test.get_bytes(&wrong).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{wrong}");
+    }
+}
+
+/// A server that answers every request with `body`, as a platform (or something in its place)
+/// that sends the wrong script: its URL.
+async fn serving(body: impl Into<String>) -> String {
+    let body: String = body.into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/packages/queue_depth/1/x", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head =
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+#[test(tokio)]
+async fn the_installer_checks_what_it_fetched_against_the_signed_checksum() {
+    let dir = testkit::scratch_dir();
+    let good = serving(GOOD).await;
+    let received =
+        platform::scripts::receive(&good, dir.path(), MANIFEST, &sha256_of(GOOD), 1).await.unwrap();
+    assert_eq!(received.fetched, Some(GOOD.len()));
+    assert_eq!(received.installed.version, 1);
+
+    // Something else in the platform's place: refused, nothing written, version 1 still current.
+    let tampered = serving("#!/bin/sh\necho 'queue.depth 0'\necho 'queue.oldest 0'\nrm -rf ~\n").await;
+    let refused = platform::scripts::receive(&tampered, dir.path(), MANIFEST, &sha256_of(GOOD), 2).await;
+    assert!(matches!(refused, Err(platform::scripts::InstallError::Checksum { .. })), "{refused:?}");
+    assert!(!dir.path().join("queue_depth/2").exists(), "a refused version was written");
+    assert_eq!(platform::scripts::installed(dir.path())[0].version, 1);
+
+    // Nothing listens there: the fetch fails, and says where it tried.
+    let nowhere = "http://127.0.0.1:1/packages/queue_depth/3/x";
+    let failed = platform::scripts::receive(nowhere, dir.path(), MANIFEST, &sha256_of("three"), 3).await;
+    assert!(matches!(failed, Err(platform::scripts::InstallError::Fetch { .. })), "{failed:?}");
+}
+
+#[test(tokio)]
+async fn a_rollback_needs_no_download_and_a_damaged_copy_is_fetched_again() {
+    let dir = testkit::scratch_dir();
+    let second = GOOD.replace("12", "13");
+    platform::scripts::install(dir.path(), MANIFEST, GOOD.as_bytes(), &sha256_of(GOOD), 1).unwrap();
+    platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
+    // The platform cannot be reached: version 1 is on the host, so it is made current all the same.
+    let nowhere = "http://127.0.0.1:1/packages/queue_depth/1/x";
+    let received =
+        platform::scripts::receive(nowhere, dir.path(), MANIFEST, &sha256_of(GOOD), 1).await.unwrap();
+    assert_eq!((received.fetched, received.installed.version), (None, 1));
+
+    // Version 2's copy on the host was changed: it is fetched again, and the signed one installed.
+    std::fs::write(dir.path().join("queue_depth/2/script"), "#!/bin/sh\necho changed\n").unwrap();
+    let url = serving(second.clone()).await;
+    let received =
+        platform::scripts::receive(&url, dir.path(), MANIFEST, &sha256_of(&second), 2).await.unwrap();
+    assert_eq!((received.fetched, received.installed.version), (Some(second.len()), 2));
+    assert_eq!(std::fs::read_to_string(&received.installed.program).unwrap(), second);
+}
+
+// ---------------------------------------------------------------------------------------------
 // On a host
 
 fn sha256_of(script: &str) -> String {
@@ -422,6 +571,67 @@ fn a_new_version_is_rolled_out_and_an_old_one_rolled_back_on_the_host() {
     let again =
         platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
     assert_eq!(again, two);
+}
+
+/// Waits for a batch of points with one for which `matches` holds (`what`, in the message when
+/// none comes), taking every batch the runner hands on meanwhile: that batch, and that point.
+fn wait_for_point(
+    points: &std::sync::mpsc::Receiver<Vec<monitor::Point>>,
+    what: &str,
+    matches: impl Fn(&monitor::Point) -> bool,
+) -> (Vec<monitor::Point>, monitor::Point) {
+    let deadline = std::time::Instant::now() + testkit::DEFAULT_DEADLINE;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match points.recv_timeout(left) {
+            Ok(batch) => {
+                if let Some(point) = batch.iter().find(|point| matches(point)).cloned() {
+                    return (batch, point);
+                }
+                seen.extend(batch.into_iter().map(|p| format!("{} {} {}", p.host, p.metric, p.value)));
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no point with {what}; seen: {seen:?}");
+}
+
+#[test]
+fn the_current_scripts_run_as_the_hosts_collectors_and_a_new_version_at_once() {
+    let dir = testkit::scratch_dir();
+    platform::scripts::install(dir.path(), MANIFEST, GOOD.as_bytes(), &sha256_of(GOOD), 1).unwrap();
+    let (sink, points) = std::sync::mpsc::sync_channel(64);
+    let shutdown = monitor::Shutdown::new();
+    let runner =
+        platform::scripts::spawn_runner(dir.path().to_path_buf(), "web1".into(), sink, shutdown.clone())
+            .unwrap();
+    let depth = |value: f64| {
+        move |p: &monitor::Point| p.host == "web1" && p.metric == "queue.depth" && p.value == value
+    };
+    let (batch, first) = wait_for_point(&points, "queue.depth 12", depth(12.0));
+    let oldest = batch.iter().find(|p| p.metric == "queue.oldest").expect("both metrics, one run");
+    assert_eq!((oldest.host.as_str(), oldest.value), ("web1", 340.0));
+    assert_eq!(oldest.tags.get("queue").map(String::as_str), Some("deferred"), "{oldest:?}");
+
+    // Version 2 runs at once, not at the next 30 s tick.
+    let second = GOOD.replace("12", "13");
+    platform::scripts::install(dir.path(), MANIFEST, second.as_bytes(), &sha256_of(&second), 2).unwrap();
+    let (_, rolled) = wait_for_point(&points, "queue.depth 13 (version 2)", depth(13.0));
+    assert!(rolled.timestamp >= first.timestamp);
+
+    // A broken version 3 shows as the script's errors rising; a rollback cures it.
+    let broken = "#!/bin/sh\necho 'queue.depth 1'\nexit 3\n";
+    platform::scripts::install(dir.path(), MANIFEST, broken.as_bytes(), &sha256_of(broken), 3).unwrap();
+    let (_, errors) = wait_for_point(&points, "the script's errors counted", |p| {
+        p.metric == "agent.collector.errors"
+            && p.tags.get("collector").map(String::as_str) == Some("script:queue_depth")
+            && p.value >= 1.0
+    });
+    assert_eq!(errors.host, "web1");
+    platform::scripts::activate(dir.path(), "queue_depth", 1).unwrap();
+    wait_for_point(&points, "queue.depth 12 again (the rollback)", depth(12.0));
+    shutdown.stop();
+    runner.join().unwrap();
 }
 
 #[test]

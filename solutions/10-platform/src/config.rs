@@ -1,5 +1,11 @@
 //! What a run of `platform` does, checked: the only thing the library sees of the command line.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use control::keys::PublicKey;
+
 use crate::cli::{Cli, CliCommand};
 use crate::demo::DemoConfig;
 use crate::error::Error;
@@ -24,6 +30,50 @@ pub enum Command {
     Serve(ServeConfig),
     /// Run the demo.
     Demo(DemoConfig),
+    /// Install a version of a monitoring script on this host.
+    InstallScript(InstallConfig),
+    /// Run this host's agent.
+    Agent(Box<AgentRun>),
+}
+
+/// This host's agent, as `platform agent` runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRun {
+    /// The host's name.
+    pub id: String,
+    /// The control master.
+    pub master: SocketAddr,
+    /// The master's key, pinned.
+    pub master_key: PublicKey,
+    /// The operator key whose commands it runs.
+    pub operator_key: PublicKey,
+    /// The monitoring relay.
+    pub relay: SocketAddr,
+    /// The agent's key pair's file.
+    pub key: PathBuf,
+    /// The allow-list's file, or `None` for this program alone.
+    pub allow: Option<PathBuf>,
+    /// Where the host keeps its scripts.
+    pub scripts: PathBuf,
+    /// Where points wait while the relay cannot be reached.
+    pub spool: PathBuf,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A version of a script to install on this host, as a rollout's command names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallConfig {
+    /// Where to fetch the script.
+    pub from: String,
+    /// Where this host keeps its scripts.
+    pub dir: PathBuf,
+    /// The version.
+    pub version: i64,
+    /// The script's SHA-256, in lower-case hex.
+    pub sha256: String,
+    /// The version's manifest.
+    pub manifest: String,
 }
 
 /// The most simulated hosts the demo starts: each is two connections in one process.
@@ -35,8 +85,74 @@ impl TryFrom<Cli> for Config {
     fn try_from(cli: Cli) -> Result<Config, Error> {
         let command = match cli.command {
             CliCommand::Migrate { db } => Command::Migrate { db: database(db)? },
-            CliCommand::Serve { db, listen, control, relay, dir, auto_accept } => {
-                Command::Serve(ServeConfig { db: database(db)?, listen, control, relay, dir, auto_accept })
+            CliCommand::Serve {
+                db,
+                listen,
+                control,
+                relay,
+                dir,
+                auto_accept,
+                host_scripts,
+                installer,
+                public_url,
+            } => Command::Serve(ServeConfig {
+                db: database(db)?,
+                listen,
+                control,
+                relay,
+                dir,
+                auto_accept,
+                host_scripts,
+                installer,
+                public_url,
+            }),
+            CliCommand::Agent {
+                id,
+                master,
+                master_key,
+                operator_key,
+                relay,
+                key,
+                allow,
+                scripts,
+                spool,
+                tags,
+            } => {
+                let key_of = |option: &str, text: &str| {
+                    text.parse::<PublicKey>().map_err(|err| Error::BadOption(format!("{option}: {err}")))
+                };
+                let mut parsed = BTreeMap::new();
+                for tag in tags {
+                    let Some((name, value)) = tag.split_once('=') else {
+                        return Err(Error::BadOption(format!("--tag: {tag:?} is not KEY=VALUE")));
+                    };
+                    parsed.insert(name.to_string(), value.to_string());
+                }
+                if id.is_empty() {
+                    return Err(Error::BadOption("--id: the name is empty".into()));
+                }
+                Command::Agent(Box::new(AgentRun {
+                    id,
+                    master,
+                    master_key: key_of("--master-key", &master_key)?,
+                    operator_key: key_of("--operator-key", &operator_key)?,
+                    relay,
+                    key,
+                    allow,
+                    scripts,
+                    spool,
+                    tags: parsed,
+                }))
+            }
+            CliCommand::InstallScript { from, dir, version, sha256, manifest } => {
+                if version < 1 {
+                    return Err(Error::BadOption(format!("--version: {version} is not 1 or more")));
+                }
+                let sha256 = sha256.to_ascii_lowercase();
+                if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(Error::BadOption("--sha256: not 64 hex digits".into()));
+                }
+                Command::InstallScript(InstallConfig { from, dir, version, sha256, manifest })
             }
             CliCommand::Demo { hosts, http, dir } => {
                 if hosts == 0 || hosts > MAX_DEMO_HOSTS {

@@ -20,6 +20,9 @@ pub enum Error {
     /// in use).
     #[error("monitoring: {0}")]
     Monitor(String),
+    /// A monitoring script could not be installed on this host.
+    #[error("install: {0}")]
+    Install(#[from] crate::scripts::InstallError),
     /// A call failed (starting the runtime, binding a socket).
     #[error("{call}: {source}")]
     Sys {

@@ -14,6 +14,7 @@ use crate::auth::{Denial, Grant, LoginLimiter, Session, Sessions};
 use crate::commands::{Commands, RunRequest, StartError, check_target};
 use crate::directory::Directory;
 use crate::records::{Millis, NewAudit, RecordError, Records, Role, User, check};
+use crate::scripts::Distribution;
 
 /// How long a session lasts from login: a working day.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -42,6 +43,8 @@ pub struct Platform {
     /// Lab 08's console (rules, silences, the board of alerts, the points), when the platform
     /// runs the monitoring pipeline.
     pub monitoring: Option<Arc<Console>>,
+    /// How monitoring scripts reach the hosts, when the platform sends them.
+    pub distribution: Option<Distribution>,
 }
 
 /// What an admin changes of a user: each field left `None` stays as it is.
@@ -124,12 +127,18 @@ impl Platform {
             records,
             commands,
             monitoring: None,
+            distribution: None,
         }
     }
 
     /// This platform, showing and changing the monitoring pipeline behind `console`.
     pub fn with_monitoring(self, console: Arc<Console>) -> Platform {
         Platform { monitoring: Some(console), ..self }
+    }
+
+    /// This platform, sending monitoring scripts to its hosts as `distribution` says.
+    pub fn with_distribution(self, distribution: Distribution) -> Platform {
+        Platform { distribution: Some(distribution), ..self }
     }
 
     /// Logs `user` in with `password`, from `address`, at `now`: the session's token (for the

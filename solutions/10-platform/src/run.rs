@@ -3,10 +3,15 @@
 
 use std::io::Write;
 
-use crate::config::{Command, Config};
+use control::agent::{AgentConfig, AllowList};
+use control::keys::Identity;
+
+use crate::config::{AgentRun, Command, Config};
 use crate::demo::{ensure_accounts, run_demo};
 use crate::error::Error;
+use crate::host::{Host, HostConfig};
 use crate::records::Records;
+use crate::scripts::receive;
 use crate::serve::{ServeConfig, Server};
 use crate::shutdown::Shutdown;
 
@@ -57,6 +62,23 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         }
         Command::Serve(serve_config) => runtime.block_on(serve(serve_config, shutdown, out))?,
         Command::Demo(demo) => runtime.block_on(run_demo(demo, shutdown.token(), out))?,
+        Command::Agent(agent) => runtime.block_on(run_agent(agent, shutdown, out))?,
+        Command::InstallScript(install) => {
+            let received = runtime.block_on(receive(
+                &install.from,
+                &install.dir,
+                &install.manifest,
+                &install.sha256,
+                install.version,
+            ))?;
+            let how = match received.fetched {
+                Some(bytes) => format!("fetched ({bytes} bytes, SHA-256 checked)"),
+                None => "installed already".to_string(),
+            };
+            let installed = &received.installed;
+            writeln!(out, "{} version {} current: {how}", installed.manifest.name, installed.version)
+                .map_err(Error::Write)?;
+        }
     }
     Ok(if shutdown.is_interrupted() { Outcome::Interrupted } else { Outcome::Done })
 }
@@ -96,5 +118,32 @@ async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -
     out.flush().map_err(Error::Write)?;
     shutdown.token().cancelled().await;
     server.join().await;
+    Ok(())
+}
+
+/// Runs this host's agent until `shutdown`, saying what it is on `out`.
+async fn run_agent(run: &AgentRun, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
+    let identity = Identity::load_or_generate(&run.key).map_err(|err| Error::Control(err.to_string()))?;
+    let public = identity.public();
+    let mut agent = AgentConfig::new(&run.id, identity, run.master, run.master_key);
+    agent.operators = vec![run.operator_key];
+    agent.tags = run.tags.clone();
+    agent.allow = match &run.allow {
+        Some(path) => AllowList::load(path).map_err(|err| Error::Control(err.to_string()))?,
+        None => {
+            let this = std::env::current_exe().map_err(Error::sys("find this program's path"))?;
+            AllowList::parse(&this.to_string_lossy())
+        }
+    };
+    let config =
+        HostConfig { agent, scripts_dir: run.scripts.clone(), relay: run.relay, spool: run.spool.clone() };
+    let host = Host::start(config, shutdown.token())?;
+    writeln!(out, "agent {} dialing {} with the key {public} (enrol it on the master)", run.id, run.master)
+        .map_err(Error::Write)?;
+    writeln!(out, "scripts in {}; their points to {}", run.scripts.display(), run.relay)
+        .map_err(Error::Write)?;
+    out.flush().map_err(Error::Write)?;
+    shutdown.token().cancelled().await;
+    host.join().await;
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `platform serve`: the platform's server in one process. Its records (migrated), lab 09's control
 //! master with its key store and journal in the data directory, the platform's operator key (which
 //! signs every command), the runs a stopped server left running taken up, lab 08's monitoring
-//! pipeline (its data in the data directory, the recorded rules pushed to its judge), and the API
-//! and the dashboard on one HTTP port, until the shutdown.
+//! pipeline (its data in the data directory, the recorded rules pushed to its judge), how scripts
+//! reach the hosts, and the API and the dashboard on one HTTP port, until the shutdown.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::monitoring::{Monitoring, MonitoringConfig};
 use crate::platform::Platform;
 use crate::records::Records;
+use crate::scripts::Distribution;
 
 /// How often expired sessions are swept out of the records.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
@@ -40,7 +41,18 @@ pub struct ServeConfig {
     pub dir: PathBuf,
     /// Whether agents never seen before are accepted at once (a demo, not production).
     pub auto_accept: bool,
+    /// Where the hosts keep their monitoring scripts.
+    pub host_scripts: PathBuf,
+    /// The `platform` program on the hosts, which installs a script: this program's own path
+    /// when `None` (the hosts run the same build from the same place).
+    pub installer: Option<PathBuf>,
+    /// The platform's address as hosts reach it, to fetch scripts from: `http://` and where the
+    /// API listens, when `None`.
+    pub public_url: Option<String>,
 }
+
+/// Where hosts keep their monitoring scripts, unless told otherwise.
+pub const HOST_SCRIPTS: &str = "/var/lib/platform/scripts";
 
 /// A running platform server.
 pub struct Server {
@@ -117,8 +129,24 @@ impl Server {
             .await
             .map_err(|err| Error::Monitor(err.to_string()))??;
         let relay = monitoring.relay;
-        let platform =
-            Arc::new(Platform::new(records, Some(commands)).with_monitoring(Arc::clone(&monitoring.console)));
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(Error::sys(format!("bind {}", config.listen)))?;
+        let http = listener.local_addr().map_err(Error::sys("local address"))?;
+        let installer = match &config.installer {
+            Some(installer) => installer.clone(),
+            None => std::env::current_exe().map_err(Error::sys("find this program's path"))?,
+        };
+        let distribution = Distribution {
+            installer,
+            scripts_dir: config.host_scripts.clone(),
+            url: config.public_url.clone().unwrap_or_else(|| format!("http://{http}")),
+        };
+        let platform = Arc::new(
+            Platform::new(records, Some(commands))
+                .with_monitoring(Arc::clone(&monitoring.console))
+                .with_distribution(distribution),
+        );
         let stop = shutdown.clone();
         tasks.push(tokio::spawn(async move {
             stop.cancelled().await;
@@ -128,10 +156,6 @@ impl Server {
         tracing::info!(rules, "the recorded rules given to the judge");
         let app =
             crate::api::router(Arc::clone(&platform)).merge(crate::dashboard::router(Arc::clone(&platform)));
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(Error::sys(format!("bind {}", config.listen)))?;
-        let http = listener.local_addr().map_err(Error::sys("local address"))?;
         let stop = shutdown.clone();
         tasks.push(tokio::spawn(async move {
             let service = app.into_make_service_with_connect_info::<SocketAddr>();

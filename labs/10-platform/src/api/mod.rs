@@ -12,7 +12,8 @@
 //! | `GET /api/rules`, `GET /api/silences` | the logged-in | the alert rules and the silences |
 //! | `POST /api/rules`, `DELETE /api/rules/{id}`, `POST /api/silences`, `DELETE /api/silences/{id}` | admins | rules and silences changed |
 //! | `GET /api/scripts`, `GET /api/scripts/{name}` | the logged-in | monitoring scripts and their versions ([`scripts`]) |
-//! | `POST /api/scripts`, `PUT /api/scripts/{name}/active` | admins | a script uploaded (checked first); a version made active |
+//! | `POST /api/scripts`, `PUT /api/scripts/{name}/active`, `POST /api/scripts/{name}/rollouts` | admins | a script uploaded (checked first); a version made active; a version sent to a target's hosts |
+//! | `GET /packages/{name}/{version}/{sha256}` | anyone (the hosts' installer) | a version's script, by its SHA-256 |
 //! | `GET`/`POST /api/users`, `PATCH /api/users/{name}`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a
@@ -63,6 +64,8 @@ pub fn router(platform: Arc<Platform>) -> Router {
         )
         .route("/api/scripts/{name}", get(scripts::one))
         .route("/api/scripts/{name}/active", put(scripts::activate))
+        .route("/api/scripts/{name}/rollouts", post(scripts::rollout))
+        .route("/packages/{name}/{version}/{sha256}", get(scripts::package))
         .route("/api/users", get(admin::users).post(admin::add_user))
         .route("/api/users/{name}", patch(admin::change_user))
         .route("/api/roles", get(admin::roles))

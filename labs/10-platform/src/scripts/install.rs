@@ -33,6 +33,14 @@ pub enum InstallError {
         /// The script's.
         actual: String,
     },
+    /// The script could not be fetched from the platform.
+    #[error("cannot fetch {url}: {reason}")]
+    Fetch {
+        /// Where it was asked for.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The manifest does not keep the standard.
     #[error("{0}")]
     Manifest(#[from] Violation),

@@ -5,7 +5,11 @@
 //! ([`crate::platform::Platform::upload_script`]), and makes one version the one the hosts run
 //! ([`crate::platform::Platform::activate_script`]): a rollout, or a rollback. On a host, a
 //! version is installed whole, its checksum checked, and read back as one of lab 08's plugins
-//! ([`install()`], [`installed`]).
+//! ([`install()`], [`installed`]). A version reaches the hosts through the control system: a
+//! rollout is a signed command that starts the platform's installer on each host of a target
+//! ([`crate::platform::Platform::rollout_script`], [`Distribution`]), which fetches the script,
+//! checks it against the signed SHA-256 and installs it ([`receive()`]); the host's agent runs the
+//! current versions as its collectors ([`spawn_runner`]).
 //!
 //! The standard, in full:
 //!
@@ -23,9 +27,15 @@
 pub mod install;
 pub mod manifest;
 pub mod publish;
+pub mod receive;
+pub mod rollout;
+pub mod runner;
 pub mod standard;
 
 pub use install::{InstallError, Installed, activate, install, installed};
 pub use manifest::{MAX_METRICS, Manifest};
 pub use publish::Published;
+pub use receive::{Received, receive};
+pub use rollout::{Distribution, Rollout};
+pub use runner::spawn_runner;
 pub use standard::{Checked, MAX_OUTPUT_BYTES, MAX_SCRIPT_BYTES, Violation, check_package, check_script};

@@ -91,9 +91,15 @@ use platform::commands::Commands;
 use platform::monitoring::{Monitoring, MonitoringConfig};
 use platform::platform::Platform;
 use platform::records::{Role, User};
+use platform::scripts::Distribution;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+/// The platform's own program, which a rollout starts on each host to install a script.
+pub fn installer() -> &'static str {
+    testkit::lab_binary!("platform")
+}
 
 /// The platform's operator key: it signs every command, and the master and agents trust it.
 pub fn operator() -> Identity {
@@ -120,6 +126,8 @@ pub struct TestPlatform {
     pub followers: CancellationToken,
     /// Lab 08's pipeline, once [`TestPlatform::with_monitoring`] has started it.
     pub monitoring: Option<Monitoring>,
+    /// How scripts reach the hosts, once [`TestPlatform::with_distribution`] has said.
+    pub distribution: Option<Distribution>,
     shutdown: CancellationToken,
     pub dir: TempDir,
 }
@@ -176,7 +184,8 @@ impl TestPlatform {
             keys.enroll(id, &key.public()).unwrap();
             let mut config = AgentConfig::new(id, key, addr, master_key().public());
             config.operators = vec![operator().public()];
-            config.allow = AllowList::parse("/bin/sh\n/bin/echo\n");
+            // The platform's own program too: a rollout runs it as the hosts' installer.
+            config.allow = AllowList::parse(&format!("/bin/sh\n/bin/echo\n{}\n", installer()));
             config.tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             config.heartbeat = Duration::from_millis(100);
             config.backoff_base = Duration::from_millis(20);
@@ -200,6 +209,7 @@ impl TestPlatform {
             agents,
             followers,
             monitoring: None,
+            distribution: None,
             shutdown,
             dir,
         }
@@ -218,6 +228,26 @@ impl TestPlatform {
         relay
     }
 
+    /// Serves the platform over HTTP on a port of its own (the hosts' installer fetches scripts
+    /// from it) and has it send scripts to its hosts, all of which keep them in one directory
+    /// (they share this machine): that directory.
+    pub async fn with_distribution(&mut self) -> std::path::PathBuf {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let scripts_dir = self.dir.path().join("host-scripts");
+        self.distribution = Some(Distribution {
+            installer: installer().into(),
+            scripts_dir: scripts_dir.clone(),
+            url: format!("http://{}", listener.local_addr().unwrap()),
+        });
+        self.restarted();
+        let app = self.app.clone();
+        let stop = self.shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
+        });
+        scripts_dir
+    }
+
     /// Lab 08's console of the pipeline [`TestPlatform::with_monitoring`] started.
     pub fn console(&self) -> Arc<monitor::web::Console> {
         Arc::clone(&self.monitoring.as_ref().expect("with_monitoring first").console)
@@ -231,8 +261,12 @@ impl TestPlatform {
         let commands =
             Commands::new(self.records.clone(), self.master.clone(), operator(), self.followers.clone());
         let platform = Platform::new(self.records.clone(), Some(commands));
-        self.platform = Arc::new(match &self.monitoring {
+        let platform = match &self.monitoring {
             Some(monitoring) => platform.with_monitoring(Arc::clone(&monitoring.console)),
+            None => platform,
+        };
+        self.platform = Arc::new(match &self.distribution {
+            Some(distribution) => platform.with_distribution(distribution.clone()),
             None => platform,
         });
         self.app =
@@ -273,6 +307,14 @@ impl TestPlatform {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null)
         };
         (status, headers, json)
+    }
+
+    /// A GET with no session: the status, the headers and the body's bytes.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
     }
 
     /// A GET as `client`.

@@ -6,15 +6,22 @@
 //! |---|---|---|
 //! | `GET /api/scripts`, `GET /api/scripts/{name}` | the logged-in | scripts; one script's versions |
 //! | `POST /api/scripts` | admins | a package uploaded: 201 with its name, version and SHA-256 |
-//! | `PUT /api/scripts/{name}/active` | admins | `{"version": N}` made the one the hosts run |
+//! | `PUT /api/scripts/{name}/active` | admins | `{"version": N}` marked as the one the hosts run |
+//! | `POST /api/scripts/{name}/rollouts` | admins | `{"version": N, "target": "tag:role=web"}` sent to the target's hosts: 201 with the run that installs it |
+//! | `GET /packages/{name}/{version}/{sha256}` | anyone | a version's script, for the hosts' installer |
 //!
 //! A request larger than [`MAX_UPLOAD_BYTES`] is refused with 413 before it is read whole.
+//!
+//! The package route takes no session: hosts have none. It answers only for the SHA-256 of the
+//! version asked for, which the signed command that starts the installer names, and the installer
+//! checks what it gets against it: the hash is what a host trusts, not the route.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
@@ -42,6 +49,14 @@ struct Package {
 #[serde(deny_unknown_fields)]
 struct Activation {
     version: i64,
+}
+
+/// A version sent to a target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolloutRequest {
+    version: i64,
+    target: String,
 }
 
 /// `GET /api/scripts`: every script, its newest version and the one its hosts run.
@@ -130,5 +145,44 @@ pub async fn activate(
     match platform.activate_script(&caller.session.user, &name, activation.version, now_millis()).await {
         Ok(script) => ok(json!({ "name": script.name, "latest": script.latest, "active": script.active })),
         Err(refusal) => refusal.into(),
+    }
+}
+
+/// `POST /api/scripts/{name}/rollouts`: 201 with the run that installs the version on the
+/// target's hosts, and the script as it then stands.
+pub async fn rollout(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let request: RolloutRequest = match parse_body(&body) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into(),
+    };
+    let user = &caller.session.user;
+    match platform.rollout_script(user, &name, request.version, &request.target, now_millis()).await {
+        Ok(rollout) => Answer::Data(
+            StatusCode::CREATED,
+            json!({ "run": rollout.run, "name": rollout.script.name, "active": rollout.script.active }),
+        ),
+        Err(refusal) => refusal.into(),
+    }
+}
+
+/// `GET /packages/{name}/{version}/{sha256}`: the version's script, when its SHA-256 is the one
+/// named; 404 otherwise.
+pub async fn package(
+    State(platform): State<Arc<Platform>>,
+    Path((name, version, sha256)): Path<(String, i64, String)>,
+) -> Response {
+    match platform.records.script_version(&name, version).await {
+        Ok(Some(found)) if found.sha256 == sha256 => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], found.body).into_response()
+        }
+        Ok(_) => {
+            Answer::from(Refusal::NotFound(format!("no package {name}/{version}/{sha256}"))).into_response()
+        }
+        Err(err) => Answer::from(Refusal::from(err)).into_response(),
     }
 }

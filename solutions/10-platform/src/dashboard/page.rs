@@ -73,6 +73,13 @@ if (upload) upload.onsubmit = async (event) => {
   if (answer.ok) location = '/scripts/' + encodeURIComponent(answer.json.data.name);
   else document.getElementById('error').textContent = answer.json ? answer.json.error : 'the upload was refused';
 };
+const rollout = document.getElementById('rollout');
+if (rollout) rollout.onsubmit = async (event) => {
+  event.preventDefault();
+  const answer = await send('POST', '/api/scripts/' + encodeURIComponent(rollout.dataset.script) + '/rollouts',
+    { version: Number(rollout.version.value), target: rollout.target.value });
+  if (answer.ok) location = '/runs/' + answer.json.data.run; else document.getElementById('error').textContent = answer.json.error;
+};
 for (const button of document.querySelectorAll('button.activate')) button.onclick = async () => {
   const answer = await send('PUT', '/api/scripts/' + encodeURIComponent(button.dataset.script) + '/active',
     { version: Number(button.dataset.version) });

@@ -1,7 +1,8 @@
 //! The dashboard's monitoring scripts: the list with an upload form (the manifest typed or pasted,
 //! the script chosen as a file, both sent to `POST /api/scripts` by the page's script, the rule
 //! of the standard shown when one is broken), and a script's versions, each with a button that
-//! makes it the one the hosts run.
+//! marks it the one the hosts run, and a form that rolls a version out to a target's hosts (the
+//! run's page follows, with every host's install).
 
 use std::fmt::Write as _;
 
@@ -45,8 +46,8 @@ pub async fn list_section(platform: &Platform) -> Result<String, Refusal> {
     Ok(html)
 }
 
-/// A script's page: its versions, newest first, each with its manifest and a button to make it
-/// active.
+/// A script's page: the rollout form, then its versions, newest first, each with its manifest and
+/// a button to make it active.
 ///
 /// # Errors
 ///
@@ -55,10 +56,14 @@ pub async fn script_section(platform: &Platform, name: &str) -> Result<String, R
     let ScriptView { script, versions } = view(platform, name).await?;
     let mut html = format!(
         "<h2>{name}</h2><p id=\"active\" data-active=\"{active}\">Active version: {active}</p>\
+         <form id=\"rollout\" data-script=\"{name}\"><h3>Roll out to hosts</h3>\
+         <label>Version <input name=\"version\" type=\"number\" min=\"1\" value=\"{latest}\" required></label>\
+         <label>Target <input name=\"target\" value=\"*\" required></label><button>Roll out</button></form>\
          <p class=\"error\" id=\"error\"></p><table id=\"versions\">\
          <tr><th>Version</th><th>SHA-256</th><th>Uploaded</th><th>Manifest</th><th></th></tr>",
         name = escape(&script.name),
         active = script.active.map_or_else(|| "none".to_string(), |version| version.to_string()),
+        latest = script.latest,
     );
     for version in versions {
         let number = version.version;
