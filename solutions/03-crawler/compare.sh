@@ -36,7 +36,9 @@ for tool in "$nginx" wget /usr/bin/time python3; do
 done
 
 target=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p crawler-ref -p testkit --bin crawler-ref --bin serve-site
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin crawler-ref --bin serve-site
 crawler=$target/release/crawler-ref
 serve_site=$target/release/serve-site
 

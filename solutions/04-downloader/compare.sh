@@ -24,7 +24,9 @@ for tool in "$nginx" curl aria2c axel sha256sum python3; do
 done
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p downloader-ref
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin downloader-ref
 downloader=$CARGO_TARGET_DIR/release/downloader-ref
 
 # The source file: deterministic bytes from a seeded generator, made once.

@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v start-stop-daemon >/dev/null || { echo "compare.sh: start-stop-daemon is needed" >&2; exit 2; }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p superd-ref
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin superd-ref
 SUPERD=$CARGO_TARGET_DIR/release/superd-ref ROUNDS=${ROUNDS:-20} python3 - <<'PY'
 import os, signal, statistics, subprocess, tempfile, time
 

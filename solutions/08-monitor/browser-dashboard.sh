@@ -28,7 +28,9 @@ done
 "$python" -c 'import selenium' 2>/dev/null || { echo "browser-dashboard.sh: python3-selenium is needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin monitor-ref
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 
 . solutions/08-monitor/compare-lib.sh

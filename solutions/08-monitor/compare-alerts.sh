@@ -30,7 +30,9 @@ alertmanager=${ALERTMANAGER:-$(command -v prometheus-alertmanager || command -v 
 command -v python3 >/dev/null || { echo "compare-alerts.sh: python3 is needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref --example vectors --example alerts
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin monitor-ref --example vectors --example alerts
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 vectors=$CARGO_TARGET_DIR/release/examples/vectors
 alerts=$CARGO_TARGET_DIR/release/examples/alerts

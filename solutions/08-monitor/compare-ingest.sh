@@ -29,7 +29,9 @@ promtool=${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}
 [ -x "$vm" ] && [ -x "$promtool" ] || { echo "compare-ingest.sh: victoria-metrics and promtool are needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref --example ingest
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin monitor-ref --example ingest
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 ingest=$CARGO_TARGET_DIR/release/examples/ingest
 

@@ -22,7 +22,9 @@ vm=${VICTORIA_METRICS:-$(command -v victoria-metrics || echo /usr/bin/victoria-m
 [ -x "$vm" ] || { echo "compare-pipeline.sh: victoria-metrics is needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref --example storeload
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin monitor-ref --example storeload
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 storeload=$CARGO_TARGET_DIR/release/examples/storeload
 

@@ -50,7 +50,9 @@ queue_points=${QUEUE_POINTS:-1000000}
 parts=${PARTS:-rate hold outage}
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --quiet --release -p monitor-ref --bin monitor-ref --example agents
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --quiet --release --bin monitor-ref --example agents
 monitor=$CARGO_TARGET_DIR/release/monitor-ref
 sim=$CARGO_TARGET_DIR/release/examples/agents
 

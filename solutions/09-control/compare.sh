@@ -26,7 +26,9 @@ AGENTS=${AGENTS:-2000}
 ROUNDS=${ROUNDS:-3}
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 
-cargo build --release -q -p control-ref --bin control-ref --example fuzz-handshake
+# Named by target, not by package: the workspace's default members then choose the features, as for
+# every other release build of the course, so one build serves them all (see .ci/run).
+cargo build --release -q --bin control-ref --example fuzz-handshake
 control=$PWD/target/release/control-ref
 fuzz=$PWD/target/release/examples/fuzz-handshake
 

@@ -207,6 +207,20 @@ async fn a_login_sets_a_strict_http_only_cookie_and_gives_a_csrf_token() {
     }
     let csrf = body["data"]["csrf"].as_str().unwrap();
     assert!(csrf.len() >= 32, "{csrf}");
+    // What a form on another site can send (a login CSRF) is refused, whatever its body.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+        let body = json!({ "user": "ada", "password": PASSWORD }).to_string();
+        let request = axum::http::Request::post("/api/login")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(test.app.clone(), request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a login sent as {content_type}");
+        assert!(
+            response.headers().get(header::SET_COOKIE).is_none(),
+            "a session from a {content_type} login"
+        );
+    }
     let client = test.login("ada").await;
     let (status, me) = test.get("/api/me", &client).await;
     assert_eq!(status, StatusCode::OK, "{me}");

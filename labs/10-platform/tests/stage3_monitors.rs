@@ -612,6 +612,20 @@ fn the_current_scripts_run_as_the_hosts_collectors_and_a_new_version_at_once() {
     let oldest = batch.iter().find(|p| p.metric == "queue.oldest").expect("both metrics, one run");
     assert_eq!((oldest.host.as_str(), oldest.value), ("web1", 340.0));
     assert_eq!(oldest.tags.get("queue").map(String::as_str), Some("deferred"), "{oldest:?}");
+    // Its interval is 30 s: looked at again every second, it runs next on the clock's next 30 s
+    // tick (which may come within these 3 s), not at every look.
+    let until = std::time::Instant::now() + 3 * platform::scripts::runner::RESCAN;
+    let mut again = Vec::new();
+    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+        match points.recv_timeout(left) {
+            Ok(batch) => again.push(batch[0].timestamp),
+            Err(_) => break,
+        }
+    }
+    assert!(
+        again.len() <= 1 && again.iter().all(|at| at % 30_000 == 0),
+        "runs within 3 s of the first, on a 30 s interval, at {again:?} (ms)"
+    );
 
     // Version 2 runs at once, not at the next 30 s tick.
     let second = GOOD.replace("12", "13");

@@ -30,7 +30,7 @@ pub const RESCAN: Duration = Duration::from_secs(1);
 
 /// Runs the scripts current in `dir` as `host`'s collectors until `shutdown`, handing each run's
 /// points to `sink`: a new script, or a new current version, at once, then on every tick of its
-/// interval.
+/// interval (multiples of it since the epoch), its points stamped with that tick.
 ///
 /// # Errors
 ///
@@ -42,7 +42,7 @@ pub fn spawn_runner(
     shutdown: Shutdown,
 ) -> std::io::Result<JoinHandle<()>> {
     todo!(
-        "stage 3: a thread that every RESCAN reads installed(dir), runs a script new or with a new current version at once and then on each next_tick of its interval (never twice at once), each run in a thread of its own (a Run, below, frees the script again when dropped) through lab 08's PluginCollector, handing its samples at(host, tick) and the two health series tagged collector=script:NAME to sink"
+        "stage 3: a thread that every RESCAN reads installed(dir), runs a script new or with a new current version at once and then on each next_tick of its interval, stamped with the tick due (never twice at once), each run in a thread of its own (a Run, below, frees the script again when dropped) through lab 08's PluginCollector, handing its samples at(host, tick) and the two health series tagged collector=script:NAME to sink"
     )
 }
 

@@ -30,8 +30,20 @@ struct Login {
     password: String,
 }
 
-/// `POST /api/login`: a session in the cookie, and its CSRF token in the body.
+/// `POST /api/login`: a session in the cookie, and its CSRF token in the body. The request must be
+/// JSON, which a page of another site cannot send without the server's leave.
 pub async fn login(State(platform): State<Arc<Platform>>, request: axum::extract::Request) -> Response {
+    // A form on another site can post here too (a "login CSRF": the victim logged in as the
+    // attacker), but only as a form's content types; JSON from another site needs a CORS
+    // preflight, which this server never grants. So a login must say it is JSON.
+    let json = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(
+        |value| value.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"),
+    );
+    if !json {
+        let reason = "must be application/json: a form from another site cannot send it";
+        return Answer::from(Refusal::Invalid { field: "content-type".into(), reason: reason.into() })
+            .into_response();
+    }
     let address = client_address(request.extensions());
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(body) => body,

@@ -44,18 +44,16 @@ pub async fn receive(
 ) -> Result<Received, InstallError> {
     let name = Manifest::parse(manifest)?.name;
     let target = dir.join(&name).join(version.to_string());
-    match fs::read(target.join("script")) {
-        Ok(script) if hex::encode(Sha256::digest(&script)) == sha256 => {
-            let installed = activate(dir, &name, version)?;
-            return Ok(Received { installed, fetched: None });
-        }
-        // A copy that is not the signed one (changed by hand, or a disk's fault) is replaced
-        // whole, once the right one has arrived.
-        Ok(_) => {}
-        Err(_) => {}
+    if let Ok(script) = fs::read(target.join("script"))
+        && hex::encode(Sha256::digest(&script)) == sha256
+    {
+        let installed = activate(dir, &name, version)?;
+        return Ok(Received { installed, fetched: None });
     }
     let script = fetch(from).await?;
     let fetched = script.len();
+    // A copy on the host that is not the signed one (changed by hand, or a disk's fault) is
+    // replaced whole, once the right one has arrived.
     if target.exists() && hex::encode(Sha256::digest(&script)) == sha256 {
         fs::remove_dir_all(&target).map_err(|source| InstallError::File { path: target.clone(), source })?;
     }

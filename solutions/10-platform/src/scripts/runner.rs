@@ -38,7 +38,7 @@ struct Followed {
 
 /// Runs the scripts current in `dir` as `host`'s collectors until `shutdown`, handing each run's
 /// points to `sink`: a new script, or a new current version, at once, then on every tick of its
-/// interval.
+/// interval (multiples of it since the epoch), its points stamped with that tick.
 ///
 /// # Errors
 ///
@@ -68,6 +68,9 @@ pub fn spawn_runner(
                 if now < entry.next || entry.running.swap(true, Ordering::AcqRel) {
                     continue;
                 }
+                // Its points are stamped with the tick that was due (the clock's, as lab 08's
+                // collectors stamp theirs), or with now for a first run.
+                let tick = entry.next;
                 entry.next = next_tick(now, script.manifest.interval());
                 let run = Run {
                     host: host.clone(),
@@ -78,7 +81,7 @@ pub fn spawn_runner(
                 let name = script.manifest.name.clone();
                 if let Err(err) = std::thread::Builder::new()
                     .name(format!("script {name}"))
-                    .spawn(move || run.once(&script, now))
+                    .spawn(move || run.once(&script, tick))
                 {
                     tracing::warn!(script = %name, cause = %err, "cannot start a script's run");
                     entry.running.store(false, Ordering::Release);
