@@ -137,15 +137,22 @@ start_serve() {
   local db=$1 dir=$2 port
   port=$(free_port)
   mkdir -p "$dir"
+  local started
+  started=$(grep -c '^platform on' "$dir/serve.out" 2>/dev/null || true)
   "$platform" serve --db "$db" --listen "127.0.0.1:$port" --control "127.0.0.1:${control_port:-0}" --dir "$dir" \
     --auto-accept >>"$dir/serve.out" 2>>"$dir/serve.log" &
   serve_pid=$!
   pids+=("$serve_pid")
   base=http://127.0.0.1:$port
+  # Ready once it has said where it listens (with the admin's password on a first start, written
+  # in the same flush): the HTTP port may answer a moment before.
   for _ in $(seq 300); do
-    curl -s -o /dev/null "$base/login" && break
+    (($(grep -c '^platform on' "$dir/serve.out" 2>/dev/null || true) > ${started:-0})) && break
+    kill -0 "$serve_pid" 2>/dev/null || { tail -n 20 "$dir/serve.log" >&2; fail "platform serve stopped at its start"; }
     sleep 0.1
   done
+  (($(grep -c '^platform on' "$dir/serve.out" 2>/dev/null || true) > ${started:-0})) \
+    || { tail -n 20 "$dir/serve.log" >&2; fail "platform serve said nothing in 30 s"; }
   control_addr=$(awk '/^control master on/ { print $4 }' "$dir/serve.out" | tail -n 1)
   master_key=$(awk '/^control master on/ { print $6 }' "$dir/serve.out" | tail -n 1 | tr -d ')')
   operator_key=$(awk '/^agents must trust/ { print $NF }' "$dir/serve.out" | tail -n 1)
