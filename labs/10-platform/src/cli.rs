@@ -58,6 +58,9 @@ pub enum CliCommand {
         /// Where the hosts keep their monitoring scripts (the installer's --dir).
         #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_SCRIPTS)]
         host_scripts: PathBuf,
+        /// Where the hosts keep their services' releases (the deploy routine's --dir).
+        #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_RELEASES)]
+        host_releases: PathBuf,
         /// The platform program on the hosts, which installs a script (their agents must allow
         /// it) [default: this program's path].
         #[arg(long, value_name = "PATH")]
@@ -124,6 +127,40 @@ pub enum CliCommand {
         /// The version's manifest, whole.
         #[arg(long, value_name = "TOML")]
         manifest: String,
+    },
+    /// Deploys a version of a service's release on this host: what a release's rollout runs on each
+    /// host, step by step (download, verify, stop, back up, switch, start, status). A version
+    /// installed already is not fetched again; any other is fetched and unpacked only if its
+    /// SHA-256 is the one given. When the new version does not start or is not healthy, the one
+    /// that ran before is put back and started. Prints each step; exits 1 when it failed.
+    Deploy {
+        /// Where to fetch the package.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Where this host keeps its services' releases (a relative path is relative to the
+        /// working directory, the agent's when a rollout runs it).
+        #[arg(long, value_name = "DIR", default_value = crate::serve::HOST_RELEASES)]
+        dir: PathBuf,
+        /// The service.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The version to make current.
+        #[arg(long, value_name = "VERSION")]
+        version: String,
+        /// The package's SHA-256, in hex.
+        #[arg(long, value_name = "HEX")]
+        sha256: String,
+    },
+    /// Makes a release package of a directory: its release.toml (name, version, hooks; no
+    /// checksums) and every other file under it, whose SHA-256 are written into the manifest.
+    /// Prints the package's path and SHA-256.
+    Pack {
+        /// The directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Where to write the package [default: NAME-VERSION.tar.gz here].
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Runs the whole platform on this machine with simulated hosts, until Ctrl-C: the server, a
     /// fleet whose agents dial its control master, and an admin account whose password is printed

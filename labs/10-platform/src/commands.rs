@@ -20,7 +20,7 @@ use control::target::Target;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::records::{HostResult, Millis, NewRun, RecordError, Records};
+use crate::records::{HostResult, Millis, NewRun, RecordError, Records, RunLink};
 
 /// The most results written in one batch.
 pub const BATCH_RESULTS: usize = 1_000;
@@ -41,6 +41,9 @@ pub struct RunRequest {
     pub batch: Option<Portion>,
     /// How long the program may run on a host.
     pub timeout: Duration,
+    /// The rollout and batch the run is part of, when a release's rollout starts it: recorded
+    /// before the command is sent.
+    pub link: Option<RunLink>,
 }
 
 /// Why a command could not be started.
@@ -81,6 +84,11 @@ impl Commands {
         todo!("stage 2: records, master, operator key and shutdown token, kept")
     }
 
+    /// What stops the followers (and a rollout's driver): the platform's shutdown.
+    pub fn stopping(&self) -> CancellationToken {
+        todo!("stage 4: the shutdown token, cloned")
+    }
+
     /// The connected hosts, each with its tags.
     pub fn connected(&self) -> BTreeMap<String, BTreeMap<String, String>> {
         todo!("stage 2: the master's agents by id with their tags")
@@ -105,7 +113,7 @@ impl Commands {
         now: Millis,
     ) -> Result<i64, StartError> {
         todo!(
-            "stage 2: make the command with lab 09's Command::new; record the run with no hosts and then its job id, both before anything is sent; sign, start the job on the master with the batch asked for; record the hosts the master chose; spawn a follower; return the run's id"
+            "stage 2: make the command with lab 09's Command::new; record the run with no hosts and then its job id (and, from stage 4, its link to a rollout's batch), all before anything is sent; sign, start the job on the master with the batch asked for; record the hosts the master chose; spawn a follower; return the run's id"
         )
     }
 

@@ -23,6 +23,10 @@ pub enum Error {
     /// A monitoring script could not be installed on this host.
     #[error("install: {0}")]
     Install(#[from] crate::scripts::InstallError),
+    /// A release could not be deployed on this host (the steps done, and how it was left, are
+    /// printed before).
+    #[error("deploy: {0}")]
+    Deploy(String),
     /// A call failed (starting the runtime, binding a socket).
     #[error("{call}: {source}")]
     Sys {

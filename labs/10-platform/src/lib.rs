@@ -52,6 +52,7 @@ pub mod host;
 pub mod monitoring;
 pub mod platform;
 pub mod records;
+pub mod releases;
 pub mod run;
 pub mod scripts;
 pub mod serve;

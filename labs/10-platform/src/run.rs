@@ -11,6 +11,7 @@ use crate::demo::{ensure_accounts, run_demo};
 use crate::error::Error;
 use crate::host::{Host, HostConfig};
 use crate::records::Records;
+use crate::releases::{check_release, deploy, pack_dir, write_package};
 use crate::scripts::receive;
 use crate::serve::{ServeConfig, Server};
 use crate::shutdown::Shutdown;
@@ -63,6 +64,36 @@ pub fn run(config: &Config, shutdown: &Shutdown, out: &mut dyn Write) -> Result<
         Command::Serve(serve_config) => runtime.block_on(serve(serve_config, shutdown, out))?,
         Command::Demo(demo) => runtime.block_on(run_demo(demo, shutdown.token(), out))?,
         Command::Agent(agent) => runtime.block_on(run_agent(agent, shutdown, out))?,
+        Command::Pack { dir, output } => {
+            let package = pack_dir(dir).map_err(Error::sys(format!("read {}", dir.display())))?;
+            let checked = check_release(&package).map_err(|violation| {
+                Error::BadOption(format!("{}: {}: {}", dir.display(), violation.rule, violation.reason))
+            })?;
+            let manifest = &checked.manifest;
+            let path = output
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}.tar.gz", manifest.name, manifest.version).into());
+            write_package(&path, &package).map_err(Error::sys(format!("write {}", path.display())))?;
+            writeln!(
+                out,
+                "{} ({} bytes, {} files) sha256 {}",
+                path.display(),
+                package.len(),
+                checked.files,
+                checked.sha256
+            )
+            .map_err(Error::Write)?;
+        }
+        Command::Deploy(request) => {
+            let report = runtime.block_on(deploy(request));
+            for line in report.lines(&request.name, &request.version) {
+                writeln!(out, "{line}").map_err(Error::Write)?;
+            }
+            out.flush().map_err(Error::Write)?;
+            if let Some(failure) = report.failure {
+                return Err(Error::Deploy(format!("failed at {}", failure.step)));
+            }
+        }
         Command::InstallScript(install) => {
             let received = runtime.block_on(receive(
                 &install.from,

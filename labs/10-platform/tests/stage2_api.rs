@@ -41,7 +41,7 @@ fn error_of(body: &Value) -> String {
 async fn the_second_migration_adds_sessions_and_jobs() {
     for common::TestDb { name, records, .. } in databases().await {
         assert_eq!(records.schema_version().await.unwrap(), SCHEMA_VERSION, "{name}");
-        assert_eq!(SCHEMA_VERSION, 2);
+        const { assert!(SCHEMA_VERSION >= 2, "the second migration, and any after it") };
         let user = User {
             name: "ada".into(),
             role: "admin".into(),

@@ -20,7 +20,7 @@ use control::target::Target;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::records::{HostResult, Millis, NewRun, RecordError, Records};
+use crate::records::{HostResult, Millis, NewRun, RecordError, Records, RunLink};
 
 /// The most results written in one batch.
 pub const BATCH_RESULTS: usize = 1_000;
@@ -41,6 +41,9 @@ pub struct RunRequest {
     pub batch: Option<Portion>,
     /// How long the program may run on a host.
     pub timeout: Duration,
+    /// The rollout and batch the run is part of, when a release's rollout starts it: recorded
+    /// before the command is sent.
+    pub link: Option<RunLink>,
 }
 
 /// Why a command could not be started.
@@ -81,6 +84,11 @@ impl Commands {
         Commands { records, master, operator, shutdown }
     }
 
+    /// What stops the followers (and a rollout's driver): the platform's shutdown.
+    pub fn stopping(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
     /// The connected hosts, each with its tags.
     pub fn connected(&self) -> BTreeMap<String, BTreeMap<String, String>> {
         self.master.agents().into_iter().map(|agent| (agent.id, agent.tags)).collect()
@@ -118,6 +126,9 @@ impl Commands {
         };
         let run = self.records.start_run(&new).await?;
         self.records.set_run_job(run, command.id).await?;
+        if let Some(link) = &request.link {
+            self.records.link_run(run, link).await?;
+        }
         let signed = SignedCommand::sign(&command, &self.operator);
         let options = JobOptions { batch: request.batch, ..JobOptions::default() };
         let job = match self.master.start(&signed, &options) {

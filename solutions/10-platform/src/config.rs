@@ -9,6 +9,7 @@ use control::keys::PublicKey;
 use crate::cli::{Cli, CliCommand};
 use crate::demo::DemoConfig;
 use crate::error::Error;
+use crate::releases::{DeployRequest, is_name, is_version};
 use crate::serve::ServeConfig;
 
 /// A validated run of `platform`.
@@ -32,6 +33,15 @@ pub enum Command {
     Demo(DemoConfig),
     /// Install a version of a monitoring script on this host.
     InstallScript(InstallConfig),
+    /// Make a release package of a directory, written to a file (`None`: NAME-VERSION.tar.gz).
+    Pack {
+        /// The directory.
+        dir: PathBuf,
+        /// Where to write it.
+        output: Option<PathBuf>,
+    },
+    /// Deploy a release on this host.
+    Deploy(DeployRequest),
     /// Run this host's agent.
     Agent(Box<AgentRun>),
 }
@@ -93,6 +103,7 @@ impl TryFrom<Cli> for Config {
                 dir,
                 auto_accept,
                 host_scripts,
+                host_releases,
                 installer,
                 public_url,
             } => Command::Serve(ServeConfig {
@@ -103,6 +114,7 @@ impl TryFrom<Cli> for Config {
                 dir,
                 auto_accept,
                 host_scripts,
+                host_releases,
                 installer,
                 public_url,
             }),
@@ -153,6 +165,26 @@ impl TryFrom<Cli> for Config {
                     return Err(Error::BadOption("--sha256: not 64 hex digits".into()));
                 }
                 Command::InstallScript(InstallConfig { from, dir, version, sha256, manifest })
+            }
+            CliCommand::Pack { dir, output } => Command::Pack { dir, output },
+            CliCommand::Deploy { from, dir, name, version, sha256 } => {
+                let request = DeployRequest { from, dir, name, version, sha256: sha256.to_ascii_lowercase() };
+                if !is_name(&request.name) {
+                    return Err(Error::BadOption(format!(
+                        "--name: {:?} is not a service's name",
+                        request.name
+                    )));
+                }
+                if !is_version(&request.version) {
+                    return Err(Error::BadOption(format!(
+                        "--version: {:?} is not a version",
+                        request.version
+                    )));
+                }
+                if request.sha256.len() != 64 || !request.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(Error::BadOption("--sha256: not 64 hex digits".into()));
+                }
+                Command::Deploy(request)
             }
             CliCommand::Demo { hosts, http, dir } => {
                 if hosts == 0 || hosts > MAX_DEMO_HOSTS {

@@ -66,6 +66,7 @@ pub async fn run_demo(
         dir: dir.clone(),
         auto_accept: true,
         host_scripts: dir.join("host-scripts"),
+        host_releases: dir.join("host-releases"),
         installer: None,
         public_url: None,
     };

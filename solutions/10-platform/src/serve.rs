@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub auto_accept: bool,
     /// Where the hosts keep their monitoring scripts.
     pub host_scripts: PathBuf,
+    /// Where the hosts keep their services' releases.
+    pub host_releases: PathBuf,
     /// The `platform` program on the hosts, which installs a script: this program's own path
     /// when `None` (the hosts run the same build from the same place).
     pub installer: Option<PathBuf>,
@@ -53,6 +55,9 @@ pub struct ServeConfig {
 
 /// Where hosts keep their monitoring scripts, unless told otherwise.
 pub const HOST_SCRIPTS: &str = "/var/lib/platform/scripts";
+
+/// Where hosts keep their services' releases, unless told otherwise.
+pub const HOST_RELEASES: &str = "/var/lib/platform/releases";
 
 /// A running platform server.
 pub struct Server {
@@ -140,6 +145,7 @@ impl Server {
         let distribution = Distribution {
             installer,
             scripts_dir: config.host_scripts.clone(),
+            releases_dir: config.host_releases.clone(),
             url: config.public_url.clone().unwrap_or_else(|| format!("http://{http}")),
         };
         let platform = Arc::new(
@@ -152,6 +158,11 @@ impl Server {
             stop.cancelled().await;
             let _ = tokio::task::spawn_blocking(move || monitoring.stop()).await;
         }));
+        match platform.recover_deployments().await {
+            Ok(0) => {}
+            Ok(taken) => tracing::info!(taken, "deployments left by a stopped server taken up"),
+            Err(refusal) => return Err(Error::Control(refusal.to_string())),
+        }
         let rules = platform.push_rules().await.map_err(|refusal| Error::Monitor(refusal.to_string()))?;
         tracing::info!(rules, "the recorded rules given to the judge");
         let app =

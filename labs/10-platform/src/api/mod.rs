@@ -14,6 +14,9 @@
 //! | `GET /api/scripts`, `GET /api/scripts/{name}` | the logged-in | monitoring scripts and their versions ([`scripts`]) |
 //! | `POST /api/scripts`, `PUT /api/scripts/{name}/active`, `POST /api/scripts/{name}/rollouts` | admins | a script uploaded (checked first); a version made active; a version sent to a target's hosts |
 //! | `GET /packages/{name}/{version}/{sha256}` | anyone (the hosts' installer) | a version's script, by its SHA-256 |
+//! | `GET /api/releases`, `GET /api/releases/{name}/{version}`, `GET /api/deployments`, `GET /api/deployments/{id}` | the logged-in | releases, their rollouts and every host's step ([`releases`]) |
+//! | `POST /api/releases`, `POST /api/releases/{name}/{version}/deployments`, `POST /api/deployments/{id}/pause`, `…/resume` | admins | a release uploaded (checked first); rolled out in batches; paused and resumed |
+//! | `GET /releases/{name}/{version}/{sha256}` | anyone (the hosts' deploy routine) | a release's package, by its SHA-256 |
 //! | `GET`/`POST /api/users`, `PATCH /api/users/{name}`, `GET /api/roles`, `PUT /api/roles/{name}`, `GET /api/audit` | admins | users, roles, the audit log |
 //!
 //! Every request that changes anything carries the session's CSRF token in `X-CSRF-Token`; a
@@ -24,6 +27,7 @@ pub mod caller;
 pub mod hosts;
 pub mod login;
 pub mod monitoring;
+pub mod releases;
 pub mod runs;
 pub mod scripts;
 
@@ -66,6 +70,19 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/api/scripts/{name}/active", put(scripts::activate))
         .route("/api/scripts/{name}/rollouts", post(scripts::rollout))
         .route("/packages/{name}/{version}/{sha256}", get(scripts::package))
+        .route(
+            "/api/releases",
+            get(releases::list)
+                .post(releases::upload)
+                .layer(DefaultBodyLimit::max(releases::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/releases/{name}/{version}", get(releases::one))
+        .route("/api/releases/{name}/{version}/deployments", post(releases::start))
+        .route("/api/deployments", get(releases::deployments))
+        .route("/api/deployments/{id}", get(releases::deployment))
+        .route("/api/deployments/{id}/pause", post(releases::pause))
+        .route("/api/deployments/{id}/resume", post(releases::resume))
+        .route("/releases/{name}/{version}/{sha256}", get(releases::package))
         .route("/api/users", get(admin::users).post(admin::add_user))
         .route("/api/users/{name}", patch(admin::change_user))
         .route("/api/roles", get(admin::roles))

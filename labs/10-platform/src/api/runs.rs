@@ -47,6 +47,7 @@ pub async fn start(State(platform): State<Arc<Platform>>, caller: Caller, body: 
         args: body.args,
         batch: body.batch,
         timeout: Duration::from_secs(body.timeout_secs),
+        link: None,
     };
     match platform.run(&caller.session.user, &request, now_millis()).await {
         Ok(run) => Answer::Data(StatusCode::CREATED, json!({ "run": run })),

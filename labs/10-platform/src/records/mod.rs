@@ -16,6 +16,7 @@ pub mod audit;
 pub mod check;
 pub mod dialect;
 pub mod hosts;
+pub mod releases;
 pub mod rules;
 pub mod runs;
 pub mod scripts;
@@ -33,6 +34,10 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use audit::{AuditEntry, AuditQuery, NewAudit};
 pub use hosts::Host;
+pub use releases::{
+    Deployment, DeploymentHost, DeploymentState, HostUpdate, NewDeployment, NewRelease, Release, RunLink,
+    RunPurpose,
+};
 pub use rules::RuleRecord;
 pub use runs::{HostResult, NewRun, Run, RunState};
 pub use scripts::{NewScriptVersion, Script, ScriptVersion};
@@ -53,7 +58,7 @@ pub enum Backend {
 }
 
 /// The schema's version once every migration of this crate is applied.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// What can go wrong with the records, each naming the record or field at fault.
 #[derive(Debug, thiserror::Error)]

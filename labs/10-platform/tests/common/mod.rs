@@ -128,6 +128,10 @@ pub struct TestPlatform {
     pub monitoring: Option<Monitoring>,
     /// How scripts reach the hosts, once [`TestPlatform::with_distribution`] has said.
     pub distribution: Option<Distribution>,
+    /// The master's store of agents' keys (a host process is enrolled there).
+    pub keys: KeyStore,
+    /// Where the master listens.
+    pub control: SocketAddr,
     shutdown: CancellationToken,
     pub dir: TempDir,
 }
@@ -210,6 +214,8 @@ impl TestPlatform {
             followers,
             monitoring: None,
             distribution: None,
+            keys,
+            control: addr,
             shutdown,
             dir,
         }
@@ -237,6 +243,8 @@ impl TestPlatform {
         self.distribution = Some(Distribution {
             installer: installer().into(),
             scripts_dir: scripts_dir.clone(),
+            // Relative: each host process keeps its releases under its own working directory.
+            releases_dir: "releases".into(),
             url: format!("http://{}", listener.local_addr().unwrap()),
         });
         self.restarted();
@@ -246,6 +254,40 @@ impl TestPlatform {
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await
         });
         scripts_dir
+    }
+
+    /// Starts host `id` with `tags` as a process of its own, `platform agent` in a directory of
+    /// its own (its working directory: the releases a rollout deploys there land under it), and
+    /// waits for it to connect. Nothing in-process: a host that is killed is gone.
+    pub async fn spawn_host(&self, id: &str, n: u8, tags: &[(&str, &str)]) -> HostProcess {
+        let dir = self.dir.path().join("hosts").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = Identity::from_seed([n; 32]);
+        key.save(&dir.join("agent.key")).unwrap();
+        self.keys.enroll(id, &key.public()).unwrap();
+        std::fs::write(dir.join("allow"), format!("/bin/sh\n/bin/echo\n{}\n", installer())).unwrap();
+        let mut command = std::process::Command::new(installer());
+        command
+            .current_dir(&dir)
+            .args(["agent", "--id", id, "--master", &self.control.to_string()])
+            .args(["--master-key", &master_key().public().to_string()])
+            .args(["--operator-key", &operator().public().to_string()])
+            // Nothing listens there: the host's points wait in its spool.
+            .args(["--relay", "127.0.0.1:9", "--key", "agent.key", "--allow", "allow"])
+            .args(["--scripts", "scripts", "--spool", "spool"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.join("agent.out")).unwrap())
+            .stderr(std::fs::File::create(dir.join("agent.err")).unwrap());
+        for (key, value) in tags {
+            command.args(["--tag", &format!("{key}={value}")]);
+        }
+        let child = command.spawn().unwrap();
+        let host = HostProcess { id: id.to_string(), dir, child };
+        let master = self.master.clone();
+        let name = id.to_string();
+        testkit::tokio::eventually(&format!("host {id} connected"), move || master.agent(&name).is_some())
+            .await;
+        host
     }
 
     /// Lab 08's console of the pipeline [`TestPlatform::with_monitoring`] started.
@@ -409,6 +451,34 @@ impl TestPlatform {
     /// The tags of an agent, for building expectations.
     pub fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+}
+
+/// A host running as a process of its own ([`TestPlatform::spawn_host`]); killed when dropped.
+pub struct HostProcess {
+    pub id: String,
+    /// Its working directory: its releases are under `releases/`.
+    pub dir: std::path::PathBuf,
+    pub child: std::process::Child,
+}
+
+impl HostProcess {
+    /// What `releases/NAME/current` names on this host, if anything.
+    pub fn current(&self, name: &str) -> Option<String> {
+        let link = std::fs::read_link(self.dir.join("releases").join(name).join("current")).ok()?;
+        Some(link.to_string_lossy().into_owned())
+    }
+
+    /// Kills the host with SIGKILL: it vanishes, mid-step or not.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 

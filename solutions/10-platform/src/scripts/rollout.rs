@@ -24,6 +24,9 @@ pub struct Distribution {
     pub installer: PathBuf,
     /// Where the hosts keep their scripts.
     pub scripts_dir: PathBuf,
+    /// Where the hosts keep their services' releases (a relative path is relative to each host's
+    /// agent's working directory).
+    pub releases_dir: PathBuf,
     /// The platform's address as the hosts reach it, as `http://10.0.0.1:8080`.
     pub url: String,
 }
@@ -59,6 +62,7 @@ impl Distribution {
             args: args.iter().map(|arg| arg.to_string()).collect(),
             batch: None,
             timeout: INSTALL_TIMEOUT,
+            link: None,
         }
     }
 }

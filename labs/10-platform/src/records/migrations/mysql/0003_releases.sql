@@ -1,0 +1,7 @@
+-- Stage 4, MariaDB's dialect: the third version of the schema.
+-- TODO(stage 4): a table of releases (a service's name and version, unique together, with the
+-- manifest, the package's SHA-256 and the package itself); a table of rollouts ("deployments":
+-- the release, who started it, the target, the strategy as JSON, the state, the batch in hand, a
+-- detail, when it started and ended); a table of each rollout's hosts (batch, position, state,
+-- the last step reached, the version it ran before, the output, when it changed); and a table
+-- linking each run a rollout starts to its rollout, batch and purpose (deploy or rollback).
