@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `GET /api/releases`, `GET /api/releases/{name}/{version}` | the logged-in | releases; one with its manifest |
 //! | `POST /api/releases` | admins | `{"package": BASE64}` checked and stored: 201 with its name, version and SHA-256 |
-//! | `POST /api/releases/{name}/{version}/deployments` | admins | `{"target", "canary", "batch", "failure_budget", "bake_secs", "on_failure"}`: 201 with the rollout's id |
+//! | `POST /api/releases/{name}/{version}/deployments` | admins | `{"target", "canary", "batch", "failure_budget", "bake_secs", "on_failure", "health": {"metric", "max"}}`: 201 with the rollout's id |
 //! | `GET /api/deployments`, `GET /api/deployments/{id}` | the logged-in | rollouts; one with every host's state and step |
 //! | `POST /api/deployments/{id}/pause`, `POST /api/deployments/{id}/resume` | admins | paused after its batch in hand; resumed |
 //! | `GET /releases/{name}/{version}/{sha256}` | anyone (the hosts' deploy routine) | a release's package, by its SHA-256 |
@@ -30,7 +30,7 @@ use super::{Answer, Caller, ok, parse_body};
 use crate::now_millis;
 use crate::platform::{Platform, Refusal};
 use crate::records::{Deployment, DeploymentHost, Release};
-use crate::releases::{DeploymentRequest, OnFailure, Strategy};
+use crate::releases::{DeploymentRequest, HealthRule, OnFailure, Strategy};
 
 /// The largest upload request: a package of the largest size, in base64.
 pub const MAX_UPLOAD_BYTES: usize = crate::releases::MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024;
@@ -55,6 +55,15 @@ struct Start {
     failure_budget: Option<Value>,
     bake_secs: Option<u64>,
     on_failure: Option<String>,
+    health: Option<Health>,
+}
+
+/// What monitoring must say of each batch over its bake.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Health {
+    metric: String,
+    max: f64,
 }
 
 /// How many rollouts a list shows.
@@ -160,6 +169,7 @@ pub async fn start(
         failure_budget: failure_budget.unwrap_or(defaults.failure_budget),
         bake: start.bake_secs.map_or(defaults.bake, Duration::from_secs),
         on_failure,
+        health: start.health.map(|health| HealthRule { metric: health.metric, max: health.max }),
     };
     let request = DeploymentRequest { name, version, target: start.target, strategy };
     match platform.start_deployment(&caller.session.user, &request, now_millis()).await {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use control::target::MAX_LEN;
+use monitor::store::RangeQuery;
 
 use super::deploy::Step;
 use super::{Strategy, plan_batches};
@@ -36,7 +37,7 @@ pub const POLL: Duration = Duration::from_millis(20);
 const MAX_TARGET: usize = MAX_LEN / 2;
 
 /// A rollout as a user asks for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentRequest {
     /// The service.
     pub name: String,
@@ -75,7 +76,7 @@ impl Platform {
         now: Millis,
     ) -> Result<i64, Refusal> {
         todo!(
-            "stage 4: require_admin; the release (NotFound), the target (Invalid `target`, also when it names no host: the hosts the records know and those connected, in name order), plan_batches, record the deployment with its hosts, audit, spawn the driver; the driver, batch by batch: hosts `deploying`, runs of deploy_request through Platform::run with a RunLink (recorded before the command is sent), wait for them, each host done/failed/lost with the last step it printed, bake, then past the failure budget roll back (the batch's done hosts, or all with rollback_all, each to its previous version) and end failed or rolled_back; else the next batch; none left: succeeded. A driver that finds the batch's runs recorded follows them instead of starting them again"
+            "stage 4: require_admin; the release (NotFound), the target (Invalid `target`, also when it names no host: the hosts the records know and those connected, in name order), a health rule needs monitoring (NoMonitoring) and a bake (Invalid `bake_secs`), plan_batches, record the deployment with its hosts, audit, spawn the driver; the driver, batch by batch: hosts `deploying`, runs of deploy_request through Platform::run with a RunLink (recorded before the command is sent), wait for them, each host done/failed/lost with the last step it printed, bake, then (with a health rule) mark unhealthy each done host of the batch whose metric went over its max since its deploy ended (lab 08's store, through the console), then past the failure budget roll back (the batch's done hosts, or all with rollback_all, each to its previous version) and end failed or rolled_back; else the next batch; none left: succeeded. A driver that finds the batch's runs recorded follows them instead of starting them again"
         )
     }
 

@@ -21,4 +21,4 @@ pub use package::{
     CheckedRelease, MANIFEST_FILE, MAX_FILES, MAX_PACKAGE_BYTES, MAX_UNPACKED_BYTES, UnpackError,
     check_release, unpack_release,
 };
-pub use plan::{OnFailure, Strategy, plan_batches};
+pub use plan::{HealthRule, OnFailure, Strategy, plan_batches};

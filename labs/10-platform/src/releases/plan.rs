@@ -28,8 +28,18 @@ impl OnFailure {
     }
 }
 
+/// What monitoring must say of a batch's hosts over its bake: no point of `metric` (an error rate,
+/// a latency) from any of them above `max`. A host that sends none is not held against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRule {
+    /// The metric, as lab 08's agents send it (a series of it per host).
+    pub metric: String,
+    /// The most it may reach.
+    pub max: f64,
+}
+
 /// How a release is rolled out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Strategy {
     /// How many hosts the first batch, the canary, holds (0: no canary).
     pub canary: usize,
@@ -42,6 +52,9 @@ pub struct Strategy {
     pub bake: Duration,
     /// What a failure undoes.
     pub on_failure: OnFailure,
+    /// What monitoring must say of each batch over its bake (`None`: only the hosts' own status
+    /// hooks count).
+    pub health: Option<HealthRule>,
 }
 
 impl Default for Strategy {
@@ -54,16 +67,18 @@ impl Default for Strategy {
             failure_budget: Portion::Count(0),
             bake: Duration::from_secs(60),
             on_failure: OnFailure::Stop,
+            health: None,
         }
     }
 }
 
 impl Strategy {
     /// The strategy as the records keep it: JSON, as
-    /// `{"canary":1,"batch":"25%","failure_budget":"0","bake_ms":60000,"on_failure":"stop"}`.
+    /// `{"canary":1,"batch":"25%","failure_budget":"0","bake_ms":60000,"on_failure":"stop",
+    /// "health":{"metric":"hello.errors","max":0.05}}` (`"health":null` without a rule).
     pub fn to_json(&self) -> String {
         todo!(
-            "stage 4: a JSON object of canary, batch and failure_budget (their Display), bake_ms and on_failure"
+            "stage 4: a JSON object of canary, batch and failure_budget (their Display), bake_ms, on_failure, and health (metric and max, or null)"
         )
     }
 

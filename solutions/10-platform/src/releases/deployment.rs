@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use control::target::MAX_LEN;
+use monitor::store::RangeQuery;
 
 use super::deploy::Step;
 use super::{Strategy, plan_batches};
@@ -36,7 +37,7 @@ pub const POLL: Duration = Duration::from_millis(20);
 const MAX_TARGET: usize = MAX_LEN / 2;
 
 /// A rollout as a user asks for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentRequest {
     /// The service.
     pub name: String,
@@ -120,7 +121,18 @@ impl Platform {
         }
         let strategy = &request.strategy;
         if strategy.bake > Duration::from_secs(24 * 3600) {
-            return Err(invalid("strategy", "a bake over a day"));
+            return Err(invalid("bake_secs", "is over a day"));
+        }
+        if let Some(rule) = &strategy.health {
+            if self.monitoring.is_none() {
+                return Err(Refusal::NoMonitoring);
+            }
+            if rule.metric.is_empty() || !rule.max.is_finite() {
+                return Err(invalid("health", "needs a metric and a finite max"));
+            }
+            if strategy.bake.is_zero() {
+                return Err(invalid("bake_secs", "is 0: monitoring needs a bake to watch the batch over"));
+            }
         }
         let new = NewDeployment {
             release_id: release.id,
@@ -253,6 +265,9 @@ async fn drive_batches(platform: &Platform, id: i64) -> Result<DeploymentState, 
         if !strategy.bake.is_zero() {
             tokio::time::sleep(strategy.bake).await;
         }
+        if let Some(rule) = &strategy.health {
+            watch_health(platform, &deployment, rule).await?;
+        }
         let hosts = platform.records.deployment_hosts(id).await?;
         let failed: Vec<&DeploymentHost> = hosts.iter().filter(|host| is_failure(&host.state)).collect();
         let budget = strategy.failure_budget.of(hosts.len());
@@ -265,7 +280,39 @@ async fn drive_batches(platform: &Platform, id: i64) -> Result<DeploymentState, 
 
 /// Whether a host in `state` counts against the failure budget.
 fn is_failure(state: &str) -> bool {
-    matches!(state, "failed" | "lost")
+    matches!(state, "failed" | "lost" | "unhealthy")
+}
+
+/// Marks `unhealthy` each host of the batch in hand that took the release and whose `rule.metric`
+/// went over `rule.max` since its deploy ended: they count against the budget, and are put back
+/// with the batch.
+async fn watch_health(
+    platform: &Platform,
+    deployment: &Deployment,
+    rule: &super::HealthRule,
+) -> Result<(), Refusal> {
+    let console = platform.monitoring.as_ref().ok_or(Refusal::NoMonitoring)?;
+    let hosts = platform.records.deployment_hosts(deployment.id).await?;
+    let now = crate::now_millis();
+    let mut unhealthy = Vec::new();
+    for host in hosts.iter().filter(|host| host.batch == deployment.batch && host.state == "done") {
+        let worst = console
+            .source()
+            .series(Some(&host.host), Some(&rule.metric))
+            .into_iter()
+            .flat_map(|series| console.source().query(&RangeQuery::raw(series, host.updated, now + 1)))
+            .map(|(_, value)| value)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if worst > rule.max {
+            let said = format!(
+                "{}\n{} reached {worst} during the bake (at most {})",
+                host.output, rule.metric, rule.max
+            );
+            unhealthy.push(update(&host.host, "unhealthy", "bake", None, &said));
+        }
+    }
+    platform.records.update_deployment_hosts(deployment.id, &unhealthy, now).await?;
+    Ok(())
 }
 
 /// Deploys the batch in hand of `deployment` (whose hosts are `hosts`): its runs started, unless
@@ -443,7 +490,7 @@ async fn stop(
     platform.records.update_deployment_hosts(id, &skipped, now).await?;
     let back: Vec<&DeploymentHost> = hosts
         .iter()
-        .filter(|host| host.state == "done")
+        .filter(|host| matches!(host.state.as_str(), "done" | "unhealthy"))
         .filter(|host| strategy.on_failure == super::OnFailure::RollBackAll || host.batch == deployment.batch)
         .collect();
     roll_back(platform, deployment, &back).await?;
@@ -503,14 +550,17 @@ async fn roll_back(
         let results = wait_for_runs(platform, &runs).await?;
         let updates: Vec<HostUpdate> = names
             .iter()
-            .map(|host| {
-                let result = results.get(host);
-                let (state, output) = match result {
+            .map(|name| {
+                let (state, said) = match results.get(name) {
                     Some(result) if result.status == "done" => ("rolled_back", result.output.as_str()),
                     Some(result) => ("failed", result.output.as_str()),
                     None => ("lost", "no result from the rollback"),
                 };
-                update(host, state, "status", None, output)
+                // The deploy's output stays, the rollback's after it: the host's whole history.
+                let before =
+                    hosts.iter().find(|host| host.host == *name).map_or("", |host| host.output.as_str());
+                let output = format!("{}\nrolled back to {version}:\n{said}", before.trim_end());
+                update(name, state, "status", None, &output)
             })
             .collect();
         platform.records.update_deployment_hosts(id, &updates, crate::now_millis()).await?;

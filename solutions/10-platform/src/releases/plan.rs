@@ -35,8 +35,18 @@ impl OnFailure {
     }
 }
 
+/// What monitoring must say of a batch's hosts over its bake: no point of `metric` (an error rate,
+/// a latency) from any of them above `max`. A host that sends none is not held against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthRule {
+    /// The metric, as lab 08's agents send it (a series of it per host).
+    pub metric: String,
+    /// The most it may reach.
+    pub max: f64,
+}
+
 /// How a release is rolled out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Strategy {
     /// How many hosts the first batch, the canary, holds (0: no canary).
     pub canary: usize,
@@ -49,6 +59,9 @@ pub struct Strategy {
     pub bake: Duration,
     /// What a failure undoes.
     pub on_failure: OnFailure,
+    /// What monitoring must say of each batch over its bake (`None`: only the hosts' own status
+    /// hooks count).
+    pub health: Option<HealthRule>,
 }
 
 impl Default for Strategy {
@@ -61,13 +74,15 @@ impl Default for Strategy {
             failure_budget: Portion::Count(0),
             bake: Duration::from_secs(60),
             on_failure: OnFailure::Stop,
+            health: None,
         }
     }
 }
 
 impl Strategy {
     /// The strategy as the records keep it: JSON, as
-    /// `{"canary":1,"batch":"25%","failure_budget":"0","bake_ms":60000,"on_failure":"stop"}`.
+    /// `{"canary":1,"batch":"25%","failure_budget":"0","bake_ms":60000,"on_failure":"stop",
+    /// "health":{"metric":"hello.errors","max":0.05}}` (`"health":null` without a rule).
     pub fn to_json(&self) -> String {
         serde_json::json!({
             "canary": self.canary,
@@ -75,6 +90,7 @@ impl Strategy {
             "failure_budget": self.failure_budget.to_string(),
             "bake_ms": u64::try_from(self.bake.as_millis()).unwrap_or(u64::MAX),
             "on_failure": self.on_failure.as_str(),
+            "health": self.health.as_ref().map(|rule| serde_json::json!({ "metric": rule.metric, "max": rule.max })),
         })
         .to_string()
     }
@@ -88,6 +104,13 @@ impl Strategy {
             failure_budget: value["failure_budget"].as_str()?.parse().ok()?,
             bake: Duration::from_millis(value["bake_ms"].as_u64()?),
             on_failure: OnFailure::parse(value["on_failure"].as_str()?)?,
+            health: match &value["health"] {
+                serde_json::Value::Null => None,
+                rule => Some(HealthRule {
+                    metric: rule["metric"].as_str()?.to_string(),
+                    max: rule["max"].as_f64()?,
+                }),
+            },
         })
     }
 }
