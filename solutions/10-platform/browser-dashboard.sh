@@ -13,8 +13,13 @@
 #      must show on the page), see its version listed, make it active, roll it out to the demo's
 #      real host through the script page's form, see the host's install on the run's page, and
 #      then the script's metric drawn on the host's page;
-#   5. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
-#      graphs; the chapter's are book/src/images/10-dashboard.png and 10-host.png).
+#   5. roll the demo's release hello 1.0 out to every host through a release's form (a canary, then
+#      batches of half the hosts) and follow the rollout's page until every host is done; then
+#      hello 1.1, whose errors rise on the hosts that take it, with a health rule over a bake: its
+#      canary is put back, the other hosts are skipped and the rollout fails;
+#   6. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
+#      graphs, RELEASE_SCREENSHOT=FILE of the failed rollout; the chapter's are
+#      book/src/images/10-dashboard.png, 10-host.png and 10-rollout.png).
 #
 #   bash solutions/10-platform/browser-dashboard.sh
 #
@@ -53,13 +58,13 @@ password=$(awk '/password/ { for (i = 1; i <= NF; i++) if ($i == "password") pri
 [ -n "$password" ] || fail "the demo printed no password"
 
 "$python" - "$chromium" "$chromedriver" "http://127.0.0.1:$port" "$password" "$hosts" "${SCREENSHOT:-$work/dashboard.png}" \
-  "${HOST_SCREENSHOT:-$work/host.png}" <<'PY'
+  "${HOST_SCREENSHOT:-$work/host.png}" "${RELEASE_SCREENSHOT:-$work/rollout.png}" <<'PY'
 import json, sys, time, urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-chromium, chromedriver, base, password, hosts, screenshot, host_screenshot = sys.argv[1:]
+chromium, chromedriver, base, password, hosts, screenshot, host_screenshot, release_screenshot = sys.argv[1:]
 simulated = int(hosts)
 hosts = simulated + 1  # and the demo's real host, real-01
 
@@ -190,6 +195,41 @@ try:
         driver.refresh()
     figure = until("real-01's queue.depth graph", script_graph, 60)
     print(f"the script's metric on real-01's page {time.time() - sent:.1f} s after the rollout: {figure.find_element(By.TAG_NAME, 'figcaption').text}")
+
+    # A release through the forms: the demo's hello 1.0 to every host (a canary, then batches of
+    # 50 %), then 1.1, whose errors rise on the hosts that take it, with a health rule over a
+    # 10-second bake: its canary is put back and the rollout fails.
+    def roll_out(version, extra):
+        driver.get(base + "/releases/hello/" + version)
+        form = driver.find_element(By.ID, "deploy")
+        for name, value in [("target", "*"), ("canary", "1"), ("batch", "50%")] + extra:
+            field = form.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        sent = time.time()
+        form.find_element(By.TAG_NAME, "button").click()
+        until(f"hello {version}'s rollout page", lambda: "/deployments/" in driver.current_url, 10)
+        def ended():
+            state = driver.find_element(By.ID, "state").get_attribute("data-state")
+            if state in ("running", "paused"):
+                driver.refresh()
+                return None
+            return state
+        state = until(f"hello {version}'s rollout to end", ended, 90)
+        rows = [(r.get_attribute("data-host"), r.get_attribute("data-state"))
+                for r in driver.find_elements(By.CSS_SELECTOR, "#deployment-hosts tr[data-host]")]
+        return state, rows, time.time() - sent
+    state, rows, took = roll_out("1.0", [("bake_secs", "0")])
+    done = sum(1 for _, s in rows if s == "done")
+    print(f"hello 1.0 to {len(rows)} hosts: {state}, {done} done, {took:.1f} s after the form was sent")
+    if state != "succeeded" or done != hosts:
+        sys.exit(f"browser-dashboard.sh: hello 1.0: {state}, {done} of {hosts} hosts done")
+    state, rows, took = roll_out("1.1", [("bake_secs", "10"), ("health_metric", "hello.errors"), ("health_max", "0.05")])
+    if release_screenshot:
+        driver.save_screenshot(release_screenshot)
+    print(f"hello 1.1 with a health rule: {state}, the canary {rows[0][0]} {rows[0][1]}, {took:.1f} s after the form was sent")
+    if state != "failed" or rows[0][1] != "rolled_back" or any(s not in ("skipped",) for _, s in rows[1:]):
+        sys.exit(f"browser-dashboard.sh: hello 1.1: {state}, hosts {rows[:4]}")
 finally:
     driver.quit()
 PY

@@ -15,6 +15,12 @@
 #   5. kill -9 of `platform serve` mid-run (200 hosts running /bin/sleep 1), KILLS times: after
 #      each restart the run must end complete, or incomplete with every host without a result
 #      listed, never partial unsaid.
+#   6. A release rolled out: to RELEASE_FLEET simulated hosts in batches of 10 % with no bake (the
+#      platform's own overhead: every host echoes its deploy at once; the goal for 1,000 hosts is
+#      under 5 s in all), then to REAL_HOSTS real hosts (`platform agent` processes on this
+#      machine, each running the deploy routine and the release's hooks) beside Ansible's rolling
+#      update (`serial: 10%`, Debian's ansible) of the same package to as many loopback hosts over
+#      OpenSSH (an sshd of its own on a free port), per host.
 #
 # MariaDB is the server PLATFORM_MARIADB_URL names, or a private one started here with
 # solutions/10-platform/mariadb.sh (Debian's mariadb-server; .ci/compare-platform installs it) and
@@ -22,7 +28,8 @@
 # printed, never asserted.
 #
 # Usage: solutions/10-platform/compare.sh     (HOSTS=10000 BATCH=1000 ROUNDS=5 ONE_BY_ONE=2000
-#        SECONDS_EACH=10 FLEET=10000 KILLS=20 for the chapter; the defaults are CI's)
+#        SECONDS_EACH=10 FLEET=10000 KILLS=20 RELEASE_FLEET=1000 REAL_HOSTS=50 for the chapter;
+#        the defaults are CI's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,6 +40,8 @@ ONE_BY_ONE=${ONE_BY_ONE:-500}
 SECONDS_EACH=${SECONDS_EACH:-5}
 FLEET=${FLEET:-2000}
 KILLS=${KILLS:-3}
+RELEASE_FLEET=${RELEASE_FLEET:-1000}
+REAL_HOSTS=${REAL_HOSTS:-50}
 
 source solutions/08-monitor/compare-lib.sh
 work_dir platform-compare
@@ -132,7 +141,9 @@ for route in /api/hosts /api/hosts/host-500 /hosts/host-500; do
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
-# Starts `platform serve` on database $1 in directory $2: sets serve_pid, base and control_addr.
+# Starts `platform serve` on database $1 in directory $2 (with the options in serve_extra): sets
+# serve_pid, base and control_addr.
+serve_extra=()
 start_serve() {
   local db=$1 dir=$2 port
   port=$(free_port)
@@ -140,7 +151,7 @@ start_serve() {
   local started
   started=$(grep -c '^platform on' "$dir/serve.out" 2>/dev/null || true)
   "$platform" serve --db "$db" --listen "127.0.0.1:$port" --control "127.0.0.1:${control_port:-0}" --dir "$dir" \
-    --auto-accept >>"$dir/serve.out" 2>>"$dir/serve.log" &
+    --auto-accept "${serve_extra[@]}" >>"$dir/serve.out" 2>>"$dir/serve.log" &
   serve_pid=$!
   pids+=("$serve_pid")
   base=http://127.0.0.1:$port
@@ -229,3 +240,162 @@ for round in $(seq "$KILLS"); do
   echo "round $round: run $run $how; $state: $results results of $hosts, $missing hosts listed as missing"
 done
 echo "kill -9 mid-run: $complete runs completed after the restart, $incomplete ended incomplete with their missing hosts listed, none silently partial"
+
+echo
+echo "== a release rolled out to $RELEASE_FLEET simulated hosts in batches of 10 %, no bake (the platform's own overhead)"
+kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true
+control_port=
+# Each host keeps its releases under its own working directory: the real ones below are processes
+# of one machine.
+serve_extra=(--host-releases releases)
+# The release: three hooks that exit 0, and a file, packed as `platform pack` packs.
+mkdir -p "$work/hello/bin" "$work/hello/share"
+cat >"$work/hello/release.toml" <<'TOML'
+name = "hello"
+version = "1.0"
+healthy_within_secs = 0
+
+[hooks]
+start = "bin/start"
+stop = "bin/stop"
+status = "bin/status"
+TOML
+for hook in start stop status; do
+  printf '#!/bin/sh\necho "%s $RELEASE_VERSION" >> ../../../../events\n' "$hook" >"$work/hello/bin/$hook"
+  chmod +x "$work/hello/bin/$hook"
+done
+echo "hello" >"$work/hello/share/greeting"
+"$platform" pack "$work/hello" -o "$work/hello-1.0.tar.gz" >/dev/null
+
+# Uploads the package at $2 to the platform at $1.
+upload_release() {
+  python3 -c 'import base64, json, sys; print(json.dumps({"package": base64.b64encode(open(sys.argv[1], "rb").read()).decode()}))' \
+    "$2" >"$work/upload.json"
+  curl -s -b "$cookie" -H "x-csrf-token: $csrf" -H 'content-type: application/json' -d @"$work/upload.json" \
+    "$1/api/releases" | grep -q '"status":"success"' || fail "the release was not uploaded"
+}
+# Rolls hello 1.0 out at $1 on target $2 with the JSON strategy fields $3; waits for it to end and
+# prints its state, how many hosts are done, and how many batches it had.
+roll_out() {
+  local answer id
+  answer=$(curl -s -b "$cookie" -H "x-csrf-token: $csrf" -H 'content-type: application/json' \
+    -d "{\"target\":\"$2\",$3}" "$1/api/releases/hello/1.0/deployments")
+  id=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["data"]["id"])' "$answer" 2>/dev/null) || fail "rollout refused: $answer"
+  for _ in $(seq 6000); do
+    curl -s -b "$cookie" "$1/api/deployments/$id" >"$work/deployment.json"
+    if grep -q '"state"' "$work/deployment.json" && ! grep -q '"deployment":{[^}]*"state":"\(running\|paused\)"' "$work/deployment.json"; then
+      python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))["data"]; h = d["hosts"]; print(d["deployment"]["state"], sum(x["state"] == "done" for x in h), max(x["batch"] for x in h) + 1)' "$work/deployment.json"
+      return 0
+    fi
+    sleep 0.02
+  done
+  fail "rollout $id did not end: $(head -c 500 "$work/deployment.json")"
+}
+
+start_serve "sqlite://$work/release-sim/platform.db" "$work/release-sim"
+login "$base" "$work/release-sim/serve.out"
+upload_release "$base" "$work/hello-1.0.tar.gz"
+printf '%s\n' "$platform" >"$work/allow-platform"
+start_swarm "$RELEASE_FLEET" --allow "$work/allow-platform"
+sent=$(now)
+read -r state done batches < <(roll_out "$base" "sim*" '"canary":0,"batch":"10%","bake_secs":0')
+took=$(echo "$(now) - $sent" | bc)
+[[ $state == succeeded && $done == "$RELEASE_FLEET" ]] || fail "rollout to the swarm $state, $done of $RELEASE_FLEET hosts done"
+printf '%s simulated hosts in %s batches: request to rollout recorded succeeded %.2f s (goal: under 5 s), %.0f ms a batch\n' \
+  "$RELEASE_FLEET" "$batches" "$took" "$(echo "$took * 1000 / $batches" | bc -l)"
+kill "$swarm_pid" "$serve_pid"; wait "$swarm_pid" "$serve_pid" 2>/dev/null || true
+
+echo
+echo "== the same release to $REAL_HOSTS real hosts: platform agent processes against Ansible's rolling update over OpenSSH"
+start_serve "sqlite://$work/release-real/platform.db" "$work/release-real"
+login "$base" "$work/release-real/serve.out"
+upload_release "$base" "$work/hello-1.0.tar.gz"
+relay_addr=$(awk '/^monitoring relay on/ { print $4 }' "$work/release-real/serve.out" | tail -n 1)
+agents=()
+for n in $(seq "$REAL_HOSTS"); do
+  dir=$work/real/host-$n
+  mkdir -p "$dir"
+  (cd "$dir" && exec "$platform" agent --id "real-$n" --master "$control_addr" --master-key "$master_key" \
+    --operator-key "$operator_key" --relay "$relay_addr" --allow "$work/allow-platform" --scripts scripts \
+    --spool spool --tag role=web >agent.out 2>agent.log) &
+  agents+=($!)
+  pids+=($!)
+done
+for _ in $(seq 600); do
+  curl -s -b "$cookie" "$base/api/hosts?limit=1" | grep -q "\"connected\":$REAL_HOSTS" && break
+  sleep 0.1
+done
+curl -s -b "$cookie" "$base/api/hosts?limit=1" | grep -q "\"connected\":$REAL_HOSTS" || fail "not every agent connected"
+sent=$(now)
+read -r state done batches < <(roll_out "$base" "real-*" '"canary":0,"batch":"10%","bake_secs":0')
+platform_took=$(echo "$(now) - $sent" | bc)
+[[ $state == succeeded && $done == "$REAL_HOSTS" ]] || fail "rollout to the agents $state, $done of $REAL_HOSTS hosts done"
+for n in $(seq "$REAL_HOSTS"); do
+  [[ $(readlink "$work/real/host-$n/releases/hello/current" 2>/dev/null) == 1.0 ]] || fail "host-$n: 1.0 is not current"
+done
+kill "${agents[@]}" "$serve_pid"; wait "${agents[@]}" "$serve_pid" 2>/dev/null || true
+
+# Ansible: an sshd of its own on a free port, $REAL_HOSTS inventory hosts on it, and a play that
+# does what the deploy routine does, `serial: 10%`.
+mkdir -p "$work/ssh" "$work/ansible" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
+cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
+chmod 600 "$work/ssh/authorized_keys"
+ssh_port=$(free_port)
+cat >"$work/ssh/sshd_config" <<SSHD
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $work/ssh/host
+AuthorizedKeysFile $work/ssh/authorized_keys
+PidFile $work/ssh/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 1000
+MaxSessions 1000
+PerSourceMaxStartups none
+UseDNS no
+PermitRootLogin prohibit-password
+SSHD
+/usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2>"$work/ssh/sshd.log" &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$ssh_port") 2>/dev/null && break; sleep 0.1; done
+{
+  echo "[web]"
+  for n in $(seq "$REAL_HOSTS"); do
+    echo "ansible-$n ansible_host=127.0.0.1 ansible_port=$ssh_port ansible_user=$(id -un) ansible_ssh_private_key_file=$work/ssh/id"
+  done
+} >"$work/ansible/inventory"
+cat >"$work/ansible/release.yml" <<YAML
+- hosts: web
+  serial: "10%"
+  gather_facts: false
+  vars:
+    service: "$work/ansible/hosts/{{ inventory_hostname }}/releases/hello"
+  tasks:
+    - name: download and unpack
+      ansible.builtin.file: { path: "{{ service }}/1.0/files", state: directory }
+    - ansible.builtin.unarchive: { src: "$work/hello-1.0.tar.gz", dest: "{{ service }}/1.0/files" }
+    - name: verify
+      ansible.builtin.stat: { path: "{{ service }}/1.0/files/bin/start", checksum_algorithm: sha256 }
+    - name: switch
+      ansible.builtin.file: { src: "1.0", dest: "{{ service }}/current", state: link }
+    - name: start
+      ansible.builtin.command: { cmd: ./bin/start, chdir: "{{ service }}/current/files" }
+    - name: status
+      ansible.builtin.command: { cmd: ./bin/status, chdir: "{{ service }}/current/files" }
+YAML
+sent=$(now)
+ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_SSH_ARGS='-o UserKnownHostsFile=/dev/null -o ControlMaster=auto -o ControlPersist=60s' \
+  ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$work/ansible/tmp" \
+  ansible-playbook -i "$work/ansible/inventory" "$work/ansible/release.yml" >"$work/ansible/play.log" 2>&1 ||
+  { tail -20 "$work/ansible/play.log" >&2; fail "ansible-playbook failed"; }
+ansible_took=$(echo "$(now) - $sent" | bc)
+for n in $(seq "$REAL_HOSTS"); do
+  [[ $(readlink "$work/ansible/hosts/ansible-$n/releases/hello/current" 2>/dev/null) == 1.0 ]] || fail "ansible-$n: 1.0 is not current"
+done
+printf '%s hosts, batches of 10 %%: platform %.2f s (%.0f ms a host), Ansible over OpenSSH %.2f s (%.0f ms a host): Ansible/platform %.1f\n' \
+  "$REAL_HOSTS" "$platform_took" "$(echo "$platform_took * 1000 / $REAL_HOSTS" | bc -l)" \
+  "$ansible_took" "$(echo "$ansible_took * 1000 / $REAL_HOSTS" | bc -l)" "$(echo "$ansible_took / $platform_took" | bc -l)"

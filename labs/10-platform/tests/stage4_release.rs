@@ -577,6 +577,15 @@ async fn a_rollout_goes_batch_by_batch_a_canary_first() {
         assert_eq!(host.current("hello").as_deref(), Some("1.0"), "{}", host.id);
         assert_eq!(events_of(host), ["start 1.0", "status 1.0"], "{}", host.id);
     }
+    // The dashboard shows the rollout host by host, and the release among the releases.
+    let (status, page) = test.page(&format!("/deployments/{id}"), &ada).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-state=\"succeeded\""), "{page}");
+    for host in ["web-1", "web-2", "web-3", "web-4"] {
+        assert!(page.contains(&format!("<tr data-host=\"{host}\" data-state=\"done\">")), "{host}: {page}");
+    }
+    let (_, page) = test.page("/releases", &ada).await;
+    assert!(page.contains("/releases/hello/1.0") && page.contains(&format!("/deployments/{id}")), "{page}");
     // One batch after the other: each batch's run started once the one before it had ended.
     let runs = runs_by_batch(&test, id).await;
     assert_eq!(runs.len(), 3, "{runs:?}");
@@ -709,6 +718,16 @@ async fn a_rollout_pauses_between_batches_and_resumes() {
     let start = json!({ "target": "*", "canary": 1, "batch": 1, "bake_secs": 0 });
     let (_, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
     let id = body["data"]["id"].as_i64().unwrap();
+    let path = format!("/api/deployments/{id}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = test.get(&path, &ada).await;
+        if body["data"]["hosts"][0]["state"] == "deploying" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the canary did not start: {body}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (status, _) = test.post(&format!("/api/deployments/{id}/pause"), &vera, json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = test.post(&format!("/api/deployments/{id}/pause"), &ada, json!({})).await;
@@ -716,7 +735,6 @@ async fn a_rollout_pauses_between_batches_and_resumes() {
     let (status, _) = test.post(&format!("/api/deployments/{id}/pause"), &ada, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "paused already");
     // The batch in hand ends; no other starts.
-    let path = format!("/api/deployments/{id}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let (_, body) = test.get(&path, &ada).await;
@@ -882,6 +900,16 @@ async fn releases_and_rollouts_are_recorded_on_every_backend() {
             ("done", Some("0.9"), 9),
             "{name}"
         );
+        let runs = records.deployed_versions("hello").await.unwrap();
+        assert_eq!(
+            runs,
+            std::collections::BTreeMap::from([("web-2".to_string(), "1.0".to_string())]),
+            "{name}"
+        );
+        let back = HostUpdate { state: "rolled_back".into(), previous: None, ..update.clone() };
+        records.update_deployment_hosts(rollout, &[back], 10).await.unwrap();
+        assert_eq!(records.deployed_versions("hello").await.unwrap()["web-2"], "0.9", "{name}: put back");
+        assert!(records.deployed_versions("other").await.unwrap().is_empty(), "{name}");
 
         // A state moves only from the states named: a pause of a rollout that ended is refused.
         use DeploymentState::{Failed, Paused, Running};

@@ -8,10 +8,11 @@
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use control::agent::{AgentConfig, AllowList, Exec, spawn_agent};
@@ -23,7 +24,8 @@ use tokio_util::sync::CancellationToken;
 use crate::error::Error;
 use crate::host::{Host as RealHost, HostConfig};
 use crate::platform::Platform;
-use crate::records::{Host, Millis, Role, RuleRecord};
+use crate::records::{Host, Millis, NewRelease, Role, RuleRecord};
+use crate::releases::{PackFile, check_release, pack_files};
 use crate::serve::{ServeConfig, Server};
 
 /// What `platform demo` runs.
@@ -74,6 +76,7 @@ pub async fn run_demo(
     let server = Server::start(&serve, &stop).await?;
     let password = ensure_accounts(&server.platform).await?;
 
+    let installer = std::env::current_exe().map_err(Error::sys("find this program's path"))?;
     let mut hosts = Vec::new();
     for n in 0..config.hosts {
         let id = format!("host-{:02}", n + 1);
@@ -85,7 +88,8 @@ pub async fn run_demo(
         seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
         let mut agent = AgentConfig::new(&id, Identity::from_seed(seed), server.control, server.master_key);
         agent.operators = vec![server.operator_key];
-        agent.allow = AllowList::parse(&PROGRAMS.join("\n"));
+        // The platform's own program too: a release's rollout runs it (echoed, so it "succeeds").
+        agent.allow = AllowList::parse(&format!("{}\n{}\n", PROGRAMS.join("\n"), installer.display()));
         agent.tags = tags.clone();
         agent.exec = Exec::Echo;
         agent.heartbeat = Duration::from_secs(2);
@@ -97,7 +101,6 @@ pub async fn run_demo(
     let mut agent =
         AgentConfig::new(REAL_HOST, Identity::from_seed([9; 32]), server.control, server.master_key);
     agent.operators = vec![server.operator_key];
-    let installer = std::env::current_exe().map_err(Error::sys("find this program's path"))?;
     agent.allow = AllowList::parse(&format!("{}\n{}\n", PROGRAMS.join("\n"), installer.display()));
     let tags =
         BTreeMap::from([("dc".to_string(), "bj".to_string()), ("role".to_string(), "real".to_string())]);
@@ -115,8 +118,12 @@ pub async fn run_demo(
     hosts.push(Host { name: REAL_HOST.into(), tags, added: crate::now_millis() });
     server.platform.records.upsert_hosts(&hosts).await?;
     let rules = ensure_rules(&server.platform).await?;
+    ensure_releases(&server.platform).await?;
     let names = hosts.iter().map(|host| host.name.clone()).collect();
-    let metrics = spawn_metrics(names, server.relay, &dir.join("demo-spool"), METRICS_EVERY, stop.clone())?;
+    let buggy = Arc::new(Mutex::new(BTreeSet::new()));
+    tokio::spawn(follow_buggy(Arc::clone(&server.platform), Arc::clone(&buggy), stop.clone()));
+    let metrics =
+        spawn_metrics(names, server.relay, &dir.join("demo-spool"), METRICS_EVERY, buggy, stop.clone())?;
 
     let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(Error::Write);
     write(out, format!("platform on http://{}", server.http))?;
@@ -142,6 +149,13 @@ pub async fn run_demo(
     write(
         out,
         format!("and one real host, {REAL_HOST}: roll a monitoring script out to it and its metric appears"),
+    )?;
+    write(
+        out,
+        format!(
+            "releases {SERVICE} {GOOD} and {BUGGY}: roll {GOOD} out to *, then {BUGGY} with the health rule \
+             {ERRORS} at most 0.05 and a bake of 15 s: the canary's errors rise, and it is put back"
+        ),
     )?;
     write(out, "Ctrl-C stops it all".to_string())?;
     out.flush().map_err(Error::Write)?;
@@ -229,15 +243,98 @@ pub async fn ensure_rules(platform: &Platform) -> Result<usize, Error> {
     platform.push_rules().await.map_err(|refusal| Error::Monitor(refusal.to_string()))
 }
 
+/// The demo's service, and its two releases: the good one, and one whose errors rise.
+const SERVICE: &str = "hello";
+const GOOD: &str = "1.0";
+const BUGGY: &str = "1.1";
+/// The metric the demo's service reports on every host: its error rate.
+const ERRORS: &str = "hello.errors";
+
+/// Uploads the demo's releases when there are none: `hello 1.0`, and `hello 1.1`, whose status
+/// hook fails on a real host and whose error rate rises on a simulated one.
+///
+/// # Errors
+///
+/// When the records cannot be read or written.
+pub async fn ensure_releases(platform: &Platform) -> Result<(), Error> {
+    if !platform.records.releases().await?.is_empty() {
+        return Ok(());
+    }
+    for version in [GOOD, BUGGY] {
+        let head = format!(
+            "name = \"{SERVICE}\"\nversion = \"{version}\"\nhook_timeout_secs = 10\nhealthy_within_secs = 3\n\n\
+             [hooks]\nstart = \"bin/start\"\nstop = \"bin/stop\"\nstatus = \"bin/status\"\n"
+        );
+        let status = if version == BUGGY {
+            "#!/bin/sh\necho 'no answer on :8080'\nexit 1\n"
+        } else {
+            "#!/bin/sh\nexit 0\n"
+        };
+        let files = [
+            PackFile::new("bin/start", "#!/bin/sh\necho \"starting $RELEASE_NAME $RELEASE_VERSION\"\n", true),
+            PackFile::new("bin/stop", "#!/bin/sh\necho \"stopping $RELEASE_NAME $RELEASE_VERSION\"\n", true),
+            PackFile::new("bin/status", status, true),
+            PackFile::new("share/greeting", format!("hello from {version}\n"), false),
+        ];
+        let package = pack_files(&head, &files);
+        let checked = check_release(&package).map_err(|violation| Error::BadOption(violation.reason))?;
+        let release = NewRelease {
+            name: SERVICE.into(),
+            version: version.into(),
+            manifest: checked.manifest_text,
+            sha256: checked.sha256,
+            package,
+            uploaded_by: "admin".into(),
+            uploaded: crate::now_millis(),
+        };
+        platform.records.add_release(&release).await?;
+    }
+    Ok(())
+}
+
+/// Keeps `buggy` the set of simulated hosts that run the buggy release, from the rollouts'
+/// records, every second until `stop`: the demo's stand-in for a service whose errors rise.
+async fn follow_buggy(platform: Arc<Platform>, buggy: Arc<Mutex<BTreeSet<String>>>, stop: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let Ok(mut deployments) = platform.records.deployments(10).await else { continue };
+        deployments.reverse();
+        let mut running = BTreeMap::new();
+        for deployment in deployments.iter().filter(|deployment| deployment.name == SERVICE) {
+            let Ok(hosts) = platform.records.deployment_hosts(deployment.id).await else { continue };
+            for host in hosts {
+                match host.state.as_str() {
+                    "done" | "unhealthy" | "kept" => {
+                        running.insert(host.host, deployment.version.clone());
+                    }
+                    "rolled_back" => {
+                        running.insert(host.host, host.previous.unwrap_or_default());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let now: BTreeSet<String> =
+            running.into_iter().filter(|(_, version)| version == BUGGY).map(|(host, _)| host).collect();
+        *buggy.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+    }
+}
+
 /// Sends made-up metrics for `hosts` to the relay at `relay` every `every`, until `stop`: CPU,
 /// memory and load that wander as a real node's do, from a walk seeded by the host's name; the
-/// first host's CPU is above 90% for a minute in every two. One thread and one connection for the
-/// whole fleet, through lab 08's sender (its spool in `spool`).
+/// first host's CPU is above 90% for a minute in every two; and the demo service's error rate,
+/// high on the hosts in `buggy`. One thread and one connection for the whole fleet, through lab
+/// 08's sender (its spool in `spool`).
 fn spawn_metrics(
     hosts: Vec<String>,
     relay: SocketAddr,
     spool: &std::path::Path,
     every: Duration,
+    buggy: Arc<Mutex<BTreeSet<String>>>,
     stop: CancellationToken,
 ) -> Result<std::thread::JoinHandle<()>, Error> {
     let spool = Spool::open(spool, 64 << 20).map_err(|err| Error::Monitor(err.to_string()))?;
@@ -248,8 +345,17 @@ fn spawn_metrics(
             let mut round = 0u64;
             while !stop.is_cancelled() {
                 let now = crate::now_millis();
-                let points =
+                let mut points: Vec<Point> =
                     hosts.iter().enumerate().flat_map(|(n, host)| simulated(host, n, round, now)).collect();
+                let buggy = buggy.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+                points.extend(hosts.iter().map(|host| Point {
+                    host: host.clone(),
+                    metric: ERRORS.to_string(),
+                    tags: Default::default(),
+                    timestamp: now,
+                    value: if buggy.contains(host) { 0.3 } else { 0.01 },
+                    kind: Kind::Gauge,
+                }));
                 if let Err(err) = sender.send(points) {
                     tracing::warn!(cause = %err, "cannot send the demo's metrics");
                 }

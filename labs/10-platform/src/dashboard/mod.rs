@@ -10,11 +10,14 @@
 //! | `/hosts/{name}?range=1h` | a host: its tags, its firing alerts, a graph of each of its series |
 //! | `/alerts` | the firing alerts, the rules, the silences |
 //! | `/scripts`, `/scripts/{name}` | the monitoring scripts and the upload form; a script's versions |
+//! | `/releases`, `/releases/{name}/{version}` | the releases, the upload form and the newest rollouts; a release with the rollout form |
+//! | `/deployments/{id}` | a rollout and every host's batch, state and step, refreshed while it runs |
 //! | `/runs` | the command form and the newest runs |
 //! | `/runs/{id}` | a run and every host's result, refreshed while it runs |
 
 pub mod monitoring;
 pub mod page;
+pub mod releases;
 pub mod scripts;
 
 use std::collections::BTreeMap;
@@ -46,6 +49,9 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/alerts", get(alerts))
         .route("/scripts", get(scripts_page))
         .route("/scripts/{name}", get(script_page))
+        .route("/releases", get(releases_page))
+        .route("/releases/{name}/{version}", get(release_page))
+        .route("/deployments/{id}", get(deployment_page))
         .with_state(platform)
 }
 
@@ -236,6 +242,47 @@ async fn script_page(
     };
     match scripts::script_section(&platform, &name).await {
         Ok(body) => framed(&name, &session, &body),
+        Err(refusal) => failed(&session, &refusal),
+    }
+}
+
+async fn releases_page(State(platform): State<Arc<Platform>>, headers: HeaderMap) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    match releases::list_section(&platform).await {
+        Ok(body) => framed("Releases", &session, &body),
+        Err(refusal) => failed(&session, &refusal),
+    }
+}
+
+async fn release_page(
+    State(platform): State<Arc<Platform>>,
+    headers: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    match releases::release_section(&platform, &name, &version).await {
+        Ok(body) => framed(&format!("{name} {version}"), &session, &body),
+        Err(refusal) => failed(&session, &refusal),
+    }
+}
+
+async fn deployment_page(
+    State(platform): State<Arc<Platform>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let session = match viewer(&platform, &headers).await {
+        Ok(session) => session,
+        Err(redirect) => return redirect,
+    };
+    match releases::deployment_section(&platform, id).await {
+        Ok(body) => framed(&format!("Rollout {id}"), &session, &body),
         Err(refusal) => failed(&session, &refusal),
     }
 }

@@ -10,7 +10,7 @@ pub fn page(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
     let (bar, csrf) = match user {
         Some((name, csrf)) => (
             format!(
-                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <a href=\"/alerts\">Alerts</a> <a href=\"/scripts\">Scripts</a> <span class=\"who\">{}</span> \
+                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <a href=\"/alerts\">Alerts</a> <a href=\"/scripts\">Scripts</a> <a href=\"/releases\">Releases</a> <span class=\"who\">{}</span> \
                  <button id=\"logout\">Log out</button></nav>",
                 escape(name)
             ),
@@ -34,7 +34,7 @@ main{padding:1em 1.5em}table{border-collapse:collapse;background:#fff;min-width:
 th,td{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left;vertical-align:top}\
 th{background:#eef1f5}pre{margin:0;white-space:pre-wrap}.ok{color:#17702f}.bad{color:#b3261e}\
 .error{color:#b3261e;min-height:1.4em}form{background:#fff;padding:1em;margin-bottom:1em;max-width:40em}\
-label{display:block;margin:.4em 0}input,textarea{font:inherit;padding:.2em;width:24em}textarea{width:36em;font-family:monospace}button{font:inherit}\
+label{display:block;margin:.4em 0}input,textarea,select{font:inherit;padding:.2em;width:24em}textarea{width:36em;font-family:monospace}button{font:inherit}\
 .graphs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;background:#fff;padding:.5em;width:34em}\
 figcaption{font-weight:600}.ranges a{margin-right:.6em}.ranges a.chosen{font-weight:bold}";
 
@@ -79,6 +79,30 @@ if (rollout) rollout.onsubmit = async (event) => {
   const answer = await send('POST', '/api/scripts/' + encodeURIComponent(rollout.dataset.script) + '/rollouts',
     { version: Number(rollout.version.value), target: rollout.target.value });
   if (answer.ok) location = '/runs/' + answer.json.data.run; else document.getElementById('error').textContent = answer.json.error;
+};
+const releaseUpload = document.getElementById('release-upload');
+if (releaseUpload) releaseUpload.onsubmit = async (event) => {
+  event.preventDefault();
+  const bytes = new Uint8Array(await releaseUpload.package.files[0].arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  const answer = await send('POST', '/api/releases', { package: btoa(binary) });
+  if (answer.ok) location = '/releases/' + encodeURIComponent(answer.json.data.name) + '/' + encodeURIComponent(answer.json.data.version);
+  else document.getElementById('error').textContent = answer.json ? answer.json.error : 'the upload was refused';
+};
+const deploy = document.getElementById('deploy');
+if (deploy) deploy.onsubmit = async (event) => {
+  event.preventDefault();
+  const body = { target: deploy.target.value, canary: Number(deploy.canary.value), batch: deploy.batch.value,
+    failure_budget: deploy.failure_budget.value, bake_secs: Number(deploy.bake_secs.value), on_failure: deploy.on_failure.value };
+  if (deploy.health_metric.value) body.health = { metric: deploy.health_metric.value, max: Number(deploy.health_max.value) };
+  const answer = await send('POST', '/api/releases/' + encodeURIComponent(deploy.dataset.name) + '/' +
+    encodeURIComponent(deploy.dataset.version) + '/deployments', body);
+  if (answer.ok) location = '/deployments/' + answer.json.data.id; else document.getElementById('error').textContent = answer.json.error;
+};
+for (const button of document.querySelectorAll('button.deployment')) button.onclick = async () => {
+  const answer = await send('POST', '/api/deployments/' + button.dataset.id + '/' + button.dataset.action, {});
+  if (answer.ok) location.reload(); else document.getElementById('error').textContent = answer.json.error;
 };
 for (const button of document.querySelectorAll('button.activate')) button.onclick = async () => {
   const answer = await send('PUT', '/api/scripts/' + encodeURIComponent(button.dataset.script) + '/active',

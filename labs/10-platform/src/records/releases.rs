@@ -3,6 +3,8 @@
 //! host's state, step, earlier version and output, and the runs it started, so its history is
 //! here and a restarted platform can take it up where it stood.
 
+use std::collections::BTreeMap;
+
 use sqlx::any::AnyRow;
 use sqlx::{Any, QueryBuilder, Row};
 
@@ -324,6 +326,19 @@ impl Records {
     /// [`RecordError::Database`] when the database fails.
     pub async fn set_deployment_batch(&self, id: i64, batch: i64) -> Result<()> {
         todo!("stage 4: the batch in hand")
+    }
+
+    /// The version of service `name` each host runs, as the rollouts recorded it: the release of
+    /// the newest rollout that left the host on it (`done`, `unhealthy` or `kept`), or the version
+    /// one put it back to (`rolled_back`).
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Database`] when the database fails.
+    pub async fn deployed_versions(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        todo!(
+            "stage 4: every host of the service's rollouts left on a version (done, unhealthy, kept: the rollout's release; rolled_back: its previous), the newest rollout winning"
+        )
     }
 
     /// Records that run `run` belongs to `link`'s rollout and batch.

@@ -3,6 +3,8 @@
 //! host's state, step, earlier version and output, and the runs it started, so its history is
 //! here and a restarted platform can take it up where it stood.
 
+use std::collections::BTreeMap;
+
 use sqlx::any::AnyRow;
 use sqlx::{Any, QueryBuilder, Row};
 
@@ -552,6 +554,36 @@ impl Records {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The version of service `name` each host runs, as the rollouts recorded it: the release of
+    /// the newest rollout that left the host on it (`done`, `unhealthy` or `kept`), or the version
+    /// one put it back to (`rolled_back`).
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError::Database`] when the database fails.
+    pub async fn deployed_versions(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let rows = sqlx::query(
+            "SELECT h.host, r.version, h.state, h.previous FROM deployment_hosts h \
+             JOIN deployments d ON d.id = h.deployment_id JOIN releases r ON r.id = d.release_id \
+             WHERE r.name = ? AND h.state IN ('done', 'unhealthy', 'kept', 'rolled_back') ORDER BY d.id",
+        )
+        .bind(name)
+        .fetch_all(self.pool())
+        .await?;
+        let mut versions = BTreeMap::new();
+        for row in rows {
+            let host: String = row.try_get("host")?;
+            let state: String = row.try_get("state")?;
+            let version: Option<String> =
+                if state == "rolled_back" { row.try_get("previous")? } else { Some(row.try_get("version")?) };
+            match version {
+                Some(version) => versions.insert(host, version),
+                None => versions.remove(&host),
+            };
+        }
+        Ok(versions)
     }
 
     /// Records that run `run` belongs to `link`'s rollout and batch.

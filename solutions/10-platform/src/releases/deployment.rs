@@ -344,7 +344,18 @@ async fn deploy_batch(
         runs = start_runs(platform, deployment, &release, &pending, link).await?;
     }
     let results = wait_for_runs(platform, &runs).await?;
-    let updates: Vec<HostUpdate> = pending.iter().map(|host| outcome(host, results.get(host))).collect();
+    // A host that does not say what it ran before (a simulated one) ran what the records say.
+    let known = platform.records.deployed_versions(&deployment.name).await?;
+    let updates: Vec<HostUpdate> = pending
+        .iter()
+        .map(|host| {
+            let mut update = outcome(host, results.get(host));
+            if update.previous.is_none() {
+                update.previous = known.get(host).filter(|version| **version != deployment.version).cloned();
+            }
+            update
+        })
+        .collect();
     platform.records.update_deployment_hosts(id, &updates, crate::now_millis()).await?;
     Ok(())
 }
