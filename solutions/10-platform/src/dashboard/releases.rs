@@ -114,7 +114,7 @@ pub async fn deployment_section(platform: &Platform, id: i64) -> Result<String, 
     let mut html = format!(
         "<h2>Rollout {id}: {name} {version}</h2><p id=\"state\" data-state=\"{state}\" class=\"{class}\">{state}: \
          batch {batch} of {batches}, {done} of {count} hosts done. {detail}</p>\
-         <p>By {user} on <code>{target}</code>, strategy <code>{strategy}</code>.</p>",
+         <p>By {user} on <code>{target}</code>: {strategy}.</p>",
         name = escape(&deployment.name),
         version = escape(&deployment.version),
         state = deployment.state.as_str(),
@@ -124,7 +124,7 @@ pub async fn deployment_section(platform: &Platform, id: i64) -> Result<String, 
         detail = escape(&deployment.detail),
         user = escape(&deployment.user),
         target = escape(&deployment.target),
-        strategy = escape(&deployment.strategy),
+        strategy = escape(&describe(&deployment.strategy)),
     );
     match deployment.state {
         DeploymentState::Running => {
@@ -158,7 +158,7 @@ pub async fn deployment_section(platform: &Platform, id: i64) -> Result<String, 
         let _ = write!(
             html,
             "<tr data-host=\"{name}\" data-state=\"{state}\"><td>{batch}</td><td>{name}</td><td class=\"{class}\">{state}</td>\
-             <td>{step}</td><td>{previous}</td><td><pre>{output}</pre></td></tr>",
+             <td>{step}</td><td>{previous}</td><td>{output}</td></tr>",
             batch = if host.batch == 0 && canary {
                 "1 (canary)".to_string()
             } else {
@@ -168,11 +168,40 @@ pub async fn deployment_section(platform: &Platform, id: i64) -> Result<String, 
             state = escape(&host.state),
             step = escape(&host.step),
             previous = escape(host.previous.as_deref().unwrap_or("")),
-            output = escape(&host.output),
+            output = if host.output.is_empty() {
+                String::new()
+            } else {
+                let lines = host.output.lines().count();
+                format!(
+                    "<details><summary>{lines} line{}</summary><pre>{}</pre></details>",
+                    if lines == 1 { "" } else { "s" },
+                    escape(&host.output)
+                )
+            },
         );
     }
     html.push_str("</table>");
     Ok(html)
+}
+
+/// A rollout's strategy in words: `a canary of 1, then batches of 25%, …`.
+fn describe(strategy: &str) -> String {
+    let Some(strategy) = Strategy::from_json(strategy) else { return strategy.to_string() };
+    let mut words = format!(
+        "a canary of {}, then batches of {}; {} may fail; a bake of {} s",
+        strategy.canary,
+        strategy.batch,
+        strategy.failure_budget,
+        strategy.bake.as_secs()
+    );
+    if let Some(rule) = &strategy.health {
+        words.push_str(&format!(", watching {} at most {}", rule.metric, rule.max));
+    }
+    words.push_str(match strategy.on_failure {
+        crate::releases::OnFailure::Stop => "; a failed batch is put back",
+        crate::releases::OnFailure::RollBackAll => "; a failure puts every host back",
+    });
+    words
 }
 
 /// The style class of a rollout's state.
