@@ -10,6 +10,9 @@
 #   wait_match FILE PATTERN [S]   until a line of FILE matches PATTERN, for S s (30); on failure
 #                      prints FILE and the .log beside a .out
 #   wait_exit PID      until PID has exited, for at most 60 s
+#   start_sshd DIR     an sshd of its own (root needed) on a free port of 127.0.0.1, its keys and
+#                      configuration in DIR, letting in the key DIR/id: sets ssh_port and
+#                      ssh_options (what ssh needs to log in with that key, asking nothing)
 
 script=${0##*/}
 pids=()
@@ -66,4 +69,35 @@ wait_exit() {
     sleep 0.1
   done
   fail "process $1 did not stop within 60 s"
+}
+
+start_sshd() {
+  local dir=$1
+  mkdir -p "$dir" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/host"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/id"
+  cp "$dir/id.pub" "$dir/authorized_keys"
+  chmod 600 "$dir/authorized_keys"
+  ssh_port=$(free_port)
+  cat >"$dir/sshd_config" <<SSHD
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $dir/host
+AuthorizedKeysFile $dir/authorized_keys
+PidFile $dir/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 1000
+MaxSessions 1000
+PerSourceMaxStartups none
+UseDNS no
+PermitRootLogin prohibit-password
+SSHD
+  /usr/sbin/sshd -f "$dir/sshd_config" -D -e 2>"$dir/sshd.log" &
+  pids+=($!)
+  local _
+  for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$ssh_port") 2>/dev/null && break; sleep 0.1; done
+  ssh_options="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -i $dir/id"
 }

@@ -20,6 +20,8 @@
 #        the chapter; the defaults are CI's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# The course's compare helpers: this script uses start_sshd (its own cleanup, below, stands).
+source solutions/08-monitor/compare-lib.sh
 
 HOSTS=${HOSTS:-200}
 AGENTS=${AGENTS:-2000}
@@ -106,33 +108,8 @@ PY
 operator_key=$("$control" keygen --out "$work/operator.key")
 
 echo "== pssh over OpenSSH against control, /bin/echo on $HOSTS loopback hosts, $ROUNDS rounds each"
-mkdir -p "$work/ssh" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
-cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
-chmod 600 "$work/ssh/authorized_keys"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$work/ssh/sshd_config" <<EOF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/ssh/host
-AuthorizedKeysFile $work/ssh/authorized_keys
-PidFile $work/ssh/sshd.pid
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 1000
-MaxSessions 1000
-PerSourceMaxStartups none
-UseDNS no
-PermitRootLogin prohibit-password
-EOF
-/usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2>"$work/ssh/sshd.log" &
-pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-for _ in $(seq "$HOSTS"); do echo "127.0.0.1:$port $(id -un)"; done >"$work/ssh/hosts"
-ssh_options="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -i $work/ssh/id"
+start_sshd "$work/ssh"
+for _ in $(seq "$HOSTS"); do echo "127.0.0.1:$ssh_port $(id -un)"; done >"$work/ssh/hosts"
 
 start_master "$work/small" "$operator_key"
 printf '/bin/echo\n' >"$work/allow.txt"

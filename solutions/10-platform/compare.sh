@@ -337,31 +337,8 @@ kill "${agents[@]}" "$serve_pid"; wait "${agents[@]}" "$serve_pid" 2>/dev/null |
 
 # Ansible: an sshd of its own on a free port, $REAL_HOSTS inventory hosts on it, and a play that
 # does what the deploy routine does, `serial: 10%`.
-mkdir -p "$work/ssh" "$work/ansible" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"
-ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/id"
-cp "$work/ssh/id.pub" "$work/ssh/authorized_keys"
-chmod 600 "$work/ssh/authorized_keys"
-ssh_port=$(free_port)
-cat >"$work/ssh/sshd_config" <<SSHD
-Port $ssh_port
-ListenAddress 127.0.0.1
-HostKey $work/ssh/host
-AuthorizedKeysFile $work/ssh/authorized_keys
-PidFile $work/ssh/sshd.pid
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 1000
-MaxSessions 1000
-PerSourceMaxStartups none
-UseDNS no
-PermitRootLogin prohibit-password
-SSHD
-/usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2>"$work/ssh/sshd.log" &
-pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$ssh_port") 2>/dev/null && break; sleep 0.1; done
+mkdir -p "$work/ansible"
+start_sshd "$work/ssh"
 {
   echo "[web]"
   for n in $(seq "$REAL_HOSTS"); do

@@ -454,23 +454,7 @@ async fn a_package_is_served_only_for_its_checksum() {
 /// that sends the wrong script: its URL.
 async fn serving(body: impl Into<String>) -> String {
     let body: String = body.into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/packages/queue_depth/1/x", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let head =
-                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-                let _ = stream.write_all(head.as_bytes()).await;
-                let _ = stream.write_all(body.as_bytes()).await;
-            });
-        }
-    });
-    url
+    common::stand_in(body.into_bytes(), "/packages/queue_depth/1/x").await.url
 }
 
 #[test(tokio)]

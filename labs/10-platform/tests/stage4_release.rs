@@ -286,28 +286,11 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // The deploy routine on one host
 
-/// A server that answers every request with `body` and counts them: its URL and the count.
+/// A stand-in for the platform answering every request with `body`: its URL, how many requests
+/// it has had, and its task (aborted: nothing listens).
 async fn serving(body: Vec<u8>) -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/releases/hello/x/y", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&count);
-    let server = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let body = body.clone();
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let head =
-                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-                let _ = stream.write_all(head.as_bytes()).await;
-                let _ = stream.write_all(&body).await;
-            });
-        }
-    });
-    (url, count, server)
+    let stand_in = common::stand_in(body, "/releases/hello/x/y").await;
+    (stand_in.url, stand_in.requests, stand_in.task)
 }
 
 fn request(dir: &Path, from: &str, version: &str, package: &[u8]) -> DeployRequest {
@@ -609,6 +592,20 @@ async fn a_rollout_goes_batch_by_batch_a_canary_first() {
     assert_eq!(previous, BTreeSet::from(["1.0"]), "each host's earlier version is recorded");
 }
 
+/// Waits until the first host of deployment `id` is in `state` (20 s at most).
+async fn wait_for_canary(test: &TestPlatform, client: &common::Client, id: i64, state: &str) {
+    let path = format!("/api/deployments/{id}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, body) = test.get(&path, client).await;
+        if body["data"]["hosts"][0]["state"] == state {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the canary is not {state}: {body}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The runs of deployment `id`, by batch: (run, started, ended).
 async fn runs_by_batch(test: &TestPlatform, id: i64) -> Vec<(i64, i64, Option<i64>)> {
     let mut runs = Vec::new();
@@ -719,31 +716,18 @@ async fn a_rollout_pauses_between_batches_and_resumes() {
     let (_, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
     let id = body["data"]["id"].as_i64().unwrap();
     let path = format!("/api/deployments/{id}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, body) = test.get(&path, &ada).await;
-        if body["data"]["hosts"][0]["state"] == "deploying" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the canary did not start: {body}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_canary(&test, &ada, id, "deploying").await;
     let (status, _) = test.post(&format!("/api/deployments/{id}/pause"), &vera, json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = test.post(&format!("/api/deployments/{id}/pause"), &ada, json!({})).await;
     assert_eq!((status, body["data"]["state"].as_str()), (StatusCode::OK, Some("paused")), "{body}");
     let (status, _) = test.post(&format!("/api/deployments/{id}/pause"), &ada, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "paused already");
+    let again = json!({ "target": "*", "bake_secs": 0 });
+    let (status, body) = test.post("/api/releases/hello/1.0/deployments", &ada, again).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one rollout of a service at a time: {body}");
     // The batch in hand ends; no other starts.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, body) = test.get(&path, &ada).await;
-        if body["data"]["hosts"][0]["state"] == "done" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the canary did not end: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_canary(&test, &ada, id, "done").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, body) = test.get(&path, &ada).await;
     let states: Vec<String> = host_states(&body["data"]).into_iter().map(|(_, _, state, _)| state).collect();
@@ -970,16 +954,7 @@ async fn a_batch_whose_monitoring_goes_bad_over_its_bake_is_put_back() {
     let (status, body) = test.post("/api/releases/hello/2.0/deployments", &ada, start).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["data"]["id"].as_i64().unwrap();
-    let path = format!("/api/deployments/{id}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, body) = test.get(&path, &ada).await;
-        if body["data"]["hosts"][0]["state"] == "done" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the canary did not take 2.0: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_canary(&test, &ada, id, "done").await;
     let point = |host: &str, value: f64| monitor::Point {
         host: host.to_string(),
         metric: "hello.errors".to_string(),

@@ -66,9 +66,11 @@ impl Platform {
     ///
     /// # Errors
     ///
-    /// [`Refusal::Denied`], [`Refusal::NotFound`] for no such release, [`Refusal::Invalid`] for a
-    /// target that does not parse or names no host (`target`) or a bad strategy (`strategy`),
-    /// [`Refusal::NoControl`] without a control master or a distribution.
+    /// [`Refusal::Denied`], [`Refusal::NotFound`] for no such release, [`Refusal::Conflict`] while
+    /// another rollout of the service is running or paused, [`Refusal::Invalid`] for a target that
+    /// does not parse or names no host (`target`) or a bad strategy (`bake_secs`, `health`),
+    /// [`Refusal::NoControl`] without a control master or a distribution,
+    /// [`Refusal::NoMonitoring`] for a health rule without monitoring.
     pub async fn start_deployment(
         self: &Arc<Self>,
         user: &str,
@@ -76,7 +78,7 @@ impl Platform {
         now: Millis,
     ) -> Result<i64, Refusal> {
         todo!(
-            "stage 4: require_admin; the release (NotFound), the target (Invalid `target`, also when it names no host: the hosts the records know and those connected, in name order), a health rule needs monitoring (NoMonitoring) and a bake (Invalid `bake_secs`), plan_batches, record the deployment with its hosts, audit, spawn the driver; the driver, batch by batch: hosts `deploying`, runs of deploy_request through Platform::run with a RunLink (recorded before the command is sent), wait for them, each host done/failed/lost with the last step it printed, bake, then (with a health rule) mark unhealthy each done host of the batch whose metric went over its max since its deploy ended (lab 08's store, through the console), then past the failure budget roll back (the batch's done hosts, or all with rollback_all, each to its previous version) and end failed or rolled_back; else the next batch; none left: succeeded. A driver that finds the batch's runs recorded follows them instead of starting them again"
+            "stage 4: require_admin; the release (NotFound); none of the service's rollouts unfinished (Conflict); the target (Invalid `target`, also when it names no host: the hosts the records know and those connected, in name order), a health rule needs monitoring (NoMonitoring) and a bake (Invalid `bake_secs`), plan_batches, record the deployment with its hosts, audit, spawn the driver; the driver, batch by batch: hosts `deploying`, runs of deploy_request through Platform::run with a RunLink (recorded before the command is sent), wait for them, each host done/failed/lost with the last step it printed, bake, then (with a health rule) mark unhealthy each done host of the batch whose metric went over its max since its deploy ended (lab 08's store, through the console), then past the failure budget roll back (the batch's done hosts, or all with rollback_all, each to its previous version) and end failed or rolled_back; else the next batch; none left: succeeded. A driver that finds the batch's runs recorded follows them instead of starting them again"
         )
     }
 

@@ -454,6 +454,41 @@ impl TestPlatform {
     }
 }
 
+/// A stand-in HTTP server ([`stand_in`]).
+pub struct StandIn {
+    /// Its URL, with the path asked for.
+    pub url: String,
+    /// How many requests it has had.
+    pub requests: Arc<AtomicUsize>,
+    /// Its task: aborted, nothing listens.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// A server in place of the platform that answers every request with a 200 and `body` (whatever
+/// was asked), counting the requests: a package route at `path` that sends what the test wants.
+pub async fn stand_in(body: Vec<u8>, path: &str) -> StandIn {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head =
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    StandIn { url, requests, task }
+}
+
 /// A host running as a process of its own ([`TestPlatform::spawn_host`]); killed when dropped.
 pub struct HostProcess {
     pub id: String,

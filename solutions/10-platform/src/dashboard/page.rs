@@ -48,6 +48,14 @@ async function send(method, path, body) {
   const text = await response.text();
   return { ok: response.ok, json: text ? JSON.parse(text) : null };
 }
+// The file chosen in `input`, in base64 (a chunk at a time: a spread of a whole file would pass
+// more arguments than a call takes).
+async function base64(input) {
+  const bytes = new Uint8Array(await input.files[0].arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 const logout = document.getElementById('logout');
 if (logout) logout.onclick = async () => { await send('POST', '/api/logout'); location = '/login'; };
 const login = document.getElementById('login');
@@ -66,10 +74,7 @@ if (run) run.onsubmit = async (event) => {
 const upload = document.getElementById('upload');
 if (upload) upload.onsubmit = async (event) => {
   event.preventDefault();
-  const bytes = new Uint8Array(await upload.script.files[0].arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  const answer = await send('POST', '/api/scripts', { manifest: upload.manifest.value, script: btoa(binary) });
+  const answer = await send('POST', '/api/scripts', { manifest: upload.manifest.value, script: await base64(upload.script) });
   if (answer.ok) location = '/scripts/' + encodeURIComponent(answer.json.data.name);
   else document.getElementById('error').textContent = answer.json ? answer.json.error : 'the upload was refused';
 };
@@ -83,10 +88,7 @@ if (rollout) rollout.onsubmit = async (event) => {
 const releaseUpload = document.getElementById('release-upload');
 if (releaseUpload) releaseUpload.onsubmit = async (event) => {
   event.preventDefault();
-  const bytes = new Uint8Array(await releaseUpload.package.files[0].arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  const answer = await send('POST', '/api/releases', { package: btoa(binary) });
+  const answer = await send('POST', '/api/releases', { package: await base64(releaseUpload.package) });
   if (answer.ok) location = '/releases/' + encodeURIComponent(answer.json.data.name) + '/' + encodeURIComponent(answer.json.data.version);
   else document.getElementById('error').textContent = answer.json ? answer.json.error : 'the upload was refused';
 };

@@ -91,9 +91,11 @@ impl Platform {
     ///
     /// # Errors
     ///
-    /// [`Refusal::Denied`], [`Refusal::NotFound`] for no such release, [`Refusal::Invalid`] for a
-    /// target that does not parse or names no host (`target`) or a bad strategy (`strategy`),
-    /// [`Refusal::NoControl`] without a control master or a distribution.
+    /// [`Refusal::Denied`], [`Refusal::NotFound`] for no such release, [`Refusal::Conflict`] while
+    /// another rollout of the service is running or paused, [`Refusal::Invalid`] for a target that
+    /// does not parse or names no host (`target`) or a bad strategy (`bake_secs`, `health`),
+    /// [`Refusal::NoControl`] without a control master or a distribution,
+    /// [`Refusal::NoMonitoring`] for a health rule without monitoring.
     pub async fn start_deployment(
         self: &Arc<Self>,
         user: &str,
@@ -106,6 +108,18 @@ impl Platform {
         self.distribution.as_ref().ok_or(Refusal::NoControl)?;
         let release = self.records.release(&request.name, &request.version).await?;
         let release = release.ok_or_else(|| Refusal::NotFound(format!("no release {what}")))?;
+        // One rollout of a service at a time: two would race host by host, each putting back
+        // what the other did.
+        let unfinished = self.records.unfinished_deployments().await?;
+        if let Some(running) = unfinished.iter().find(|deployment| deployment.name == request.name) {
+            return Err(Refusal::Conflict(format!(
+                "deployment {} of {} {} is {}: resume it to its end first",
+                running.id,
+                running.name,
+                running.version,
+                running.state.as_str()
+            )));
+        }
         let target = check_target(&request.target).map_err(|reason| invalid("target", reason))?;
         // The hosts the records know and those connected now, in name order: the rollout's order.
         let mut hosts: BTreeMap<String, BTreeMap<String, String>> =
