@@ -292,8 +292,8 @@ pub async fn ensure_releases(platform: &Platform) -> Result<(), Error> {
     Ok(())
 }
 
-/// Keeps `buggy` the set of simulated hosts that run the buggy release, from the rollouts'
-/// records, every second until `stop`: the demo's stand-in for a service whose errors rise.
+/// Keeps `buggy` the set of hosts that run the buggy release, as the rollouts' records say, every
+/// second until `stop`: the demo's stand-in for a service whose errors rise.
 async fn follow_buggy(platform: Arc<Platform>, buggy: Arc<Mutex<BTreeSet<String>>>, stop: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -301,23 +301,7 @@ async fn follow_buggy(platform: Arc<Platform>, buggy: Arc<Mutex<BTreeSet<String>
             () = stop.cancelled() => return,
             _ = every.tick() => {}
         }
-        let Ok(mut deployments) = platform.records.deployments(10).await else { continue };
-        deployments.reverse();
-        let mut running = BTreeMap::new();
-        for deployment in deployments.iter().filter(|deployment| deployment.name == SERVICE) {
-            let Ok(hosts) = platform.records.deployment_hosts(deployment.id).await else { continue };
-            for host in hosts {
-                match host.state.as_str() {
-                    "done" | "unhealthy" | "kept" => {
-                        running.insert(host.host, deployment.version.clone());
-                    }
-                    "rolled_back" => {
-                        running.insert(host.host, host.previous.unwrap_or_default());
-                    }
-                    _ => {}
-                }
-            }
-        }
+        let Ok(running) = platform.records.deployed_versions(SERVICE).await else { continue };
         let now: BTreeSet<String> =
             running.into_iter().filter(|(_, version)| version == BUGGY).map(|(host, _)| host).collect();
         *buggy.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
