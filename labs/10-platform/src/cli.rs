@@ -69,6 +69,15 @@ pub enum CliCommand {
         /// [default: http:// and --listen's address].
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Which of the servers sharing --dir and --db leads: `embedded` (a lock file in --dir,
+        /// for servers on one machine) or `etcd://HOST:PORT[/KEY][?ttl=SECONDS]` (a lease in etcd,
+        /// through its JSON gateway). A server that cannot have the lease stands by, and takes
+        /// over, on the same addresses, when the leader dies or stops.
+        #[arg(long, value_name = "LEASE", default_value = "embedded")]
+        lease: String,
+        /// This server's name, as the lease and the dashboard show it [default: HOSTNAME:PID].
+        #[arg(long, value_name = "NAME")]
+        node: Option<String>,
     },
     /// Runs this host's side of the platform until stopped: lab 09's agent, which dials the
     /// platform's control master and runs the signed commands it allows (the scripts' installer

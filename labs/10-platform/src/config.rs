@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use control::keys::PublicKey;
 
+use crate::availability::LeaseConfig;
 use crate::cli::{Cli, CliCommand};
 use crate::demo::DemoConfig;
 use crate::error::Error;
@@ -28,7 +29,7 @@ pub enum Command {
         db: String,
     },
     /// Run the server.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Run the demo.
     Demo(DemoConfig),
     /// Install a version of a monitoring script on this host.
@@ -106,7 +107,20 @@ impl TryFrom<Cli> for Config {
                 host_releases,
                 installer,
                 public_url,
-            } => Command::Serve(ServeConfig {
+                lease,
+                node,
+            } => Command::Serve(Box::new(ServeConfig {
+                lease: Some(
+                    LeaseConfig::parse(&lease, &dir)
+                        .map_err(|reason| Error::BadOption(format!("--lease: {reason}")))?,
+                ),
+                node: match node {
+                    Some(node) if node.trim().is_empty() => {
+                        return Err(Error::BadOption("--node: the name is empty".into()));
+                    }
+                    Some(node) => node,
+                    None => default_node(),
+                },
                 db: database(db)?,
                 listen,
                 control,
@@ -117,7 +131,7 @@ impl TryFrom<Cli> for Config {
                 host_releases,
                 installer,
                 public_url,
-            }),
+            })),
             CliCommand::Agent {
                 id,
                 master,
@@ -197,6 +211,13 @@ impl TryFrom<Cli> for Config {
         };
         Ok(Config { command })
     }
+}
+
+/// This machine's name and this process's id: a server's name unless it is given one.
+fn default_node() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = if host.trim().is_empty() { "localhost" } else { host.trim() };
+    format!("{host}:{}", std::process::id())
 }
 
 /// A database URL that is not empty.

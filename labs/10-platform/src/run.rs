@@ -6,6 +6,9 @@ use std::io::Write;
 use control::agent::{AgentConfig, AllowList};
 use control::keys::Identity;
 
+use tokio::net::TcpSocket;
+
+use crate::availability::{Leadership, campaign};
 use crate::config::{AgentRun, Command, Config};
 use crate::demo::{ensure_accounts, run_demo};
 use crate::error::Error;
@@ -132,9 +135,29 @@ async fn migrate(db: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Runs the server until `shutdown`, saying where it listens (and, on a first start, the admin's
-/// password) on `out`.
+/// password) on `out`. With a lease, it stands by until it leads, says so, and stops with
+/// [`Error::LeadershipLost`] when it loses the lease.
 async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -> Result<(), Error> {
-    let server = Server::start(config, shutdown.token()).await?;
+    let leadership = match &config.lease {
+        None => None,
+        Some(lease) => {
+            let mut said = Ok(());
+            let won = campaign(lease, &config.node, shutdown.token(), |holder| {
+                let holder = if holder.is_empty() { "another server" } else { holder };
+                said = writeln!(out, "standing by: {holder} leads; {} takes over when it stops", config.node)
+                    .and_then(|()| out.flush());
+            })
+            .await?;
+            said.map_err(Error::Write)?;
+            let Some(leadership) = won else { return Ok(()) };
+            writeln!(out, "{} leads, with the fencing token {}", config.node, leadership.token)
+                .map_err(Error::Write)?;
+            // A leader that has just died may not have let its addresses go yet.
+            wait_for_addresses(config, shutdown.token()).await?;
+            Some(leadership)
+        }
+    };
+    let server = Server::start(config, leadership.as_ref(), shutdown.token()).await?;
     let password = ensure_accounts(&server.platform).await?;
     writeln!(out, "platform on http://{}", server.http).map_err(Error::Write)?;
     writeln!(out, "control master on {} (key {})", server.control, server.master_key)
@@ -147,8 +170,50 @@ async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -
             .map_err(Error::Write)?;
     }
     out.flush().map_err(Error::Write)?;
-    shutdown.token().cancelled().await;
+    let lost = leadership.as_ref().map(Leadership::lost).unwrap_or_default();
+    tokio::select! {
+        () = shutdown.token().cancelled() => {}
+        () = lost.cancelled() => shutdown.stop(),
+    }
     server.join().await;
+    match leadership {
+        Some(leadership) if lost.is_cancelled() => Err(Error::LeadershipLost(leadership.token)),
+        Some(leadership) => {
+            // Given up at once, so the standby need not wait for it to expire.
+            leadership.resign().await;
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// How long a new leader waits for its addresses to be free.
+const ADDRESSES_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits until each of the server's addresses (those with a port) could be bound, as its
+/// listeners bind them (`SO_REUSEADDR`, so a dead leader's connections in TIME_WAIT do not count).
+async fn wait_for_addresses(
+    config: &ServeConfig,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<(), Error> {
+    let deadline = tokio::time::Instant::now() + ADDRESSES_WAIT;
+    for address in [config.listen, config.control, config.relay] {
+        if address.port() == 0 {
+            continue;
+        }
+        loop {
+            let socket = if address.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }
+                .map_err(Error::sys("socket"))?;
+            socket.set_reuseaddr(true).map_err(Error::sys("setsockopt SO_REUSEADDR"))?;
+            match socket.bind(address) {
+                Ok(()) => break,
+                Err(err) if tokio::time::Instant::now() >= deadline || stop.is_cancelled() => {
+                    return Err(Error::sys(format!("bind {address}"))(err));
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+    }
     Ok(())
 }
 

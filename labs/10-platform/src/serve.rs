@@ -4,6 +4,10 @@
 //! pipeline (its data in the data directory, the recorded rules pushed to its judge), how scripts
 //! reach the hosts, and the API and the dashboard on one HTTP port, until the shutdown.
 //!
+//! With a standby ([`ServeConfig::lease`]), the caller wins the lease first ([`crate::availability`])
+//! and hands the leadership to [`Server::start`], which raises the records' fence to its token
+//! before anything else writes.
+//!
 //! The parts are the stages' work; this file only starts them, so it is given.
 
 use std::net::SocketAddr;
@@ -15,6 +19,7 @@ use control::master::{Master, MasterConfig, MasterHandle};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::availability::{Leadership, LeaseConfig};
 use crate::commands::Commands;
 use crate::error::Error;
 use crate::monitoring::{Monitoring, MonitoringConfig};
@@ -51,6 +56,11 @@ pub struct ServeConfig {
     /// The platform's address as hosts reach it, to fetch scripts from: `http://` and where the
     /// API listens, when `None`.
     pub public_url: Option<String>,
+    /// The lease that says which of the servers sharing the data directory and the records leads
+    /// (`None`: this one, alone, as a lab's tests run it).
+    pub lease: Option<LeaseConfig>,
+    /// This server's name, as the lease and the records show it.
+    pub node: String,
 }
 
 /// Where hosts keep their monitoring scripts, unless told otherwise.
@@ -79,16 +89,25 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts every part on the current runtime; they stop at `shutdown`.
+    /// Starts every part on the current runtime; they stop at `shutdown`. With `leadership`, the
+    /// records write only for it: their fence is raised to its token first.
     ///
     /// # Errors
     ///
-    /// When the records cannot be opened ([`Error::Records`]), a key or the key store cannot be
-    /// read or made, or an address cannot be bound ([`Error::Sys`]).
-    pub async fn start(config: &ServeConfig, shutdown: &CancellationToken) -> Result<Server, Error> {
+    /// When the records cannot be opened ([`Error::Records`], and `Fenced` when a newer leader has
+    /// led), a key or the key store cannot be read or made, or an address cannot be bound
+    /// ([`Error::Sys`]).
+    pub async fn start(
+        config: &ServeConfig,
+        leadership: Option<&Leadership>,
+        shutdown: &CancellationToken,
+    ) -> Result<Server, Error> {
         std::fs::create_dir_all(&config.dir)
             .map_err(Error::sys(format!("create {}", config.dir.display())))?;
-        let records = Records::open(&config.db).await?;
+        let mut records = Records::open(&config.db).await?;
+        if let Some(leadership) = leadership {
+            records = records.lead(leadership.token, &leadership.node, crate::now_millis()).await?;
+        }
         let master_identity =
             Identity::load_or_generate(&config.dir.join("master.key")).map_err(control_error)?;
         let operator = Identity::load_or_generate(&config.dir.join("operator.key")).map_err(control_error)?;

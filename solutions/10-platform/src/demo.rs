@@ -71,9 +71,11 @@ pub async fn run_demo(
         host_releases: dir.join("host-releases"),
         installer: None,
         public_url: None,
+        lease: None,
+        node: "demo".into(),
     };
     let stop = shutdown.child_token();
-    let server = Server::start(&serve, &stop).await?;
+    let server = Server::start(&serve, None, &stop).await?;
     let password = ensure_accounts(&server.platform).await?;
 
     let installer = std::env::current_exe().map_err(Error::sys("find this program's path"))?;

@@ -27,6 +27,12 @@ pub enum Error {
     /// printed before).
     #[error("deploy: {0}")]
     Deploy(String),
+    /// The lease could not be asked for (a lock file that cannot be opened, etcd out of reach).
+    #[error("lease: {0}")]
+    Lease(#[from] crate::availability::LeaseError),
+    /// This server led, and lost the lease: it stopped, since another may lead now.
+    #[error("the leadership (token {0}) was lost: stopped, so that the standby leads alone")]
+    LeadershipLost(i64),
     /// A call failed (starting the runtime, binding a socket).
     #[error("{call}: {source}")]
     Sys {

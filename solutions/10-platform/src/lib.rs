@@ -27,6 +27,8 @@
 //!   checked against before they are stored ([`scripts::check_package`]), their versions.
 //! - [`api`]: the HTTP API ([`api::router`]); [`dashboard`]: the pages ([`dashboard::router`]);
 //!   [`directory`]: what every request reads, kept for a second.
+//! - [`availability`]: two servers, one leading and one standing by: the lease (a lock file or
+//!   etcd), its fencing token, campaigning ([`availability::campaign`]).
 //! - [`serve`]: the server in one process ([`serve::Server`]); [`host`]: a host in one process (lab
 //!   09's agent, its scripts run as collectors, lab 08's sender; [`host::Host`]); [`demo`]: the
 //!   whole platform with simulated hosts and one real one ([`demo::run_demo`]).
@@ -36,6 +38,7 @@
 pub mod alerting;
 pub mod api;
 pub mod auth;
+pub mod availability;
 pub mod cli;
 pub mod commands;
 pub mod config;

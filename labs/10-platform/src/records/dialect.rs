@@ -28,6 +28,21 @@ pub fn begin_write(backend: Backend) -> &'static str {
     todo!("stage 1: SQLite takes the write lock first with BEGIN IMMEDIATE; MariaDB begins plainly")
 }
 
+/// What ends a `SELECT` inside a writing transaction so that the rows it read cannot change
+/// until the transaction ends, while other transactions may read them the same way: the fence
+/// every leader's write reads ([`super::Records::lead`]). SQLite's writing transaction holds the
+/// whole database already; InnoDB's plain read locks nothing.
+pub fn lock_for_share(backend: Backend) -> &'static str {
+    todo!("stage 5: nothing for SQLite, LOCK IN SHARE MODE (with a space before it) for MariaDB")
+}
+
+/// What ends a `SELECT` inside a writing transaction so that no other transaction may read the
+/// rows with a lock, or change them, until it ends: a new leader's raising of the fence waits for
+/// the writes that read the old one.
+pub fn lock_for_update(backend: Backend) -> &'static str {
+    todo!("stage 5: nothing for SQLite, FOR UPDATE (with a space before it) for MariaDB")
+}
+
 /// What ends an `INSERT` so that a row whose key exists already is left as it is and not counted,
 /// while any other failure (a foreign key, a bad value) still fails the statement. (`INSERT OR
 /// IGNORE` would also skip a row that breaks a NOT NULL or CHECK constraint, and MariaDB's `INSERT

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod check;
 pub mod dialect;
 pub mod hosts;
+pub mod leadership;
 pub mod releases;
 pub mod rules;
 pub mod runs;
@@ -34,6 +35,7 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use audit::{AuditEntry, AuditQuery, NewAudit};
 pub use hosts::Host;
+pub use leadership::Leader;
 pub use releases::{
     Deployment, DeploymentHost, DeploymentState, HostUpdate, NewDeployment, NewRelease, Release, RunLink,
     RunPurpose,
@@ -58,7 +60,7 @@ pub enum Backend {
 }
 
 /// The schema's version once every migration of this crate is applied.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What can go wrong with the records, each naming the record or field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +100,15 @@ pub enum RecordError {
     /// A migration could not be applied, or the database's schema is newer than this crate's.
     #[error("migrating the schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A leader's write refused: another server has led since with a higher fencing token, so
+    /// this one was deposed (see [`Records::lead`]).
+    #[error("fenced: this server led with token {token}, and a newer leader holds token {current}")]
+    Fenced {
+        /// This server's token.
+        token: i64,
+        /// The newest leader's.
+        current: i64,
+    },
     /// The database refused or failed a statement, or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -127,6 +138,9 @@ pub type Result<T> = std::result::Result<T, RecordError>;
 pub struct Records {
     pool: AnyPool,
     backend: Backend,
+    /// The fencing token of the leadership these records write for, once [`Records::lead`] gave
+    /// one: every write checks it first. `None`: a server with no standby, which writes freely.
+    fence: Option<i64>,
 }
 
 impl Records {
@@ -194,10 +208,11 @@ impl Records {
         attempt().await
     }
 
-    /// A transaction that will write, begun as [`dialect::begin_write`] says.
+    /// A transaction that will write, begun as [`dialect::begin_write`] says; for a leader's
+    /// records, only once the fence says the leadership is still this server's.
     pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         todo!(
-            "stage 1: begin a transaction on the pool with the statement dialect::begin_write gives for this backend"
+            "stage 1: begin a transaction on the pool with the statement dialect::begin_write gives for this backend; in stage 5, before returning it, refuse it unless check_fence passes (every write, sessions and deletions too, must come through here)"
         )
     }
 }

@@ -5,6 +5,9 @@
 
 #![allow(dead_code)] // each stage's test file uses its own part of this
 
+pub mod etcd;
+pub mod servers;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use platform::records::Records;

@@ -186,7 +186,9 @@ impl Records {
     ///
     /// [`RecordError::NotFound`] when no host has that name.
     pub async fn remove_host(&self, name: &str) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM hosts WHERE name = ?").bind(name).execute(self.pool()).await?;
+        let mut tx = self.write().await?;
+        let deleted = sqlx::query("DELETE FROM hosts WHERE name = ?").bind(name).execute(&mut *tx).await?;
+        tx.commit().await?;
         if deleted.rows_affected() == 0 {
             return Err(RecordError::NotFound { what: "host", key: name.to_string() });
         }

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod check;
 pub mod dialect;
 pub mod hosts;
+pub mod leadership;
 pub mod releases;
 pub mod rules;
 pub mod runs;
@@ -34,6 +35,7 @@ use sqlx::{AnyPool, Executor, SqlSafeStr};
 
 pub use audit::{AuditEntry, AuditQuery, NewAudit};
 pub use hosts::Host;
+pub use leadership::Leader;
 pub use releases::{
     Deployment, DeploymentHost, DeploymentState, HostUpdate, NewDeployment, NewRelease, Release, RunLink,
     RunPurpose,
@@ -58,7 +60,7 @@ pub enum Backend {
 }
 
 /// The schema's version once every migration of this crate is applied.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// What can go wrong with the records, each naming the record or field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +100,15 @@ pub enum RecordError {
     /// A migration could not be applied, or the database's schema is newer than this crate's.
     #[error("migrating the schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A leader's write refused: another server has led since with a higher fencing token, so
+    /// this one was deposed (see [`Records::lead`]).
+    #[error("fenced: this server led with token {token}, and a newer leader holds token {current}")]
+    Fenced {
+        /// This server's token.
+        token: i64,
+        /// The newest leader's.
+        current: i64,
+    },
     /// The database refused or failed a statement, or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -127,6 +138,9 @@ pub type Result<T> = std::result::Result<T, RecordError>;
 pub struct Records {
     pool: AnyPool,
     backend: Backend,
+    /// The fencing token of the leadership these records write for, once [`Records::lead`] gave
+    /// one: every write checks it first. `None`: a server with no standby, which writes freely.
+    fence: Option<i64>,
 }
 
 impl Records {
@@ -165,7 +179,7 @@ impl Records {
             .connect_with(options)
             .await?;
         migrator(backend).run(&pool).await?;
-        Ok(Records { pool, backend })
+        Ok(Records { pool, backend, fence: None })
     }
 
     /// Which database this is.
@@ -220,9 +234,12 @@ impl Records {
         attempt().await
     }
 
-    /// A transaction that will write, begun as [`dialect::begin_write`] says.
+    /// A transaction that will write, begun as [`dialect::begin_write`] says; for a leader's
+    /// records, only once the fence says the leadership is still this server's.
     pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.pool.begin_with(dialect::begin_write(self.backend)).await?)
+        let mut tx = self.pool.begin_with(dialect::begin_write(self.backend)).await?;
+        self.check_fence(&mut tx).await?;
+        Ok(tx)
     }
 }
 
@@ -271,11 +288,13 @@ fn migrator(backend: Backend) -> Migrator {
             (1, "records", include_str!("migrations/sqlite/0001_records.sql")),
             (2, "sessions", include_str!("migrations/sqlite/0002_sessions.sql")),
             (3, "releases", include_str!("migrations/sqlite/0003_releases.sql")),
+            (4, "leadership", include_str!("migrations/sqlite/0004_leadership.sql")),
         ],
         Backend::MariaDb => &[
             (1, "records", include_str!("migrations/mysql/0001_records.sql")),
             (2, "sessions", include_str!("migrations/mysql/0002_sessions.sql")),
             (3, "releases", include_str!("migrations/mysql/0003_releases.sql")),
+            (4, "leadership", include_str!("migrations/mysql/0004_leadership.sql")),
         ],
     };
     let migrations = sources

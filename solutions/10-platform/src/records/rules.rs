@@ -70,7 +70,9 @@ impl Records {
     ///
     /// [`RecordError::NotFound`] when there is none.
     pub async fn delete_rule(&self, id: i64) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM rules WHERE id = ?").bind(id).execute(self.pool()).await?;
+        let mut tx = self.write().await?;
+        let deleted = sqlx::query("DELETE FROM rules WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         if deleted.rows_affected() == 0 {
             return Err(RecordError::NotFound { what: "rule", key: id.to_string() });
         }

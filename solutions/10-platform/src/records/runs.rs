@@ -304,10 +304,11 @@ impl Records {
     /// [`RecordError::NotFound`] when there is no such run, [`RecordError::Conflict`] when it has
     /// a job already.
     pub async fn set_run_job(&self, run: i64, job: u64) -> Result<()> {
+        let mut tx = self.write().await?;
         sqlx::query("INSERT INTO run_jobs (run_id, job) VALUES (?, ?)")
             .bind(run)
             .bind(job.to_string())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(|err| {
                 if dialect::is_missing_reference(&err) {
@@ -318,6 +319,7 @@ impl Records {
                     RecordError::Database(err)
                 }
             })?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -36,6 +36,7 @@ impl Records {
             return Err(check::invalid("session.token_hash", "is not 64 lower-case hex digits"));
         }
         check::name("session.csrf", &session.csrf)?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_name, csrf, created, expires) VALUES (?, ?, ?, ?, ?)",
         )
@@ -44,7 +45,7 @@ impl Records {
         .bind(&session.csrf)
         .bind(session.created)
         .bind(session.expires)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|err| {
             if dialect::is_missing_reference(&err) {
@@ -55,6 +56,7 @@ impl Records {
                 RecordError::Database(err)
             }
         })?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -82,10 +84,12 @@ impl Records {
     ///
     /// [`RecordError::Database`] when the database fails.
     pub async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
         let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected() > 0)
     }
 
@@ -96,8 +100,10 @@ impl Records {
     ///
     /// [`RecordError::Database`] when the database fails.
     pub async fn delete_sessions_of(&self, user: &str) -> Result<u64> {
+        let mut tx = self.write().await?;
         let deleted =
-            sqlx::query("DELETE FROM sessions WHERE user_name = ?").bind(user).execute(self.pool()).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_name = ?").bind(user).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected())
     }
 
@@ -107,8 +113,10 @@ impl Records {
     ///
     /// [`RecordError::Database`] when the database fails.
     pub async fn delete_expired_sessions(&self, now: Millis) -> Result<u64> {
+        let mut tx = self.write().await?;
         let deleted =
-            sqlx::query("DELETE FROM sessions WHERE expires <= ?").bind(now).execute(self.pool()).await?;
+            sqlx::query("DELETE FROM sessions WHERE expires <= ?").bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected())
     }
 }

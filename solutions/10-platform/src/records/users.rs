@@ -106,8 +106,9 @@ impl Records {
     ///
     /// [`RecordError::NotFound`] when there is none, [`RecordError::Conflict`] when a user has it.
     pub async fn delete_role(&self, name: &str) -> Result<()> {
+        let mut tx = self.write().await?;
         let deleted =
-            sqlx::query("DELETE FROM roles WHERE name = ?").bind(name).execute(self.pool()).await.map_err(
+            sqlx::query("DELETE FROM roles WHERE name = ?").bind(name).execute(&mut *tx).await.map_err(
                 |err| {
                     if dialect::is_missing_reference(&err) {
                         RecordError::Conflict { what: "role in use", key: name.to_string() }
@@ -116,6 +117,7 @@ impl Records {
                     }
                 },
             )?;
+        tx.commit().await?;
         if deleted.rows_affected() == 0 {
             return Err(RecordError::NotFound { what: "role", key: name.to_string() });
         }
@@ -132,6 +134,7 @@ impl Records {
     pub async fn add_user(&self, user: &User) -> Result<()> {
         check::name("user.name", &user.name)?;
         check::name("user.password_hash", &user.password_hash)?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO users (name, role, password_hash, created, disabled) VALUES (?, ?, ?, ?, ?)",
         )
@@ -140,7 +143,7 @@ impl Records {
         .bind(&user.password_hash)
         .bind(user.created)
         .bind(i64::from(user.disabled))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|err| {
             if dialect::is_conflict(&err) {
@@ -151,6 +154,7 @@ impl Records {
                 RecordError::Database(err)
             }
         })?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -1,0 +1,233 @@
+//! Stage 5: availability. Two servers share the records and the data directory; a lease says
+//! which leads (a lock file on one machine, a key in etcd across machines), each leadership has a
+//! greater fencing token, the records refuse the writes of a leader that was deposed, and a
+//! standby takes over, on the same addresses, within seconds of the leader's death.
+//!
+//! etcd's tests run on a stand-in for its JSON gateway, always, and on a real etcd too when
+//! `PLATFORM_ETCD_URL` names one (`HOST:PORT`; CI starts Debian's `etcd-server`).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::etcd::{etcds, fresh_key, revoke_lease_of};
+use common::servers::{Addresses, ServerProcess, records_path, status_of};
+use platform::availability::{Attempt, Leadership, LeaseConfig, try_lead};
+use platform::records::{RecordError, Records, RuleRecord};
+use testkit::test;
+
+/// The leadership `attempt` won, or a failure naming who holds the lease.
+fn led(attempt: Attempt) -> Leadership {
+    match attempt {
+        Attempt::Led(leadership) => leadership,
+        Attempt::Held(holder) => panic!("the lease is held by {holder:?}"),
+    }
+}
+
+/// Who holds the lease, or a failure when `attempt` won it.
+fn held(attempt: Attempt) -> String {
+    match attempt {
+        Attempt::Held(holder) => holder,
+        Attempt::Led(leadership) => panic!("won a lease another holds: {leadership:?}"),
+    }
+}
+
+#[test]
+fn a_lease_is_a_lock_file_or_a_key_in_etcd() {
+    let dir = std::path::Path::new("data");
+    assert_eq!(
+        LeaseConfig::parse("embedded", dir).unwrap(),
+        LeaseConfig::Embedded { path: dir.join("leader.lock") }
+    );
+    assert_eq!(
+        LeaseConfig::parse("etcd://127.0.0.1:2379", dir).unwrap(),
+        LeaseConfig::Etcd {
+            endpoint: "127.0.0.1:2379".into(),
+            key: "/platform/leader".into(),
+            ttl: Duration::from_secs(2)
+        }
+    );
+    assert_eq!(
+        LeaseConfig::parse("etcd://etcd.internal:2379/prod/leader?ttl=5", dir).unwrap(),
+        LeaseConfig::Etcd {
+            endpoint: "etcd.internal:2379".into(),
+            key: "/prod/leader".into(),
+            ttl: Duration::from_secs(5)
+        }
+    );
+    for bad in [
+        "",
+        "zookeeper://h:2181",
+        "etcd://",
+        "etcd://h",
+        "etcd://h:0",
+        "etcd://h:port",
+        "etcd://:2379",
+        "etcd://h:2379?ttl=0",
+        "etcd://h:2379?ttl=soon",
+        "etcd://h:2379/",
+    ] {
+        assert!(LeaseConfig::parse(bad, dir).is_err(), "{bad:?} was taken");
+    }
+}
+
+#[test(tokio)]
+async fn a_lock_file_has_one_holder_and_each_new_holder_a_greater_token() {
+    let dir = testkit::scratch_dir();
+    let lease = LeaseConfig::Embedded { path: dir.path().join("data").join("leader.lock") };
+    let a = led(try_lead(&lease, "a").await.unwrap());
+    assert_eq!(held(try_lead(&lease, "b").await.unwrap()), "a", "a second holder while a holds it");
+    assert_eq!(held(try_lead(&lease, "b").await.unwrap()), "a", "asking again changes nothing");
+    assert!(!a.lost().is_cancelled(), "a lock file's lease is lost only with its process");
+    let first = a.token;
+    a.resign().await;
+    let b = led(try_lead(&lease, "b").await.unwrap());
+    assert!(b.token > first, "b's token {} is not greater than a's {first}", b.token);
+    assert_eq!(held(try_lead(&lease, "a").await.unwrap()), "b");
+    let second = b.token;
+    // Dropped without a word, as a process that dies lets it go.
+    drop(b);
+    let c = led(try_lead(&lease, "c").await.unwrap());
+    assert!(c.token > second, "c's token {} is not greater than b's {second}", c.token);
+}
+
+#[test(tokio)]
+async fn a_key_in_etcd_has_one_holder_and_its_create_revision_is_the_token() {
+    for etcd in etcds().await {
+        let key = fresh_key("one-holder");
+        let lease = LeaseConfig::Etcd { endpoint: etcd.endpoint.clone(), key, ttl: Duration::from_secs(5) };
+        let a = led(try_lead(&lease, "a").await.unwrap());
+        assert_eq!(held(try_lead(&lease, "b").await.unwrap()), "a", "{}: a second holder", etcd.name);
+        assert!(!a.lost().is_cancelled(), "{}: lost at once", etcd.name);
+        let first = a.token;
+        // A leader that stops gives the lease up: the next need not wait out its time to live.
+        a.resign().await;
+        let b = led(try_lead(&lease, "b").await.unwrap());
+        assert!(b.token > first, "{}: b's token {} is not greater than a's {first}", etcd.name, b.token);
+        assert_eq!(held(try_lead(&lease, "c").await.unwrap()), "b", "{}", etcd.name);
+        b.resign().await;
+    }
+}
+
+#[test(tokio)]
+async fn a_leader_whose_etcd_lease_is_gone_is_told_and_another_leads() {
+    for etcd in etcds().await {
+        let key = fresh_key("lost");
+        let lease = LeaseConfig::Etcd {
+            endpoint: etcd.endpoint.clone(),
+            key: key.clone(),
+            ttl: Duration::from_secs(3),
+        };
+        let a = led(try_lead(&lease, "a").await.unwrap());
+        // What etcd does when a leader stops renewing: the lease and its key are gone.
+        assert!(revoke_lease_of(&etcd.endpoint, &key).await, "{}: no lease on the key", etcd.name);
+        let lost = a.lost();
+        testkit::tokio::within(&format!("{}: a told its leadership is lost", etcd.name), lost.cancelled())
+            .await;
+        let b = led(try_lead(&lease, "b").await.unwrap());
+        assert!(
+            b.token > a.token,
+            "{}: b's token {} is not greater than a's {}",
+            etcd.name,
+            b.token,
+            a.token
+        );
+        b.resign().await;
+    }
+}
+
+#[test(tokio)]
+async fn the_records_refuse_every_write_of_a_deposed_leader() {
+    for db in common::databases().await {
+        let name = db.name;
+        let tags = BTreeMap::from([("dc".to_string(), "bj".to_string())]);
+        let a = db.records.lead(1, "a", 1_000).await.unwrap();
+        assert_eq!(a.fence(), Some(1));
+        a.add_host("web1", &tags, 1_000)
+            .await
+            .unwrap_or_else(|err| panic!("{name}: the leader's write: {err}"));
+        let leader = db.records.leader().await.unwrap().unwrap();
+        assert_eq!((leader.token, leader.holder.as_str()), (1, "a"), "{name}");
+
+        let b = db.records.lead(2, "b", 2_000).await.unwrap();
+        let fenced = |what: &str, result: Result<(), RecordError>| match result {
+            Err(RecordError::Fenced { token: 1, current: 2 }) => {}
+            other => panic!("{name}: a deposed leader's {what}: {other:?}"),
+        };
+        fenced("new host", a.add_host("web2", &tags, 2_100).await.map(|_| ()));
+        fenced("host removed", a.remove_host("web1").await);
+        let rule = RuleRecord { id: 1, expr: "cpu > 90".into(), priority: 2, note: String::new() };
+        fenced("rule", a.put_rule(&rule).await);
+        fenced("user", a.delete_role("viewer").await);
+        fenced("sessions swept", a.delete_expired_sessions(9_999).await.map(|_| ()));
+        assert_eq!(db.records.hosts().await.unwrap().len(), 1, "{name}: a deposed leader's host was written");
+
+        b.add_host("web2", &tags, 2_200)
+            .await
+            .unwrap_or_else(|err| panic!("{name}: the new leader's write: {err}"));
+        b.put_rule(&rule).await.unwrap();
+        assert!(
+            matches!(db.records.lead(1, "a", 3_000).await, Err(RecordError::Fenced { token: 1, current: 2 })),
+            "{name}: a deposed leader led again with its old token"
+        );
+        assert!(db.records.lead(0, "z", 3_000).await.is_err(), "{name}: a token of 0");
+        let leader = db.records.leader().await.unwrap().unwrap();
+        assert_eq!((leader.token, leader.holder.as_str(), leader.since), (2, "b", 2_000), "{name}");
+        // Leading again with the token the fence holds (b's records opened again) is allowed.
+        let again = db.records.lead(2, "b", 4_000).await.unwrap();
+        again.remove_host("web1").await.unwrap();
+    }
+}
+
+/// Two servers sharing `dir` and `addresses` with `lease`: a leads, b stands by; a is killed and
+/// b must serve on the same addresses within five seconds. Returns how long that took.
+async fn kill_the_leader(dir: &std::path::Path, lease: &str) -> Duration {
+    let addresses = Addresses::free();
+    let mut a = ServerProcess::spawn("a", dir, &addresses, lease);
+    a.line("platform on", Duration::from_secs(30)).await;
+    let mut b = ServerProcess::spawn("b", dir, &addresses, lease);
+    assert_eq!(
+        b.line("standing by", Duration::from_secs(30)).await,
+        "standing by: a leads; b takes over when it stops"
+    );
+    assert_eq!(status_of(addresses.http, "/api/me").await, Some(401), "a serves the API");
+    let a_token: i64 = a.line("a leads", Duration::ZERO).await.rsplit(' ').next().unwrap().parse().unwrap();
+
+    let killed = std::time::Instant::now();
+    a.kill();
+    b.line("platform on", Duration::from_secs(5)).await;
+    let mut status = None;
+    while killed.elapsed() < Duration::from_secs(5) && status != Some(401) {
+        status = status_of(addresses.http, "/api/me").await;
+        if status != Some(401) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let took = killed.elapsed();
+    assert_eq!(status, Some(401), "b does not serve the API on a's address 5 s after a died");
+    let b_token: i64 = b.line("b leads", Duration::ZERO).await.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(b_token > a_token, "b's token {b_token} is not greater than a's {a_token}");
+    let records = Records::open(&format!("sqlite://{}", records_path(dir).display())).await.unwrap();
+    let leader = records.leader().await.unwrap().expect("no leader recorded");
+    assert_eq!((leader.holder.as_str(), leader.token), ("b", b_token), "the records' fence");
+    assert_eq!(b.ended(), None, "b stopped");
+    took
+}
+
+#[test(tokio)]
+async fn a_standby_on_a_lock_file_serves_within_seconds_of_the_leaders_death() {
+    let dir = testkit::scratch_dir();
+    let took = kill_the_leader(dir.path(), "embedded").await;
+    eprintln!("lock file: the standby served {took:?} after the leader was killed");
+}
+
+#[test(tokio)]
+async fn a_standby_on_etcd_serves_within_seconds_of_the_leaders_death() {
+    for etcd in etcds().await {
+        let dir = testkit::scratch_dir();
+        let lease = format!("etcd://{}{}?ttl=1", etcd.endpoint, fresh_key("failover"));
+        let took = kill_the_leader(dir.path(), &lease).await;
+        eprintln!("{}: the standby served {took:?} after the leader was killed", etcd.name);
+    }
+}
