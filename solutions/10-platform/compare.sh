@@ -2,7 +2,8 @@
 # Lab 10 measured, side by side in one run on this machine:
 #
 #   1. The storage tests (stages 1, 2 and 4) on SQLite and on a real MariaDB: the same tests, each
-#      on a fresh database of each backend.
+#      on a fresh database of each backend; and stage 5's availability tests, their leases in etcd
+#      on a real etcd as well as on the tests' stand-in for its JSON gateway.
 #   2. The records' batch goal: a run on HOSTS hosts, every host's result written in batches of
 #      BATCH as a master reports them, ROUNDS rounds on SQLite and on MariaDB; then the same with
 #      a transaction a result (batches of 1, on ONE_BY_ONE hosts), the way it is not done.
@@ -21,15 +22,22 @@
 #      machine, each running the deploy routine and the release's hooks) beside Ansible's rolling
 #      update (`serial: 10%`, Debian's ansible) of the same package to as many loopback hosts over
 #      OpenSSH (an sshd of its own on a free port), per host.
+#   7. Failover: two `platform serve` sharing the records, the data directory and the addresses,
+#      one leading and one standing by; kill -9 of the leader FAILOVERS times, the roles
+#      alternating, for each lease (the lock file, and a key in etcd with a 1 s time to live):
+#      from the kill to the standby answering on the same HTTP address, and each new leader's
+#      fencing token greater than the last.
 #
 # MariaDB is the server PLATFORM_MARIADB_URL names, or a private one started here with
 # solutions/10-platform/mariadb.sh (Debian's mariadb-server; .ci/compare-platform installs it) and
-# stopped at the end. Exits 1 only when a test fails or a result is missing; the timings are
-# printed, never asserted.
+# stopped at the end; etcd, the one PLATFORM_ETCD_URL names (HOST:PORT), or a private one started
+# with solutions/10-platform/etcd.sh (Debian's etcd-server) the same way. Exits 1 only when a test
+# fails, a result is missing or a standby does not take over; the timings are printed, never
+# asserted.
 #
 # Usage: solutions/10-platform/compare.sh     (HOSTS=10000 BATCH=1000 ROUNDS=5 ONE_BY_ONE=2000
-#        SECONDS_EACH=10 FLEET=10000 KILLS=20 RELEASE_FLEET=1000 REAL_HOSTS=50 for the chapter;
-#        the defaults are CI's)
+#        SECONDS_EACH=10 FLEET=10000 KILLS=20 RELEASE_FLEET=1000 REAL_HOSTS=50 FAILOVERS=100 for
+#        the chapter; the defaults are CI's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,13 +50,21 @@ FLEET=${FLEET:-2000}
 KILLS=${KILLS:-3}
 RELEASE_FLEET=${RELEASE_FLEET:-1000}
 REAL_HOSTS=${REAL_HOSTS:-50}
+FAILOVERS=${FAILOVERS:-20}
 
 source solutions/08-monitor/compare-lib.sh
 work_dir platform-compare
 started_mariadb=
-# A private MariaDB started here stops before the work directory goes.
+started_etcd=
+# A private MariaDB or etcd started here stops before the work directory goes, and after the
+# servers that use it.
 stop_mariadb() { [[ -z $started_mariadb ]] || bash solutions/10-platform/mariadb.sh stop "$work/mariadb"; }
-trap 'stop_mariadb; cleanup' EXIT
+stop_etcd() { [[ -z $started_etcd ]] || bash solutions/10-platform/etcd.sh stop "$work/etcd"; }
+stop_started() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap 'stop_started; stop_etcd; stop_mariadb; cleanup' EXIT
 now() { date +%s.%N; }
 
 url=${PLATFORM_MARIADB_URL:-}
@@ -60,13 +76,23 @@ if [[ -z $url ]]; then
 fi
 echo "MariaDB: $(mariadb --version 2>/dev/null | head -n 1)"
 
+etcd=${PLATFORM_ETCD_URL:-}
+if [[ -z $etcd ]]; then
+  port=$(free_port)
+  started_etcd=yes
+  etcd=$(bash solutions/10-platform/etcd.sh start "$work/etcd" "$port" | tail -n 1)
+fi
+etcd=${etcd#http://}
+etcd=${etcd%/}
+echo "etcd: $(/usr/bin/etcd --version 2>/dev/null | head -n 1) on $etcd"
+
 echo
-echo "== the storage tests on SQLite and MariaDB (stage 1's; stage 2's and stage 4's, with their migrations)"
-tests=(--test stage1_records --test stage2_api --test stage4_release)
+echo "== the storage tests on SQLite and MariaDB (stage 1's; stage 2's and stage 4's, with their migrations), and stage 5's leases on etcd too"
+tests=(--test stage1_records --test stage2_api --test stage4_release --test stage5_availability)
 # Named by target, not by package: the workspace's default members then choose the features, as for
 # every other release build of the course, so one build serves them all (see .ci/run).
-if ! PLATFORM_MARIADB_URL=$url cargo test --release -q "${tests[@]}" >"$work/tests.log" 2>&1; then
-  echo "compare: the storage tests failed on SQLite or MariaDB" >&2
+if ! PLATFORM_MARIADB_URL=$url PLATFORM_ETCD_URL=$etcd cargo test --release -q "${tests[@]}" >"$work/tests.log" 2>&1; then
+  echo "compare: the storage tests failed on SQLite, MariaDB or etcd" >&2
   tail -n 60 "$work/tests.log" >&2
   exit 1
 fi
@@ -382,3 +408,83 @@ done
 printf '%s hosts, batches of 10 %%: platform %.2f s (%.0f ms a host), Ansible over OpenSSH %.2f s (%.0f ms a host): Ansible/platform %.1f\n' \
   "$REAL_HOSTS" "$platform_took" "$(echo "$platform_took * 1000 / $REAL_HOSTS" | bc -l)" \
   "$ansible_took" "$(echo "$ansible_took * 1000 / $REAL_HOSTS" | bc -l)" "$(echo "$ansible_took / $platform_took" | bc -l)"
+
+echo
+echo "== failover: kill -9 of the leading platform serve, $FAILOVERS times a lease, the standby taking over on the same addresses"
+# The microseconds since the epoch, without a process of their own.
+micros() { local t=${EPOCHREALTIME/[.,]/}; echo "$((10#$t))"; }
+# The fencing token in out file $1 (each process start has its own, with one leadership at most).
+token_in() { sed -n 's/.* leads, with the fencing token \([0-9][0-9]*\).*/\1/p' "$1" | tail -n 1; }
+# Starts `platform serve` as node $1 with the options in failover_args, its output in a file of
+# this start's own: sets node_pid[$1] (emptied once it is killed) and node_out[$1].
+declare -A node_pid node_out
+node_starts=0
+start_node() {
+  node_starts=$((node_starts + 1))
+  node_out[$1]=$fdir/$1-$node_starts.out
+  "$platform" serve "${failover_args[@]}" --node "$1" >"${node_out[$1]}" 2>"${node_out[$1]%.out}.log" &
+  node_pid[$1]=$!
+  pids+=("${node_pid[$1]}")
+}
+for kind in embedded etcd; do
+  fdir=$work/failover-$kind
+  mkdir -p "$fdir"
+  case $kind in
+    embedded) lease=embedded ;;
+    etcd) lease="etcd://$etcd/platform-compare/leader-$RANDOM$RANDOM?ttl=1" ;;
+  esac
+  port=$(free_port)
+  failover_args=(--db "sqlite://$fdir/records.db" --dir "$fdir/data" --listen "127.0.0.1:$port"
+    --control "127.0.0.1:$(free_port)" --relay "127.0.0.1:$(free_port)" --auto-accept --lease "$lease")
+  fbase=http://127.0.0.1:$port
+  start_node a
+  wait_match "${node_out[a]}" '^platform on' 60
+  start_node b
+  leader=a
+  standby=b
+  took_ms=()
+  tokens=("$(token_in "${node_out[a]}")")
+  for round in $(seq "$FAILOVERS"); do
+    # The standby killed as the leader the round before starts again, and stands by.
+    [[ -n ${node_pid[$standby]} ]] || start_node "$standby"
+    wait_match "${node_out[$standby]}" '^standing by' 30
+    wait_match "${node_out[$leader]}" '^platform on' 30
+    old=$(token_in "${node_out[$leader]}")
+    [[ -n $old ]] || fail "$kind, round $round: $leader serves without a fencing token"
+    killed=$(micros)
+    kill -9 "${node_pid[$leader]}"
+    wait "${node_pid[$leader]}" 2>/dev/null || true
+    node_pid[$leader]=
+    code=
+    while (($(micros) - killed < 15000000)); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$fbase/api/me" || true)
+      [[ $code == 401 ]] && break
+      sleep 0.01
+    done
+    taken=$(($(micros) - killed))
+    [[ $code == 401 ]] || { tail -n 20 "${node_out[$standby]%.out}.log" >&2; fail "$kind, round $round: nothing served on $fbase within 15 s of the leader's death (last answer: ${code:-none})"; }
+    took_ms+=("$(echo "scale=1; $taken / 1000" | bc)")
+    wait_match "${node_out[$standby]}" '^platform on' 30
+    new=$(token_in "${node_out[$standby]}")
+    if [[ -z $new ]] || ((new <= old)); then
+      fail "$kind, round $round: $standby leads with the fencing token ${new:-none}, after $leader's $old"
+    fi
+    tokens+=("$new")
+    read -r leader standby <<<"$standby $leader"
+  done
+  for node in a b; do
+    [[ -z ${node_pid[$node]} ]] || { kill "${node_pid[$node]}"; wait "${node_pid[$node]}" 2>/dev/null || true; }
+  done
+  python3 - "$kind" "${tokens[0]}" "${tokens[-1]}" "${took_ms[@]}" <<'PY'
+import math, sys
+kind, first, last, samples = sys.argv[1], sys.argv[2], sys.argv[3], sorted(map(float, sys.argv[4:]))
+n = len(samples)
+median = (samples[(n - 1) // 2] + samples[n // 2]) / 2
+# The nearest rank: of 100 samples or fewer, the 99th percentile is the greatest.
+p99 = samples[math.ceil(0.99 * n) - 1]
+note = " (of %d samples, their max)" % n if n <= 100 else ""
+lease = "the lock file" if kind == "embedded" else "etcd, ttl 1 s"
+print("%-8s %d failovers, kill -9 to 401 on the same address: median %.0f ms, p99 %.0f ms%s; min %.0f ms, max %.0f ms (%s); fencing tokens %s to %s, greater each time"
+      % (kind, n, median, p99, note, samples[0], samples[-1], lease, first, last))
+PY
+done

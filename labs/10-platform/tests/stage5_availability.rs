@@ -11,10 +11,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use base64::Engine;
 use common::etcd::{etcds, fresh_key, revoke_lease_of};
-use common::servers::{Addresses, ServerProcess, records_path, status_of};
+use common::servers::{Addresses, AgentProcess, Remote, ServerProcess, records_path, status_of};
 use platform::availability::{Attempt, Leadership, LeaseConfig, try_lead};
 use platform::records::{RecordError, Records, RuleRecord};
+use platform::releases::{PackFile, pack_files};
+use serde_json::{Value, json};
 use testkit::test;
 
 /// The leadership `attempt` won, or a failure naming who holds the lease.
@@ -229,5 +232,173 @@ async fn a_standby_on_etcd_serves_within_seconds_of_the_leaders_death() {
         let lease = format!("etcd://{}{}?ttl=1", etcd.endpoint, fresh_key("failover"));
         let took = kill_the_leader(dir.path(), &lease).await;
         eprintln!("{}: the standby served {took:?} after the leader was killed", etcd.name);
+    }
+}
+
+/// The hello service at `version`: each hook writes what it did to `events` in the host's
+/// directory (four levels above the version's files), and the start takes a moment, so that a
+/// leader killed during a batch is killed while hosts are deploying.
+fn hello(version: &str) -> Vec<u8> {
+    let head = format!(
+        "name = \"hello\"\nversion = \"{version}\"\nhook_timeout_secs = 10\nhealthy_within_secs = 0\n\n\
+         [hooks]\nstart = \"bin/start\"\nstop = \"bin/stop\"\nstatus = \"bin/status\"\n"
+    );
+    let hook = |name: &str, extra: &str| {
+        let script = format!(
+            "#!/bin/sh\nroot=../../../..\necho \"{name} $RELEASE_VERSION\" >> $root/events\n{extra}\nexit 0\n"
+        );
+        PackFile::new(&format!("bin/{name}"), script, true)
+    };
+    pack_files(&head, &[hook("start", "sleep 0.3"), hook("stop", ""), hook("status", "")])
+}
+
+/// Rollout `id` as `remote` sees it, once `done` says it is what the test waits for.
+async fn deployment_when(remote: &Remote, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    loop {
+        let (status, body) = remote.get(&format!("/api/deployments/{id}")).await;
+        if status == 200 && done(&body["data"]) {
+            return body["data"].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no {what} within 45 s: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test(tokio)]
+async fn a_rollout_resumes_on_the_new_leader_and_no_host_deploys_twice() {
+    let dir = testkit::scratch_dir();
+    let addresses = Addresses::free();
+    let mut a = ServerProcess::spawn("a", dir.path(), &addresses, "embedded");
+    let printed = a.printed().await;
+    let mut b = ServerProcess::spawn("b", dir.path(), &addresses, "embedded");
+    b.line("standing by", Duration::from_secs(30)).await;
+    let hosts: Vec<AgentProcess> =
+        (1..=6).map(|n| AgentProcess::spawn(&format!("web-{n}"), dir.path(), &addresses, &printed)).collect();
+    let admin = Remote::login(addresses.http, "admin", &printed.password).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while admin.get("/api/hosts").await.1["data"]["connected"] != json!(6) {
+        assert!(tokio::time::Instant::now() < deadline, "the six hosts did not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let package = base64::engine::general_purpose::STANDARD.encode(hello("1.0"));
+    let (status, body) = admin.post("/api/releases", json!({ "package": package })).await;
+    assert!(status == 200 || status == 201, "upload: {status} {body}");
+    let start = json!({ "target": "web-*", "canary": 1, "batch": 1, "bake_secs": 0 });
+    let (status, body) = admin.post("/api/releases/hello/1.0/deployments", start).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_i64().unwrap();
+
+    // Killed while the third batch's host is deploying: its run was sent by a's master.
+    let deploying_third = |data: &Value| {
+        data["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|host| host["batch"] == json!(2) && host["state"] == "deploying")
+    };
+    deployment_when(&admin, id, "third batch deploying", deploying_third).await;
+    a.kill();
+    b.line("platform on", Duration::from_secs(5)).await;
+
+    let ended = |data: &Value| !matches!(data["deployment"]["state"].as_str(), Some("running" | "paused"));
+    let data = deployment_when(&admin, id, "the rollout's end on b", ended).await;
+    assert_eq!(data["deployment"]["state"], "succeeded", "{data}");
+    for host in data["hosts"].as_array().unwrap() {
+        assert_eq!(host["state"], "done", "{host}");
+    }
+    for host in &hosts {
+        let starts = host.events().iter().filter(|event| *event == "start 1.0").count();
+        assert_eq!(starts, 1, "{}: started {starts} times: {:?}", host.id, host.events());
+        assert_eq!(host.current("hello").as_deref(), Some("1.0"), "{}", host.id);
+    }
+}
+
+/// `host`'s `cpu.busy` at 99, a second ago.
+fn hot(host: &str) -> monitor::Point {
+    monitor::Point {
+        host: host.into(),
+        metric: "cpu.busy".into(),
+        tags: Default::default(),
+        timestamp: platform::now_millis() - 1_000,
+        value: 99.0,
+        kind: monitor::Kind::Gauge,
+    }
+}
+
+/// Sends `points` to the relay at `relay` as lab 08's agents do, spooling them while it cannot be
+/// reached, until every one was taken.
+async fn send_until_taken(
+    relay: std::net::SocketAddr,
+    spool: std::path::PathBuf,
+    points: Vec<monitor::Point>,
+) {
+    tokio::task::spawn_blocking(move || {
+        let spool = monitor::wire::Spool::open(&spool, 16 << 20).unwrap();
+        let mut sender = monitor::wire::Sender::new(monitor::wire::SenderConfig::new(vec![relay]), spool);
+        sender.send(points).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while sender.stats().spooled > 0 {
+            assert!(std::time::Instant::now() < deadline, "the relay did not take the points in 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+            sender.send(Vec::new()).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+#[test(tokio)]
+async fn alerts_fired_across_a_failover_are_each_written_once() {
+    let dir = testkit::scratch_dir();
+    let addresses = Addresses::free();
+    let mut a = ServerProcess::spawn("a", dir.path(), &addresses, "embedded");
+    let printed = a.printed().await;
+    let mut b = ServerProcess::spawn("b", dir.path(), &addresses, "embedded");
+    b.line("standing by", Duration::from_secs(30)).await;
+    let admin = Remote::login(addresses.http, "admin", &printed.password).await;
+    let rule = json!({ "id": 1, "expr": "cpu.busy all(#1) > 90", "priority": 0 });
+    let (status, body) = admin.post("/api/rules", rule).await;
+    assert_eq!(status, 201, "{body}");
+
+    // A storm: sixty hosts hot at once, the first thirty judged by a, which is killed while its
+    // alarm writes their messages; the other thirty reach b, their agent's points held meanwhile.
+    let hosts: Vec<String> = (1..=60).map(|n| format!("storm-{n:02}")).collect();
+    let first = hosts[..30].iter().map(|host| hot(host)).collect();
+    send_until_taken(addresses.relay, dir.path().join("spool-1"), first).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, alerts) = admin.get("/api/alerts").await;
+        if alerts["data"].as_array().is_some_and(|alerts| alerts.len() == 30) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a did not judge the first thirty: {alerts}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    a.kill();
+    let rest = hosts[30..].iter().map(|host| hot(host)).collect();
+    send_until_taken(addresses.relay, dir.path().join("spool-2"), rest).await;
+    b.line("platform on", Duration::from_secs(5)).await;
+
+    let log = dir.path().join("data").join("monitoring").join("alerts.log");
+    let count = |host: &str| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines().filter(|line| line.contains(&format!("\"{host}\""))).count()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while hosts.iter().any(|host| count(host) == 0) {
+        let missing: Vec<&String> = hosts.iter().filter(|host| count(host) == 0).collect();
+        assert!(tokio::time::Instant::now() < deadline, "no alert for {missing:?} in 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The alarm writes to the log in order: once a last alert is there, anything it sent again
+    // after the failover is there too.
+    send_until_taken(addresses.relay, dir.path().join("spool-3"), vec![hot("storm-last")]).await;
+    while count("storm-last") == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no alert for storm-last in 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for host in &hosts {
+        assert_eq!(count(host), 1, "{host}'s alert written {} times", count(host));
     }
 }

@@ -8,17 +8,29 @@
 //! at every start and every change (see [`crate::alerting`]). The silences are the alarm's own
 //! state, kept by the console in a file of the data directory, as Alertmanager keeps its own.
 //!
+//! A server killed with SIGKILL, and the standby that takes over from it (stage 5), lose no alert
+//! and send none twice. The judge logs each event before it hands it on, the alarm journals each
+//! event before it answers, and the alarm's journal sends again the messages not marked delivered;
+//! two gaps are closed here. An event the judge logged and the alarm never took (the kill fell
+//! between the two) is handed to the alarm again at the next start from the judge's log: the alarm
+//! drops an event it took before, so only the missing ones count. And a message written to the log
+//! but not yet marked delivered is not written again: the log is its own record of what it holds
+//! ([`OnceLog`]).
+//!
 //! The parts are lab 08's work; this file only starts and stops them, so it is given.
 
+use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use monitor::alarm::{
-    AlarmConfig, AlarmCore, AlarmServer, DispatchSettings, LogNotifier, Notifier, ReceiverConfig, start_alarm,
+    AlarmConfig, AlarmCore, AlarmServer, DispatchSettings, LogNotifier, Notification, Notifier,
+    ReceiverConfig, start_alarm,
 };
-use monitor::judge::{Event, EventSink, JudgeConfig, JudgeServer, JudgeShard, serve_judge};
+use monitor::judge::{Event, EventLog, EventSink, JudgeConfig, JudgeServer, JudgeShard, serve_judge};
 use monitor::query::Source;
 use monitor::relay::{Relay, RelayConfig};
 use monitor::store::{Store, StoreOptions, StoreServer, serve};
@@ -94,6 +106,9 @@ impl Monitoring {
         let to_console = Arc::new(LateSink { console: OnceLock::new(), alarm: alarm.core() });
         let judge_dir = config.dir.join("judge");
         std::fs::create_dir_all(&judge_dir).map_err(Error::sys(format!("create {}", judge_dir.display())))?;
+        // What the judge told a server killed before its alarm took it: the alarm, which drops an
+        // event it took before, takes the rest now.
+        alarm.core().deliver(&recent_events(&judge_dir.join("events.log"))?);
         let judge = serve_judge(
             JudgeShard {
                 listen: loopback,
@@ -161,13 +176,92 @@ impl EventSink for LateSink {
     }
 }
 
-/// The alarm: every alert to `alerts.log` in `dir`, at most 100 a minute, priorities 3 to 5 in
-/// a digest.
+/// The events of the judge's log at `path` recent enough for the alarm to know whether it took
+/// them (half its window for duplicates).
+fn recent_events(path: &Path) -> Result<Vec<Event>, Error> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let (log, events) = EventLog::open(path).map_err(|err| Error::Monitor(err.to_string()))?;
+    drop(log);
+    let window = i64::try_from(AlarmConfig::new(Vec::new()).dedup_for.as_millis() / 2).unwrap_or(i64::MAX);
+    let since = crate::now_millis().saturating_sub(window);
+    Ok(events.into_iter().filter(|event| matches!(event, Event::Alert(alert) if alert.at >= since)).collect())
+}
+
+/// Lab 08's log of messages, each written once. A message equal to one the log holds is the same
+/// message sent again (the alarm's journal sends again what it had not marked delivered when its
+/// server was killed): it is not written twice. Two messages are equal only when they are the
+/// same: each names its event's rule, series, status and time.
+pub struct OnceLog {
+    log: LogNotifier,
+    written: HashSet<String>,
+}
+
+/// How much of the end of the log [`OnceLog`] reads at a start: what the alarm may send again
+/// is among its last messages.
+pub const ONCE_LOG_TAIL: u64 = 8 << 20;
+
+impl OnceLog {
+    /// The log at `path`, with the messages of its last [`ONCE_LOG_TAIL`] bytes known as written.
+    /// A last line cut short (the process was killed writing it) is ended, so the next message
+    /// starts a line of its own.
+    ///
+    /// # Errors
+    ///
+    /// When the file exists and cannot be read or ended.
+    pub fn open(path: &Path) -> std::io::Result<OnceLog> {
+        let mut written = HashSet::new();
+        if let Ok(mut file) = std::fs::OpenOptions::new().read(true).append(true).open(path) {
+            let length = file.metadata()?.len();
+            file.seek(SeekFrom::Start(length.saturating_sub(ONCE_LOG_TAIL)))?;
+            let mut text = String::new();
+            file.read_to_string(&mut text)?;
+            // Read from the middle of a line: that line is skipped.
+            let whole = if length > ONCE_LOG_TAIL {
+                text.split_once('\n').map_or("", |(_, rest)| rest)
+            } else {
+                &text
+            };
+            for line in whole.lines() {
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
+                    written.insert(value["notification"].to_string());
+                }
+            }
+            if !text.is_empty() && !text.ends_with('\n') {
+                file.write_all(b"\n")?;
+            }
+        }
+        Ok(OnceLog { log: LogNotifier::new(path), written })
+    }
+}
+
+impl Notifier for OnceLog {
+    fn describe(&self) -> String {
+        format!("{} (each message once)", self.log.describe())
+    }
+
+    fn send(&mut self, notification: &Notification, now: monitor::point::Millis) -> Result<(), String> {
+        let key = serde_json::to_value(notification).map(|value| value.to_string()).unwrap_or_default();
+        if self.written.contains(&key) {
+            return Ok(());
+        }
+        self.log.send(notification, now)?;
+        self.written.insert(key);
+        Ok(())
+    }
+}
+
+/// The alarm: every alert to `alerts.log` in `dir` once ([`OnceLog`]), at most 100 a minute,
+/// priorities 3 to 5 in a digest.
 fn start_log_alarm(dir: &Path, shutdown: &monitor::Shutdown) -> monitor::Result<AlarmServer> {
     let mut log = ReceiverConfig::new("log");
     log.limit = 100;
     log.digest_from = 3;
-    let notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(LogNotifier::new(&dir.join("alerts.log")))];
+    let path = dir.join("alerts.log");
+    let once =
+        OnceLog::open(&path).map_err(|err| monitor::Error::File { path: path.clone(), source: err })?;
+    let notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(once)];
     start_alarm(
         AlarmConfig::new(vec![log]),
         notifiers,
@@ -175,4 +269,36 @@ fn start_log_alarm(dir: &Path, shutdown: &monitor::Shutdown) -> monitor::Result<
         Some(&dir.join("alarm.journal")),
         shutdown,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use monitor::alarm::Notification;
+
+    use super::*;
+
+    #[test]
+    fn a_message_the_log_holds_is_not_written_again_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alerts.log");
+        let message = |count| Notification::Suppressed { count, since: 1_000 };
+        let mut log = OnceLog::open(&path).unwrap();
+        log.send(&message(1), 5).unwrap();
+        log.send(&message(2), 6).unwrap();
+        log.send(&message(1), 7).unwrap();
+        drop(log);
+        // A line cut short by a kill, then the journal's sending again after the restart.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"at\":8,\"subj").unwrap();
+        let mut log = OnceLog::open(&path).unwrap();
+        log.send(&message(2), 9).unwrap();
+        log.send(&message(3), 10).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let counts: Vec<i64> = text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .map(|line| line["notification"]["count"].as_i64().unwrap_or(-1))
+            .collect();
+        assert_eq!(counts, [1, 2, 3], "{text}");
+        assert_eq!(text.lines().count(), 4, "the cut line stays a line of its own: {text}");
+    }
 }

@@ -34,6 +34,10 @@ use super::{ReleaseManifest, is_name, is_version};
 /// its whole body.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the deploy routine keeps asking a platform it cannot reach for the package (a
+/// platform failing over to its standby is out of reach for a few seconds).
+pub const FETCH_PATIENCE: Duration = Duration::from_secs(10);
+
 /// How much of a hook's output is kept, per stream.
 pub const HOOK_OUTPUT: usize = 4096;
 
@@ -165,7 +169,7 @@ struct Deploy<'a> {
 /// Runs the deploy routine for `request`, on this host, and says what it did.
 pub async fn deploy(request: &DeployRequest) -> DeployReport {
     todo!(
-        "stage 4: check the request; lock DIR/NAME/.lock (File::lock, off the runtime); download (not when VERSION/package.sha256 is the signed sum: a rollback needs no platform) with lab 03's client, verify the SHA-256 and unpack_release into a temporary directory renamed into place; stop what `current` names with its stop hook; point `previous` at it; switch `current` by a new link renamed over it; start; run status until it exits 0 or healthy_within passes; after the switch, a failure stops the new version and puts the old one back and starts it. Hooks run as lab 09's run_program of `/usr/bin/env -C FILES RELEASE_NAME=.. RELEASE_VERSION=.. ./HOOK`, within the hook timeout"
+        "stage 4: check the request; lock DIR/NAME/.lock (File::lock, off the runtime); download (not when VERSION/package.sha256 is the signed sum: a rollback needs no platform) with lab 03's client, asking again for up to FETCH_PATIENCE while the platform cannot be reached or answers 5xx (in stage 5 it may be failing over), verify the SHA-256 and unpack_release into a temporary directory renamed into place; stop what `current` names with its stop hook; point `previous` at it; switch `current` by a new link renamed over it; start; run status until it exits 0 or healthy_within passes; after the switch, a failure stops the new version and puts the old one back and starts it. Hooks run as lab 09's run_program of `/usr/bin/env -C FILES RELEASE_NAME=.. RELEASE_VERSION=.. ./HOOK`, within the hook timeout"
     )
 }
 

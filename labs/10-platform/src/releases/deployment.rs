@@ -32,6 +32,12 @@ use crate::scripts::Distribution;
 /// How often a driver looks at a run it waits for, or at a paused rollout.
 pub const POLL: Duration = Duration::from_millis(20);
 
+/// How long a rollout taken up by a platform that has just started (or taken over from a leader
+/// that died) waits for a batch's hosts to connect before it starts them: their agents reconnect
+/// to the new master with a backoff, and a host sent nothing because it had not yet reconnected
+/// would fail for no fault of its own.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(15);
+
 /// The longest target a run of a rollout is sent with: its hosts' names, comma-separated (lab
 /// 09's targets are at most [`MAX_LEN`], and the signed target adds the role's).
 const MAX_TARGET: usize = MAX_LEN / 2;
@@ -103,13 +109,16 @@ impl Platform {
         todo!("stage 4: require_admin; paused -> running in the records, or Conflict; audit")
     }
 
-    /// Takes up the rollouts a stopped platform left running or paused: a driver for each, from
-    /// the batch it stood at. How many.
+    /// Takes up the rollouts a stopped platform (or a leader that died) left running or paused: a
+    /// driver for each, from the batch it stood at, whose batches wait up to [`RECONNECT_GRACE`]
+    /// for their hosts to reconnect. How many.
     ///
     /// # Errors
     ///
     /// [`Refusal::Internal`] when the records cannot be read.
     pub async fn recover_deployments(self: &Arc<Self>) -> Result<usize, Refusal> {
-        todo!("stage 4: a driver for each unfinished deployment")
+        todo!(
+            "stage 4: a driver for each unfinished deployment; in stage 5 a new leader takes them up too, so give each batch it starts within RECONNECT_GRACE the time for its hosts to reconnect"
+        )
     }
 }

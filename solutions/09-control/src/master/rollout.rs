@@ -135,7 +135,10 @@ impl Rollout {
             if !paused {
                 self.fill_window();
             }
-            if self.waiting.is_empty() && (self.queue.is_empty() || self.stopped) && !paused {
+            // The pause (a job taken up after a restart) holds back what is still to be sent,
+            // until the agents have reconnected; a job with nothing left to send or to wait for
+            // is over, paused or not.
+            if self.waiting.is_empty() && (self.queue.is_empty() || (self.stopped && !paused)) {
                 break;
             }
             let mut next_deadline = self.deadlines.peek().map(|Reverse((deadline, _))| *deadline);

@@ -34,6 +34,10 @@ use super::{ReleaseManifest, is_name, is_version};
 /// its whole body.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long the deploy routine keeps asking a platform it cannot reach for the package (a
+/// platform failing over to its standby is out of reach for a few seconds).
+pub const FETCH_PATIENCE: Duration = Duration::from_secs(10);
+
 /// How much of a hook's output is kept, per stream.
 pub const HOOK_OUTPUT: usize = 4096;
 
@@ -499,9 +503,27 @@ fn prune(service: &Path) {
     }
 }
 
-/// The body of `GET from`, when it is a 200 of at most [`MAX_PACKAGE_BYTES`].
+/// The body of `GET from`, when it is a 200 of at most [`MAX_PACKAGE_BYTES`]. A platform that
+/// cannot be reached, or answers 5xx, is asked again, more slowly each time, for up to
+/// [`FETCH_PATIENCE`]: it may be failing over to its standby. Any other answer is final.
 async fn fetch(from: &str) -> Result<Vec<u8>, String> {
     let url = Url::parse(from).map_err(|err| format!("{from}: {err}"))?;
+    let deadline = Instant::now() + FETCH_PATIENCE;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match fetch_once(&url, from).await {
+            Err((reason, true)) if Instant::now() + pause < deadline => {
+                tracing::warn!(%reason, "the platform cannot give the package yet: asking again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            done => return done.map_err(|(reason, _)| reason),
+        }
+    }
+}
+
+/// One `GET` of `url`: its body, or why not and whether asking again may help.
+async fn fetch_once(url: &Url, from: &str) -> Result<Vec<u8>, (String, bool)> {
     let client = Client::new(ClientConfig {
         connect_timeout: FETCH_TIMEOUT,
         header_timeout: FETCH_TIMEOUT,
@@ -511,9 +533,9 @@ async fn fetch(from: &str) -> Result<Vec<u8>, String> {
         user_agent: concat!("platform-deploy/", env!("CARGO_PKG_VERSION")).to_string(),
         max_idle_per_host: 0,
     });
-    let response = client.get_once(&url).await.map_err(|err| format!("cannot fetch {from}: {err}"))?;
+    let response = client.get_once(url).await.map_err(|err| (format!("cannot fetch {from}: {err}"), true))?;
     match response.status() {
         200 => Ok(response.body),
-        status => Err(format!("cannot fetch {from}: the platform answered {status}")),
+        status => Err((format!("cannot fetch {from}: the platform answered {status}"), status >= 500)),
     }
 }

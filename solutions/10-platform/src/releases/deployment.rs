@@ -12,7 +12,7 @@
 //! it up where it stood ([`Platform::recover_deployments`]): a run already sent is followed, never
 //! sent again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +31,12 @@ use crate::scripts::Distribution;
 
 /// How often a driver looks at a run it waits for, or at a paused rollout.
 pub const POLL: Duration = Duration::from_millis(20);
+
+/// How long a rollout taken up by a platform that has just started (or taken over from a leader
+/// that died) waits for a batch's hosts to connect before it starts them: their agents reconnect
+/// to the new master with a backoff, and a host sent nothing because it had not yet reconnected
+/// would fail for no fault of its own.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(15);
 
 /// The longest target a run of a rollout is sent with: its hosts' names, comma-separated (lab
 /// 09's targets are at most [`MAX_LEN`], and the signed target adds the role's).
@@ -159,7 +165,7 @@ impl Platform {
         let id = self.records.start_deployment(&new).await?;
         let detail = format!("deployment {id}: {} hosts in {} batches", named.len(), new.batches.len());
         self.audit(now, user, "deployment", &what, "allowed", &detail).await;
-        tokio::spawn(drive(Arc::clone(self), id));
+        tokio::spawn(drive(Arc::clone(self), id, None));
         Ok(id)
     }
 
@@ -208,16 +214,18 @@ impl Platform {
         found.ok_or_else(|| Refusal::NotFound(format!("no deployment {id}")))
     }
 
-    /// Takes up the rollouts a stopped platform left running or paused: a driver for each, from
-    /// the batch it stood at. How many.
+    /// Takes up the rollouts a stopped platform (or a leader that died) left running or paused: a
+    /// driver for each, from the batch it stood at, whose batches wait up to [`RECONNECT_GRACE`]
+    /// for their hosts to reconnect. How many.
     ///
     /// # Errors
     ///
     /// [`Refusal::Internal`] when the records cannot be read.
     pub async fn recover_deployments(self: &Arc<Self>) -> Result<usize, Refusal> {
         let unfinished = self.records.unfinished_deployments().await?;
+        let reconnect_until = tokio::time::Instant::now() + RECONNECT_GRACE;
         for deployment in &unfinished {
-            tokio::spawn(drive(Arc::clone(self), deployment.id));
+            tokio::spawn(drive(Arc::clone(self), deployment.id, Some(reconnect_until)));
         }
         Ok(unfinished.len())
     }
@@ -228,12 +236,13 @@ fn invalid(field: &str, reason: impl Into<String>) -> Refusal {
     Refusal::Invalid { field: field.to_string(), reason: reason.into() }
 }
 
-/// Drives rollout `id` to its end, or until the platform stops.
-async fn drive(platform: Arc<Platform>, id: i64) {
+/// Drives rollout `id` to its end, or until the platform stops; until `reconnect_until`, a batch
+/// waits for its hosts to connect before it starts.
+async fn drive(platform: Arc<Platform>, id: i64, reconnect_until: Option<tokio::time::Instant>) {
     let Some(stopping) = platform.commands.as_ref().map(|commands| commands.stopping()) else { return };
     tokio::select! {
         () = stopping.cancelled() => {}
-        ended = drive_batches(&platform, id) => match ended {
+        ended = drive_batches(&platform, id, reconnect_until) => match ended {
             Ok(state) => tracing::info!(deployment = id, state = state.as_str(), "deployment ended"),
             Err(refusal) => tracing::error!(deployment = id, cause = %refusal, "deployment driver stopped"),
         },
@@ -241,7 +250,11 @@ async fn drive(platform: Arc<Platform>, id: i64) {
 }
 
 /// Takes rollout `id` batch by batch; its final state.
-async fn drive_batches(platform: &Platform, id: i64) -> Result<DeploymentState, Refusal> {
+async fn drive_batches(
+    platform: &Platform,
+    id: i64,
+    reconnect_until: Option<tokio::time::Instant>,
+) -> Result<DeploymentState, Refusal> {
     loop {
         let deployment = platform.records.deployment(id).await?;
         let deployment = deployment.ok_or_else(|| Refusal::NotFound(format!("no deployment {id}")))?;
@@ -275,7 +288,7 @@ async fn drive_batches(platform: &Platform, id: i64) -> Result<DeploymentState, 
                 .await?;
             continue;
         }
-        deploy_batch(platform, &deployment, &hosts).await?;
+        deploy_batch(platform, &deployment, &hosts, reconnect_until).await?;
         if !strategy.bake.is_zero() {
             tokio::time::sleep(strategy.bake).await;
         }
@@ -331,15 +344,16 @@ async fn watch_health(
 
 /// Deploys the batch in hand of `deployment` (whose hosts are `hosts`): its runs started, unless
 /// started already (a platform restarted mid-batch follows them), and followed to their end, each
-/// host's outcome recorded.
+/// host's outcome recorded. Until `reconnect_until`, the runs wait for the batch's hosts to
+/// connect.
 async fn deploy_batch(
     platform: &Platform,
     deployment: &Deployment,
     hosts: &[DeploymentHost],
+    reconnect_until: Option<tokio::time::Instant>,
 ) -> Result<(), Refusal> {
     let id = deployment.id;
     let link = RunLink { deployment: id, batch: deployment.batch, purpose: RunPurpose::Deploy };
-    let mut runs = platform.records.deployment_runs(id, deployment.batch, RunPurpose::Deploy).await?;
     let pending: Vec<String> = hosts
         .iter()
         .filter(|host| {
@@ -347,15 +361,33 @@ async fn deploy_batch(
         })
         .map(|host| host.host.clone())
         .collect();
-    if runs.is_empty() && !pending.is_empty() {
+    // The batch's runs the master took: a run that ended with no host was never sent (the
+    // platform died between recording it and the master's journal taking it, or the master
+    // refused it), so its hosts are sent the routine now, and none twice.
+    let mut runs = Vec::new();
+    let mut covered = BTreeSet::new();
+    for run in platform.records.deployment_runs(id, deployment.batch, RunPurpose::Deploy).await? {
+        let Some(found) = platform.records.run(run).await? else { continue };
+        if found.state != RunState::Running && found.hosts == 0 {
+            continue;
+        }
+        covered.extend(platform.records.results(run).await?.into_iter().map(|result| result.host));
+        covered.extend(platform.records.missing_hosts(run).await?);
+        runs.push(run);
+    }
+    let uncovered: Vec<String> = pending.iter().filter(|host| !covered.contains(*host)).cloned().collect();
+    if !uncovered.is_empty() {
         let release =
             platform.records.release(&deployment.name, &deployment.version).await?.ok_or_else(|| {
                 Refusal::NotFound(format!("no release {} {}", deployment.name, deployment.version))
             })?;
+        if let Some(until) = reconnect_until {
+            wait_for_hosts(platform, &uncovered, until).await;
+        }
         let updates: Vec<HostUpdate> =
-            pending.iter().map(|host| update(host, "deploying", "-", None, "")).collect();
+            uncovered.iter().map(|host| update(host, "deploying", "-", None, "")).collect();
         platform.records.update_deployment_hosts(id, &updates, crate::now_millis()).await?;
-        runs = start_runs(platform, deployment, &release, &pending, link).await?;
+        runs.extend(start_runs(platform, deployment, &release, &uncovered, link).await?);
     }
     let results = wait_for_runs(platform, &runs).await?;
     // A host that does not say what it ran before (a simulated one) ran what the records say.
@@ -372,6 +404,18 @@ async fn deploy_batch(
         .collect();
     platform.records.update_deployment_hosts(id, &updates, crate::now_millis()).await?;
     Ok(())
+}
+
+/// Waits until every one of `hosts` is connected to the control master, or `until`.
+async fn wait_for_hosts(platform: &Platform, hosts: &[String], until: tokio::time::Instant) {
+    let Some(commands) = &platform.commands else { return };
+    while tokio::time::Instant::now() < until {
+        let connected = commands.connected();
+        if hosts.iter().all(|host| connected.contains_key(host)) {
+            return;
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Starts the deploy routine of `release` on `hosts` as `deployment`'s user, in as few runs as
