@@ -235,6 +235,25 @@ async fn a_standby_on_etcd_serves_within_seconds_of_the_leaders_death() {
     }
 }
 
+/// Two servers on the lock file's lease in `dir`: `a` leading, `b` standing by.
+struct Pair {
+    addresses: Addresses,
+    printed: common::servers::Printed,
+    a: ServerProcess,
+    b: ServerProcess,
+}
+
+impl Pair {
+    async fn start(dir: &std::path::Path) -> Pair {
+        let addresses = Addresses::free();
+        let mut a = ServerProcess::spawn("a", dir, &addresses, "embedded");
+        let printed = a.printed().await;
+        let mut b = ServerProcess::spawn("b", dir, &addresses, "embedded");
+        b.line("standing by", Duration::from_secs(30)).await;
+        Pair { addresses, printed, a, b }
+    }
+}
+
 /// The hello service at `version`: each hook writes what it did to `events` in the host's
 /// directory (four levels above the version's files), and the start takes a moment, so that a
 /// leader killed during a batch is killed while hosts are deploying.
@@ -268,11 +287,7 @@ async fn deployment_when(remote: &Remote, id: i64, what: &str, done: impl Fn(&Va
 #[test(tokio)]
 async fn a_rollout_resumes_on_the_new_leader_and_no_host_deploys_twice() {
     let dir = testkit::scratch_dir();
-    let addresses = Addresses::free();
-    let mut a = ServerProcess::spawn("a", dir.path(), &addresses, "embedded");
-    let printed = a.printed().await;
-    let mut b = ServerProcess::spawn("b", dir.path(), &addresses, "embedded");
-    b.line("standing by", Duration::from_secs(30)).await;
+    let Pair { addresses, printed, mut a, mut b } = Pair::start(dir.path()).await;
     let hosts: Vec<AgentProcess> =
         (1..=6).map(|n| AgentProcess::spawn(&format!("web-{n}"), dir.path(), &addresses, &printed)).collect();
     let admin = Remote::login(addresses.http, "admin", &printed.password).await;
@@ -351,11 +366,7 @@ async fn send_until_taken(
 #[test(tokio)]
 async fn alerts_fired_across_a_failover_are_each_written_once() {
     let dir = testkit::scratch_dir();
-    let addresses = Addresses::free();
-    let mut a = ServerProcess::spawn("a", dir.path(), &addresses, "embedded");
-    let printed = a.printed().await;
-    let mut b = ServerProcess::spawn("b", dir.path(), &addresses, "embedded");
-    b.line("standing by", Duration::from_secs(30)).await;
+    let Pair { addresses, printed, mut a, mut b } = Pair::start(dir.path()).await;
     let admin = Remote::login(addresses.http, "admin", &printed.password).await;
     let rule = json!({ "id": 1, "expr": "cpu.busy all(#1) > 90", "priority": 0 });
     let (status, body) = admin.post("/api/rules", rule).await;
