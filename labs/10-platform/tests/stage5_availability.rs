@@ -114,6 +114,20 @@ async fn a_key_in_etcd_has_one_holder_and_its_create_revision_is_the_token() {
 }
 
 #[test(tokio)]
+async fn a_leader_keeps_its_etcd_lease_past_its_time_to_live() {
+    for etcd in etcds().await {
+        let key = fresh_key("kept");
+        let lease = LeaseConfig::Etcd { endpoint: etcd.endpoint.clone(), key, ttl: Duration::from_secs(1) };
+        let a = led(try_lead(&lease, "a").await.unwrap());
+        // Two and a half times its time to live: only renewals keep it.
+        let lost = tokio::time::timeout(Duration::from_millis(2_500), a.lost().cancelled()).await;
+        assert!(lost.is_err(), "{}: a leader whose renewals succeed stepped down", etcd.name);
+        assert_eq!(held(try_lead(&lease, "b").await.unwrap()), "a", "{}: the lease ran out", etcd.name);
+        a.resign().await;
+    }
+}
+
+#[test(tokio)]
 async fn a_leader_whose_etcd_lease_is_gone_is_told_and_another_leads() {
     for etcd in etcds().await {
         let key = fresh_key("lost");

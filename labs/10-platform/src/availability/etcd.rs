@@ -45,6 +45,6 @@ impl Kept {
 /// [`LeaseError::Etcd`] when etcd cannot be reached or answers what was not expected.
 pub async fn try_lead(endpoint: &str, key: &str, ttl: Duration, node: &str) -> Result<Attempt, LeaseError> {
     todo!(
-        "stage 5: POST /v3/kv/range for the key (base64): a value there is Held by it. Else grant a lease of ttl (/v3/lease/grant), then a /v3/kv/txn whose compare is the key's CREATE revision EQUAL to 0 and whose success puts the key with the lease: succeeded is Led with the answer's header.revision as the token and a task renewing the lease (/v3/lease/keepalive every ttl/3) that cancels lost when the answer has no TTL or when the next renewal could land after the lease may have ended; failed is Held (revoke the lease you granted). 64-bit integers are strings in etcd's JSON"
+        "stage 5: POST /v3/kv/range for the key (base64): a value there is Held by it. Else grant a lease of ttl (/v3/lease/grant), then a /v3/kv/txn whose compare is the key's CREATE revision EQUAL to 0 and whose success puts the key with the lease: succeeded is Led with the answer's header.revision as the token and a task renewing the lease (/v3/lease/keepalive every ttl/3, each waited for at most ttl/3) that cancels lost when the answer has no TTL, or when the lease, counted from the sending of the last good renewal, could end before the next look; failed is Held (revoke the lease you granted). 64-bit integers are strings in etcd's JSON"
     )
 }

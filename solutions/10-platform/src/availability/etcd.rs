@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::gateway::{REQUEST_TIMEOUT, post};
+use super::gateway::post;
 use super::lease::{Attempt, Hold, Leadership, LeaseError};
 
 /// A lease kept alive by a task of its own.
@@ -56,6 +56,7 @@ pub async fn try_lead(endpoint: &str, key: &str, ttl: Duration, node: &str) -> R
     if let Some(holder) = first_value(&range["kvs"]) {
         return Ok(Attempt::Held(holder));
     }
+    let granted = Instant::now();
     let grant = post(endpoint, "/v3/lease/grant", &json!({ "TTL": ttl.as_secs().to_string() })).await?;
     let id = integer(endpoint, &grant["ID"], "the lease's ID")?;
     let txn = json!({
@@ -73,29 +74,39 @@ pub async fn try_lead(endpoint: &str, key: &str, ttl: Duration, node: &str) -> R
     // The put's revision is the key's create revision: the token.
     let token = integer(endpoint, &answer["header"]["revision"], "the transaction's revision")?;
     let (lost, stop) = (CancellationToken::new(), CancellationToken::new());
-    let task = tokio::spawn(keep_alive(endpoint.to_string(), id, ttl, lost.clone(), stop.clone()));
+    let task = tokio::spawn(keep_alive(endpoint.to_string(), id, ttl, granted, lost.clone(), stop.clone()));
     let kept = Kept { endpoint: endpoint.to_string(), id, stop, task };
     Ok(Attempt::Led(Leadership::new(token, node, lost, Hold::Etcd(kept))))
 }
 
-/// Renews lease `id` every third of `ttl` until `stop`; cancels `lost` when etcd says it is gone,
-/// or when the next renewal could land after it may have expired.
+/// Renews lease `id` (asked for at `granted`) every third of `ttl` until `stop`; cancels `lost`
+/// when etcd says it is gone, or when it could end before the next look.
 async fn keep_alive(
     endpoint: String,
     id: i64,
     ttl: Duration,
+    granted: Instant,
     lost: CancellationToken,
     stop: CancellationToken,
 ) {
     let every = ttl / 3;
-    let mut valid_until = Instant::now() + ttl;
+    let mut valid_until = granted + ttl;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
         let sent = Instant::now();
-        match post(&endpoint, "/v3/lease/keepalive", &json!({ "ID": id.to_string() })).await {
+        // An answer later than a third of the lease is as good as none: the look after it must
+        // still come in time.
+        let body = json!({ "ID": id.to_string() });
+        let renewal = post(&endpoint, "/v3/lease/keepalive", &body);
+        match tokio::time::timeout(every, renewal).await.unwrap_or_else(|_| {
+            Err(LeaseError::Etcd {
+                endpoint: endpoint.clone(),
+                reason: format!("no renewal within {every:?}"),
+            })
+        }) {
             Ok(answer) => match integer(&endpoint, &answer["result"]["TTL"], "TTL") {
                 Ok(left) if left > 0 => valid_until = sent + ttl,
                 _ => {
@@ -106,9 +117,10 @@ async fn keep_alive(
             },
             Err(err) => tracing::warn!(cause = %err, "cannot renew the leadership's lease"),
         }
+        // The next look is at most two thirds of the lease away (a pause, then a renewal's wait).
         // Counted from when the last good renewal was sent, the lease's end as etcd sees it can
-        // only be later: stepping down before it is safe.
-        if Instant::now() + every + REQUEST_TIMEOUT >= valid_until {
+        // only be later: stepping down now, if it could end before that look, is safe.
+        if Instant::now() + 2 * every >= valid_until {
             tracing::error!(lease = id, "the leadership's lease could not be renewed in time");
             lost.cancel();
             return;
