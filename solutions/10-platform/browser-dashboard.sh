@@ -14,12 +14,15 @@
 #      real host through the script page's form, see the host's install on the run's page, and
 #      then the script's metric drawn on the host's page;
 #   5. roll the demo's release hello 1.0 out to every host through a release's form (a canary, then
-#      batches of half the hosts) and follow the rollout's page until every host is done; then
+#      batches of half the hosts, each baked 5 s), kill the leading server with SIGKILL once the
+#      canary is done, see the page's bar name the other server (and a greater fencing token) when
+#      it has taken over, and follow the rollout's page until every host is done; then
 #      hello 1.1, whose errors rise on the hosts that take it, with a health rule over a bake: its
 #      canary is put back, the other hosts are skipped and the rollout fails;
 #   6. save screenshots (SCREENSHOT=FILE of the run's page, HOST_SCREENSHOT=FILE of the host's
-#      graphs, RELEASE_SCREENSHOT=FILE of the failed rollout; the chapter's are
-#      book/src/images/10-dashboard.png, 10-host.png and 10-rollout.png).
+#      graphs, RELEASE_SCREENSHOT=FILE of the failed rollout, FAILOVER_SCREENSHOT=FILE of the
+#      rollout that went on across the failover; the chapter's are book/src/images/10-dashboard.png,
+#      10-host.png, 10-rollout.png and 10-failover.png).
 #
 #   bash solutions/10-platform/browser-dashboard.sh
 #
@@ -58,13 +61,15 @@ password=$(awk '/password/ { for (i = 1; i <= NF; i++) if ($i == "password") pri
 [ -n "$password" ] || fail "the demo printed no password"
 
 "$python" - "$chromium" "$chromedriver" "http://127.0.0.1:$port" "$password" "$hosts" "${SCREENSHOT:-$work/dashboard.png}" \
-  "${HOST_SCREENSHOT:-$work/host.png}" "${RELEASE_SCREENSHOT:-$work/rollout.png}" <<'PY'
-import json, sys, time, urllib.request
+  "${HOST_SCREENSHOT:-$work/host.png}" "${RELEASE_SCREENSHOT:-$work/rollout.png}" \
+  "${FAILOVER_SCREENSHOT:-$work/failover.png}" "$work/demo.out" <<'PY'
+import json, os, re, signal, sys, time, urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-chromium, chromedriver, base, password, hosts, screenshot, host_screenshot, release_screenshot = sys.argv[1:]
+(chromium, chromedriver, base, password, hosts, screenshot, host_screenshot, release_screenshot,
+ failover_screenshot, demo_out) = sys.argv[1:]
 simulated = int(hosts)
 hosts = simulated + 1  # and the demo's real host, real-01
 
@@ -199,7 +204,7 @@ try:
     # A release through the forms: the demo's hello 1.0 to every host (a canary, then batches of
     # 50 %), then 1.1, whose errors rise on the hosts that take it, with a health rule over a
     # 10-second bake: its canary is put back and the rollout fails.
-    def roll_out(version, extra):
+    def roll_out(version, extra, during=None):
         driver.get(base + "/releases/hello/" + version)
         form = driver.find_element(By.ID, "deploy")
         for name, value in [("target", "*"), ("canary", "1"), ("batch", "50%")] + extra:
@@ -209,6 +214,8 @@ try:
         sent = time.time()
         form.find_element(By.TAG_NAME, "button").click()
         until(f"hello {version}'s rollout page", lambda: "/deployments/" in driver.current_url, 10)
+        if during:
+            during()
         def ended():
             state = driver.find_element(By.ID, "state").get_attribute("data-state")
             if state in ("running", "paused"):
@@ -219,9 +226,39 @@ try:
         rows = [(r.get_attribute("data-host"), r.get_attribute("data-state"))
                 for r in driver.find_elements(By.CSS_SELECTOR, "#deployment-hosts tr[data-host]")]
         return state, rows, time.time() - sent
-    state, rows, took = roll_out("1.0", [("bake_secs", "0")])
+    # The demo's two servers print `[NODE, pid PID] NODE leads, with the fencing token N`.
+    def leader():
+        with open(demo_out) as out:
+            leads = re.findall(r"^\[(\w+), pid (\d+)\] \w+ leads, with the fencing token (\d+)$", out.read(), re.M)
+        node, pid, token = leads[-1]
+        return node, int(pid), int(token)
+    def bar():
+        return driver.find_element(By.ID, "leader").text
+    failover = {}
+    def kill_the_leader():
+        node, pid, token = leader()
+        shown = until("the bar naming the leader", bar, 10)
+        if shown != f"{node} · token {token}":
+            sys.exit(f"browser-dashboard.sh: the bar says {shown!r}, the demo says {node} leads with token {token}")
+        until("the canary done", lambda: driver.refresh() or driver.find_elements(
+            By.CSS_SELECTOR, "#deployment-hosts tr[data-host][data-state=done]"), 30)
+        os.kill(pid, signal.SIGKILL)
+        killed = time.time()
+        def taken_over():
+            driver.refresh()
+            shown = bar()
+            return shown if not shown.startswith(f"{node} ") else None
+        shown = until("another server in the bar", taken_over, 30)
+        new_node, new_pid, new_token = leader()
+        if shown != f"{new_node} · token {new_token}" or new_token <= token:
+            sys.exit(f"browser-dashboard.sh: after the kill the bar says {shown!r}; the demo: {new_node} with token {new_token}")
+        failover.update(old=f"{node} · token {token}", new=shown, seconds=time.time() - killed)
+    state, rows, took = roll_out("1.0", [("bake_secs", "5")], kill_the_leader)
     done = sum(1 for _, s in rows if s == "done")
-    print(f"hello 1.0 to {len(rows)} hosts: {state}, {done} done, {took:.1f} s after the form was sent")
+    if failover_screenshot:
+        driver.save_screenshot(failover_screenshot)
+    print(f"hello 1.0 to {len(rows)} hosts across a failover ({failover['old']} killed, {failover['new']} "
+          f"in the bar {failover['seconds']:.1f} s later): {state}, {done} done, {took:.1f} s after the form was sent")
     if state != "succeeded" or done != hosts:
         sys.exit(f"browser-dashboard.sh: hello 1.0: {state}, {done} of {hosts} hosts done")
     state, rows, took = roll_out("1.1", [("bake_secs", "10"), ("health_metric", "hello.errors"), ("health_max", "0.05")])

@@ -158,7 +158,7 @@ async fn serve(config: &ServeConfig, shutdown: &Shutdown, out: &mut dyn Write) -
         }
     };
     let server = Server::start(config, leadership.as_ref(), shutdown.token()).await?;
-    let password = ensure_accounts(&server.platform).await?;
+    let password = ensure_accounts(&server.platform.records).await?;
     writeln!(out, "platform on http://{}", server.http).map_err(Error::Write)?;
     writeln!(out, "control master on {} (key {})", server.control, server.master_key)
         .map_err(Error::Write)?;

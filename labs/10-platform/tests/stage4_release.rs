@@ -18,7 +18,8 @@ use base64::Engine;
 use common::{HostProcess, TestPlatform};
 use control::master::Portion;
 use platform::releases::{
-    DeployRequest, PackFile, ReleaseManifest, Restored, Step, check_release, deploy, pack_files, plan_batches,
+    DeployRequest, PackFile, ReleaseManifest, Restored, Step, check_path, check_release, deploy, is_name,
+    is_version, pack_files, plan_batches,
 };
 use platform::scripts::Violation;
 use proptest::prelude::*;
@@ -104,6 +105,30 @@ fn manifest_for(files: &[(&str, &[u8])]) -> String {
 // The package
 
 #[test]
+fn names_versions_and_paths_are_checked_at_their_edges() {
+    for name in ["a", "hello-world_2.x", "9lives", &"a".repeat(64)] {
+        assert!(is_name(name), "{name:?} refused");
+    }
+    for name in ["", "-x", "_x", ".x", "Hello", "a b", "a/b", &"a".repeat(65)] {
+        assert!(!is_name(name), "{name:?} taken");
+    }
+    for version in ["1", "1.0.2-rc.1+build_7", "V2", &"1".repeat(64)] {
+        assert!(is_version(version), "{version:?} refused");
+    }
+    for version in ["", "-1", ".1", "1 0", "1/0", &"1".repeat(65)] {
+        assert!(!is_version(version), "{version:?} taken");
+    }
+    for path in ["a", "bin/start", "share/a.b/c-d_e", &"a".repeat(255)] {
+        assert_eq!(check_path(path), Ok(()), "{path:?}");
+    }
+    for path in
+        ["", "/bin/start", "a//b", "a/./b", "./a", "a/../b", "..", "a\\b", "a\tb", "a/", &"a".repeat(256)]
+    {
+        assert!(check_path(path).is_err(), "{path:?} taken");
+    }
+}
+
+#[test]
 fn a_manifest_is_read_and_each_bad_field_is_named() {
     let good = manifest_for(&[("bin/start", b"a"), ("bin/stop", b"b"), ("bin/status", b"c")]);
     let manifest = ReleaseManifest::parse(&good).unwrap();
@@ -112,6 +137,20 @@ fn a_manifest_is_read_and_each_bad_field_is_named() {
     assert_eq!(
         (manifest.hook_timeout(), manifest.healthy_within()),
         (Duration::from_secs(5), Duration::ZERO)
+    );
+    let timed =
+        ReleaseManifest::parse(&good.replace("healthy_within_secs = 0", "healthy_within_secs = 7")).unwrap();
+    assert_eq!(timed.healthy_within(), Duration::from_secs(7));
+    let longest =
+        ReleaseManifest::parse(&good.replace("healthy_within_secs = 0", "healthy_within_secs = 600"));
+    assert_eq!(longest.unwrap().healthy_within(), Duration::from_secs(600));
+    // Left out, a hook may take 30 s and the service 10 s to be healthy.
+    let defaults = good.replace("hook_timeout_secs = 5\n", "").replace("healthy_within_secs = 0\n", "");
+    let defaulted = ReleaseManifest::parse(&defaults).unwrap();
+    assert_eq!(
+        (defaulted.hook_timeout(), defaulted.healthy_within()),
+        (Duration::from_secs(30), Duration::from_secs(10)),
+        "{defaults}"
     );
     for (from, to, rule) in [
         ("name = \"hello\"", "name = \"Hello\"", "manifest.name"),
@@ -122,6 +161,7 @@ fn a_manifest_is_read_and_each_bad_field_is_named() {
         ("hook_timeout_secs = 5", "hook_timeout_secs = 0", "manifest.hook_timeout_secs"),
         ("hook_timeout_secs = 5", "hook_timeout_secs = 601", "manifest.hook_timeout_secs"),
         ("healthy_within_secs = 0", "healthy_within_secs = 601", "manifest.healthy_within_secs"),
+        ("\"bin/stop\" = \"", "\"bin/stop\" = \"0", "manifest.checksums"),
         ("start = \"bin/start\"", "start = \"bin/begin\"", "manifest.hooks"),
         ("\"bin/stop\" = ", "\"../bin/stop\" = ", "manifest.checksums"),
         ("\"bin/stop\" = ", "\"/bin/stop\" = ", "manifest.checksums"),
@@ -187,6 +227,53 @@ fn each_broken_rule_of_a_package_is_named() {
     ] {
         assert_eq!(rule_of(check_release(&package)), rule, "{rule}");
     }
+}
+
+#[test]
+fn a_package_made_by_tar_of_a_directory_is_taken() {
+    use tar::EntryType::{Directory, Regular};
+    // `tar -czf hello.tar.gz -C hello .` names the directory itself `./` (some tars `.`) and
+    // every path after `./`.
+    let script = b"#!/bin/sh\n".as_slice();
+    let listed = manifest_for(&[("bin/start", script), ("bin/stop", script), ("bin/status", script)]);
+    for root in ["./", "."] {
+        let package = raw_package(&[
+            (root, b"", 0o755, Directory),
+            ("./release.toml", listed.as_bytes(), 0o644, Regular),
+            ("./bin/", b"", 0o755, Directory),
+            ("./bin/start", script, 0o755, Regular),
+            ("./bin/stop", script, 0o755, Regular),
+            ("./bin/status", script, 0o755, Regular),
+        ]);
+        let checked = check_release(&package).unwrap_or_else(|violation| panic!("{root:?}: {violation:?}"));
+        assert_eq!(checked.manifest.checksums.len(), 3);
+    }
+}
+
+#[test]
+fn the_size_limits_hold_at_their_edges() {
+    let max = platform::releases::MAX_PACKAGE_BYTES;
+    assert_eq!(rule_of(check_release(&vec![0u8; max])), "release.archive", "a package of the greatest size");
+    // What the files unpack to: the manifest and the hooks, and a file of zeros sized to reach
+    // the limit exactly (its checksum's length does not change with its size).
+    let with_zeros = |size: u64| {
+        let zeros = PackFile::new("zeros", vec![0u8; size as usize], false);
+        pack_files(&head("1.0"), &[hook("start", ""), hook("stop", ""), hook("status", ""), zeros])
+    };
+    let others = check_release(&with_zeros(1)).unwrap().unpacked_bytes - 1;
+    let limit = platform::releases::MAX_UNPACKED_BYTES;
+    assert_eq!(check_release(&with_zeros(limit - others)).unwrap().unpacked_bytes, limit);
+    assert_eq!(rule_of(check_release(&with_zeros(limit - others + 1))), "release.size");
+    // The manifest may be 256 KiB: padded with a comment to reach it exactly.
+    let with_comment = |size: usize| {
+        let head = format!("{}#{}\n", head("1.0"), "x".repeat(size));
+        pack_files(&head, &[hook("start", ""), hook("stop", ""), hook("status", "")])
+    };
+    let manifest_limit = 256 << 10;
+    let shortest = check_release(&with_comment(0)).unwrap().manifest_text.len();
+    let fits = with_comment(manifest_limit - shortest);
+    assert_eq!(check_release(&fits).unwrap().manifest_text.len(), manifest_limit);
+    assert_eq!(rule_of(check_release(&with_comment(manifest_limit - shortest + 1))), "release.size");
 }
 
 #[test]

@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine;
-use common::etcd::{etcds, fresh_key, revoke_lease_of};
+use common::etcd::{etcds, fresh_key, revoke_lease_of, stand_in};
 use common::servers::{Addresses, AgentProcess, Remote, ServerProcess, records_path, status_of};
 use platform::availability::{Attempt, Leadership, LeaseConfig, try_lead};
 use platform::records::{RecordError, Records, RuleRecord};
 use platform::releases::{PackFile, pack_files};
+use proptest::prelude::*;
 use serde_json::{Value, json};
 use testkit::test;
 
@@ -59,6 +60,11 @@ fn a_lease_is_a_lock_file_or_a_key_in_etcd() {
             ttl: Duration::from_secs(5)
         }
     );
+    assert_eq!(
+        LeaseConfig::parse("etcd://[::1]:2379/a", dir).unwrap(),
+        LeaseConfig::Etcd { endpoint: "[::1]:2379".into(), key: "/a".into(), ttl: Duration::from_secs(2) },
+        "the shortest key"
+    );
     for bad in [
         "",
         "zookeeper://h:2181",
@@ -72,6 +78,38 @@ fn a_lease_is_a_lock_file_or_a_key_in_etcd() {
         "etcd://h:2379/",
     ] {
         assert!(LeaseConfig::parse(bad, dir).is_err(), "{bad:?} was taken");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_text_is_a_lease_or_a_refusal_never_a_panic(text in "(etcd://)?[a-z0-9:/?=.@ \\[\\]-]{0,40}") {
+        let _ = LeaseConfig::parse(&text, std::path::Path::new("data"));
+    }
+
+    #[test]
+    fn an_etcd_lease_written_out_is_parsed_back_as_it_was(
+        host in "[a-z][a-z0-9-]{0,12}(\\.[a-z][a-z0-9-]{0,8}){0,2}",
+        port in 1u16..,
+        key in proptest::option::of("(/[A-Za-z0-9_.-]{1,10}){1,3}"),
+        ttl in proptest::option::of(1u64..=3600),
+    ) {
+        let mut text = format!("etcd://{host}:{port}");
+        if let Some(key) = &key {
+            text.push_str(key);
+        }
+        if let Some(ttl) = ttl {
+            text.push_str(&format!("?ttl={ttl}"));
+        }
+        let parsed = LeaseConfig::parse(&text, std::path::Path::new("data"));
+        let expected = LeaseConfig::Etcd {
+            endpoint: format!("{host}:{port}"),
+            key: key.unwrap_or_else(|| "/platform/leader".into()),
+            ttl: Duration::from_secs(ttl.unwrap_or(2)),
+        };
+        prop_assert_eq!(parsed, Ok(expected), "{}", text);
     }
 }
 
@@ -128,6 +166,25 @@ async fn a_leader_keeps_its_etcd_lease_past_its_time_to_live() {
 }
 
 #[test(tokio)]
+async fn a_leader_cut_off_from_etcd_steps_down_before_its_lease_can_end() {
+    // Only the stand-in can be stopped under a leader.
+    let etcd = stand_in().await;
+    let ttl = Duration::from_secs(3);
+    let lease = LeaseConfig::Etcd { endpoint: etcd.endpoint.clone(), key: fresh_key("cut-off"), ttl };
+    let a = led(try_lead(&lease, "a").await.unwrap());
+    // Renewed a few times first, so the lease's end counts from a renewal, not from the grant.
+    let early = tokio::time::timeout(Duration::from_millis(2_500), a.lost().cancelled()).await;
+    assert!(early.is_err(), "a leader whose renewals succeed stepped down");
+    let cut = std::time::Instant::now();
+    drop(etcd);
+    // etcd may end the lease a time to live after the last renewal it took, which came before the
+    // cut: the leader must know before then, or two could lead.
+    let lost = tokio::time::timeout(ttl, a.lost().cancelled()).await;
+    assert!(lost.is_ok(), "a leader cut off from etcd still leads {ttl:?} later, when its lease may be gone");
+    assert!(cut.elapsed() < ttl);
+}
+
+#[test(tokio)]
 async fn a_leader_whose_etcd_lease_is_gone_is_told_and_another_leads() {
     for etcd in etcds().await {
         let key = fresh_key("lost");
@@ -168,6 +225,7 @@ async fn the_records_refuse_every_write_of_a_deposed_leader() {
         assert_eq!((leader.token, leader.holder.as_str()), (1, "a"), "{name}");
 
         let b = db.records.lead(2, "b", 2_000).await.unwrap();
+        assert_eq!(b.fence(), Some(2), "{name}: the new leader's fence");
         let fenced = |what: &str, result: Result<(), RecordError>| match result {
             Err(RecordError::Fenced { token: 1, current: 2 }) => {}
             other => panic!("{name}: a deposed leader's {what}: {other:?}"),

@@ -63,10 +63,14 @@ impl Host {
                 .map_err(Error::sys("spawn the sender"))?,
         ];
         let host = config.agent.id.clone();
-        threads.push(
-            spawn_runner(config.scripts_dir, host, points, stop.clone())
-                .map_err(Error::sys("spawn the scripts' runner"))?,
-        );
+        match spawn_runner(config.scripts_dir, host, points, stop.clone()) {
+            Ok(runner) => threads.push(runner),
+            Err(err) => {
+                // The sender runs already: stopped, not left behind.
+                stop.stop();
+                return Err(Error::sys("spawn the scripts' runner")(err));
+            }
+        }
         let token = shutdown.clone();
         tokio::spawn(async move {
             token.cancelled().await;

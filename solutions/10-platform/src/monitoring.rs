@@ -100,7 +100,10 @@ impl Monitoring {
             Arc::new(Store::open(StoreOptions::new(config.dir.join("store"))).map_err(monitor_error)?);
         let store_server = serve(loopback, Arc::clone(&store), &shutdown).map_err(monitor_error)?;
         let source = Arc::clone(&store) as Arc<dyn Source>;
-        let alarm = start_log_alarm(&config.dir, &shutdown).map_err(monitor_error)?;
+        let alarm_config = log_alarm_config();
+        // Half the alarm's window for duplicates: what it can still tell it took.
+        let recent = alarm_config.dedup_for / 2;
+        let alarm = start_log_alarm(&config.dir, alarm_config, &shutdown).map_err(monitor_error)?;
         // The judge's events go through the console (its board of alerts) to the alarm; the
         // console needs the judge to exist, so it is put in place once it does.
         let to_console = Arc::new(LateSink { console: OnceLock::new(), alarm: alarm.core() });
@@ -108,7 +111,7 @@ impl Monitoring {
         std::fs::create_dir_all(&judge_dir).map_err(Error::sys(format!("create {}", judge_dir.display())))?;
         // What the judge told a server killed before its alarm took it: the alarm, which drops an
         // event it took before, takes the rest now.
-        alarm.core().deliver(&recent_events(&judge_dir.join("events.log"))?);
+        alarm.core().deliver(&recent_events(&judge_dir.join("events.log"), recent)?);
         let judge = serve_judge(
             JudgeShard {
                 listen: loopback,
@@ -176,15 +179,14 @@ impl EventSink for LateSink {
     }
 }
 
-/// The events of the judge's log at `path` recent enough for the alarm to know whether it took
-/// them (half its window for duplicates).
-fn recent_events(path: &Path) -> Result<Vec<Event>, Error> {
+/// The alerts of the judge's log at `path` from the last `window`.
+fn recent_events(path: &Path, window: Duration) -> Result<Vec<Event>, Error> {
     if !path.exists() {
         return Ok(Vec::new());
     }
     let (log, events) = EventLog::open(path).map_err(|err| Error::Monitor(err.to_string()))?;
     drop(log);
-    let window = i64::try_from(AlarmConfig::new(Vec::new()).dedup_for.as_millis() / 2).unwrap_or(i64::MAX);
+    let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
     let since = crate::now_millis().saturating_sub(window);
     Ok(events.into_iter().filter(|event| matches!(event, Event::Alert(alert) if alert.at >= since)).collect())
 }
@@ -252,30 +254,81 @@ impl Notifier for OnceLog {
     }
 }
 
-/// The alarm: every alert to `alerts.log` in `dir` once ([`OnceLog`]), at most 100 a minute,
-/// priorities 3 to 5 in a digest.
-fn start_log_alarm(dir: &Path, shutdown: &monitor::Shutdown) -> monitor::Result<AlarmServer> {
+/// The alarm's one receiver, the log: at most 100 alerts a minute, priorities 3 to 5 in a digest.
+fn log_alarm_config() -> AlarmConfig {
     let mut log = ReceiverConfig::new("log");
     log.limit = 100;
     log.digest_from = 3;
+    AlarmConfig::new(vec![log])
+}
+
+/// The alarm `config` describes, writing every alert to `alerts.log` in `dir` once ([`OnceLog`]).
+fn start_log_alarm(
+    dir: &Path,
+    config: AlarmConfig,
+    shutdown: &monitor::Shutdown,
+) -> monitor::Result<AlarmServer> {
     let path = dir.join("alerts.log");
     let once =
         OnceLog::open(&path).map_err(|err| monitor::Error::File { path: path.clone(), source: err })?;
     let notifiers: Vec<Box<dyn Notifier>> = vec![Box::new(once)];
-    start_alarm(
-        AlarmConfig::new(vec![log]),
-        notifiers,
-        DispatchSettings::default(),
-        Some(&dir.join("alarm.journal")),
-        shutdown,
-    )
+    start_alarm(config, notifiers, DispatchSettings::default(), Some(&dir.join("alarm.journal")), shutdown)
 }
 
 #[cfg(test)]
 mod tests {
     use monitor::alarm::Notification;
+    use monitor::judge::{Alert, Status};
+    use monitor::point::SeriesKey;
 
     use super::*;
+
+    fn alert(host: &str, at: i64) -> Event {
+        Event::Alert(Alert {
+            rule: 1,
+            priority: 0,
+            expr: "cpu > 90".into(),
+            series: SeriesKey { host: host.into(), metric: "cpu".into(), tags: Default::default() },
+            status: Status::Problem,
+            value: 95.0,
+            at,
+            count: 1,
+            notify: true,
+        })
+    }
+
+    /// The lines of the alerts log in `dir` that name `host`.
+    fn alerts_of(dir: &Path, host: &str) -> usize {
+        let text = std::fs::read_to_string(dir.join("alerts.log")).unwrap_or_default();
+        text.lines().filter(|line| line.contains(&format!("\"{host}\""))).count()
+    }
+
+    /// Starts the monitoring in `dir` and stops it once the alerts log names `host`.
+    fn run_until_written(dir: &Path, host: &str) {
+        let monitoring = Monitoring::start(&MonitoringConfig::new(dir)).unwrap();
+        testkit::eventually(&format!("{host}'s alert in the log"), || alerts_of(dir, host) > 0);
+        monitoring.stop();
+    }
+
+    #[test]
+    fn an_alert_the_judge_logged_before_a_kill_is_written_once_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let judge_log = dir.path().join("judge").join("events.log");
+        std::fs::create_dir_all(judge_log.parent().unwrap()).unwrap();
+        let now = crate::now_millis();
+        // The server was killed after its judge logged these and before its alarm took them.
+        let (mut log, _) = EventLog::open(&judge_log).unwrap();
+        log.append(&[alert("old", now - 86_400_000), alert("web1", now - 1_000)]).unwrap();
+        drop(log);
+        run_until_written(dir.path(), "web1");
+        // Killed again after one more; the alarm took web1 last time and must not send it again.
+        let (mut log, _) = EventLog::open(&judge_log).unwrap();
+        log.append(&[alert("web2", now)]).unwrap();
+        drop(log);
+        run_until_written(dir.path(), "web2");
+        assert_eq!(alerts_of(dir.path(), "web1"), 1, "web1's alert written twice");
+        assert_eq!(alerts_of(dir.path(), "old"), 0, "an alert older than the alarm's window was sent");
+    }
 
     #[test]
     fn a_message_the_log_holds_is_not_written_again_after_a_restart() {

@@ -23,7 +23,8 @@ use tokio_util::sync::CancellationToken;
 use super::gateway::{REQUEST_TIMEOUT, post};
 use super::lease::{Attempt, Hold, Leadership, LeaseError};
 
-/// A lease kept alive by a task of its own.
+/// A lease kept alive by a task of its own. Dropped, it stops renewing the lease, which then
+/// runs out by itself; revoked, it ends at once.
 pub(crate) struct Kept {
     endpoint: String,
     id: i64,

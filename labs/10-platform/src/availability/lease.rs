@@ -90,7 +90,8 @@ pub enum LeaseError {
     },
 }
 
-/// A leadership won: hold it (dropping it gives the lease up).
+/// A leadership won: hold it. Dropping it gives the lease up: a lock file's at once, an etcd
+/// lease when its time to live runs out (use [`Leadership::resign`] to end that at once too).
 pub struct Leadership {
     /// Its fencing token, greater than every earlier leadership's.
     pub token: i64,

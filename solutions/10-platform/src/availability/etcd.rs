@@ -23,7 +23,8 @@ use tokio_util::sync::CancellationToken;
 use super::gateway::post;
 use super::lease::{Attempt, Hold, Leadership, LeaseError};
 
-/// A lease kept alive by a task of its own.
+/// A lease kept alive by a task of its own. Dropped, it stops renewing the lease, which then
+/// runs out by itself; revoked, it ends at once.
 pub(crate) struct Kept {
     endpoint: String,
     id: i64,
@@ -33,14 +34,20 @@ pub(crate) struct Kept {
 
 impl Kept {
     /// Stops renewing the lease and revokes it (which deletes the key).
-    pub(crate) async fn revoke(self) {
+    pub(crate) async fn revoke(mut self) {
         self.stop.cancel();
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
         if let Err(err) =
             post(&self.endpoint, "/v3/lease/revoke", &json!({ "ID": self.id.to_string() })).await
         {
             tracing::warn!(cause = %err, "cannot revoke the leadership's lease: it expires by itself");
         }
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        self.stop.cancel();
     }
 }
 

@@ -118,7 +118,8 @@ pub enum LeaseError {
     },
 }
 
-/// A leadership won: hold it (dropping it gives the lease up).
+/// A leadership won: hold it. Dropping it gives the lease up: a lock file's at once, an etcd
+/// lease when its time to live runs out (use [`Leadership::resign`] to end that at once too).
 pub struct Leadership {
     /// Its fencing token, greater than every earlier leadership's.
     pub token: i64,
@@ -183,9 +184,10 @@ pub async fn try_lead(config: &LeaseConfig, node: &str) -> Result<Attempt, Lease
     match config {
         LeaseConfig::Embedded { path } => {
             let (path, node) = (path.clone(), node.to_string());
-            tokio::task::spawn_blocking(move || embedded::try_lead(&path, &node))
-                .await
-                .unwrap_or_else(|err| panic!("the lock file's task failed: {err}"))
+            let file = path.display().to_string();
+            tokio::task::spawn_blocking(move || embedded::try_lead(&path, &node)).await.unwrap_or_else(
+                |err| Err(LeaseError::File { path: file, source: std::io::Error::other(err.to_string()) }),
+            )
         }
         LeaseConfig::Etcd { endpoint, key, ttl } => etcd::try_lead(endpoint, key, *ttl, node).await,
     }

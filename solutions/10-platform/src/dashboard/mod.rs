@@ -35,7 +35,7 @@ use crate::auth::Session;
 use crate::now_millis;
 use crate::platform::{Platform, Refusal};
 use monitor::web::dashboard::url_encode;
-use page::{escape, page};
+use page::{Bar, escape, page};
 
 /// The dashboard's routes over `platform`.
 pub fn router(platform: Arc<Platform>) -> Router {
@@ -55,20 +55,50 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .with_state(platform)
 }
 
-/// The caller's session, or the redirect to the login page.
-async fn viewer(platform: &Platform, headers: &HeaderMap) -> Result<Session, Response> {
-    let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
-    platform.session(&token, now_millis()).await.map_err(|_| Redirect::to("/login").into_response())
+/// Who is looking, and which server answers.
+struct Viewer {
+    session: Session,
+    /// This server and its fencing token, when it leads under a lease (stage 5): `b · token 8`.
+    served_by: Option<String>,
 }
 
-/// A page for `session`.
-fn framed(title: &str, session: &Session, body: &str) -> Response {
-    Html(page(title, Some((&session.user, &session.csrf)), body)).into_response()
+impl std::ops::Deref for Viewer {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+/// The caller's session, or the redirect to the login page.
+async fn viewer(platform: &Platform, headers: &HeaderMap) -> Result<Viewer, Response> {
+    let token = cookie(headers, SESSION_COOKIE).unwrap_or_default();
+    let session =
+        platform.session(&token, now_millis()).await.map_err(|_| Redirect::to("/login").into_response())?;
+    // The records' leader is this server when its fence holds the leader's token.
+    let served_by = match platform.records.fence() {
+        Some(token) => platform
+            .records
+            .leader()
+            .await
+            .ok()
+            .flatten()
+            .filter(|leader| leader.token == token)
+            .map(|leader| format!("{} · token {}", leader.holder, leader.token)),
+        None => None,
+    };
+    Ok(Viewer { session, served_by })
+}
+
+/// A page for `viewer`.
+fn framed(title: &str, viewer: &Viewer, body: &str) -> Response {
+    let bar = Bar { user: &viewer.user, csrf: &viewer.csrf, served_by: viewer.served_by.as_deref() };
+    Html(page(title, Some(bar), body)).into_response()
 }
 
 /// A page saying what went wrong.
-fn failed(session: &Session, refusal: &Refusal) -> Response {
-    framed("Error", session, &format!("<p class=\"error\">{}</p>", escape(&refusal.to_string())))
+fn failed(viewer: &Viewer, refusal: &Refusal) -> Response {
+    framed("Error", viewer, &format!("<p class=\"error\">{}</p>", escape(&refusal.to_string())))
 }
 
 async fn login() -> Html<String> {

@@ -4,18 +4,33 @@
 /// Text made safe to put in HTML, as an element's content or a quoted attribute: lab 08's.
 pub use monitor::web::dashboard::escape;
 
-/// A whole page: `title`, the signed-in user's bar (when `user` is given, with the CSRF token the
-/// page's script sends), and `body`, which the caller has escaped.
-pub fn page(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
-    let (bar, csrf) = match user {
-        Some((name, csrf)) => (
-            format!(
-                "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <a href=\"/alerts\">Alerts</a> <a href=\"/scripts\">Scripts</a> <a href=\"/releases\">Releases</a> <span class=\"who\">{}</span> \
-                 <button id=\"logout\">Log out</button></nav>",
-                escape(name)
-            ),
-            escape(csrf),
-        ),
+/// The signed-in user's bar at the top of every page.
+pub struct Bar<'a> {
+    /// Who is signed in.
+    pub user: &'a str,
+    /// The session's CSRF token, which the page's script sends with every form.
+    pub csrf: &'a str,
+    /// The server that answered and its fencing token, when it leads under a lease.
+    pub served_by: Option<&'a str>,
+}
+
+/// A whole page: `title`, the signed-in user's bar (when `bar` is given), and `body`, which the
+/// caller has escaped.
+pub fn page(title: &str, bar: Option<Bar<'_>>, body: &str) -> String {
+    let (bar, csrf) = match bar {
+        Some(Bar { user, csrf, served_by }) => {
+            let served = served_by
+                .map(|served| format!("<span id=\"leader\" class=\"leader\" title=\"the server that leads, and its fencing token\">{}</span> ", escape(served)))
+                .unwrap_or_default();
+            (
+                format!(
+                    "<nav><a href=\"/hosts\">Hosts</a> <a href=\"/runs\">Runs</a> <a href=\"/alerts\">Alerts</a> <a href=\"/scripts\">Scripts</a> <a href=\"/releases\">Releases</a> {served}<span class=\"who\">{}</span> \
+                     <button id=\"logout\">Log out</button></nav>",
+                    escape(user)
+                ),
+                escape(csrf),
+            )
+        }
         None => (String::new(), String::new()),
     };
     format!(
@@ -30,6 +45,7 @@ pub fn page(title: &str, user: Option<(&str, &str)>, body: &str) -> String {
 const STYLE: &str = "body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}\
 header{display:flex;align-items:center;gap:2em;background:#23395d;color:#fff;padding:.5em 1.5em}\
 header h1{font-size:1.2em;margin:0}nav a{color:#fff;margin-right:1em}nav .who{margin:0 1em;opacity:.8}\
+nav .leader{margin-left:1em;padding:.1em .5em;border:1px solid #8fa6c9;border-radius:.3em;font-size:.9em}\
 main{padding:1em 1.5em}table{border-collapse:collapse;background:#fff;min-width:40em}\
 th,td{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left;vertical-align:top}\
 th{background:#eef1f5}pre{margin:0;white-space:pre-wrap}.ok{color:#17702f}.bad{color:#b3261e}\

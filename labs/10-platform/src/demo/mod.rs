@@ -1,12 +1,16 @@
-//! `platform demo`, the lab's main job on one machine: the platform's server (records in SQLite,
-//! the control master, lab 08's monitoring pipeline, the API and the dashboard), a fleet of
+//! `platform demo`, the lab's main job on one machine: two platform servers (records in SQLite,
+//! the control master, lab 08's monitoring pipeline, the API and the dashboard; one leads, the
+//! other stands by: [`servers`]), a fleet of
 //! simulated hosts whose agents dial the master (they run every check a real agent runs, then
 //! echo the command instead of starting it) and whose made-up metrics reach the relay (one of them
 //! runs hot for a minute in every two, so an alert fires), one real host (lab 09's agent running
 //! real processes, the scripts rolled out to it run as its collectors: [`crate::host`]), the
-//! demo's alert rules, and an admin account with a password shown once. Ctrl-C stops it all.
+//! demo's alert rules and releases, and an admin account with a password shown once. Ctrl-C
+//! stops it all.
 //!
 //! The parts are the stages' work; this file only starts them, so it is given.
+
+pub mod servers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -23,10 +27,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::host::{Host as RealHost, HostConfig};
-use crate::platform::Platform;
-use crate::records::{Host, Millis, NewRelease, Role, RuleRecord};
+use crate::records::{Host, Millis, NewRelease, Records, Role, RuleRecord};
 use crate::releases::{PackFile, check_release, pack_files};
-use crate::serve::{ServeConfig, Server};
+use servers::{Shared, free_address, watch};
 
 /// What `platform demo` runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +48,16 @@ pub const REAL_HOST: &str = "real-01";
 /// The programs the simulated hosts allow, and the operator role may run.
 const PROGRAMS: [&str; 4] = ["/bin/echo", "/bin/hostname", "/usr/bin/uptime", "/bin/true"];
 
-/// Runs the demo until `shutdown`, writing how to reach it to `out`.
+/// How long the first server may take to serve.
+const FIRST_SERVE_WAIT: Duration = Duration::from_secs(60);
+
+/// Runs the demo until `shutdown`, writing how to reach it to `out`, and then what its servers
+/// say, each line after the server's name and process id.
 ///
 /// # Errors
 ///
-/// When the server cannot start ([`Error::Records`], [`Error::Control`], [`Error::Sys`]), or `out`
-/// cannot be written.
+/// When the records or keys cannot be made ([`Error::Records`], [`Error::Control`],
+/// [`Error::Sys`]), no server serves within a minute, or `out` cannot be written.
 pub async fn run_demo(
     config: &DemoConfig,
     shutdown: &CancellationToken,
@@ -60,25 +67,47 @@ pub async fn run_demo(
         Some(dir) => (dir.clone(), false),
         None => (scratch_dir()?, true),
     };
-    let serve = ServeConfig {
-        db: format!("sqlite://{}", dir.join("platform.db").display()),
-        listen: config.http,
-        control: SocketAddr::from(([127, 0, 0, 1], 0)),
-        relay: SocketAddr::from(([127, 0, 0, 1], 0)),
-        dir: dir.clone(),
-        auto_accept: true,
-        host_scripts: dir.join("host-scripts"),
-        host_releases: dir.join("host-releases"),
-        installer: None,
-        public_url: None,
-        lease: None,
-        node: "demo".into(),
-    };
-    let stop = shutdown.child_token();
-    let server = Server::start(&serve, None, &stop).await?;
-    let password = ensure_accounts(&server.platform).await?;
-
+    std::fs::create_dir_all(&dir).map_err(Error::sys(format!("create {}", dir.display())))?;
+    let db = format!("sqlite://{}", dir.join("platform.db").display());
+    // What both servers find when they start: the records with the accounts, rules and releases,
+    // and the keys the hosts must trust.
+    let records = Records::open(&db).await?;
+    let password = ensure_accounts(&records).await?;
+    let rules = ensure_rules(&records).await?;
+    ensure_releases(&records).await?;
+    let control_error = |err: control::Error| Error::Control(err.to_string());
+    let master_key = Identity::load_or_generate(&dir.join("master.key")).map_err(control_error)?.public();
+    let operator_key = Identity::load_or_generate(&dir.join("operator.key")).map_err(control_error)?.public();
+    let free = || free_address().map_err(Error::sys("find a free port"));
+    let http = if config.http.port() == 0 { free()? } else { config.http };
+    let shared = Shared { db, dir: dir.clone(), http, control: free()?, relay: free()? };
     let installer = std::env::current_exe().map_err(Error::sys("find this program's path"))?;
+
+    let stop = shutdown.child_token();
+    let (said, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    let mut watchers = vec![watch(installer.clone(), "a", shared.clone(), said.clone(), stop.clone())];
+    // a first, so that it leads; b once a serves.
+    let serving = tokio::time::timeout(FIRST_SERVE_WAIT, async {
+        while let Some(line) = lines.recv().await {
+            writeln!(out, "{line}").map_err(Error::Write)?;
+            if line.contains("platform on http://") {
+                return Ok(true);
+            }
+        }
+        Ok::<_, Error>(false)
+    })
+    .await;
+    if !matches!(serving, Ok(Ok(true))) {
+        stop.cancel();
+        for watcher in watchers {
+            let _ = watcher.await;
+        }
+        serving.unwrap_or(Ok(false))?;
+        return Err(Error::Control(format!("no server served on {http} within {FIRST_SERVE_WAIT:?}")));
+    }
+    watchers.push(watch(installer.clone(), "b", shared.clone(), said, stop.clone()));
+    let (control, relay) = (shared.control, shared.relay);
+
     let mut hosts = Vec::new();
     for n in 0..config.hosts {
         let id = format!("host-{:02}", n + 1);
@@ -88,8 +117,8 @@ pub async fn run_demo(
         ]);
         let mut seed = [7u8; 32];
         seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
-        let mut agent = AgentConfig::new(&id, Identity::from_seed(seed), server.control, server.master_key);
-        agent.operators = vec![server.operator_key];
+        let mut agent = AgentConfig::new(&id, Identity::from_seed(seed), control, master_key);
+        agent.operators = vec![operator_key];
         // The platform's own program too: a release's rollout runs it (echoed, so it "succeeds").
         agent.allow = AllowList::parse(&format!("{}\n{}\n", PROGRAMS.join("\n"), installer.display()));
         agent.tags = tags.clone();
@@ -100,9 +129,8 @@ pub async fn run_demo(
     }
     // One real host: it runs the commands it is sent as processes, the scripts' installer among
     // them, and the scripts rolled out to it as its collectors.
-    let mut agent =
-        AgentConfig::new(REAL_HOST, Identity::from_seed([9; 32]), server.control, server.master_key);
-    agent.operators = vec![server.operator_key];
+    let mut agent = AgentConfig::new(REAL_HOST, Identity::from_seed([9; 32]), control, master_key);
+    agent.operators = vec![operator_key];
     agent.allow = AllowList::parse(&format!("{}\n{}\n", PROGRAMS.join("\n"), installer.display()));
     let tags =
         BTreeMap::from([("dc".to_string(), "bj".to_string()), ("role".to_string(), "real".to_string())]);
@@ -111,25 +139,22 @@ pub async fn run_demo(
     let real = RealHost::start(
         HostConfig {
             agent,
-            scripts_dir: serve.host_scripts.clone(),
-            relay: server.relay,
+            scripts_dir: dir.join("host-scripts"),
+            relay,
             spool: dir.join("real-host-spool"),
         },
         &stop,
     )?;
     hosts.push(Host { name: REAL_HOST.into(), tags, added: crate::now_millis() });
-    server.platform.records.upsert_hosts(&hosts).await?;
-    let rules = ensure_rules(&server.platform).await?;
-    ensure_releases(&server.platform).await?;
+    records.upsert_hosts(&hosts).await?;
     let names = hosts.iter().map(|host| host.name.clone()).collect();
     let buggy = Arc::new(Mutex::new(BTreeSet::new()));
-    tokio::spawn(follow_buggy(Arc::clone(&server.platform), Arc::clone(&buggy), stop.clone()));
-    let metrics =
-        spawn_metrics(names, server.relay, &dir.join("demo-spool"), METRICS_EVERY, buggy, stop.clone())?;
+    tokio::spawn(follow_buggy(records.clone(), Arc::clone(&buggy), stop.clone()));
+    let metrics = spawn_metrics(names, relay, &dir.join("demo-spool"), METRICS_EVERY, buggy, stop.clone())?;
 
     let write = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(Error::Write);
-    write(out, format!("platform on http://{}", server.http))?;
-    write(out, format!("control master on {} (key {})", server.control, server.master_key))?;
+    write(out, format!("platform on http://{http}"))?;
+    write(out, format!("control master on {control} (key {master_key})"))?;
     write(
         out,
         format!("{} simulated hosts, tagged dc=bj|sh and role=web|db, dialing the master", config.hosts),
@@ -138,7 +163,7 @@ pub async fn run_demo(
         out,
         format!(
             "monitoring relay on {}; their metrics every {} s; {rules} alert rules (host-01 runs hot a minute in two)",
-            server.relay,
+            relay,
             METRICS_EVERY.as_secs()
         ),
     )?;
@@ -159,14 +184,35 @@ pub async fn run_demo(
              {ERRORS} at most 0.05 and a bake of 15 s: the canary's errors rise, and it is put back"
         ),
     )?;
+    write(
+        out,
+        "two servers, a and b, over the same records and addresses: one leads, the other stands by; \
+         kill -9 the leader's pid (its line below says `leads`) and the other serves within a second, \
+         as the dashboard's bar shows; the dead one is started again to stand by"
+            .to_string(),
+    )?;
     write(out, "Ctrl-C stops it all".to_string())?;
     out.flush().map_err(Error::Write)?;
 
-    shutdown.cancelled().await;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            line = lines.recv() => match line {
+                Some(line) => {
+                    write(out, line)?;
+                    out.flush().map_err(Error::Write)?;
+                }
+                None => break,
+            },
+        }
+    }
     stop.cancel();
     let _ = tokio::task::spawn_blocking(move || metrics.join()).await;
     real.join().await;
-    server.join().await;
+    for watcher in watchers {
+        let _ = watcher.await;
+    }
+    records.close().await;
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -179,8 +225,7 @@ pub async fn run_demo(
 /// # Errors
 ///
 /// When the records cannot be written.
-pub async fn ensure_accounts(platform: &Platform) -> Result<Option<String>, Error> {
-    let records = &platform.records;
+pub async fn ensure_accounts(records: &Records) -> Result<Option<String>, Error> {
     if records.role("admin").await?.is_none() {
         records
             .put_role(&Role {
@@ -229,20 +274,20 @@ const DEMO_RULES: [(i64, &str, i64, &str); 3] = [
     (3, "load.1min avg(#6) > 3.9", 3, ""),
 ];
 
-/// Records the demo's rules when there are none, and gives the judge the recorded ones. Returns
-/// how many there are.
+/// Records the demo's rules when there are none (a server gives the judge the recorded ones when
+/// it starts). Returns how many there are.
 ///
 /// # Errors
 ///
 /// When the records cannot be read or written.
-pub async fn ensure_rules(platform: &Platform) -> Result<usize, Error> {
-    if platform.records.rules().await?.is_empty() {
+pub async fn ensure_rules(records: &Records) -> Result<usize, Error> {
+    if records.rules().await?.is_empty() {
         for (id, expr, priority, note) in DEMO_RULES {
             let rule = RuleRecord { id, expr: expr.into(), priority, note: note.into() };
-            platform.records.put_rule(&rule).await?;
+            records.put_rule(&rule).await?;
         }
     }
-    platform.push_rules().await.map_err(|refusal| Error::Monitor(refusal.to_string()))
+    Ok(records.rules().await?.len())
 }
 
 /// The demo's service, and its two releases: the good one, and one whose errors rise.
@@ -258,8 +303,8 @@ const ERRORS: &str = "hello.errors";
 /// # Errors
 ///
 /// When the records cannot be read or written.
-pub async fn ensure_releases(platform: &Platform) -> Result<(), Error> {
-    if !platform.records.releases().await?.is_empty() {
+pub async fn ensure_releases(records: &Records) -> Result<(), Error> {
+    if !records.releases().await?.is_empty() {
         return Ok(());
     }
     for version in [GOOD, BUGGY] {
@@ -289,21 +334,21 @@ pub async fn ensure_releases(platform: &Platform) -> Result<(), Error> {
             uploaded_by: "admin".into(),
             uploaded: crate::now_millis(),
         };
-        platform.records.add_release(&release).await?;
+        records.add_release(&release).await?;
     }
     Ok(())
 }
 
 /// Keeps `buggy` the set of hosts that run the buggy release, as the rollouts' records say, every
 /// second until `stop`: the demo's stand-in for a service whose errors rise.
-async fn follow_buggy(platform: Arc<Platform>, buggy: Arc<Mutex<BTreeSet<String>>>, stop: CancellationToken) {
+async fn follow_buggy(records: Records, buggy: Arc<Mutex<BTreeSet<String>>>, stop: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = every.tick() => {}
         }
-        let Ok(running) = platform.records.deployed_versions(SERVICE).await else { continue };
+        let Ok(running) = records.deployed_versions(SERVICE).await else { continue };
         let now: BTreeSet<String> =
             running.into_iter().filter(|(_, version)| version == BUGGY).map(|(host, _)| host).collect();
         *buggy.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
