@@ -45,13 +45,14 @@ fn hook(name: &str, extra: &str) -> PackFile {
 }
 
 /// The hello service's package at `version`: its status fails on a host that holds a file
-/// `unhealthy-VERSION`, and its start takes 3 s on one that holds `slow-VERSION`.
+/// `unhealthy-VERSION`, its start takes 3 s on one that holds `slow-VERSION`, and its stop fails on
+/// one that holds `stuck-VERSION`.
 fn hello(version: &str) -> Vec<u8> {
     pack_files(
         &head(version),
         &[
             hook("start", "[ -e $root/slow-$RELEASE_VERSION ] && sleep 3"),
-            hook("stop", ""),
+            hook("stop", "[ -e $root/stuck-$RELEASE_VERSION ] && exit 1"),
             hook("status", "[ -e $root/unhealthy-$RELEASE_VERSION ] && exit 1"),
             PackFile::new("share/greeting", format!("hello from {version}\n"), false),
         ],
@@ -433,6 +434,14 @@ async fn a_deploy_goes_step_by_step_and_keeps_what_ran_before() {
     assert_eq!(backup.to_string_lossy(), "1.0", "the backup names what ran");
     assert!(dir.join("releases/hello/1.0/files/bin/start").exists(), "and it is kept whole");
     assert_eq!(report.lines("hello", "2.0").last().unwrap(), "deployed hello 2.0 (was 1.0)");
+
+    // 2.0 again (a rollout sent twice): restarted, and the backup still names what ran before it.
+    let report = deploy(&request(dir, &from, "2.0", &v2)).await;
+    assert_eq!(report.failure, None, "{report:?}");
+    assert_eq!(events(dir), ["stop 2.0", "start 2.0", "status 2.0"]);
+    assert_eq!(current(dir).as_deref(), Some("2.0"));
+    let backup = fs::read_link(dir.join("releases/hello/previous")).unwrap();
+    assert_eq!(backup.to_string_lossy(), "1.0", "the backup is not the version itself");
 }
 
 #[test(tokio)]
@@ -533,6 +542,132 @@ async fn a_version_installed_already_is_made_current_without_the_platform() {
     assert_eq!(current(dir).as_deref(), Some("1.0"));
 }
 
+#[test(tokio)]
+async fn a_version_that_will_not_stop_is_started_again_and_nothing_is_switched() {
+    let dir = testkit::scratch_dir();
+    let dir = dir.path();
+    let v1 = hello("1.0");
+    let (from, _, _server) = serving(v1.clone()).await;
+    assert_eq!(deploy(&request(dir, &from, "1.0", &v1)).await.failure, None);
+    events(dir);
+    fs::write(dir.join("stuck-1.0"), "").unwrap();
+    let v2 = hello("2.0");
+    let (from, _, _server) = serving(v2.clone()).await;
+    let failure = deploy(&request(dir, &from, "2.0", &v2)).await.failure.expect("1.0 will not stop");
+    assert_eq!((failure.step, failure.restored), (Step::Stop, Restored::Unchanged), "{}", failure.reason);
+    assert_eq!(events(dir), ["stop 1.0", "start 1.0"], "it may be half stopped: it is started again");
+    assert_eq!(current(dir).as_deref(), Some("1.0"));
+    assert!(fs::read_link(dir.join("releases/hello/previous")).is_err(), "no backup was named");
+}
+
+#[test(tokio)]
+async fn a_request_that_is_not_well_formed_is_refused_before_anything_is_fetched() {
+    let dir = testkit::scratch_dir();
+    let dir = dir.path();
+    let v1 = hello("1.0");
+    let (from, fetches, _server) = serving(v1.clone()).await;
+    let good = request(dir, &from, "1.0", &v1);
+    let broken = [
+        ("a name that climbs out", DeployRequest { name: "../escape".into(), ..good.clone() }),
+        ("a version that climbs out", DeployRequest { version: "../../escape".into(), ..good.clone() }),
+        ("a checksum one digit short", DeployRequest { sha256: good.sha256[..63].into(), ..good.clone() }),
+        ("a checksum not in hex", DeployRequest { sha256: "g".repeat(64), ..good.clone() }),
+    ];
+    for (what, request) in broken {
+        let failure = deploy(&request).await.failure.unwrap_or_else(|| panic!("{what} was deployed"));
+        assert_eq!((failure.step, failure.restored), (Step::Download, Restored::Unchanged), "{what}");
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 0, "nothing was fetched");
+    assert!(!dir.join("escape").exists(), "nothing was made outside the releases");
+    assert_eq!(deploy(&good).await.failure, None, "the good request is deployed");
+}
+
+#[test(tokio)]
+async fn a_platform_that_cannot_answer_yet_is_asked_again_and_a_missing_package_is_not() {
+    let dir = testkit::scratch_dir();
+    let dir = dir.path();
+    // A platform failing over to its standby answers 503 for a moment: a second and a half.
+    let v1 = hello("1.0");
+    let since = std::time::Instant::now();
+    let answer = move |_| if since.elapsed() < Duration::from_millis(1_500) { 503 } else { 200 };
+    let failing_over = common::stand_in_answering(v1.clone(), "/releases/hello/1.0/x", answer).await;
+    let report = deploy(&request(dir, &failing_over.url, "1.0", &v1)).await;
+    assert_eq!(report.failure, None, "asked until it answered: {report:?}");
+    // Asked again more slowly each time (0.1 s, 0.2 s, 0.4 s, …): a handful of times, not a flood.
+    let asked = failing_over.requests.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&asked), "asked {asked} times in the 1.5 s the platform was failing over");
+    // A 404 is the platform's answer: asking again would not change it.
+    let v2 = hello("2.0");
+    let missing = common::stand_in_answering(v2.clone(), "/releases/hello/2.0/x", |_| 404).await;
+    let failure = deploy(&request(dir, &missing.url, "2.0", &v2)).await.failure.expect("no package");
+    assert_eq!((failure.step, failure.restored), (Step::Download, Restored::Unchanged));
+    assert!(failure.reason.contains("404"), "the reason names the answer: {}", failure.reason);
+    assert_eq!(missing.requests.load(Ordering::SeqCst), 1, "a 404 was asked again");
+    assert_eq!(current(dir).as_deref(), Some("1.0"));
+}
+
+#[test(tokio)]
+async fn a_version_is_given_its_time_to_become_healthy() {
+    let dir = testkit::scratch_dir();
+    let dir = dir.path();
+    // Healthy from its third check on, within the 5 s its manifest gives it.
+    let manifest = head("1.0").replace("healthy_within_secs = 0", "healthy_within_secs = 5");
+    let warming =
+        "n=$(cat $root/checks 2>/dev/null || echo 0); echo $((n + 1)) > $root/checks; [ $n -ge 2 ] || exit 1";
+    let v1 = pack_files(&manifest, &[hook("start", ""), hook("stop", ""), hook("status", warming)]);
+    let (from, _, _server) = serving(v1.clone()).await;
+    let report = deploy(&request(dir, &from, "1.0", &v1)).await;
+    assert_eq!(report.failure, None, "{report:?}");
+    assert_eq!(events(dir), ["start 1.0", "status 1.0", "status 1.0", "status 1.0"]);
+    assert_eq!(current(dir).as_deref(), Some("1.0"));
+
+    // One that never passes is asked again about once a second, not in a loop, until its 2 s are up.
+    let manifest = head("2.0").replace("healthy_within_secs = 0", "healthy_within_secs = 2");
+    let v2 = pack_files(&manifest, &[hook("start", ""), hook("stop", ""), hook("status", "exit 1")]);
+    let (from, _, _server) = serving(v2.clone()).await;
+    let failure = deploy(&request(dir, &from, "2.0", &v2)).await.failure.expect("never healthy");
+    assert_eq!((failure.step, failure.restored), (Step::Status, Restored::Previous("1.0".into())));
+    let checks = events(dir).iter().filter(|event| *event == "status 2.0").count();
+    assert!((2..=6).contains(&checks), "2.0's status was checked {checks} times in 2 s");
+}
+
+/// The versions installed on the host in `dir`, not the links to them.
+fn versions_kept(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir.join("releases/hello"))
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.file_type().unwrap().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect()
+}
+
+#[test(tokio)]
+async fn a_host_keeps_its_newest_versions_and_always_the_current_and_previous() {
+    let dir = testkit::scratch_dir();
+    let dir = dir.path();
+    let deployed = |version: &str| {
+        let version = version.to_string();
+        async move {
+            let package = hello(&version);
+            let (from, _, _server) = serving(package.clone()).await;
+            let report = deploy(&request(dir, &from, &version, &package)).await;
+            assert_eq!(report.failure, None, "{report:?}");
+        }
+    };
+    for n in 1..=6 {
+        deployed(&format!("{n}.0")).await;
+    }
+    let set = |versions: &[&str]| versions.iter().map(|v| v.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(platform::releases::deploy::KEEP_VERSIONS, 5);
+    assert_eq!(versions_kept(dir), set(&["2.0", "3.0", "4.0", "5.0", "6.0"]), "the oldest goes");
+    // Back to 2.0, the oldest kept, then on to 7.0: 2.0 is previous now and stays; 3.0 goes.
+    deployed("2.0").await;
+    deployed("7.0").await;
+    assert_eq!(fs::read_link(dir.join("releases/hello/previous")).unwrap().to_string_lossy(), "2.0");
+    assert_eq!(versions_kept(dir), set(&["2.0", "4.0", "5.0", "6.0", "7.0"]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rollouts through the platform
 
@@ -591,6 +726,19 @@ fn host_states(data: &Value) -> Vec<(String, i64, String, String)> {
 
 fn events_of(host: &HostProcess) -> Vec<String> {
     events(&host.dir)
+}
+
+/// Uploads hello 1.0 and 2.0 and rolls 1.0 out to every host in one batch, then forgets what its
+/// hooks wrote: the start of every test that rolls 2.0 out over a running 1.0.
+async fn running_1_0_with_2_0_uploaded(test: &TestPlatform, ada: &common::Client, hosts: &[HostProcess]) {
+    for version in ["1.0", "2.0"] {
+        assert_eq!(upload(test, ada, &hello(version)).await.0, StatusCode::CREATED);
+    }
+    let start = json!({ "target": "*", "canary": 0, "batch": "100%", "bake_secs": 0 });
+    let (_, body) = test.post("/api/releases/hello/1.0/deployments", ada, start).await;
+    let data = wait_for_deployment(test, ada, body["data"]["id"].as_i64().unwrap()).await;
+    assert_eq!(data["deployment"]["state"], "succeeded", "{data}");
+    hosts.iter().for_each(|host| drop(events_of(host)));
 }
 
 #[test(tokio)]
@@ -714,14 +862,7 @@ async fn runs_by_batch(test: &TestPlatform, id: i64) -> Vec<(i64, i64, Option<i6
 async fn a_batch_past_the_failure_budget_is_put_back_and_the_rollout_stops() {
     let (test, hosts) = fleet(4).await;
     let ada = test.login("ada").await;
-    for version in ["1.0", "2.0"] {
-        assert_eq!(upload(&test, &ada, &hello(version)).await.0, StatusCode::CREATED);
-    }
-    let start = json!({ "target": "*", "canary": 0, "batch": 4, "bake_secs": 0 });
-    let (_, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
-    let data = wait_for_deployment(&test, &ada, body["data"]["id"].as_i64().unwrap()).await;
-    assert_eq!(data["deployment"]["state"], "succeeded", "{data}");
-    hosts.iter().for_each(|host| drop(events_of(host)));
+    running_1_0_with_2_0_uploaded(&test, &ada, &hosts).await;
 
     // 2.0 is not healthy on web-3: the canary (web-1) passes, the batch web-2, web-3 fails.
     fs::write(hosts[2].dir.join("unhealthy-2.0"), "").unwrap();
@@ -760,17 +901,7 @@ async fn a_batch_past_the_failure_budget_is_put_back_and_the_rollout_stops() {
 async fn a_failure_can_put_back_every_host_the_rollout_changed() {
     let (test, hosts) = fleet(3).await;
     let ada = test.login("ada").await;
-    for version in ["1.0", "2.0"] {
-        assert_eq!(upload(&test, &ada, &hello(version)).await.0, StatusCode::CREATED);
-    }
-    let (_, body) = test
-        .post(
-            "/api/releases/hello/1.0/deployments",
-            &ada,
-            json!({ "target": "*", "canary": 0, "batch": "100%", "bake_secs": 0 }),
-        )
-        .await;
-    wait_for_deployment(&test, &ada, body["data"]["id"].as_i64().unwrap()).await;
+    running_1_0_with_2_0_uploaded(&test, &ada, &hosts).await;
     fs::write(hosts[2].dir.join("unhealthy-2.0"), "").unwrap();
     let start =
         json!({ "target": "*", "canary": 1, "batch": 1, "on_failure": "rollback_all", "bake_secs": 0 });
@@ -1019,18 +1150,7 @@ async fn a_batch_whose_monitoring_goes_bad_over_its_bake_is_put_back() {
         hosts.push(test.spawn_host(&format!("web-{n}"), 100 + n, &[("role", "web")]).await);
     }
     let ada = test.login("ada").await;
-    for version in ["1.0", "2.0"] {
-        assert_eq!(upload(&test, &ada, &hello(version)).await.0, StatusCode::CREATED);
-    }
-    let (_, body) = test
-        .post(
-            "/api/releases/hello/1.0/deployments",
-            &ada,
-            json!({ "target": "*", "canary": 0, "batch": "100%", "bake_secs": 0 }),
-        )
-        .await;
-    wait_for_deployment(&test, &ada, body["data"]["id"].as_i64().unwrap()).await;
-    hosts.iter().for_each(|host| drop(events_of(host)));
+    running_1_0_with_2_0_uploaded(&test, &ada, &hosts).await;
 
     // 2.0 passes its own status hook everywhere; what monitoring says of the canary during its
     // 3-second bake is another matter.

@@ -470,20 +470,37 @@ pub struct StandIn {
 /// A server in place of the platform that answers every request with a 200 and `body` (whatever
 /// was asked), counting the requests: a package route at `path` that sends what the test wants.
 pub async fn stand_in(body: Vec<u8>, path: &str) -> StandIn {
+    stand_in_answering(body, path, |_| 200).await
+}
+
+/// [`stand_in`], answering its `n`th request (from 0) with the status `status(n)`: `body` with a
+/// 200, nothing with any other.
+pub async fn stand_in_answering(
+    body: Vec<u8>,
+    path: &str,
+    status: impl Fn(usize) -> u16 + Send + Sync + 'static,
+) -> StandIn {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}{path}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
     let task = tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let body = body.clone();
+            let code = status(counted.fetch_add(1, Ordering::SeqCst));
+            let (reason, body) = match code {
+                200 => ("OK", body.clone()),
+                404 => ("Not Found", Vec::new()),
+                503 => ("Service Unavailable", Vec::new()),
+                _ => ("Other", Vec::new()),
+            };
             tokio::spawn(async move {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 let mut request = [0u8; 4096];
                 let _ = stream.read(&mut request).await;
-                let head =
-                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 {code} {reason}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body).await;
             });
