@@ -18,7 +18,7 @@ use nbnet::memcache::{
     Command, ManualClock, MemcacheCodec, MemcacheService, Response, Store, StoreConfig, StoreMode,
     StoreStatus, SystemClock,
 };
-use nbnet::{Codec, Options, Shutdown};
+use nbnet::{Codec, ConnId, Connection, Options, Reads, Service, Shutdown};
 use proptest::prelude::*;
 use testkit::test;
 
@@ -443,6 +443,80 @@ fn requests_pipelined_behind_a_streamed_answer_are_answered_in_order() {
     client.write_all(request.as_bytes()).expect("write the pipelined requests");
     let got = read_exactly(&mut client, want.len());
     assert!(got == want.as_bytes(), "the three answers, in order, byte for byte");
+}
+
+#[test]
+fn a_streamed_answer_that_ends_inside_a_readable_event_still_answers_the_requests_behind_it() {
+    // The connection driven by hand over a socket whose client reads between two of the server's
+    // writes: the write of the second of two 1 MB items finds it full, the next finds it empty.
+    // So the answer ends inside the readable event that brought the requests behind it, and no
+    // event will come for those: the connection must answer them before it says it is done.
+    let store = Arc::new(Store::new(StoreConfig::default(), Arc::new(ManualClock::new(START_TIME))));
+    let service = MemcacheService::new(store, 1);
+    let value = "v".repeat(1_000_000);
+    let set = |key: &str| format!("set {key} 0 0 1000000\r\n{value}\r\n");
+    let request = format!("{}{}get a b\r\nset x 0 0 1\r\ny\r\nget x\r\n", set("a"), set("b"));
+    let socket =
+        FullOnce { input: request.into_bytes(), read: 0, output: Vec::new(), full_at: Some(1_000_000) };
+    let mut conn =
+        Connection::new(socket, service.codec(), ConnId { token: 0, generation: 1 }, None, 4 << 20, 8 << 20);
+    let mut scratch = vec![0; 64 << 10];
+    conn.on_readable(&service, None, &mut scratch, Reads::UntilWouldBlock);
+    // What an edge-triggered loop does next: a writable event while output is pending (this
+    // socket always has room now), and a read after it if it was not registered for reading. A
+    // connection that wants only to read waits for bytes that will never come.
+    for _ in 0..1_000 {
+        if conn.is_closed() || !conn.wants_write() {
+            break;
+        }
+        let reading = conn.wants_read();
+        conn.on_writable();
+        if !reading {
+            conn.on_readable(&service, None, &mut scratch, Reads::UntilWouldBlock);
+        }
+    }
+    let values = format!("VALUE a 0 1000000\r\n{value}\r\nVALUE b 0 1000000\r\n{value}\r\nEND\r\n");
+    let want = format!("STORED\r\nSTORED\r\n{values}STORED\r\nVALUE x 0 1\r\ny\r\nEND\r\n");
+    let got = &conn.stream().output;
+    assert_eq!(got.len(), want.len(), "the length of the five answers written");
+    assert!(got == want.as_bytes(), "the five answers, in order, byte for byte");
+}
+
+/// A socket holding `input` whose writes are all taken but one: the first past `full_at` bytes
+/// says `WouldBlock`, as a full socket whose client then reads everything.
+struct FullOnce {
+    input: Vec<u8>,
+    read: usize,
+    output: Vec<u8>,
+    full_at: Option<usize>,
+}
+
+impl std::io::Read for FullOnce {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.input[self.read..];
+        if rest.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl Write for FullOnce {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.full_at.is_some_and(|at| self.output.len() >= at) {
+            self.full_at = None;
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The keys [`sixteen_items_of_a_megabyte`] stores, as a `get` names them.

@@ -164,6 +164,14 @@ impl<T: Read + Write, C: Codec> Connection<T, C> {
                 continue;
             }
             if !self.wants_read() {
+                // Writing may end a streamed response here, if the client read since our last
+                // write: the requests behind it are in the input, and no edge will come for them.
+                if self.rest.is_some() {
+                    self.flush(&mut activity);
+                    if self.rest.is_none() && self.unhandled {
+                        continue;
+                    }
+                }
                 break;
             }
             match self.stream.read(scratch) {
