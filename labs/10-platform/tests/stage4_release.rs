@@ -407,6 +407,16 @@ fn steps(report: &platform::releases::DeployReport) -> Vec<Step> {
     report.steps.iter().map(|(step, _)| *step).collect()
 }
 
+/// Deploys hello `version` on the host in `dir` from a stand-in of its own, checks that it went
+/// well, and takes the events its hooks wrote: the start of a test about what comes next.
+async fn deployed(dir: &Path, version: &str) {
+    let package = hello(version);
+    let (from, _, _server) = serving(package.clone()).await;
+    let report = deploy(&request(dir, &from, version, &package)).await;
+    assert_eq!(report.failure, None, "deploying {version}: {report:?}");
+    events(dir);
+}
+
 #[test(tokio)]
 async fn a_deploy_goes_step_by_step_and_keeps_what_ran_before() {
     let dir = testkit::scratch_dir();
@@ -448,12 +458,8 @@ async fn a_deploy_goes_step_by_step_and_keeps_what_ran_before() {
 async fn a_version_that_is_not_healthy_is_replaced_by_the_one_that_ran() {
     let dir = testkit::scratch_dir();
     let dir = dir.path();
-    for version in ["1.0", "2.0"] {
-        let package = hello(version);
-        let (from, _, _server) = serving(package.clone()).await;
-        assert_eq!(deploy(&request(dir, &from, version, &package)).await.failure, None);
-    }
-    events(dir);
+    deployed(dir, "1.0").await;
+    deployed(dir, "2.0").await;
     fs::write(dir.join("unhealthy-3.0"), "").unwrap();
     let v3 = hello("3.0");
     let (from, _, _server) = serving(v3.clone()).await;
@@ -494,10 +500,8 @@ async fn a_version_that_is_not_healthy_is_replaced_by_the_one_that_ran() {
 async fn a_package_that_is_not_the_signed_one_changes_nothing() {
     let dir = testkit::scratch_dir();
     let dir = dir.path();
+    deployed(dir, "1.0").await;
     let v1 = hello("1.0");
-    let (from, _, _server) = serving(v1.clone()).await;
-    assert_eq!(deploy(&request(dir, &from, "1.0", &v1)).await.failure, None);
-    events(dir);
     // Something else in the platform's place sends another package under 2.0's checksum.
     let v2 = hello("2.0");
     let (from, _, _server) = serving(hello("2.1")).await;
@@ -525,12 +529,9 @@ async fn a_package_that_is_not_the_signed_one_changes_nothing() {
 async fn a_version_installed_already_is_made_current_without_the_platform() {
     let dir = testkit::scratch_dir();
     let dir = dir.path();
-    let (v1, v2) = (hello("1.0"), hello("2.0"));
-    for (version, package) in [("1.0", &v1), ("2.0", &v2)] {
-        let (from, _, _server) = serving(package.clone()).await;
-        assert_eq!(deploy(&request(dir, &from, version, package)).await.failure, None);
-    }
-    events(dir);
+    deployed(dir, "1.0").await;
+    deployed(dir, "2.0").await;
+    let v1 = hello("1.0");
     // The platform is down: a rollback to 1.0 needs no byte of it.
     let (from, fetches, server) = serving(Vec::new()).await;
     server.abort();
@@ -546,10 +547,7 @@ async fn a_version_installed_already_is_made_current_without_the_platform() {
 async fn a_version_that_will_not_stop_is_started_again_and_nothing_is_switched() {
     let dir = testkit::scratch_dir();
     let dir = dir.path();
-    let v1 = hello("1.0");
-    let (from, _, _server) = serving(v1.clone()).await;
-    assert_eq!(deploy(&request(dir, &from, "1.0", &v1)).await.failure, None);
-    events(dir);
+    deployed(dir, "1.0").await;
     fs::write(dir.join("stuck-1.0"), "").unwrap();
     let v2 = hello("2.0");
     let (from, _, _server) = serving(v2.clone()).await;
@@ -646,24 +644,15 @@ fn versions_kept(dir: &Path) -> BTreeSet<String> {
 async fn a_host_keeps_its_newest_versions_and_always_the_current_and_previous() {
     let dir = testkit::scratch_dir();
     let dir = dir.path();
-    let deployed = |version: &str| {
-        let version = version.to_string();
-        async move {
-            let package = hello(&version);
-            let (from, _, _server) = serving(package.clone()).await;
-            let report = deploy(&request(dir, &from, &version, &package)).await;
-            assert_eq!(report.failure, None, "{report:?}");
-        }
-    };
     for n in 1..=6 {
-        deployed(&format!("{n}.0")).await;
+        deployed(dir, &format!("{n}.0")).await;
     }
     let set = |versions: &[&str]| versions.iter().map(|v| v.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(platform::releases::deploy::KEEP_VERSIONS, 5);
     assert_eq!(versions_kept(dir), set(&["2.0", "3.0", "4.0", "5.0", "6.0"]), "the oldest goes");
     // Back to 2.0, the oldest kept, then on to 7.0: 2.0 is previous now and stays; 3.0 goes.
-    deployed("2.0").await;
-    deployed("7.0").await;
+    deployed(dir, "2.0").await;
+    deployed(dir, "7.0").await;
     assert_eq!(fs::read_link(dir.join("releases/hello/previous")).unwrap().to_string_lossy(), "2.0");
     assert_eq!(versions_kept(dir), set(&["2.0", "4.0", "5.0", "6.0", "7.0"]));
 }

@@ -112,8 +112,8 @@ impl From<RecordError> for Refusal {
     }
 }
 
-/// A field error.
-fn invalid(field: &str, reason: impl Into<String>) -> Refusal {
+/// A field error: `field` of the request, and what is wrong with it.
+pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Refusal {
     Refusal::Invalid { field: field.to_string(), reason: reason.into() }
 }
 

@@ -22,7 +22,7 @@ use monitor::store::RangeQuery;
 use super::deploy::Step;
 use super::{Strategy, plan_batches};
 use crate::commands::{RunRequest, check_target};
-use crate::platform::{Platform, Refusal};
+use crate::platform::{Platform, Refusal, invalid};
 use crate::records::{
     Deployment, DeploymentHost, DeploymentState, HostResult, HostUpdate, Millis, NewDeployment, Release,
     RunLink, RunPurpose, RunState,
@@ -229,11 +229,6 @@ impl Platform {
         }
         Ok(unfinished.len())
     }
-}
-
-/// A field error.
-fn invalid(field: &str, reason: impl Into<String>) -> Refusal {
-    Refusal::Invalid { field: field.to_string(), reason: reason.into() }
 }
 
 /// Drives rollout `id` to its end, or until the platform stops; until `reconnect_until`, a batch
