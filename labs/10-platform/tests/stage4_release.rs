@@ -816,6 +816,40 @@ async fn a_rollout_goes_batch_by_batch_a_canary_first() {
     assert_eq!(previous, BTreeSet::from(["1.0"]), "each host's earlier version is recorded");
 }
 
+#[test(tokio)]
+async fn a_batch_too_large_for_one_target_is_sent_in_runs_that_fit() {
+    // Twenty hosts of 244-character names: one batch, but 4,899 characters as one target, past
+    // the 4,096 lab 09's master takes. So the batch goes as several runs, each target within it.
+    let (test, _hosts) = fleet(0).await;
+    let ada = test.login("ada").await;
+    let names: BTreeSet<String> = (10..30).map(|n| format!("host-{n}-{}", "x".repeat(236))).collect();
+    for name in &names {
+        test.records.add_host(name, &Default::default(), 1).await.unwrap();
+    }
+    assert_eq!(upload(&test, &ada, &hello("1.0")).await.0, StatusCode::CREATED);
+    let start = json!({ "target": "host-*", "canary": 0, "batch": "100%", "bake_secs": 0 });
+    let (status, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["data"]["id"].as_i64().unwrap();
+    wait_for_deployment(&test, &ada, id).await;
+    let runs = test.records.deployment_runs(id, 0, platform::records::RunPurpose::Deploy).await.unwrap();
+    assert!(runs.len() >= 2, "the batch went as {} run(s)", runs.len());
+    let mut sent = BTreeSet::new();
+    for run in runs {
+        let target = test.records.run(run).await.unwrap().unwrap().target;
+        assert!(
+            target.chars().count() <= control::target::MAX_LEN,
+            "a target of {} characters",
+            target.len()
+        );
+        // The names, out of the role's target around them (`(NAMES) and (*)`) if it is there.
+        let names =
+            target.strip_prefix('(').and_then(|t| t.split_once(')')).map_or(target.as_str(), |(t, _)| t);
+        sent.extend(names.split(',').map(String::from));
+    }
+    assert_eq!(sent, names, "every host of the batch is named once in some run's target");
+}
+
 /// Waits until the first host of deployment `id` is in `state` (20 s at most).
 async fn wait_for_canary(test: &TestPlatform, client: &common::Client, id: i64, state: &str) {
     let path = format!("/api/deployments/{id}");
@@ -892,16 +926,21 @@ async fn a_failure_can_put_back_every_host_the_rollout_changed() {
     let ada = test.login("ada").await;
     running_1_0_with_2_0_uploaded(&test, &ada, &hosts).await;
     fs::write(hosts[2].dir.join("unhealthy-2.0"), "").unwrap();
+    // And 1.0 is no longer healthy on web-1: putting it back there fails, and web-1 keeps 2.0.
+    fs::write(hosts[0].dir.join("unhealthy-1.0"), "").unwrap();
     let start =
         json!({ "target": "*", "canary": 1, "batch": 1, "on_failure": "rollback_all", "bake_secs": 0 });
     let (_, body) = test.post("/api/releases/hello/2.0/deployments", &ada, start).await;
     let data = wait_for_deployment(&test, &ada, body["data"]["id"].as_i64().unwrap()).await;
     assert_eq!(data["deployment"]["state"], "rolled_back", "{data}");
     let states: Vec<String> = host_states(&data).into_iter().map(|(_, _, state, _)| state).collect();
-    assert_eq!(states, ["rolled_back", "rolled_back", "failed"], "{data}");
-    for host in &hosts {
-        assert_eq!(host.current("hello").as_deref(), Some("1.0"), "{}", host.id);
-    }
+    assert_eq!(
+        states,
+        ["failed", "rolled_back", "failed"],
+        "a put-back that failed is not rolled back: {data}"
+    );
+    let current: Vec<Option<String>> = hosts.iter().map(|host| host.current("hello")).collect();
+    assert_eq!(current, [Some("2.0".into()), Some("1.0".into()), Some("1.0".into())]);
 
     // A budget of one host lets the same rollout through, web-3 left on 1.0 by its own deploy.
     let start = json!({ "target": "*", "canary": 1, "batch": 1, "failure_budget": "1", "bake_secs": 0 });
@@ -945,6 +984,18 @@ async fn a_rollout_pauses_between_batches_and_resumes() {
     let data = wait_for_deployment(&test, &ada, id).await;
     assert_eq!(data["deployment"]["state"], "succeeded", "{data}");
     assert!(hosts.iter().all(|host| host.current("hello").as_deref() == Some("1.0")));
+    // Each is audited under its own name, the one refused too.
+    for (user, action, outcomes) in [
+        ("vera", "deployment.pause", vec!["refused"]),
+        ("ada", "deployment.pause", vec!["allowed"]),
+        ("ada", "deployment.resume", vec!["allowed"]),
+    ] {
+        let (_, audit) = test.get(&format!("/api/audit?user={user}&action={action}"), &ada).await;
+        let entries = audit["data"].as_array().unwrap();
+        let got: Vec<&str> = entries.iter().map(|entry| entry["outcome"].as_str().unwrap()).collect();
+        assert_eq!(got, outcomes, "{user}'s {action}: {audit}");
+        assert!(entries.iter().all(|entry| entry["target"].as_str() == Some(&*id.to_string())), "{audit}");
+    }
 }
 
 #[test(tokio)]
@@ -979,6 +1030,12 @@ async fn a_rollout_is_refused_for_a_bad_request_and_changes_nothing() {
             json!({ "target": "*", "on_failure": "pray" }),
             StatusCode::BAD_REQUEST,
         ),
+        (
+            &ada,
+            "/api/releases/hello/1.0/deployments",
+            json!({ "target": "*", "bake_secs": 24 * 3600 + 1 }),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (got, answer) = test.post(path, who, body.clone()).await;
         assert_eq!(got, status, "{body}: {answer}");
@@ -986,6 +1043,10 @@ async fn a_rollout_is_refused_for_a_bad_request_and_changes_nothing() {
     let (_, list) = test.get("/api/deployments", &ada).await;
     assert_eq!(list["data"], json!([]), "{list}");
     assert_eq!(hosts[0].current("hello"), None);
+    // A day is the longest bake; a batch may take it.
+    let start = json!({ "target": "*", "bake_secs": 24 * 3600 });
+    let (status, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 #[test(tokio)]
@@ -1176,12 +1237,19 @@ async fn a_batch_whose_monitoring_goes_bad_over_its_bake_is_put_back() {
         ["stop 1.0", "start 2.0", "status 2.0", "stop 2.0", "start 1.0", "status 1.0"]
     );
 
-    // The same rollout with a quiet canary goes through; a rule without a bake is refused.
-    let start = json!({ "target": "*", "canary": 1, "batch": 2, "bake_secs": 1, "health": { "metric": "hello.errors", "max": 0.05 } });
+    // The same rollout with a canary at the rule's limit, not over it, goes through; a rule
+    // without a bake or a metric is refused.
+    let start = json!({ "target": "*", "canary": 1, "batch": 2, "bake_secs": 2, "health": { "metric": "hello.errors", "max": 0.05 } });
     let (_, body) = test.post("/api/releases/hello/2.0/deployments", &ada, start).await;
-    let data = wait_for_deployment(&test, &ada, body["data"]["id"].as_i64().unwrap()).await;
+    let id = body["data"]["id"].as_i64().unwrap();
+    wait_for_canary(&test, &ada, id, "done").await;
+    test.send_points(vec![point("web-1", 0.05)]).await;
+    let data = wait_for_deployment(&test, &ada, id).await;
     assert_eq!(data["deployment"]["state"], "succeeded", "{data}");
     let start = json!({ "target": "*", "bake_secs": 0, "health": { "metric": "hello.errors", "max": 0.05 } });
     let (status, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let start = json!({ "target": "*", "bake_secs": 1, "health": { "metric": "", "max": 0.05 } });
+    let (status, body) = test.post("/api/releases/hello/1.0/deployments", &ada, start).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a rule needs a metric: {body}");
 }
