@@ -834,7 +834,7 @@ async fn a_batch_too_large_for_one_target_is_sent_in_runs_that_fit() {
     wait_for_deployment(&test, &ada, id).await;
     let runs = test.records.deployment_runs(id, 0, platform::records::RunPurpose::Deploy).await.unwrap();
     assert!(runs.len() >= 2, "the batch went as {} run(s)", runs.len());
-    let mut sent = BTreeSet::new();
+    let mut sent = Vec::new();
     for run in runs {
         let target = test.records.run(run).await.unwrap().unwrap().target;
         assert!(
@@ -847,7 +847,8 @@ async fn a_batch_too_large_for_one_target_is_sent_in_runs_that_fit() {
             target.strip_prefix('(').and_then(|t| t.split_once(')')).map_or(target.as_str(), |(t, _)| t);
         sent.extend(names.split(',').map(String::from));
     }
-    assert_eq!(sent, names, "every host of the batch is named once in some run's target");
+    sent.sort();
+    assert_eq!(sent, Vec::from_iter(names), "every host of the batch, each named in one run's target");
 }
 
 /// Waits until the first host of deployment `id` is in `state` (20 s at most).
